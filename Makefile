@@ -1,0 +1,57 @@
+# StudioZens developer commands. `make dev` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MANAGE := $(UV) run python manage.py
+
+.PHONY: dev install uv migrate seed serve test test-fast check lint format worker beat clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+install: uv
+	$(UV) sync --frozen
+
+migrate: install
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+## dev: install everything, migrate, load demo data and serve the ASGI app on 127.0.0.1:8000
+dev: seed
+	@echo "StudioZens API on http://$(HOST):$(PORT)/api/docs"
+	$(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT) --reload --reload-dir src
+
+serve: install
+	$(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT)
+
+## test: the whole suite with the coverage gate (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+test: install
+	DJANGO_ENV=test $(UV) run pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test-fast: install
+	DJANGO_ENV=test $(UV) run pytest -x -q $(PYTEST_ARGS)
+
+## check: lint, format, import contracts, migrations and the deploy checklist
+check: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run lint-imports
+	DJANGO_ENV=test $(MANAGE) makemigrations --check --dry-run
+	$(UV) run bash scripts/check_deploy.sh
+
+format: install
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+worker: install
+	$(UV) run celery -A studiozens worker -l INFO -Q celery,payments,appointments,notifications,bot
+
+beat: install
+	$(UV) run celery -A studiozens beat -l INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache htmlcov .coverage staticfiles

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs `manage.py check --deploy` under production settings with generated secrets,
+# so the deploy checklist is enforced in CI exactly as production would see it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(python scripts/generate_production_secrets.py --export)"
+export DJANGO_ENV=production
+export ALLOWED_HOSTS=api.studiozens.co
+export SITE_URL=https://api.studiozens.co
+export DATABASE_URL="${CHECK_DATABASE_URL:-sqlite:///$(mktemp -d)/deploy-check.sqlite3}"
+export REDIS_URL="${CHECK_REDIS_URL:-redis://127.0.0.1:6379/15}"
+export WOMPI_PUBLIC_KEY=pub_prod_checkdeploy0000000000
+export WOMPI_PRIVATE_KEY=prv_prod_checkdeploy0000000000
+export WOMPI_EVENT_SECRET=prod_events_checkdeploy0000000000
+export WOMPI_INTEGRITY_SECRET=prod_integrity_checkdeploy0000000000
+export TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
+export TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef
+python manage.py check --deploy --fail-level WARNING

@@ -1,0 +1,3 @@
+"""booking's public face: the only thing other modules import from booking."""
+
+__all__: list[str] = []

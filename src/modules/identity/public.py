@@ -1,0 +1,106 @@
+"""identity's public face: the only thing other modules import from identity."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from modules.identity.roles import ADMIN, ALL_ROLES, CLIENT, RECEPTION, STAFF_ROLES, THERAPIST
+from platform_core.errors import NotFound
+
+__all__ = [
+    "ADMIN",
+    "ALL_ROLES",
+    "CLIENT",
+    "RECEPTION",
+    "STAFF_ROLES",
+    "THERAPIST",
+    "UserDTO",
+    "extend_vip",
+    "get_user",
+    "get_user_by_phone",
+    "has_role",
+    "is_vip",
+    "set_vip_until",
+    "to_dto",
+]
+
+
+@dataclass(frozen=True)
+class UserDTO:
+    id: int
+    public_id: uuid.UUID
+    phone_number: str
+    email: str
+    first_name: str
+    last_name: str
+    language: str
+    is_vip: bool
+    vip_until: datetime | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def to_dto(user: Any) -> UserDTO:
+    return UserDTO(
+        id=user.pk,
+        public_id=user.public_id,
+        phone_number=user.phone_number,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        language=user.language,
+        is_vip=user.is_vip,
+        vip_until=user.vip_until,
+    )
+
+
+def get_user(*, pk: int | None = None, public_id: uuid.UUID | str | None = None) -> Any:
+    """The user model instance (for ForeignKeys and request.auth comparisons)."""
+    User = get_user_model()
+    try:
+        if pk is not None:
+            return User.objects.get(pk=pk)
+        return User.objects.get(public_id=public_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def get_user_by_phone(phone_e164: str) -> Any | None:
+    return get_user_model().objects.filter(phone_number=phone_e164, erased_at__isnull=True).first()
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    """True for superusers, or when the user belongs to any of the groups named."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=roles).exists()
+
+
+def is_vip(user: Any) -> bool:
+    return bool(user.vip_until and user.vip_until > timezone.now())
+
+
+def set_vip_until(user_id: int, until: datetime | None) -> None:
+    get_user_model().objects.filter(pk=user_id).update(vip_until=until)
+
+
+def extend_vip(user_id: int, until: datetime) -> datetime:
+    """Move vip_until forward to ``until`` (never backwards). Returns the new value."""
+    User = get_user_model()
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.vip_until is None or user.vip_until < until:
+            user.vip_until = until
+            user.save(update_fields=["vip_until"])
+        return user.vip_until

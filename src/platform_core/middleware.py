@@ -1,0 +1,60 @@
+"""Request id propagation and the one error shape for responses Django itself makes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from platform_core.api_errors import error_response
+from platform_core.request_context import reset_request_id, set_request_id
+
+_VALID_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,128}$")
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID from the proxy (Render sends one) or makes one; echoes it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        token = set_request_id(incoming if _VALID_ID.match(incoming) else None)
+        try:
+            from platform_core.request_context import get_request_id
+
+            request.request_id = get_request_id()  # type: ignore[attr-defined]
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+            return response
+        finally:
+            reset_request_id(token)
+
+
+class ApiErrorShapeMiddleware:
+    """Django answers unknown paths (404) and wrong methods (405) with HTML; under /api/
+    clients get the error shape instead."""
+
+    _MESSAGES = {
+        404: ("not_found", "No encontramos lo que buscas."),
+        405: ("method_not_allowed", "Método no permitido para este recurso."),
+    }
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code in self._MESSAGES
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, message = self._MESSAGES[response.status_code]
+            shaped = error_response(response.status_code, code, message)
+            if response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response

@@ -1,0 +1,169 @@
+"""The plugin contract: how a module tells the composition root what it brings.
+
+A plugin file (``modules/<name>/plugin.py``) is imported while settings load, before
+Django's app registry is ready, so it must not import models. Everything that needs
+Django (routers, exporters, health checks, assistant tools, demo data) is therefore
+named by a dotted path ``"package.module:attribute"`` and resolved lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+ENTRY_POINT_GROUP = "studiozens.modules"
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A beat entry. Give ``every_seconds`` or a ``crontab`` mapping (minute, hour, ...)."""
+
+    name: str
+    task: str
+    every_seconds: int | None = None
+    crontab: Mapping[str, str] | None = None
+    queue: str | None = None
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.every_seconds is None) == (self.crontab is None):
+            raise ValueError(f"{self.name}: give exactly one of every_seconds or crontab")
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Who an assistant tool acts for. Tools never take a user or phone from the model."""
+
+    user: Any  # the identity user of the conversation, or None for an unknown number
+    conversation_id: str
+    confirmed: bool = False  # True only when the user explicitly confirmed a proposal
+
+
+@dataclass(frozen=True)
+class AssistantTool:
+    """A function the WhatsApp assistant may call, described by a JSON schema.
+
+    ``handler(ctx, **args)`` returns a JSON-serialisable dict. Tools with
+    ``needs_confirmation`` change or charge something: the assistant first calls
+    ``propose(ctx, **args)`` (a Spanish summary for the user) and runs the handler only
+    after the user confirms, with ``ctx.confirmed=True``.
+    """
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    handler: Callable[..., dict[str, Any]]
+    needs_confirmation: bool = False
+    propose: Callable[..., str] | None = None
+    requires_user: bool = True
+
+
+@dataclass(frozen=True)
+class ModulePlugin:
+    """Everything the composition root needs to know about one module."""
+
+    name: str
+    app: str  # importable app path (or AppConfig path) for INSTALLED_APPS
+    label: str
+    prefix: str = ""  # URL prefix under /api/, e.g. "booking/"
+    router: str | None = None  # "modules.booking.api:router"
+    router_public: bool = False  # True only if every route of the router is public by design
+    description: str = ""
+    queues: tuple[str, ...] = ()
+    task_routes: Mapping[str, str] = field(default_factory=dict)  # task glob -> queue
+    periodic_tasks: tuple[PeriodicTask, ...] = ()
+    exporter: str | None = None  # callable(user) -> dict
+    eraser: str | None = None  # callable(user) -> None
+    health_checks: Mapping[str, str] = field(default_factory=dict)  # name -> callable()
+    assistant_tools: str | None = None  # callable() -> list[AssistantTool]
+    seed_demo: str | None = None  # callable(stdout) -> None
+    user_model: str | None = None  # "identity.User" for the module that owns accounts
+    extra_apps: tuple[str, ...] = ()  # third-party apps this module needs
+    order: int = 100  # lower first (URL mounting, demo seeding, apps order)
+
+
+def resolve(path: str) -> Any:
+    """Import ``"package.module:attr"`` (or ``"package.module.attr"``)."""
+    if ":" in path:
+        module_path, attr = path.split(":", 1)
+    else:
+        module_path, _, attr = path.rpartition(".")
+    obj: Any = importlib.import_module(module_path)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def load_plugin(path: str) -> ModulePlugin:
+    """Load the ``plugin`` attribute of a plugin module (or a dotted object path)."""
+    obj = resolve(path if ":" in path else f"{path}:plugin")
+    if not isinstance(obj, ModulePlugin):
+        raise TypeError(f"{path} does not define a ModulePlugin")
+    return obj
+
+
+def discover(configured: Iterable[str], *, use_entry_points: bool = True) -> list[ModulePlugin]:
+    """Configured plugins plus those shipped as distributions (entry-point group)."""
+    paths = list(configured)
+    if use_entry_points:
+        paths += [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    plugins: dict[str, ModulePlugin] = {}
+    for path in paths:
+        plugin = load_plugin(path)
+        if plugin.name in plugins and plugins[plugin.name] != plugin:
+            raise ValueError(f"two plugins are named {plugin.name!r}")
+        plugins[plugin.name] = plugin
+    return sorted(plugins.values(), key=lambda p: (p.order, p.name))
+
+
+def get_plugins() -> list[ModulePlugin]:
+    """The enabled plugins, as the running settings describe them."""
+    from django.conf import settings
+
+    return _plugins_for(tuple(settings.STUDIOZENS_MODULES), settings.STUDIOZENS_ENTRY_POINTS)
+
+
+@cache
+def _plugins_for(paths: tuple[str, ...], use_entry_points: bool) -> list[ModulePlugin]:
+    return discover(paths, use_entry_points=use_entry_points)
+
+
+def installed_apps(plugins: Iterable[ModulePlugin]) -> list[str]:
+    apps: list[str] = []
+    for plugin in plugins:
+        for app in (*plugin.extra_apps, plugin.app):
+            if app not in apps:
+                apps.append(app)
+    return apps
+
+
+def user_model(plugins: Iterable[ModulePlugin], default: str = "auth.User") -> str:
+    owners = [p.user_model for p in plugins if p.user_model]
+    if len(owners) > 1:
+        raise ValueError(f"more than one plugin owns the user model: {owners}")
+    return owners[0] if owners else default
+
+
+def assistant_tools() -> dict[str, AssistantTool]:
+    """All tools the enabled plugins contribute, by name."""
+    tools: dict[str, AssistantTool] = {}
+    for plugin in get_plugins():
+        if plugin.assistant_tools:
+            for tool in resolve(plugin.assistant_tools)():
+                if tool.name in tools:
+                    raise ValueError(f"two assistant tools are named {tool.name!r}")
+                tools[tool.name] = tool
+    return tools
+
+
+def personal_data_exporters() -> dict[str, Callable[[Any], dict[str, Any]]]:
+    return {p.name: resolve(p.exporter) for p in get_plugins() if p.exporter}
+
+
+def personal_data_erasers() -> dict[str, Callable[[Any], None]]:
+    return {p.name: resolve(p.eraser) for p in get_plugins() if p.eraser}

@@ -1,0 +1,5 @@
+"""StudioZens composition root."""
+
+from studiozens.celery import app as celery_app
+
+__all__ = ("celery_app",)

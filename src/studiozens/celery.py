@@ -1,0 +1,22 @@
+"""The Celery app. Queues, routes and limits are settings (CELERY_*), which derive the
+queues and routes from the plugins; beat entries are synced by sync_periodic_tasks."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
+
+app = Celery("studiozens")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _plugin_packages() -> list[str]:
+    from platform_core.plugins import get_plugins
+
+    return [p.app.split(".apps.")[0] for p in get_plugins()]
+
+
+app.autodiscover_tasks(_plugin_packages)

@@ -1,0 +1,425 @@
+"""StudioZens settings: one package, every value from the environment.
+
+Without any environment this is a working local demo (SQLite file, local-memory
+cache, eager Celery, console adapters). ``DJANGO_ENV=production`` turns on the
+production checks: a missing, short or placeholder secret stops the process with a
+message naming the variable.
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from platform_core.plugins import discover, installed_apps, user_model
+
+from .celery_queues import celery_queues_and_routes
+from .env import Env, ImproperlyConfiguredEnv, check_secret
+from .logging import build_logging
+
+env = Env()
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+DJANGO_ENV = env.str("DJANGO_ENV", "development")
+if DJANGO_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfiguredEnv(
+        f"DJANGO_ENV must be development, test or production, got {DJANGO_ENV!r}"
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+# --- Core secrets -------------------------------------------------------------------
+_DEV_SECRET = "dev-insecure-secret-key-for-local-demo-only-0123456789"
+_DEV_JWT_KEY = "dev-insecure-jwt-signing-key-for-local-demo-only-9876543210"
+SECRET_KEY = env.str("SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET)
+JWT_SIGNING_KEY = env.str("JWT_SIGNING_KEY") or ("" if PRODUCTION else _DEV_JWT_KEY)
+# A comma list; the first key encrypts, all keys decrypt (rotation).
+FERNET_KEYS = env.list("FERNET_KEYS") or env.list("FERNET_KEY")
+if not FERNET_KEYS and not PRODUCTION:
+    FERNET_KEYS = ["ZGV2LWxvY2FsLWZlcm5ldC1rZXktMzItYnl0ZXMtISE="]
+
+if PRODUCTION:
+    check_secret("SECRET_KEY", SECRET_KEY, min_length=50)
+    check_secret("JWT_SIGNING_KEY", JWT_SIGNING_KEY, min_length=32)
+    if JWT_SIGNING_KEY == SECRET_KEY:
+        raise ImproperlyConfiguredEnv("JWT_SIGNING_KEY must differ from SECRET_KEY")
+    if not FERNET_KEYS:
+        raise ImproperlyConfiguredEnv(
+            "FERNET_KEYS (or FERNET_KEY) is required in production and is not set"
+        )
+    for _key in FERNET_KEYS:
+        check_secret("FERNET_KEYS" if len(FERNET_KEYS) > 1 else "FERNET_KEY", _key, min_length=44)
+
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfiguredEnv("DEBUG must be false in production")
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfiguredEnv("ALLOWED_HOSTS is required in production and is not set")
+SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+
+# --- Modules (plugins) ------------------------------------------------------------
+DEFAULT_MODULES = [
+    "platform_core.plugin",
+    "modules.identity.plugin",
+    "modules.payments.plugin",
+    "modules.booking.plugin",
+    "modules.shop.plugin",
+    "modules.assistant.plugin",
+]
+STUDIOZENS_MODULES = env.list("STUDIOZENS_MODULES", DEFAULT_MODULES) + env.list(
+    "STUDIOZENS_EXTRA_MODULES"
+)
+STUDIOZENS_ENTRY_POINTS = env.bool("STUDIOZENS_ENTRY_POINTS", True)
+_PLUGINS = discover(STUDIOZENS_MODULES, use_entry_points=STUDIOZENS_ENTRY_POINTS)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "corsheaders",
+    "csp",
+    "ninja",
+    "ninja_extra",
+    "ninja_jwt",
+    "ninja_jwt.token_blacklist",
+    "django_celery_beat",
+    "import_export",
+    *installed_apps(_PLUGINS),
+]
+AUTH_USER_MODEL = user_model(_PLUGINS)
+
+MIDDLEWARE = [
+    "platform_core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "platform_core.middleware.ApiErrorShapeMiddleware",
+]
+
+ROOT_URLCONF = "studiozens.urls"
+WSGI_APPLICATION = "studiozens.wsgi.application"
+ASGI_APPLICATION = "studiozens.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", 60)
+DATABASE_URL = env.str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
+    }
+elif env.str("DB_NAME"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env.str("DB_NAME"),
+            "USER": env.str("DB_USER"),
+            "PASSWORD": env.str("DB_PASSWORD"),
+            "HOST": env.str("DB_HOST", "localhost"),
+            "PORT": env.str("DB_PORT", "5432"),
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {"sslmode": env.str("DB_SSLMODE", "prefer")},
+        }
+    }
+elif PRODUCTION:
+    raise ImproperlyConfiguredEnv(
+        "DATABASE_URL (or DB_NAME/DB_USER/DB_PASSWORD/DB_HOST) is required in production"
+    )
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("SQLITE_PATH", str(BASE_DIR / "var" / "studiozens.sqlite3")),
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache, sessions -----------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL")
+REDIS_SSL_CERT_REQS = env.str("REDIS_SSL_CERT_REQS", "required")
+_SSL_REQS = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
+if REDIS_SSL_CERT_REQS not in _SSL_REQS:
+    raise ImproperlyConfiguredEnv("REDIS_SSL_CERT_REQS must be required, optional or none")
+if REDIS_URL:
+    _pool_kwargs: dict[str, object] = {"max_connections": env.int("REDIS_MAX_CONNECTIONS", 50)}
+    if REDIS_URL.startswith("rediss://"):
+        _pool_kwargs["ssl_cert_reqs"] = _SSL_REQS[REDIS_SSL_CERT_REQS]
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "sz"),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
+                "SOCKET_CONNECT_TIMEOUT": 5,
+                "SOCKET_TIMEOUT": 5,
+                "CONNECTION_POOL_KWARGS": _pool_kwargs,
+                # A Redis outage degrades cache reads to misses (the database answers).
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "studiozens",
+        }
+    }
+# cached_db: sessions are served from the cache and survive a Redis outage.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# --- Celery -------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL") or REDIS_URL
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND") or REDIS_URL or None
+# Tests run tasks in-process unless a test starts a real worker (tests/... celery worker test).
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL or DJANGO_ENV == "test"
+)
+if PRODUCTION and (CELERY_TASK_ALWAYS_EAGER or not CELERY_BROKER_URL):
+    raise ImproperlyConfiguredEnv(
+        "CELERY_BROKER_URL (or REDIS_URL) is required in production; eager mode is for demos"
+    )
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 1000)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_SSL_OPTIONS = {"ssl_cert_reqs": _SSL_REQS[REDIS_SSL_CERT_REQS]}
+CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = celery_queues_and_routes(_PLUGINS)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TIMEZONE = "America/Bogota"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+if CELERY_BROKER_URL.startswith("rediss://"):
+    CELERY_BROKER_USE_SSL = CELERY_SSL_OPTIONS
+if (CELERY_RESULT_BACKEND or "").startswith("rediss://"):
+    CELERY_REDIS_BACKEND_USE_SSL = CELERY_SSL_OPTIONS
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+JWT_ACCESS_TOKEN_MINUTES = env.int("JWT_ACCESS_TOKEN_MINUTES", 15)
+JWT_REFRESH_TOKEN_DAYS = env.int("JWT_REFRESH_TOKEN_DAYS", 7)
+NINJA_JWT = {
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "ALGORITHM": "HS256",
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_TOKEN_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "USER_ID_FIELD": "public_id",
+    "USER_ID_CLAIM": "sub",
+}
+RECAPTCHA_SECRET_KEY = env.str("RECAPTCHA_SECRET_KEY")
+RECAPTCHA_SITE_KEY = env.str("RECAPTCHA_SITE_KEY")
+RECAPTCHA_MIN_SCORE = env.float("RECAPTCHA_MIN_SCORE", 0.5)
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "es-co"
+LANGUAGES = [("es-co", "Español (Colombia)"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "src" / "locale"]
+TIME_ZONE = "America/Bogota"
+USE_I18N = True
+USE_TZ = True
+PHONE_DEFAULT_REGION = "CO"
+CURRENCY = "COP"
+
+# --- Static and media -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+GEOIP_PATH = env.str("GEOIP_PATH")
+
+# --- Security ---------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", PRODUCTION)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# The platform's health check calls plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^api/core/health/"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        # The API docs page (Swagger UI) loads its bundle from a CDN.
+        "script-src": ["'self'", "'unsafe-inline'", "https://cdn.jsdelivr.net"],
+        "style-src": ["'self'", "'unsafe-inline'", "https://cdn.jsdelivr.net"],
+        "img-src": ["'self'", "data:", "https:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://checkout.wompi.co"],
+    }
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Logging and Sentry -----------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
+LOG_SQL_QUERIES = env.bool("LOG_SQL_QUERIES", False)
+LOG_JSON = env.bool("LOG_JSON", PRODUCTION)
+LOGGING = build_logging(level=LOG_LEVEL, json=LOG_JSON, sql=LOG_SQL_QUERIES)
+SENTRY_DSN = env.str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", DJANGO_ENV)
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+if SENTRY_DSN:
+    from platform_core.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
+    )
+
+# --- Email --------------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env.str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "StudioZens <no-reply@studiozens.co>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Twilio (Verify, SMS, WhatsApp) -------------------------------------------------------------
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN")
+TWILIO_VERIFY_SERVICE_SID = env.str("TWILIO_VERIFY_SERVICE_SID")
+TWILIO_PHONE_NUMBER = env.str("TWILIO_PHONE_NUMBER")
+TWILIO_WHATSAPP_NUMBER = env.str("TWILIO_WHATSAPP_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_TIMEOUT = env.int("TWILIO_TIMEOUT", 10)
+TWILIO_CB_FAILURES = env.int("TWILIO_CB_FAILURES", 5)
+TWILIO_CB_TIMEOUT = env.int("TWILIO_CB_TIMEOUT", 60)
+TWILIO_ENABLED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+
+# --- Wompi ---------------------------------------------------------------------------------------
+WOMPI_ENVIRONMENT = env.str("WOMPI_ENVIRONMENT", "test")  # "test" (sandbox) or "prod"
+WOMPI_BASE_URL = env.str("WOMPI_BASE_URL", "https://sandbox.wompi.co/v1").rstrip("/")
+WOMPI_PUBLIC_KEY = env.str("WOMPI_PUBLIC_KEY", "" if PRODUCTION else "pub_test_local_sandbox")
+WOMPI_PRIVATE_KEY = env.str("WOMPI_PRIVATE_KEY", "" if PRODUCTION else "prv_test_local_sandbox")
+WOMPI_EVENT_SECRET = env.str(
+    "WOMPI_EVENT_SECRET", "" if PRODUCTION else "test_events_local_sandbox"
+)
+WOMPI_INTEGRITY_SECRET = env.str(
+    "WOMPI_INTEGRITY_SECRET", "" if PRODUCTION else "test_integrity_local_sandbox"
+)
+WOMPI_REDIRECT_URL = env.str("WOMPI_REDIRECT_URL", f"{SITE_URL}/pago/resultado")
+WOMPI_CHECKOUT_URL = env.str("WOMPI_CHECKOUT_URL", "https://checkout.wompi.co/p/")
+WOMPI_TIMEOUT = env.int("WOMPI_TIMEOUT", 10)
+WOMPI_PAYOUT_BASE_URL = env.str(
+    "WOMPI_PAYOUT_BASE_URL", "https://api.sandbox.payouts.wompi.co/v1"
+).rstrip("/")
+WOMPI_PAYOUT_PRIVATE_KEY = env.str("WOMPI_PAYOUT_PRIVATE_KEY")
+WOMPI_PAYOUT_USER_PRINCIPAL_ID = env.str("WOMPI_PAYOUT_USER_PRINCIPAL_ID")
+WOMPI_PAYOUT_ACCOUNT_ID = env.str("WOMPI_PAYOUT_ACCOUNT_ID")
+WOMPI_PAYOUT_EVENT_SECRET = env.str("WOMPI_PAYOUT_EVENT_SECRET")
+WOMPI_DEVELOPER_DESTINATION = env.str("WOMPI_DEVELOPER_DESTINATION")
+DEVELOPER_COMMISSION_PERCENT = env.float("DEVELOPER_COMMISSION_PERCENT", 0.0)
+DEVELOPER_PAYOUT_THRESHOLD_CENTS = env.int("DEVELOPER_PAYOUT_THRESHOLD_CENTS", 10_000_000)
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
+if PRODUCTION:
+    for _name in (
+        "WOMPI_PUBLIC_KEY",
+        "WOMPI_PRIVATE_KEY",
+        "WOMPI_EVENT_SECRET",
+        "WOMPI_INTEGRITY_SECRET",
+    ):
+        check_secret(_name, globals()[_name], min_length=16)
+
+# --- Gemini (WhatsApp assistant) --------------------------------------------------------------
+GEMINI_API_KEY = env.str("GEMINI_API_KEY")
+GEMINI_MODEL = env.str("GEMINI_MODEL", "gemini-3.5-flash")
+GEMINI_TIMEOUT = env.int("GEMINI_TIMEOUT", 20)
+GEMINI_REQUESTS_PER_MINUTE = env.int("GEMINI_REQUESTS_PER_MINUTE", 60)
+
+# --- Business rules -------------------------------------------------------------------------------
+APPOINTMENT_HOLD_MINUTES = env.int("APPOINTMENT_HOLD_MINUTES", 20)
+CANCELLATION_WINDOW_HOURS = env.int("CANCELLATION_WINDOW_HOURS", 24)
+ORDER_HOLD_MINUTES = env.int("ORDER_HOLD_MINUTES", 30)
+DELIVERY_FEE_CENTS = env.int("DELIVERY_FEE_CENTS", 1_000_000)
+
+if PRODUCTION:
+    for _name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        check_secret(_name, globals()[_name], min_length=16)

@@ -1,0 +1,71 @@
+"""Typed reads of environment variables, and the production secret checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+PLACEHOLDER_MARKERS = ("CAMBIAR", "XXXX", "tu_", "change-me", "changeme")
+
+
+class ImproperlyConfiguredEnv(SystemExit):
+    """Raised at import time; SystemExit so that manage.py/gunicorn exit non-zero."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"Configuration error: {message}")
+
+
+class Env:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+
+    def str(self, name: str, default: str = "") -> str:
+        return self.environ.get(name, default).strip()
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        raw = self.environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise ImproperlyConfiguredEnv(f"{name} must be a boolean (true/false), got {raw!r}")
+
+    def int(self, name: str, default: int) -> int:
+        raw = self.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(f"{name} must be an integer, got {raw!r}") from None
+
+    def float(self, name: str, default: float) -> float:
+        raw = self.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(f"{name} must be a number, got {raw!r}") from None
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        raw = self.environ.get(name)
+        if raw is None or not raw.strip():
+            return list(default or [])
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def check_secret(name: str, value: str, *, min_length: int = 32) -> None:
+    """Refuse a missing, short or placeholder secret, naming the variable."""
+    if not value:
+        raise ImproperlyConfiguredEnv(f"{name} is required in production and is not set")
+    lowered = value.lower()
+    if any(marker.lower() in lowered for marker in PLACEHOLDER_MARKERS):
+        raise ImproperlyConfiguredEnv(f"{name} still holds a placeholder value")
+    if len(value) < min_length:
+        raise ImproperlyConfiguredEnv(
+            f"{name} is too short ({len(value)} characters, at least {min_length})"
+        )

@@ -1,0 +1,91 @@
+"""Shared fixtures. Module-specific factories live beside their tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import UserFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL)")
+    for item in items:
+        if "postgres" in item.keywords and not settings.USING_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+class ApiClient:
+    """Django's test client speaking JSON to /api/, optionally as a user (JWT)."""
+
+    def __init__(self, user: Any = None) -> None:
+        self.client = Client()
+        self.user = user
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            from ninja_jwt.tokens import RefreshToken
+
+            token = RefreshToken.for_user(user).access_token
+            self.headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+    def _call(self, method: str, path: str, data: Any = None, **extra: Any) -> Any:
+        kwargs: dict[str, Any] = {**self.headers, **extra}
+        if data is not None and method != "get":
+            kwargs["data"] = json.dumps(data)
+            kwargs["content_type"] = "application/json"
+        elif data is not None:
+            kwargs["data"] = data
+        return getattr(self.client, method)(path, **kwargs)
+
+    def get(self, path: str, data: Any = None, **extra: Any) -> Any:
+        return self._call("get", path, data, **extra)
+
+    def post(self, path: str, data: Any = None, **extra: Any) -> Any:
+        return self._call("post", path, data, **extra)
+
+    def put(self, path: str, data: Any = None, **extra: Any) -> Any:
+        return self._call("put", path, data, **extra)
+
+    def patch(self, path: str, data: Any = None, **extra: Any) -> Any:
+        return self._call("patch", path, data, **extra)
+
+    def delete(self, path: str, data: Any = None, **extra: Any) -> Any:
+        return self._call("delete", path, data, **extra)
+
+
+@pytest.fixture
+def api() -> ApiClient:
+    """Anonymous API client."""
+    return ApiClient()
+
+
+@pytest.fixture
+def api_as() -> Callable[[Any], ApiClient]:
+    """api_as(user) -> an API client authenticated as that user."""
+    return ApiClient
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db: Any) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
