@@ -29,6 +29,7 @@ __all__ = [
     "is_vip",
     "set_vip_until",
     "to_dto",
+    "users_with_role",
 ]
 
 
@@ -104,3 +105,12 @@ def extend_vip(user_id: int, until: datetime) -> datetime:
             user.vip_until = until
             user.save(update_fields=["vip_until"])
         return user.vip_until
+
+
+def users_with_role(*roles: str) -> list[Any]:
+    """Active users in any of the groups named (e.g. reception, for staff alerts)."""
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=roles, erased_at__isnull=True)
+        .distinct()
+    )
