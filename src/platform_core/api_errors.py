@@ -15,6 +15,7 @@ from ninja.errors import (
     Throttled,
     ValidationError,
 )
+from ninja_extra.exceptions import APIException
 
 from platform_core.errors import DomainError, RateLimited
 from platform_core.request_context import get_request_id
@@ -95,7 +96,16 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.message))
+        return error_response(exc.status_code, code, str(getattr(exc, "message", exc)))
+
+    @api.exception_handler(APIException)
+    def extra_api_error(request: HttpRequest, exc: APIException) -> JsonResponse:
+        # ninja-jwt raises these (InvalidToken, AuthenticationFailed) with DRF-style details.
+        status = int(exc.status_code)
+        if status == 401:
+            return error_response(401, "not_authenticated", "El token es inválido o ha expirado.")
+        code = _STATUS_CODES.get(status, "error")
+        return error_response(status, code, str(getattr(exc, "default_detail", "")) or code)
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> JsonResponse:

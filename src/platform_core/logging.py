@@ -8,7 +8,7 @@ import re
 from platform_core.request_context import get_request_id
 
 # +57 300 123 4567, 573001234567, whatsapp:+57300..., card numbers, bearer tokens.
-_PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-]{8,16}\d(?![\w-])")
+_PHONE = re.compile(r"(?<![\w-])\+?\d(?:[ \-]?\d){8,18}(?![\w-])")
 _TOKEN = re.compile(r"(?i)\b(bearer\s+|tok_|prv_|pub_|test_events_|prod_events_)[\w.\-]+")
 
 
