@@ -10,7 +10,10 @@ from platform_core.sentry import before_send, init_sentry
 
 
 def test_scrub_removes_phones_and_tokens() -> None:
-    text = "envío a whatsapp:+573001234567 con Bearer abc.def y tok_test_123 tarjeta 4242 4242 4242 4242"
+    text = (
+        "envío a whatsapp:+573001234567 con Bearer abc.def y tok_test_123 "
+        "tarjeta 4242 4242 4242 4242"
+    )
     cleaned = scrub(text)
     assert "3001234567" not in cleaned
     assert "abc.def" not in cleaned and "tok_test_123" not in cleaned
