@@ -1,3 +1,87 @@
-"""payments's public face: the only thing other modules import from payments."""
+"""payments's public face: the only thing other modules import from payments.
 
-__all__: list[str] = []
+Booking, shop (and any plugin) ask for money with ``create_checkout`` and learn the
+outcome from the ``payment_settled`` / ``payment_failed`` signals, sent on commit with
+the purpose and the purpose reference they gave. Receivers must be idempotent; a
+receiver that cannot fulfil (slot or stock gone) calls ``request_refund``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from modules.payments.signals import payment_failed, payment_settled
+
+__all__ = [
+    "PURPOSE_BOOKING",
+    "PURPOSE_SHOP",
+    "PURPOSE_VIP",
+    "CheckoutDTO",
+    "create_checkout",
+    "payment_failed",
+    "payment_settled",
+    "payment_status",
+    "request_refund",
+]
+
+PURPOSE_BOOKING = "booking.appointment"
+PURPOSE_SHOP = "shop.order"
+PURPOSE_VIP = "payments.vip"
+
+
+@dataclass(frozen=True)
+class CheckoutDTO:
+    """What a frontend needs for Wompi's Web Checkout (``checkout_url``) or widget."""
+
+    reference: str
+    amount_in_cents: int
+    currency: str
+    public_key: str
+    signature_integrity: str
+    redirect_url: str
+    expiration_time: str | None
+    checkout_url: str  # full Web Checkout URL with the query string (or the local sandbox's)
+    status: str  # PENDING...
+
+
+def create_checkout(
+    *,
+    purpose: str,
+    ref: str,
+    amount_cents: int,
+    customer: Any,
+    expires_at: datetime | None = None,
+    description: str = "",
+) -> CheckoutDTO:
+    """Open a new payment attempt (unguessable reference) and return its checkout data.
+
+    ``customer`` is the paying user (model instance or identity ``UserDTO``) or None.
+    Raises ``ValidationFailed`` for a non-positive amount or a malformed purpose.
+    """
+    from modules.payments import services
+
+    return services.create_checkout(
+        purpose=purpose,
+        ref=ref,
+        amount_cents=amount_cents,
+        customer=customer,
+        expires_at=expires_at,
+        description=description,
+    )
+
+
+def request_refund(*, purpose: str, ref: str, reason: str, amount_cents: int | None = None) -> None:
+    """Refund the approved payment of (purpose, ref): void it at Wompi where allowed,
+    otherwise record a manual refund for staff. Idempotent for the same payment."""
+    from modules.payments import services
+
+    services.request_refund(purpose=purpose, ref=ref, reason=reason, amount_cents=amount_cents)
+
+
+def payment_status(*, purpose: str, ref: str) -> str | None:
+    """Status of the latest attempt for (purpose, ref), or None if there is none."""
+    from modules.payments import selectors
+
+    return selectors.latest_status(purpose=purpose, ref=ref)

@@ -399,6 +399,21 @@ WOMPI_DEVELOPER_DESTINATION = env.str("WOMPI_DEVELOPER_DESTINATION")
 DEVELOPER_COMMISSION_PERCENT = env.float("DEVELOPER_COMMISSION_PERCENT", 0.0)
 DEVELOPER_PAYOUT_THRESHOLD_CENTS = env.int("DEVELOPER_PAYOUT_THRESHOLD_CENTS", 10_000_000)
 PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
+# "sandbox": the in-process local Wompi (no accounts needed); "wompi": the real HTTP API
+# (point WOMPI_BASE_URL at `manage.py wompi_sandbox` to use the local HTTP sandbox).
+WOMPI_ADAPTER = env.str("WOMPI_ADAPTER", "wompi" if PRODUCTION else "sandbox")
+if WOMPI_ADAPTER not in {"sandbox", "wompi"}:
+    raise ImproperlyConfiguredEnv("WOMPI_ADAPTER must be sandbox or wompi")
+if PRODUCTION and WOMPI_ADAPTER != "wompi":
+    raise ImproperlyConfiguredEnv("WOMPI_ADAPTER must be wompi in production")
+WOMPI_SANDBOX_CHECKOUT_URL = env.str(
+    "WOMPI_SANDBOX_CHECKOUT_URL", f"{SITE_URL}/api/finances/sandbox/p/"
+)
+WOMPI_CB_FAILURES = env.int("WOMPI_CB_FAILURES", 5)
+WOMPI_CB_TIMEOUT = env.int("WOMPI_CB_TIMEOUT", 60)
+PAYMENT_CHECKOUT_EXPIRY_MINUTES = env.int("PAYMENT_CHECKOUT_EXPIRY_MINUTES", 60)
+VIP_DEFAULT_PRICE_CENTS = env.int("VIP_DEFAULT_PRICE_CENTS", 9_900_000)
+VIP_DUNNING_RETRY_DAYS = [int(d) for d in env.list("VIP_DUNNING_RETRY_DAYS", ["1", "3", "5"])]
 if PRODUCTION:
     for _name in (
         "WOMPI_PUBLIC_KEY",

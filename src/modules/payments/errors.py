@@ -1,0 +1,46 @@
+"""Payments' domain errors (Spanish messages, shown to clients)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from platform_core.errors import Conflict, ServiceUnavailable, ValidationFailed
+
+
+class InvalidPurpose(ValidationFailed):
+    code = "invalid_purpose"
+    default_message = _("El propósito del pago no es válido.")
+
+
+class InvalidAmount(ValidationFailed):
+    code = "invalid_amount"
+    default_message = _("El monto del pago debe ser un entero positivo en centavos.")
+
+
+class RefundNotAllowed(Conflict):
+    code = "refund_not_allowed"
+    default_message = _("Este pago no se puede reembolsar.")
+
+
+class SubscriptionExists(Conflict):
+    code = "vip_subscription_exists"
+    default_message = _("Ya tienes una membresía VIP activa o en proceso.")
+
+
+class AcceptanceRequired(ValidationFailed):
+    code = "acceptance_required"
+    default_message = _(
+        "Debes aceptar los términos y la autorización de tratamiento de datos personales."
+    )
+
+
+class CardRejected(ValidationFailed):
+    code = "card_rejected"
+    default_message = _("No pudimos registrar tu tarjeta. Verifica los datos e intenta de nuevo.")
+
+
+class GatewayUnavailable(ServiceUnavailable):
+    code = "payment_gateway_unavailable"
+    default_message = _(
+        "La pasarela de pagos no está disponible. Intenta de nuevo en unos minutos."
+    )

@@ -1,0 +1,389 @@
+"""Payments' private data: attempts, webhook events, the ledger, VIP membership, payouts.
+
+Integrity that matters is enforced here by the database: unique references, one
+stored row per webhook event, one charge/commission ledger entry per payment, one
+VIP charge per (subscription, period), one payout allocation per ledger entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from platform_core.crypto import EncryptedTextField
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "PENDING", "Pendiente"
+    APPROVED = "APPROVED", "Aprobado"
+    DECLINED = "DECLINED", "Rechazado"
+    VOIDED = "VOIDED", "Anulado"
+    ERROR = "ERROR", "Error"
+    EXPIRED = "EXPIRED", "Expirado"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        PaymentStatus.APPROVED,
+        PaymentStatus.DECLINED,
+        PaymentStatus.VOIDED,
+        PaymentStatus.ERROR,
+        PaymentStatus.EXPIRED,
+    }
+)
+
+
+class PaymentKind(models.TextChoices):
+    CHECKOUT = "checkout", "Web Checkout"
+    PAYMENT_SOURCE = "payment_source", "Fuente de pago (cobro recurrente)"
+
+
+class Payment(models.Model):
+    """One payment attempt. The reference is its public, unguessable identifier."""
+
+    reference = models.CharField("referencia", max_length=64, unique=True, editable=False)
+    purpose = models.CharField("propósito", max_length=64, db_index=True)
+    purpose_ref = models.CharField("referencia del propósito", max_length=128, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name="cliente",
+    )
+    kind = models.CharField(
+        max_length=20, choices=PaymentKind.choices, default=PaymentKind.CHECKOUT
+    )
+    amount_cents = models.BigIntegerField("monto (centavos)")
+    currency = models.CharField("moneda", max_length=3, default="COP")
+    description = models.CharField("descripción", max_length=255, blank=True)
+    status = models.CharField(
+        "estado",
+        max_length=10,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PENDING,
+        db_index=True,
+    )
+    wompi_transaction_id = models.CharField(
+        "id de transacción Wompi", max_length=64, blank=True, db_index=True
+    )
+    method = models.CharField("medio de pago", max_length=32, blank=True)
+    status_message = models.CharField(max_length=255, blank=True)
+    provider_payload = models.JSONField("respuesta del proveedor (redactada)", default=dict)
+    customer_email = models.EmailField(blank=True)
+    vip_charge = models.ForeignKey(
+        "VipCharge", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    needs_review = models.BooleanField("requiere revisión", default=False, db_index=True)
+    review_reason = models.CharField("motivo de revisión", max_length=255, blank=True)
+    refund_requested = models.BooleanField("reembolso solicitado", default=False)
+    expires_at = models.DateTimeField("expira", null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "pago"
+        verbose_name_plural = "pagos"
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["purpose", "purpose_ref", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_payment_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class WebhookEvent(models.Model):
+    """Every verified event we stored. ``event_key`` is unique: a delivery is applied once."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Recibido"
+        APPLIED = "applied", "Aplicado"
+        NOOP = "noop", "Sin cambios"
+        FLAGGED = "flagged", "Marcado para revisión"
+        IGNORED = "ignored", "Ignorado"
+        UNKNOWN_REFERENCE = "unknown_reference", "Referencia desconocida"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_key = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=64)
+    environment = models.CharField(max_length=10, blank=True)
+    transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(max_length=20, blank=True)
+    payload = models.JSONField(default=dict)  # verified body, redacted of personal data
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
+    detail = models.CharField(max_length=255, blank=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "evento de Wompi"
+        verbose_name_plural = "eventos de Wompi"
+        ordering = ("-received_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.reference} {self.status}"
+
+
+class LedgerEntry(models.Model):
+    """Append-only money movements. Balances are sums; nothing is ever updated or deleted."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Cobro"
+        REFUND = "refund", "Reembolso"
+        FEE = "fee", "Comisión de pasarela"
+        COMMISSION = "commission", "Comisión del desarrollador"
+        COMMISSION_REVERSAL = "commission_reversal", "Reverso de comisión"
+        PAYOUT = "payout", "Dispersión"
+        PAYOUT_REVERSAL = "payout_reversal", "Reverso de dispersión"
+
+    class Account(models.TextChoices):
+        MERCHANT = "merchant", "Spa"
+        DEVELOPER = "developer", "Desarrollador"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    account = models.CharField(max_length=12, choices=Account.choices)
+    amount_cents = models.BigIntegerField()  # signed: credits positive, debits negative
+    currency = models.CharField(max_length=3, default="COP")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    payout = models.ForeignKey(
+        "Payout", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    purpose = models.CharField(max_length=64, blank=True, db_index=True)
+    memo = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "movimiento contable"
+        verbose_name_plural = "libro contable"
+        ordering = ("-created_at", "-id")
+        constraints = [
+            # A payment is charged (and accrues commission) exactly once.
+            models.UniqueConstraint(
+                fields=["payment", "kind", "account"],
+                condition=Q(kind__in=["charge", "commission"]),
+                name="payments_ledger_one_charge_per_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.account} {self.amount_cents}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Ledger entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Ledger entries are append-only")
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        VOIDED = "voided", "Anulado en Wompi"
+        PENDING_MANUAL = "pending_manual", "Pendiente (reembolso manual)"
+        COMPLETED = "completed", "Reembolsado manualmente"
+        REJECTED = "rejected", "Rechazado"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.BigIntegerField()
+    reason = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    processed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "reembolso"
+        verbose_name_plural = "reembolsos"
+        ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reembolso {self.payment.reference} ({self.status})"
+
+
+class VipPlan(models.Model):
+    code = models.SlugField("código", max_length=40, unique=True)
+    name = models.CharField("nombre", max_length=120)
+    description = models.TextField("descripción", blank=True)
+    price_cents = models.BigIntegerField("precio mensual (centavos)")
+    currency = models.CharField(max_length=3, default="COP")
+    is_active = models.BooleanField("activo", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "plan VIP"
+        verbose_name_plural = "planes VIP"
+        ordering = ("price_cents",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_cents__gt=0), name="payments_vipplan_price_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VipSubscription(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pendiente del primer cobro"
+        ACTIVE = "active", "Activa"
+        PAST_DUE = "past_due", "En mora (reintentando)"
+        CANCELED = "canceled", "Cancelada"
+        LAPSED = "lapsed", "Vencida por falta de pago"
+        FAILED = "failed", "Primer cobro fallido"
+
+    LIVE_STATUSES = ("pending", "active", "past_due")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="vip_subscriptions"
+    )
+    plan = models.ForeignKey(VipPlan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Wompi payment-source id: a reusable card credential, so it is encrypted at rest.
+    vip_payment_token = EncryptedTextField(blank=True, default="")
+    payment_source_status = models.CharField(max_length=20, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last_four = models.CharField(max_length=4, blank=True)
+    customer_email = models.EmailField(blank=True)
+    acceptance_token = models.TextField(blank=True)
+    acceptance_permalink = models.URLField(max_length=500, blank=True)
+    personal_data_token = models.TextField(blank=True)
+    personal_data_permalink = models.URLField(max_length=500, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "suscripción VIP"
+        verbose_name_plural = "suscripciones VIP"
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=["pending", "active", "past_due"]),
+                name="payments_one_live_vip_subscription_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"VIP {self.public_id} ({self.status})"
+
+
+class VipCharge(models.Model):
+    """One billing period of a subscription; its attempts are payments (never two at once)."""
+
+    subscription = models.ForeignKey(
+        VipSubscription, on_delete=models.PROTECT, related_name="charges"
+    )
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    amount_cents = models.BigIntegerField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    paid = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "cobro VIP"
+        verbose_name_plural = "cobros VIP"
+        ordering = ("-period_start",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"], name="payments_one_vip_charge_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.period_start:%Y-%m-%d}"
+
+
+class Payout(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "CREATED", "Creada (por enviar)"
+        PENDING_APPROVAL = "PENDING_APPROVAL", "Pendiente de aprobación"
+        PENDING = "PENDING", "Pendiente"
+        NOT_APPROVED = "NOT_APPROVED", "No aprobada"
+        REJECTED = "REJECTED", "Rechazada"
+        PARTIAL_PAYMENT = "PARTIAL_PAYMENT", "Pago parcial"
+        TOTAL_PAYMENT = "TOTAL_PAYMENT", "Pagada"
+        FAILED = "FAILED", "Fallida"
+
+    FINAL = ("REJECTED", "NOT_APPROVED", "TOTAL_PAYMENT", "FAILED", "PARTIAL_PAYMENT")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    reference = models.CharField(max_length=64, unique=True)
+    amount_cents = models.BigIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
+    provider_id = models.CharField(max_length=64, blank=True)
+    provider_payload = models.JSONField(default=dict)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "dispersión"
+        verbose_name_plural = "dispersiones"
+        ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_payout_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+
+class PayoutAllocation(models.Model):
+    """Which commission entries a payout disperses. One live allocation per entry."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="allocations")
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="payout_allocation"
+    )
+
+    class Meta:
+        verbose_name = "asignación de dispersión"
+        verbose_name_plural = "asignaciones de dispersión"

@@ -1,0 +1,618 @@
+"""Payment use-cases: checkout, webhook verification, settlement, reconciliation, refunds.
+
+Exactly-once settlement rests on two database guarantees, not on timing:
+a verified event is stored under a unique ``event_key`` (a duplicate delivery fails
+the insert and changes nothing), and every status change happens with the payment
+row locked (``select_for_update``) so concurrent events, polls and replays serialise.
+The ledger's unique (payment, kind, account) constraint for charges is a last guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from modules.payments import errors
+from modules.payments.models import (
+    FINAL_STATUSES,
+    LedgerEntry,
+    Payment,
+    PaymentStatus,
+    Refund,
+    WebhookEvent,
+)
+from modules.payments.public import CheckoutDTO
+from modules.payments.signals import payment_failed, payment_settled
+from modules.payments.wompi.gateway import WompiError, get_gateway
+from modules.payments.wompi.signatures import (
+    MalformedEvent,
+    format_expiration,
+    integrity_signature,
+    verify_event,
+)
+from platform_core import audit
+from platform_core.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+WOMPI_STATUSES = {"PENDING", "APPROVED", "DECLINED", "VOIDED", "ERROR"}
+Kind, Account = LedgerEntry.Kind, LedgerEntry.Account
+
+# Keys of a Wompi transaction we keep; everything else (emails, names, phones,
+# addresses, card holder) is dropped before storing a provider payload.
+_PAYLOAD_KEYS = (
+    "id",
+    "status",
+    "status_message",
+    "amount_in_cents",
+    "currency",
+    "reference",
+    "payment_method_type",
+    "created_at",
+    "finalized_at",
+    "payment_source_id",
+    "payment_link_id",
+)
+_METHOD_EXTRA_KEYS = ("processor_response_code", "brand", "last_four", "type")
+
+
+def redact_transaction(tx: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: tx[k] for k in _PAYLOAD_KEYS if k in tx}
+    method = tx.get("payment_method")
+    if isinstance(method, dict):
+        extra = method.get("extra") if isinstance(method.get("extra"), dict) else {}
+        clean["payment_method"] = {
+            "type": method.get("type", ""),
+            "extra": {k: extra[k] for k in _METHOD_EXTRA_KEYS if k in extra},
+        }
+    return clean
+
+
+# --- checkout --------------------------------------------------------------------------------
+def new_reference(prefix: str = "SZ") -> str:
+    """96 random bits, Wompi-safe characters."""
+    return f"{prefix}-{secrets.token_hex(12).upper()}"
+
+
+def _customer_fields(customer: Any) -> tuple[int | None, str, str, str]:
+    if customer is None:
+        return None, "", "", ""
+    user_id = getattr(customer, "pk", None) or getattr(customer, "id", None)
+    name = f"{getattr(customer, 'first_name', '')} {getattr(customer, 'last_name', '')}".strip()
+    return (
+        user_id,
+        getattr(customer, "email", "") or "",
+        name,
+        getattr(customer, "phone_number", "") or "",
+    )
+
+
+def checkout_base_url() -> str:
+    if settings.WOMPI_ADAPTER == "sandbox":
+        return settings.WOMPI_SANDBOX_CHECKOUT_URL
+    return settings.WOMPI_CHECKOUT_URL
+
+
+def checkout_for(payment: Payment, *, full_name: str = "", phone: str = "") -> CheckoutDTO:
+    expiration = format_expiration(payment.expires_at) if payment.expires_at else None
+    signature = integrity_signature(
+        payment.reference,
+        payment.amount_cents,
+        payment.currency,
+        settings.WOMPI_INTEGRITY_SECRET,
+        expiration,
+    )
+    params: dict[str, Any] = {
+        "public-key": settings.WOMPI_PUBLIC_KEY,
+        "currency": payment.currency,
+        "amount-in-cents": payment.amount_cents,
+        "reference": payment.reference,
+        "signature:integrity": signature,
+        "redirect-url": settings.WOMPI_REDIRECT_URL,
+    }
+    if expiration:
+        params["expiration-time"] = expiration
+    if payment.customer_email:
+        params["customer-data:email"] = payment.customer_email
+    if full_name:
+        params["customer-data:full-name"] = full_name
+    if phone.startswith("+57"):
+        params["customer-data:phone-number"] = phone[3:]
+        params["customer-data:phone-number-prefix"] = "+57"
+    return CheckoutDTO(
+        reference=payment.reference,
+        amount_in_cents=payment.amount_cents,
+        currency=payment.currency,
+        public_key=settings.WOMPI_PUBLIC_KEY,
+        signature_integrity=signature,
+        redirect_url=settings.WOMPI_REDIRECT_URL,
+        expiration_time=expiration,
+        checkout_url=f"{checkout_base_url()}?{urlencode(params)}",
+        status=payment.status,
+    )
+
+
+def _validate_request(purpose: str, ref: str, amount_cents: Any) -> None:
+    if not isinstance(purpose, str) or not PURPOSE_RE.match(purpose) or len(purpose) > 64:
+        raise errors.InvalidPurpose()
+    if not ref or len(str(ref)) > 128:
+        raise errors.InvalidPurpose(details={"ref": "required"})
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise errors.InvalidAmount()
+
+
+def create_checkout(
+    *,
+    purpose: str,
+    ref: str,
+    amount_cents: int,
+    customer: Any,
+    expires_at: datetime | None = None,
+    description: str = "",
+) -> CheckoutDTO:
+    _validate_request(purpose, ref, amount_cents)
+    if expires_at is None:
+        expires_at = timezone.now() + timedelta(minutes=settings.PAYMENT_CHECKOUT_EXPIRY_MINUTES)
+    # Wompi signs the expiration with millisecond precision: store exactly that value.
+    expires_at = expires_at.replace(microsecond=expires_at.microsecond // 1000 * 1000)
+    user_id, email, full_name, phone = _customer_fields(customer)
+    payment = Payment.objects.create(
+        reference=new_reference(),
+        purpose=purpose,
+        purpose_ref=str(ref),
+        user_id=user_id,
+        amount_cents=amount_cents,
+        currency=settings.CURRENCY,
+        description=description[:255],
+        customer_email=email,
+        expires_at=expires_at,
+    )
+    return checkout_for(payment, full_name=full_name, phone=phone)
+
+
+# --- ledger --------------------------------------------------------------------------------------
+def commission_for(amount_cents: int) -> int:
+    """DEVELOPER_COMMISSION_PERCENT of the amount, in integer cents (floor)."""
+    basis_points = int(Decimal(str(settings.DEVELOPER_COMMISSION_PERCENT)) * 100)
+    return max(0, amount_cents * basis_points // 10_000)
+
+
+def _entry(kind: str, account: str, amount: int, payment: Payment | None, memo: str = "") -> None:
+    LedgerEntry.objects.create(
+        kind=kind,
+        account=account,
+        amount_cents=amount,
+        currency=payment.currency if payment else settings.CURRENCY,
+        payment=payment,
+        purpose=payment.purpose if payment else "",
+        memo=memo[:255],
+    )
+
+
+def _record_charge(payment: Payment) -> None:
+    _entry(Kind.CHARGE, Account.MERCHANT, payment.amount_cents, payment, "Pago aprobado")
+    commission = commission_for(payment.amount_cents)
+    if commission:
+        _entry(Kind.COMMISSION, Account.MERCHANT, -commission, payment, "Comisión desarrollador")
+        _entry(Kind.COMMISSION, Account.DEVELOPER, commission, payment, "Comisión desarrollador")
+
+
+def _record_refund(payment: Payment, amount: int, memo: str) -> None:
+    _entry(Kind.REFUND, Account.MERCHANT, -amount, payment, memo)
+    commission = (
+        LedgerEntry.objects.filter(
+            payment=payment, kind=Kind.COMMISSION, account=Account.DEVELOPER
+        ).aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+    reversal = commission * amount // payment.amount_cents
+    if reversal:
+        _entry(Kind.COMMISSION_REVERSAL, Account.DEVELOPER, -reversal, payment, memo)
+        _entry(Kind.COMMISSION_REVERSAL, Account.MERCHANT, reversal, payment, memo)
+
+
+def balance(account: str) -> int:
+    return (
+        LedgerEntry.objects.filter(account=account).aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+
+
+# --- settlement -------------------------------------------------------------------------------
+def _send_settled(payment: Payment, late: bool) -> None:
+    kwargs = {
+        "purpose": payment.purpose,
+        "ref": payment.purpose_ref,
+        "payment_reference": payment.reference,
+        "amount_cents": payment.amount_cents,
+        "user_id": payment.user_id,
+        "late": late,
+    }
+    transaction.on_commit(lambda: _dispatch(payment_settled, kwargs))
+
+
+def _send_failed(payment: Payment) -> None:
+    kwargs = {
+        "purpose": payment.purpose,
+        "ref": payment.purpose_ref,
+        "payment_reference": payment.reference,
+        "status": payment.status,
+    }
+    transaction.on_commit(lambda: _dispatch(payment_failed, kwargs))
+
+
+def _dispatch(signal: Any, kwargs: dict[str, Any]) -> None:
+    # One failing receiver must not stop the others; its error is logged (and reaches
+    # Sentry through the logging integration).
+    for receiver, result in signal.send_robust(sender=Payment, **kwargs):
+        if isinstance(result, Exception):
+            logger.error(
+                "payments signal receiver %r failed for %s",
+                receiver,
+                kwargs["payment_reference"],
+                exc_info=result,
+            )
+
+
+def _flag(payment: Payment, reason: str, detail: dict[str, Any] | None = None) -> None:
+    payment.needs_review = True
+    payment.review_reason = reason[:255]
+    payment.save(update_fields=["needs_review", "review_reason", "updated_at"])
+    audit.record(
+        "payments.payment_flagged",
+        target=f"payment:{payment.reference}",
+        details={"reason": reason, **(detail or {})},
+    )
+
+
+def _absorb(payment: Payment, tx: dict[str, Any]) -> None:
+    """Copy provider facts onto the payment (not its status)."""
+    if tx.get("id") and not payment.wompi_transaction_id:
+        payment.wompi_transaction_id = str(tx["id"])[:64]
+    if tx.get("payment_method_type"):
+        payment.method = str(tx["payment_method_type"])[:32]
+    if tx.get("status_message"):
+        payment.status_message = str(tx["status_message"])[:255]
+    payment.provider_payload = redact_transaction(tx)
+
+
+def _settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
+    _absorb(payment, tx)
+    payment.status = PaymentStatus.APPROVED
+    payment.finalized_at = timezone.now()
+    payment.save()
+    _record_charge(payment)
+    if payment.vip_charge_id:
+        from modules.payments import vip
+
+        vip.on_charge_approved(payment)
+    _send_settled(payment, late)
+
+
+def _fail(payment: Payment, tx: dict[str, Any], status: str) -> None:
+    _absorb(payment, tx)
+    payment.status = status
+    payment.finalized_at = timezone.now()
+    payment.save()
+    if payment.vip_charge_id:
+        from modules.payments import vip
+
+        vip.on_charge_failed(payment)
+    _send_failed(payment)
+
+
+def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment | None]:
+    """Apply a Wompi transaction (from an event, a poll or a replay). Call inside atomic().
+
+    Returns (outcome, payment). Final statuses never move back; mismatches are flagged.
+    """
+    reference = str(tx.get("reference") or "")
+    payment = Payment.objects.select_for_update().filter(reference=reference).first()
+    if payment is None:
+        logger.warning("Wompi %s for unknown reference %r", source, reference)
+        return WebhookEvent.Outcome.UNKNOWN_REFERENCE, None
+    status = str(tx.get("status") or "").upper()
+    amount = tx.get("amount_in_cents")
+    if status not in WOMPI_STATUSES:
+        return WebhookEvent.Outcome.NOOP, payment
+    if (
+        isinstance(amount, bool)
+        or not isinstance(amount, int)
+        or amount != payment.amount_cents
+        or str(tx.get("currency") or "") != payment.currency
+    ):
+        _flag(
+            payment,
+            "amount_or_currency_mismatch",
+            {
+                "source": source,
+                "status": status,
+                "amount_in_cents": str(amount),
+                "currency": str(tx.get("currency")),
+            },
+        )
+        return WebhookEvent.Outcome.FLAGGED, payment
+    current = payment.status
+    other_tx = bool(
+        payment.wompi_transaction_id
+        and tx.get("id")
+        and str(tx["id"]) != payment.wompi_transaction_id
+    )
+    if current == PaymentStatus.PENDING:
+        if status == PaymentStatus.PENDING:
+            _absorb(payment, tx)
+            payment.save()
+            return WebhookEvent.Outcome.NOOP, payment
+        if status == PaymentStatus.APPROVED:
+            _settle(payment, tx, late=False)
+        else:
+            _fail(payment, tx, status)
+        return WebhookEvent.Outcome.APPLIED, payment
+    if current == PaymentStatus.EXPIRED and status == PaymentStatus.APPROVED:
+        # The money arrived after we gave up: record it, tell the purpose (late=True)
+        # so it can honour or refund, and ask staff to look.
+        _settle(payment, tx, late=True)
+        _flag(payment, "approved_after_expiry", {"source": source})
+        return WebhookEvent.Outcome.FLAGGED, payment
+    if current == PaymentStatus.APPROVED and status == PaymentStatus.VOIDED and not other_tx:
+        _absorb(payment, tx)
+        payment.status = PaymentStatus.VOIDED
+        payment.save()
+        if not payment.refunds.filter(status=Refund.Status.VOIDED).exists():
+            Refund.objects.create(
+                payment=payment,
+                amount_cents=payment.amount_cents,
+                reason="Anulada en Wompi",
+                status=Refund.Status.VOIDED,
+                processed_at=timezone.now(),
+            )
+            _record_refund(payment, payment.amount_cents, "Anulación reportada por Wompi")
+        return WebhookEvent.Outcome.APPLIED, payment
+    if status == PaymentStatus.APPROVED and current != PaymentStatus.APPROVED:
+        # Money moved for a payment we consider failed: never settle, never hide it.
+        _flag(payment, f"approved_after_{current.lower()}", {"source": source})
+        return WebhookEvent.Outcome.FLAGGED, payment
+    if status == PaymentStatus.APPROVED and other_tx:
+        _flag(payment, "second_approved_transaction", {"transaction_id": str(tx["id"])})
+        return WebhookEvent.Outcome.FLAGGED, payment
+    return WebhookEvent.Outcome.NOOP, payment
+
+
+# --- webhook ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WebhookResult:
+    status_code: int
+    outcome: str
+
+
+def _reject(status_code: int, action: str, reason: str, ip: str | None) -> WebhookResult:
+    audit.record(
+        action, target="webhook:wompi", details={"reason": reason, "status": status_code}, ip=ip
+    )
+    logger.warning("Wompi webhook rejected (%s): %s", status_code, reason)
+    return WebhookResult(status_code, "rejected")
+
+
+def _event_key(event_type: str, checksum: str) -> str:
+    return hashlib.sha256(f"{event_type}:{checksum.strip().lower()}".encode()).hexdigest()
+
+
+def process_wompi_event(
+    raw_body: bytes, *, header_checksum: str | None = None, ip: str | None = None
+) -> WebhookResult:
+    """Verify and apply one delivery of Wompi's webhook. Never raises for bad input."""
+    try:
+        body = json.loads(raw_body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return _reject(400, "payments.webhook_malformed", "invalid JSON", ip)
+    try:
+        valid = verify_event(body, settings.WOMPI_EVENT_SECRET, header_checksum)
+    except MalformedEvent as exc:
+        return _reject(400, "payments.webhook_malformed", str(exc), ip)
+    if not valid:
+        return _reject(401, "payments.webhook_forged", "checksum mismatch", ip)
+    environment = str(body.get("environment") or "")
+    if environment != settings.WOMPI_ENVIRONMENT:
+        logger.info("Ignoring Wompi event for environment %r", environment)
+        return WebhookResult(200, "ignored_environment")
+    event_type = body["event"]
+    if event_type != "transaction.updated":
+        return WebhookResult(200, "ignored_event_type")
+    tx = body["data"].get("transaction")
+    if not isinstance(tx, dict) or not tx.get("reference") or not tx.get("status"):
+        return _reject(400, "payments.webhook_malformed", "transaction fields missing", ip)
+    return _store_and_apply(body, tx, _event_key(event_type, body["signature"]["checksum"]))
+
+
+def _store_and_apply(body: dict[str, Any], tx: dict[str, Any], key: str) -> WebhookResult:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = WebhookEvent.objects.create(
+                    event_key=key,
+                    event_type=body["event"],
+                    environment=str(body.get("environment") or ""),
+                    transaction_id=str(tx.get("id") or "")[:64],
+                    reference=str(tx.get("reference"))[:64],
+                    status=str(tx.get("status"))[:20],
+                    payload={
+                        "event": body["event"],
+                        "data": {"transaction": redact_transaction(tx)},
+                        "environment": body.get("environment"),
+                        "signature": body["signature"],
+                        "timestamp": body["timestamp"],
+                        "sent_at": body.get("sent_at"),
+                    },
+                )
+        except IntegrityError:
+            return WebhookResult(200, "duplicate")
+        outcome, payment = apply_transaction(tx, source="webhook")
+        event.outcome = outcome
+        event.payment = payment
+        event.processed_at = timezone.now()
+        event.save(update_fields=["outcome", "payment", "processed_at"])
+    return WebhookResult(200, outcome)
+
+
+def replay_event(public_id: str) -> str:
+    """Re-apply a stored event (operators, after fixing a bug). Idempotent by design."""
+    try:
+        event = WebhookEvent.objects.get(public_id=public_id)
+    except (WebhookEvent.DoesNotExist, ValueError):
+        raise NotFound() from None
+    tx = event.payload.get("data", {}).get("transaction") or {}
+    with transaction.atomic():
+        outcome, payment = apply_transaction(tx, source="replay")
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            outcome=outcome, payment=payment, processed_at=timezone.now()
+        )
+    audit.record("payments.event_replayed", target=f"event:{event.public_id}")
+    return outcome
+
+
+# --- reconciliation -------------------------------------------------------------------------
+def _fetch_transaction(payment: Payment) -> dict[str, Any] | None:
+    gateway = get_gateway()
+    if payment.wompi_transaction_id:
+        return gateway.get_transaction(payment.wompi_transaction_id)
+    found = gateway.find_transactions(payment.reference)
+    if not found:
+        return None
+    # Prefer a final transaction (an approved one above all) over pending retries.
+    rank = {"APPROVED": 0, "VOIDED": 1, "DECLINED": 2, "ERROR": 3, "PENDING": 4}
+    return sorted(found, key=lambda t: rank.get(str(t.get("status")), 9))[0]
+
+
+def _expire(payment_pk: int) -> bool:
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_pk)
+        if payment.status != PaymentStatus.PENDING:
+            return False
+        payment.status = PaymentStatus.EXPIRED
+        payment.finalized_at = timezone.now()
+        payment.save()
+        _send_failed(payment)
+    return True
+
+
+def reconcile_pending(*, limit: int = 200) -> dict[str, int]:
+    """Poll Wompi for payments pending longer than PAYMENT_RECONCILE_AFTER_MINUTES and
+    apply what it says; expire checkouts past their expiry with no transaction."""
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+    counts = {"polled": 0, "applied": 0, "expired": 0, "errors": 0}
+    stale = Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lte=cutoff)
+    for payment in stale.order_by("created_at")[:limit]:
+        counts["polled"] += 1
+        try:
+            tx = _fetch_transaction(payment)
+        except WompiError as exc:
+            counts["errors"] += 1
+            logger.warning("Reconcile of %s failed: %s", payment.reference, exc)
+            continue
+        if tx is not None:
+            with transaction.atomic():
+                outcome, _ = apply_transaction(tx, source="poll")
+            counts["applied"] += outcome == WebhookEvent.Outcome.APPLIED
+            continue
+        if payment.expires_at and payment.expires_at <= now and _expire(payment.pk):
+            counts["expired"] += 1
+    return counts
+
+
+# --- refunds ---------------------------------------------------------------------------------
+def request_refund(
+    *, purpose: str, ref: str, reason: str, amount_cents: int | None = None, actor: Any = None
+) -> Refund:
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(purpose=purpose, purpose_ref=str(ref), status=PaymentStatus.APPROVED)
+            .order_by("-created_at")
+            .first()
+        )
+        if payment is None:
+            raise NotFound()
+        existing = payment.refunds.exclude(status=Refund.Status.REJECTED).first()
+        if existing is not None:
+            return existing  # idempotent: receivers may call this more than once
+        amount = payment.amount_cents if amount_cents is None else amount_cents
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise errors.InvalidAmount()
+        if not 0 < amount <= payment.amount_cents:
+            raise errors.InvalidAmount()
+        payment.refund_requested = True
+        payment.save(update_fields=["refund_requested", "updated_at"])
+        refund = _void_or_manual(payment, amount, reason)
+        audit.record(
+            "payments.refund_requested",
+            actor=actor,
+            target=f"payment:{payment.reference}",
+            details={"amount_cents": amount, "reason": reason, "outcome": refund.status},
+        )
+    return refund
+
+
+def _void_or_manual(payment: Payment, amount: int, reason: str) -> Refund:
+    # Wompi voids only whole card transactions; everything else is refunded by staff.
+    if amount == payment.amount_cents and payment.method == "CARD" and payment.wompi_transaction_id:
+        try:
+            get_gateway().void_transaction(payment.wompi_transaction_id)
+        except WompiError as exc:
+            logger.warning("Void of %s failed, manual refund: %s", payment.reference, exc)
+        else:
+            payment.status = PaymentStatus.VOIDED
+            payment.save(update_fields=["status", "updated_at"])
+            _record_refund(payment, amount, f"Anulación: {reason}")
+            return Refund.objects.create(
+                payment=payment,
+                amount_cents=amount,
+                reason=reason[:255],
+                status=Refund.Status.VOIDED,
+                processed_at=timezone.now(),
+            )
+    return Refund.objects.create(
+        payment=payment,
+        amount_cents=amount,
+        reason=reason[:255],
+        status=Refund.Status.PENDING_MANUAL,
+    )
+
+
+def complete_manual_refund(refund_pk: int, *, staff: Any, note: str = "") -> Refund:
+    """Staff confirm they refunded the client outside Wompi: ledger + audit."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_pk)
+        if refund.status != Refund.Status.PENDING_MANUAL:
+            raise errors.RefundNotAllowed()
+        refund.status = Refund.Status.COMPLETED
+        refund.processed_by = staff
+        refund.processed_at = timezone.now()
+        refund.note = note[:255]
+        refund.save()
+        _record_refund(refund.payment, refund.amount_cents, f"Reembolso manual: {refund.reason}")
+        audit.record(
+            "payments.refund_completed",
+            actor=staff,
+            target=f"payment:{refund.payment.reference}",
+            details={"amount_cents": refund.amount_cents},
+        )
+    return refund
+
+
+def is_final(status: str) -> bool:
+    return status in FINAL_STATUSES

@@ -1,0 +1,10 @@
+"""Domain signals (re-exported by ``public``). Sent on commit; receivers must be idempotent."""
+
+from __future__ import annotations
+
+import django.dispatch
+
+# kwargs: purpose, ref, payment_reference, amount_cents, user_id, late
+payment_settled = django.dispatch.Signal()
+# kwargs: purpose, ref, payment_reference, status
+payment_failed = django.dispatch.Signal()

@@ -1,0 +1,1 @@
+"""Wompi: signatures, the gateway port and its adapters."""
