@@ -1,0 +1,31 @@
+"""Gunicorn settings for the ASGI app (uvicorn workers), tuned for Render Starter (512 MB).
+
+Start command (render.yaml):
+    gunicorn -c gunicorn.conf.py studiozens.asgi:application
+"""
+
+import os
+
+# src/ layout: make `studiozens`, `platform_core` and `modules` importable even when the
+# project is not installed into the virtualenv.
+pythonpath = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+worker_class = "uvicorn_worker.UvicornWorker"
+# 3 workers ≈ 3 x 110 MB + the master: see docs/performance.md ("Memory and start-up").
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# Render sends SIGTERM and waits maxShutdownDelaySeconds (30 s by default).
+graceful_timeout = 25
+keepalive = 5
+# Recycle workers now and then so slow leaks never reach the 512 MB limit.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = max(1, max_requests // 10)
+# Render's proxy is the only way in; trust its X-Forwarded-* headers (client IP, scheme).
+forwarded_allow_ips = "*"
+# The heartbeat file lives in memory, not on the (slow) container disk.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Django logs requests itself (JSON); gunicorn only reports its own errors.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
