@@ -429,6 +429,39 @@ GEMINI_MODEL = env.str("GEMINI_MODEL", "gemini-3.5-flash")
 GEMINI_TIMEOUT = env.int("GEMINI_TIMEOUT", 20)
 GEMINI_REQUESTS_PER_MINUTE = env.int("GEMINI_REQUESTS_PER_MINUTE", 60)
 
+# --- Assistant (WhatsApp concierge) --------------------------------------------------------------
+# Token that validates X-Twilio-Signature on the inbound webhook. Outside production, without
+# TWILIO_AUTH_TOKEN, a local dev token keeps the check running (bot_chat signs with it).
+ASSISTANT_WEBHOOK_AUTH_TOKEN = TWILIO_AUTH_TOKEN or (
+    "" if PRODUCTION else env.str("ASSISTANT_DEV_TWILIO_AUTH_TOKEN", "dev-local-twilio-auth-token")
+)
+ASSISTANT_MAX_TOOL_ROUNDS = env.int("ASSISTANT_MAX_TOOL_ROUNDS", 4)
+ASSISTANT_HISTORY_TURNS = env.int("ASSISTANT_HISTORY_TURNS", 12)
+ASSISTANT_HISTORY_HOURS = env.int("ASSISTANT_HISTORY_HOURS", 24)
+ASSISTANT_CONFIRMATION_MINUTES = env.int("ASSISTANT_CONFIRMATION_MINUTES", 10)
+ASSISTANT_MESSAGES_PER_WINDOW = env.int("ASSISTANT_MESSAGES_PER_WINDOW", 20)
+ASSISTANT_RATE_WINDOW_SECONDS = env.int("ASSISTANT_RATE_WINDOW_SECONDS", 300)
+ASSISTANT_MENU_MINUTES = env.int("ASSISTANT_MENU_MINUTES", 30)
+ASSISTANT_GEMINI_ATTEMPTS = env.int("ASSISTANT_GEMINI_ATTEMPTS", 2)
+ASSISTANT_GEMINI_CB_FAILURES = env.int("ASSISTANT_GEMINI_CB_FAILURES", 5)
+ASSISTANT_GEMINI_CB_RESET_SECONDS = env.int("ASSISTANT_GEMINI_CB_RESET_SECONDS", 60)
+ASSISTANT_SIGNUP_URL = env.str("ASSISTANT_SIGNUP_URL", f"{SITE_URL}/registro")
+ASSISTANT_SPA_PERSONA = env.str(
+    "ASSISTANT_SPA_PERSONA",
+    "Eres Zen, la asistente virtual de StudioZens, un spa en Bogotá. Hablas en español de "
+    "Colombia, con calidez y frases cortas, y tuteas al cliente.",
+)
+ASSISTANT_OPENING_HOURS = env.str(
+    "ASSISTANT_OPENING_HOURS",
+    "Lunes a viernes de 8:00 a. m. a 8:00 p. m.; sábados de 9:00 a. m. a 6:00 p. m.; "
+    "domingos y festivos de 10:00 a. m. a 4:00 p. m.",
+)
+ASSISTANT_POLICIES = env.str(
+    "ASSISTANT_POLICIES",
+    "Las citas se pueden cancelar o reprogramar sin costo hasta 24 horas antes. Algunas "
+    "reservas requieren un anticipo que se paga con Wompi. Llega 10 minutos antes de tu cita.",
+)
+
 # --- Business rules -------------------------------------------------------------------------------
 APPOINTMENT_HOLD_MINUTES = env.int("APPOINTMENT_HOLD_MINUTES", 20)
 CANCELLATION_WINDOW_HOURS = env.int("CANCELLATION_WINDOW_HOURS", 24)

@@ -1,0 +1,118 @@
+"""Turning tool results into short WhatsApp text (used by the menu and the proposals)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+WHATSAPP_LIMIT = 1600
+_DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
+
+
+def items_of(result: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
+    """The list a tool returned, under one of ``keys`` or the first list value."""
+    for key in keys:
+        value = result.get(key)
+        if isinstance(value, list):
+            return [item for item in value if isinstance(item, dict)]
+    for value in result.values():
+        if isinstance(value, list):
+            return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def money(cents: Any, currency: str = "COP") -> str:
+    try:
+        pesos = int(cents) // 100
+    except (TypeError, ValueError):
+        return ""
+    return f"${pesos:,}".replace(",", ".") + ("" if currency == "COP" else f" {currency}")
+
+
+def when(value: Any) -> str:
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
+        return str(value or "")
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    local = timezone.localtime(parsed)
+    return f"{_DAYS[local.weekday()]} {local:%d/%m} {local:%I:%M %p}".replace(
+        "AM", "a. m."
+    ).replace("PM", "p. m.")
+
+
+def _first(item: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if item.get(key) not in (None, ""):
+            return item[key]
+    return None
+
+
+def price_of(item: dict[str, Any]) -> str:
+    cents = _first(item, "price_cents", "amount_cents", "price_in_cents")
+    if cents is not None:
+        return money(cents, item.get("currency", "COP"))
+    price = _first(item, "price", "price_display")
+    return str(price) if price is not None else ""
+
+
+def describe_service(item: dict[str, Any]) -> str:
+    name = _first(item, "name", "title", "code") or "?"
+    extras = [
+        p
+        for p in (
+            price_of(item),
+            _("%(m)s min") % {"m": item["duration_minutes"]}
+            if item.get("duration_minutes")
+            else "",
+        )
+        if p
+    ]
+    return f"{name}" + (f" — {', '.join(extras)}" if extras else "")
+
+
+def describe_slot(item: dict[str, Any]) -> str:
+    text = when(_first(item, "start", "starts_at", "start_at"))
+    therapist = _first(item, "therapist_name", "therapist")
+    if isinstance(therapist, dict):
+        therapist = therapist.get("name")
+    return f"{text} con {therapist}" if therapist else text
+
+
+def describe_appointment(item: dict[str, Any]) -> str:
+    service = _first(item, "service_name", "service")
+    if isinstance(service, dict):
+        service = service.get("name")
+    status = _first(item, "status_display", "status")
+    parts = [p for p in (str(service or ""), when(_first(item, "start", "starts_at"))) if p]
+    return " — ".join(parts) + (f" ({status})" if status else "")
+
+
+def describe_product(item: dict[str, Any]) -> str:
+    name = _first(item, "name", "title", "sku") or "?"
+    price = price_of(item)
+    return f"{name}" + (f" — {price}" if price else "")
+
+
+def numbered(lines: list[str]) -> str:
+    return "\n".join(f"*{i}.* {line}" for i, line in enumerate(lines, start=1))
+
+
+def split_message(text: str, limit: int = WHATSAPP_LIMIT) -> list[str]:
+    """Chunks of at most ``limit`` characters, cut at paragraph, line or word boundaries."""
+    text = text.strip()
+    chunks: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit  # one very long word: hard cut
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        chunks.append(text)
+    return chunks

@@ -1,0 +1,53 @@
+"""The assistant's part of a user's data export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from modules.assistant.models import Conversation
+
+
+def _conversations(user: Any) -> Any:
+    query = Q(user=user)
+    if getattr(user, "phone_number", ""):
+        query |= Q(phone=user.phone_number)
+    return Conversation.objects.filter(query)
+
+
+def export_user(user: Any) -> dict[str, Any]:
+    return {
+        "conversations": [
+            {
+                "id": str(conv.public_id),
+                "phone": conv.phone,
+                "state": conv.state,
+                "created_at": conv.created_at.isoformat(),
+                "messages": [
+                    {
+                        "direction": m.direction,
+                        "source": m.source,
+                        "body": m.body,
+                        "created_at": m.created_at.isoformat(),
+                    }
+                    for m in conv.messages.all()
+                ],
+                "proposals": [
+                    {
+                        "tool": p.tool_name,
+                        "summary": p.summary,
+                        "status": p.status,
+                        "created_at": p.created_at.isoformat(),
+                    }
+                    for p in conv.proposals.all()
+                ],
+            }
+            for conv in _conversations(user).prefetch_related("messages", "proposals")
+        ]
+    }
+
+
+def erase_user(user: Any) -> None:
+    """Transcripts hold free text (names, addresses): delete them with the conversation."""
+    _conversations(user).delete()

@@ -1,0 +1,54 @@
+"""Read queries for the admin and the staff API: metrics and transcripts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
+
+BOOKING_TOOL = "book_appointment"
+
+
+def metrics(*, days: int = 14) -> dict[str, Any]:
+    """Messages per day, bookings made through the assistant, handoffs and the fallback rate."""
+    since = timezone.now() - timedelta(days=days)
+    per_day: dict[date, dict[str, int]] = {}
+    rows = (
+        Message.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            inbound=Count("id", filter=Q(direction=Message.Direction.INBOUND)),
+            outbound=Count("id", filter=Q(direction=Message.Direction.OUTBOUND)),
+        )
+        .order_by("day")
+    )
+    for row in rows:
+        per_day[row["day"]] = {"inbound": row["inbound"], "outbound": row["outbound"]}
+    turns = ModelTurn.objects.filter(created_at__gte=since).aggregate(
+        total=Count("id"),
+        fallback=Count("id", filter=Q(engine=ModelTurn.Engine.MENU) & ~Q(reason="menu")),
+        menu=Count("id", filter=Q(engine=ModelTurn.Engine.MENU)),
+    )
+    total = turns["total"] or 0
+    return {
+        "days": days,
+        "messages_per_day": [
+            {"day": day.isoformat(), **counts} for day, counts in sorted(per_day.items())
+        ],
+        "bookings_by_assistant": Proposal.objects.filter(
+            tool_name=BOOKING_TOOL, status=Proposal.Status.EXECUTED, decided_at__gte=since
+        ).count(),
+        "handoffs": Conversation.objects.filter(handed_off_at__gte=since).count(),
+        "waiting_for_staff": Conversation.objects.filter(
+            state=Conversation.State.HANDED_OFF
+        ).count(),
+        "turns": total,
+        "fallback_turns": turns["fallback"],
+        "fallback_rate": round(turns["fallback"] / total, 4) if total else 0.0,
+    }

@@ -1,0 +1,548 @@
+"""The assistant's use-cases: receive an inbound WhatsApp message, process it, reply.
+
+Processing runs on the ``bot`` queue, one message at a time per conversation (the
+conversation row is locked), and is idempotent: a message is processed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from modules.assistant import gemini, integrations, menu
+from modules.assistant.formatting import split_message
+from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
+from modules.assistant.toolbox import available_tools, run_tool
+from modules.identity import public as identity
+from platform_core.errors import DomainError, ValidationFailed
+from platform_core.phones import mask_phone, normalize_phone
+from platform_core.plugins import ToolContext
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_WORDS = frozenset(
+    {
+        "si",
+        "si confirmo",
+        "si por favor",
+        "si senor",
+        "si senora",
+        "confirmo",
+        "confirmar",
+        "confirmado",
+        "dale",
+        "de acuerdo",
+        "listo",
+        "ok",
+        "okay",
+        "claro",
+        "claro que si",
+        "si claro",
+        "de una",
+    }
+)
+DENY_WORDS = frozenset(
+    {"no", "no gracias", "no confirmo", "cancelar", "cancela", "mejor no", "no quiero", "nop"}
+)
+SIGNUP_WORDS = frozenset(
+    {
+        "registrarme",
+        "registro",
+        "registrar",
+        "quiero registrarme",
+        "crear cuenta",
+        "crear mi cuenta",
+    }
+)
+MENU_WORDS = frozenset({"menu", "0", "opciones"})
+_HANDOFF = re.compile(
+    r"\b(asesor|asesora|humano|humana|agente)\b"
+    r"|^(una )?persona$"
+    r"|\bhablar con (una |alguna )?persona\b"
+)
+_CODE = re.compile(r"^\d{4,8}$")
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case, no accents, no punctuation, single spaces: for keyword matching only."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = re.sub(r"[^\w\s]", " ", plain)
+    return " ".join(plain.split())
+
+
+def is_confirmation(text: str) -> bool:
+    return normalize_text(text) in CONFIRM_WORDS
+
+
+def wants_handoff(text: str) -> bool:
+    return bool(_HANDOFF.search(normalize_text(text)))
+
+
+# --- Inbound -------------------------------------------------------------------------------------
+def receive_inbound(params: Mapping[str, str]) -> Message | None:
+    """Store a verified Twilio message once (MessageSid is unique) and queue its processing.
+
+    Returns None for a duplicate delivery or an unusable payload.
+    """
+    sid = (params.get("MessageSid") or params.get("SmsMessageSid") or "").strip()
+    if not sid:
+        return None
+    try:
+        phone = normalize_phone(params.get("From", ""))
+    except ValidationFailed:
+        logger.warning("assistant: inbound message %s with an invalid sender", sid)
+        return None
+    try:
+        num_media = int(params.get("NumMedia") or 0)
+    except ValueError:
+        num_media = 0
+    with transaction.atomic():
+        conversation = _conversation_for(phone)
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    direction=Message.Direction.INBOUND,
+                    source=Message.Source.USER,
+                    provider_sid=sid,
+                    body=(params.get("Body") or "")[:4096],
+                    num_media=num_media,
+                )
+        except IntegrityError:
+            logger.info("assistant: duplicate delivery of %s ignored", sid)
+            return None
+        public_id = str(message.public_id)
+        transaction.on_commit(lambda: _enqueue(public_id))
+    return message
+
+
+def _enqueue(message_id: str) -> None:
+    from modules.assistant.tasks import process_message_task
+
+    process_message_task.delay(message_id)
+
+
+def _conversation_for(phone: str) -> Conversation:
+    conversation = Conversation.objects.filter(phone=phone).first()
+    if conversation is not None:
+        return conversation
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(phone=phone)
+    except IntegrityError:  # created by a concurrent delivery
+        return Conversation.objects.get(phone=phone)
+
+
+# --- Processing ----------------------------------------------------------------------------------
+def process_message(message_id: str) -> None:
+    """Answer one inbound message. Safe to call more than once: it acts only the first time."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(public_id=message_id, direction=Message.Direction.INBOUND)
+            .first()
+        )
+        if message is None or message.processed_at is not None:
+            return
+        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+        message.processed_at = timezone.now()
+        message.save(update_fields=["processed_at"])
+        _Turn(conversation, message).run()
+
+
+class _Turn:
+    """Everything that happens for one inbound message, with the conversation locked."""
+
+    def __init__(self, conversation: Conversation, message: Message) -> None:
+        self.conversation = conversation
+        self.message = message
+        self.text = message.body.strip()
+        self.words = normalize_text(self.text)
+
+    # The order matters: opt-out keywords, rate limit, handoff silence, then the bot.
+    def run(self) -> None:
+        conv = self.conversation
+        integrations.record_inbound(conv.phone)
+        if integrations.handle_inbound_keyword(conv.phone, self.text):
+            return
+        self._link_user()
+        if not self._within_rate_limit():
+            return
+        if conv.state == Conversation.State.HANDED_OFF:
+            return  # staff is answering; the bot stays silent
+        if conv.state == Conversation.State.CLOSED:
+            self._set_state(Conversation.State.BOT)
+        if self.message.num_media:
+            reply(conv, _media_text(), source=Message.Source.SYSTEM)
+            if not self.text:
+                return
+        if wants_handoff(self.text):
+            hand_off(conv)
+            return
+        if conv.state == Conversation.State.AWAITING_CONFIRMATION and self._resolve_proposal():
+            return
+        if conv.user is None and self._signup():
+            return
+        self._answer()
+
+    def _link_user(self) -> None:
+        conv = self.conversation
+        if conv.user_id is None:
+            user = identity.get_user_by_phone(conv.phone)
+            if user is not None:
+                conv.user = user
+                conv.signup_stage = ""
+                conv.save(update_fields=["user", "signup_stage", "updated_at"])
+
+    def _within_rate_limit(self) -> bool:
+        conv = self.conversation
+        digest = hashlib.sha256(conv.phone.encode()).hexdigest()[:20]
+        window = settings.ASSISTANT_RATE_WINDOW_SECONDS
+        if integrations.allow(
+            f"assistant:number:{digest}",
+            limit=settings.ASSISTANT_MESSAGES_PER_WINDOW,
+            window_seconds=window,
+        ):
+            return True
+        logger.info("assistant: %s over the per-number limit", mask_phone(conv.phone))
+        # Warn once per window, then stay silent (a loop or a flood must not cost replies).
+        if integrations.allow(f"assistant:number-warned:{digest}", limit=1, window_seconds=window):
+            reply(
+                conv,
+                _("Estás escribiendo muy rápido. Espera unos minutos y vuelve a escribirnos 🙏"),
+                source=Message.Source.SYSTEM,
+            )
+        return False
+
+    def _set_state(self, state: str) -> None:
+        self.conversation.state = state
+        self.conversation.save(update_fields=["state", "updated_at"])
+
+    def _ctx(self, *, confirmed: bool = False) -> ToolContext:
+        return ToolContext(
+            user=self.conversation.user,
+            conversation_id=str(self.conversation.public_id),
+            confirmed=confirmed,
+        )
+
+    # --- confirmations ---
+    def _resolve_proposal(self) -> bool:
+        """True when this message was the answer to the pending proposal."""
+        conv = self.conversation
+        proposal = (
+            Proposal.objects.select_for_update()
+            .filter(conversation=conv, status=Proposal.Status.PENDING)
+            .first()
+        )
+        self._set_state(Conversation.State.BOT)
+        if proposal is None:
+            return False
+        confirm, deny = self.words in CONFIRM_WORDS, self.words in DENY_WORDS
+        if proposal.expires_at <= timezone.now():
+            _decide(proposal, Proposal.Status.EXPIRED)
+            if confirm or deny:
+                reply(
+                    conv,
+                    _(
+                        "Esa propuesta ya venció, así que no hice ningún cambio. "
+                        "Si quieres, empecemos de nuevo: escribe *menú* o cuéntame qué necesitas."
+                    ),
+                    source=Message.Source.SYSTEM,
+                )
+                return True
+            return False
+        if confirm:
+            self._execute(proposal)
+            return True
+        if deny:
+            _decide(proposal, Proposal.Status.REJECTED)
+            reply(
+                conv,
+                _("Listo, no hice ningún cambio. ¿Te ayudo con algo más?"),
+                source=Message.Source.SYSTEM,
+            )
+            return True
+        # Anything else is a new request: the old proposal can no longer be confirmed.
+        _decide(proposal, Proposal.Status.SUPERSEDED)
+        return False
+
+    def _execute(self, proposal: Proposal) -> None:
+        conv = self.conversation
+        tool = available_tools(has_user=conv.user is not None).get(proposal.tool_name)
+        if tool is None or not tool.needs_confirmation:
+            result: dict[str, Any] = {"error": _("Esta acción ya no está disponible.")}
+        else:
+            result = run_tool(tool, self._ctx(confirmed=True), dict(proposal.args))
+        failed = "error" in result
+        _decide(proposal, Proposal.Status.FAILED if failed else Proposal.Status.EXECUTED, result)
+        integrations.audit(
+            "assistant.proposal_failed" if failed else "assistant.proposal_executed",
+            actor=conv.user,
+            target=f"assistant.proposal:{proposal.public_id}",
+            details={"tool": proposal.tool_name, "via_menu": proposal.via_menu},
+        )
+        source = Message.Source.MENU if proposal.via_menu else Message.Source.SYSTEM
+        if failed:
+            reply(conv, _("No pude completarlo: %(e)s") % {"e": result["error"]}, source=source)
+        else:
+            reply(conv, _success_text(result), source=source)
+
+    # --- sign-up for unknown numbers ---
+    def _signup(self) -> bool:
+        conv = self.conversation
+        if conv.signup_stage == "awaiting_code" and _CODE.match(self.words):
+            confirm = getattr(identity, "confirm_phone_verification", None)
+            if confirm is None:
+                return False
+            try:
+                user = confirm(conv.phone, self.words)
+            except DomainError as exc:
+                reply(conv, exc.message, source=Message.Source.SYSTEM)
+                return True
+            conv.user, conv.signup_stage = user, ""
+            conv.save(update_fields=["user", "signup_stage", "updated_at"])
+            reply(
+                conv,
+                _(
+                    "¡Listo! Tu número quedó verificado. "
+                    "Ya puedes reservar y ver tus citas por aquí."
+                ),
+                source=Message.Source.SYSTEM,
+            )
+            return True
+        if self.words not in SIGNUP_WORDS:
+            return False
+        start = getattr(identity, "start_phone_verification", None)
+        if start is None:
+            reply(
+                conv,
+                _("Crea tu cuenta aquí: %(url)s") % {"url": settings.ASSISTANT_SIGNUP_URL},
+                source=Message.Source.SYSTEM,
+            )
+            return True
+        try:
+            start(conv.phone, channel="whatsapp")
+        except DomainError as exc:
+            reply(conv, exc.message, source=Message.Source.SYSTEM)
+            return True
+        conv.signup_stage = "awaiting_code"
+        conv.save(update_fields=["signup_stage", "updated_at"])
+        reply(
+            conv,
+            _("Te enviamos un código de verificación. Escríbelo aquí para activar tu cuenta."),
+            source=Message.Source.SYSTEM,
+        )
+        return True
+
+    # --- the answer: Gemini, or the menu ---
+    def _answer(self) -> None:
+        conv = self.conversation
+        ctx = self._ctx()
+        tools = available_tools(has_user=conv.user is not None)
+        menu_active = menu.is_active(conv.menu_state)
+        in_menu_step = menu_active and conv.menu_state.get("step") != menu.MAIN
+        menu_choice = self.words in MENU_WORDS or (menu_active and self.words.isdigit())
+        if in_menu_step or menu_choice:
+            self._menu(ctx, tools)
+            return
+        try:
+            agent = gemini.respond(
+                history=self._history(),
+                tools=tools,
+                ctx=ctx,
+                instruction=gemini.system_instruction(
+                    now=timezone.now(),
+                    registered=conv.user is not None,
+                    first_name=getattr(conv.user, "first_name", "") or "",
+                ),
+            )
+        except gemini.GeminiUnavailable as exc:
+            ModelTurn.objects.create(
+                conversation=conv, engine=ModelTurn.Engine.MENU, reason=exc.reason
+            )
+            intro = _("Ahora mismo te atiendo con nuestro menú de opciones.")
+            self._menu(ctx, tools, intro=intro, record=False)
+            return
+        ModelTurn.objects.create(
+            conversation=conv, engine=ModelTurn.Engine.GEMINI, tool_calls=agent.tool_calls
+        )
+        if conv.menu_state:
+            conv.menu_state = {}
+            conv.save(update_fields=["menu_state", "updated_at"])
+        if agent.action is not None:
+            propose(conv, agent.action, via_menu=False)
+            return
+        text = agent.text or _(
+            "Disculpa, no logré resolverlo. ¿Me lo cuentas de otra forma? "
+            "También puedes escribir *menú* o *asesor*."
+        )
+        reply(conv, text, source=Message.Source.GEMINI)
+
+    def _menu(self, ctx: ToolContext, tools: dict, *, intro: str = "", record: bool = True) -> None:
+        conv = self.conversation
+        if record:
+            ModelTurn.objects.create(conversation=conv, engine=ModelTurn.Engine.MENU, reason="menu")
+        result, state = menu.handle(self.text if not intro else "", conv.menu_state, ctx, tools)
+        conv.menu_state = state
+        conv.save(update_fields=["menu_state", "updated_at"])
+        if result.handoff:
+            hand_off(conv)
+        elif result.action is not None:
+            propose(conv, result.action, via_menu=True)
+        else:
+            reply(
+                conv,
+                f"{intro}\n\n{result.text}" if intro else result.text,
+                source=Message.Source.MENU,
+            )
+
+    def _history(self) -> list:
+        conv = self.conversation
+        since = timezone.now() - timedelta(hours=settings.ASSISTANT_HISTORY_HOURS)
+        rows = list(
+            conv.messages.filter(created_at__gte=since, processed_at__isnull=False)
+            .exclude(body="")
+            .order_by("-created_at", "-id")
+            .values_list("direction", "body")[: settings.ASSISTANT_HISTORY_TURNS * 2]
+        )
+        if self.message.body and (Message.Direction.INBOUND, self.message.body) not in rows[:1]:
+            rows.insert(0, (Message.Direction.INBOUND, self.message.body))
+        turns = [
+            ("user" if direction == Message.Direction.INBOUND else "model", body)
+            for direction, body in reversed(rows)
+        ]
+        return gemini.build_history(turns)
+
+
+def _media_text() -> str:
+    return _(
+        "Gracias por tu archivo 🙏. Por ahora solo puedo leer mensajes de texto; "
+        "cuéntame por escrito en qué te ayudo."
+    )
+
+
+def _success_text(result: dict[str, Any]) -> str:
+    text = str(result.get("message") or _("¡Listo! Quedó hecho."))
+    link = result.get("checkout_url") or result.get("payment_url")
+    if link and link not in text:
+        text += "\n" + _("Para confirmar, paga el anticipo aquí: %(url)s") % {"url": link}
+    return text
+
+
+def _decide(proposal: Proposal, status: str, result: dict[str, Any] | None = None) -> None:
+    proposal.status = status
+    proposal.decided_at = timezone.now()
+    if result is not None:
+        proposal.result = {k: v for k, v in result.items() if isinstance(k, str)}
+    proposal.save(update_fields=["status", "decided_at", "result"])
+
+
+# --- Shared actions ------------------------------------------------------------------------------
+def propose(
+    conversation: Conversation, action: gemini.PendingAction, *, via_menu: bool
+) -> Proposal:
+    """Store what would be done and ask for an explicit "sí" (nothing runs yet)."""
+    now = timezone.now()
+    Proposal.objects.filter(conversation=conversation, status=Proposal.Status.PENDING).update(
+        status=Proposal.Status.SUPERSEDED, decided_at=now
+    )
+    proposal = Proposal.objects.create(
+        conversation=conversation,
+        tool_name=action.tool.name,
+        args=action.args,
+        summary=action.summary,
+        via_menu=via_menu,
+        expires_at=now + timedelta(minutes=settings.ASSISTANT_CONFIRMATION_MINUTES),
+    )
+    conversation.state = Conversation.State.AWAITING_CONFIRMATION
+    conversation.save(update_fields=["state", "updated_at"])
+    reply(
+        conversation,
+        f"{action.summary}\n\n" + _("¿Confirmas? Responde *sí* o *no*."),
+        source=Message.Source.MENU if via_menu else Message.Source.GEMINI,
+    )
+    return proposal
+
+
+def reply(
+    conversation: Conversation, text: str, *, source: str, author: Any = None
+) -> list[Message]:
+    """Store the outbound text and queue it on WhatsApp, split at WhatsApp's length limit."""
+    messages = []
+    for chunk in split_message(text):
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.OUTBOUND,
+            source=source,
+            body=chunk,
+            author=author,
+            processed_at=timezone.now(),
+        )
+        integrations.send_whatsapp(
+            phone=conversation.phone,
+            user_id=conversation.user_id,
+            body=chunk,
+            idempotency_key=f"assistant:{message.public_id}",
+        )
+        messages.append(message)
+    return messages
+
+
+def hand_off(conversation: Conversation) -> None:
+    """Put the conversation in the staff queue; the bot stays silent until released."""
+    Proposal.objects.filter(conversation=conversation, status=Proposal.Status.PENDING).update(
+        status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
+    )
+    conversation.state = Conversation.State.HANDED_OFF
+    conversation.handed_off_at = timezone.now()
+    conversation.menu_state = {}
+    conversation.save(update_fields=["state", "handed_off_at", "menu_state", "updated_at"])
+    integrations.audit(
+        "assistant.handoff", target=f"assistant.conversation:{conversation.public_id}"
+    )
+    reply(
+        conversation,
+        _(
+            "Te comunico con una persona de nuestro equipo. Te responderemos por aquí mismo "
+            "lo antes posible (horario: %(hours)s)."
+        )
+        % {"hours": settings.ASSISTANT_OPENING_HOURS},
+        source=Message.Source.SYSTEM,
+    )
+
+
+def staff_reply(conversation: Conversation, *, author: Any, text: str) -> list[Message]:
+    """A staff member answers from the admin; the conversation stays with staff."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("Escribe un mensaje."))
+    with transaction.atomic():
+        conv = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conv.state != Conversation.State.HANDED_OFF:
+            conv.state = Conversation.State.HANDED_OFF
+            conv.handed_off_at = conv.handed_off_at or timezone.now()
+            conv.save(update_fields=["state", "handed_off_at", "updated_at"])
+        integrations.audit(
+            "assistant.staff_reply", actor=author, target=f"assistant.conversation:{conv.public_id}"
+        )
+        return reply(conv, text, source=Message.Source.STAFF, author=author)
+
+
+def release_to_bot(conversation: Conversation, *, closed: bool = False) -> None:
+    """Staff is done: the bot answers again (or the conversation is closed)."""
+    Conversation.objects.filter(pk=conversation.pk).update(
+        state=Conversation.State.CLOSED if closed else Conversation.State.BOT,
+        menu_state={},
+        updated_at=timezone.now(),
+    )

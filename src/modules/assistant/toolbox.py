@@ -1,0 +1,79 @@
+"""The plugins' assistant tools as the assistant may use them: filtered, sanitised, guarded."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from platform_core.errors import DomainError
+from platform_core.plugins import AssistantTool, ToolContext, assistant_tools
+
+logger = logging.getLogger(__name__)
+
+# Arguments that would let the model choose whom a tool acts for. Never passed through, even
+# if a (careless) tool schema declares them: the acting user is always the writer.
+FORBIDDEN_ARGS = frozenset(
+    {
+        "phone",
+        "phone_number",
+        "telefono",
+        "user",
+        "user_id",
+        "customer",
+        "customer_id",
+        "client",
+        "client_id",
+        "owner",
+        "owner_id",
+        "email",
+    }
+)
+
+
+def available_tools(*, has_user: bool) -> dict[str, AssistantTool]:
+    """Tools offered to this writer: unknown numbers get only the ones that need no account."""
+    return {
+        name: tool for name, tool in assistant_tools().items() if has_user or not tool.requires_user
+    }
+
+
+def sanitize_args(tool: AssistantTool, args: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Keep only the arguments the tool's schema declares, minus any identity argument."""
+    declared = set((tool.parameters or {}).get("properties", {}) or {})
+    clean: dict[str, Any] = {}
+    for key, value in (args or {}).items():
+        if key in FORBIDDEN_ARGS or key not in declared:
+            logger.info("assistant: dropped argument %r for tool %s", key, tool.name)
+            continue
+        clean[key] = value
+    return clean
+
+
+def run_tool(tool: AssistantTool, ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    """Call the handler; domain failures become an error dict the model/menu can explain."""
+    if tool.requires_user and ctx.user is None:
+        return {"error": _("Para esto necesitas una cuenta. Escribe *registrarme*.")}
+    if tool.needs_confirmation and not ctx.confirmed:
+        # Defence in depth: confirmation-gated tools only run through a confirmed Proposal.
+        return {"error": _("Esta acción necesita tu confirmación.")}
+    try:
+        # A savepoint: a tool that fails half-way leaves nothing behind.
+        with transaction.atomic():
+            result = tool.handler(ctx, **args)
+    except DomainError as exc:
+        return {"error": exc.message, "code": exc.code}
+    except TypeError:
+        logger.info("assistant: bad arguments for tool %s", tool.name)
+        return {"error": _("Faltan datos o sobran datos para esta consulta.")}
+    return result if isinstance(result, dict) else {"result": result}
+
+
+def propose_text(tool: AssistantTool, ctx: ToolContext, args: dict[str, Any]) -> str:
+    """The tool's own summary of what it would do (may raise DomainError, e.g. NotFound)."""
+    if tool.propose is None:
+        return _("Voy a ejecutar: %(name)s.") % {"name": tool.name}
+    return str(tool.propose(ctx, **args))
