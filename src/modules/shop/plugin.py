@@ -1,10 +1,22 @@
-from platform_core.plugins import ModulePlugin
+from platform_core.plugins import ModulePlugin, PeriodicTask
 
 plugin = ModulePlugin(
     name="shop",
     app="modules.shop.apps.ShopConfig",
     label="shop",
     prefix="shop/",
+    router="modules.shop.api:router",
     description="Productos, inventario, carritos y pedidos",
+    queues=("celery",),
+    task_routes={"shop.*": "celery"},
+    periodic_tasks=(
+        PeriodicTask(
+            name="shop: expire unpaid orders", task="shop.expire_orders", every_seconds=60
+        ),
+    ),
+    exporter="modules.shop.personal_data:export_user",
+    eraser="modules.shop.personal_data:erase_user",
+    assistant_tools="modules.shop.assistant_tools:get_tools",
+    seed_demo="modules.shop.demo:seed",
     order=40,
 )

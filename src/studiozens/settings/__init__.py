@@ -468,6 +468,12 @@ CANCELLATION_WINDOW_HOURS = env.int("CANCELLATION_WINDOW_HOURS", 24)
 ORDER_HOLD_MINUTES = env.int("ORDER_HOLD_MINUTES", 30)
 DELIVERY_FEE_CENTS = env.int("DELIVERY_FEE_CENTS", 1_000_000)
 
+# --- Shop -------------------------------------------------------------------------------------------
+# Availability shows "low" at or below this many units (a product may override it).
+SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", 3)
+# Most units of one product a cart line may hold.
+SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", 20)
+
 if PRODUCTION:
     for _name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
         check_secret(_name, globals()[_name], min_length=16)

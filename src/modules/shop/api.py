@@ -1,0 +1,185 @@
+"""HTTP for the shop under /api/shop/: parse, authorise, call a service, shape.
+
+No ``from __future__ import annotations`` here: Ninja resolves ``Query[...]`` parameters
+of paginated views from real annotations.
+"""
+
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Query, Router
+from ninja.pagination import paginate
+
+from modules.shop import ports, selectors, services
+from modules.shop.schemas import (
+    CartAddIn,
+    CartOut,
+    CartQuantityIn,
+    CategoryOut,
+    CheckoutIn,
+    CheckoutOut,
+    OrderOut,
+    ProductFilters,
+    ProductOut,
+    StatusChangeIn,
+)
+from platform_core.errors import PermissionDenied
+from platform_core.pagination import Pagination
+
+try:
+    from platform_core.idempotency import idempotent
+except ImportError:  # pragma: no cover - platform-services is landing it in parallel
+
+    def idempotent(scope: str) -> Any:
+        return lambda view: view
+
+
+router = Router()
+
+PRODUCTS_MAX_PAGE_SIZE = 500
+
+
+class ProductPagination(Pagination):
+    """The catalog is small and a storefront may load it whole: up to 500 per page.
+
+    The list runs a constant number of queries whatever the page size (see
+    tests/modules/shop/test_catalog_api.py), so the larger cap costs rows, not queries.
+    """
+
+    class Input(Pagination.Input):
+        page_size: int = Field(20, ge=1, le=PRODUCTS_MAX_PAGE_SIZE)
+
+
+# --- Catalog (public) ------------------------------------------------------------------------
+
+
+@router.get("/categories", auth=None, response=list[CategoryOut], summary="Category tree")
+@paginate(Pagination)
+def list_categories(request: HttpRequest) -> Any:
+    return selectors.category_tree()
+
+
+@router.get("/products", auth=None, response=list[ProductOut], summary="Browse and search")
+@paginate(ProductPagination)
+def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
+    return selectors.product_list(
+        query=filters.q.strip(),
+        category=filters.category,
+        tag=filters.tag,
+        min_price=filters.min_price,
+        max_price=filters.max_price,
+        in_stock=filters.in_stock,
+        sort=filters.sort,
+    )
+
+
+@router.get("/products/{product_id}", auth=None, response=ProductOut, summary="Product detail")
+def get_product(request: HttpRequest, product_id: UUID) -> Any:
+    return selectors.product_detail(product_id)
+
+
+# --- Cart (per user, server side) ---------------------------------------------------------
+
+
+def _cart_out(user: Any) -> dict[str, Any]:
+    cart = services.get_or_create_cart(user)
+    vip = ports.is_vip(user)
+    lines = []
+    for item in selectors.cart_items(cart):
+        price = item.product.unit_price(vip=vip)
+        lines.append(
+            {
+                "product": item.product,
+                "quantity": item.quantity,
+                "unit_price_cents": price,
+                "line_total_cents": price * item.quantity,
+            }
+        )
+    return {
+        "items": lines,
+        "subtotal_cents": sum(line["line_total_cents"] for line in lines),
+        "currency": settings.CURRENCY,
+        "vip_pricing": vip,
+    }
+
+
+@router.get("/cart", response=CartOut, summary="My cart")
+def get_cart(request: HttpRequest) -> Any:
+    return _cart_out(request.auth)
+
+
+@router.post("/cart/items", response=CartOut, summary="Add a product to my cart")
+def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
+    services.add_to_cart(request.auth, payload.product_id, payload.quantity)
+    return _cart_out(request.auth)
+
+
+@router.put("/cart/items/{product_id}", response=CartOut, summary="Set a line's quantity")
+def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityIn) -> Any:
+    services.set_cart_quantity(request.auth, product_id, payload.quantity)
+    return _cart_out(request.auth)
+
+
+@router.delete("/cart/items/{product_id}", response=CartOut, summary="Remove a line")
+def remove_cart_item(request: HttpRequest, product_id: UUID) -> Any:
+    services.remove_from_cart(request.auth, product_id)
+    return _cart_out(request.auth)
+
+
+@router.delete("/cart", response=CartOut, summary="Empty my cart")
+def clear_cart(request: HttpRequest) -> Any:
+    services.clear_cart(request.auth)
+    return _cart_out(request.auth)
+
+
+# --- Checkout and orders -------------------------------------------------------------------
+
+
+@router.post("/checkout", response={201: CheckoutOut}, summary="Order my cart and pay")
+@idempotent("shop.checkout")
+def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
+    address = (
+        services.DeliveryAddress(**payload.address.dict()) if payload.address is not None else None
+    )
+    result = services.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
+    payment = result.payment
+    return 201, {
+        "order": selectors.order_for(request.auth, result.order.public_id),
+        "payment": {
+            "reference": payment.reference,
+            "amount_in_cents": payment.amount_in_cents,
+            "currency": payment.currency,
+            "checkout_url": payment.checkout_url,
+            "expiration_time": payment.expiration_time,
+        },
+    }
+
+
+@router.get("/orders", response=list[OrderOut], summary="My orders")
+@paginate(Pagination)
+def list_orders(request: HttpRequest, status: str = "") -> Any:
+    return selectors.orders_for(request.auth, status=status)
+
+
+@router.get("/orders/{order_id}", response=OrderOut, summary="One of my orders")
+def get_order(request: HttpRequest, order_id: UUID) -> Any:
+    return selectors.order_for(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
+
+
+@router.post("/orders/{order_id}/cancel", response=OrderOut, summary="Cancel my unpaid order")
+def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
+    services.cancel_by_client(request.auth, order_id)
+    return selectors.order_for(request.auth, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/status", response=OrderOut, summary="Move an order (reception/admin)"
+)
+def change_order_status(request: HttpRequest, order_id: UUID, payload: StatusChangeIn) -> Any:
+    if not ports.is_shop_staff(request.auth):
+        raise PermissionDenied()
+    services.change_status(order_id, payload.status, actor=request.auth, note=payload.note)
+    return selectors.order_for(request.auth, order_id, staff=True)

@@ -1,0 +1,109 @@
+"""Demo catalog: a few categories and products with stock (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modules.shop import services
+from modules.shop.models import Category, MovementKind, Product, Tag
+
+CATEGORIES = [
+    ("aceites", "Aceites", None),
+    ("aceites-esenciales", "Aceites esenciales", "aceites"),
+    ("aceites-de-masaje", "Aceites de masaje", "aceites"),
+    ("cremas", "Cremas", None),
+    ("cremas-corporales", "Cremas corporales", "cremas"),
+    ("cremas-faciales", "Cremas faciales", "cremas"),
+    ("sets-de-regalo", "Sets de regalo", None),
+]
+
+# sku, name, category, price (COP), vip price (COP), stock, tags, description
+PRODUCTS = [
+    (
+        "ACE-LAV-30",
+        "Aceite esencial de lavanda 30 ml",
+        "aceites-esenciales",
+        38_000,
+        34_000,
+        25,
+        ["relajante"],
+        "Lavanda pura para difusor o baño.",
+    ),
+    (
+        "ACE-EUC-30",
+        "Aceite esencial de eucalipto 30 ml",
+        "aceites-esenciales",
+        36_000,
+        32_000,
+        12,
+        ["respiracion"],
+        "Refrescante, ideal después del sauna.",
+    ),
+    (
+        "ACE-MAS-ALM-250",
+        "Aceite de masaje de almendras 250 ml",
+        "aceites-de-masaje",
+        62_000,
+        55_000,
+        8,
+        ["relajante", "masaje"],
+        "El aceite que usamos en nuestros masajes relajantes.",
+    ),
+    (
+        "CRE-COR-KAR-200",
+        "Crema corporal de karité 200 ml",
+        "cremas-corporales",
+        54_000,
+        48_000,
+        15,
+        ["hidratante"],
+        "Hidratación profunda para piel seca.",
+    ),
+    (
+        "CRE-FAC-ALO-50",
+        "Crema facial de aloe 50 ml",
+        "cremas-faciales",
+        71_000,
+        64_000,
+        2,
+        ["hidratante", "facial"],
+        "Calma la piel después de una limpieza facial.",
+    ),
+    (
+        "SET-REL-01",
+        "Set de regalo Relajación",
+        "sets-de-regalo",
+        145_000,
+        130_000,
+        5,
+        ["regalo", "relajante"],
+        "Aceite de lavanda, crema de karité y vela aromática.",
+    ),
+]
+
+
+def seed(stdout: Any) -> None:
+    categories: dict[str, Category] = {}
+    for slug, name, parent in CATEGORIES:
+        categories[slug], _ = Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "parent": categories.get(parent or "")}
+        )
+    created = 0
+    for sku, name, cat, price, vip, stock, tags, description in PRODUCTS:
+        product, is_new = Product.objects.get_or_create(
+            sku=sku,
+            defaults={
+                "name": name,
+                "category": categories[cat],
+                "price_cents": price * 100,
+                "vip_price_cents": vip * 100,
+                "description": description,
+            },
+        )
+        for tag in tags:
+            product.tags.add(Tag.objects.get_or_create(slug=tag, defaults={"name": tag})[0])
+        # Stock only through movements, once: a re-run never adds units again.
+        if not product.movements.filter(kind=MovementKind.RECEIPT).exists():
+            services.receive_stock(product, stock, reason="Inventario inicial (demo)", actor=None)
+        created += is_new
+    stdout.write(f"shop: {len(CATEGORIES)} categories, {created} new products\n")

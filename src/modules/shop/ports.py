@@ -1,0 +1,73 @@
+"""The shop's boundary with other modules and shared services.
+
+Everything the shop asks of payments, notifications, audit and identity goes through
+these few functions, so the services read as business rules and tests can replace
+one seam instead of many imports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from modules.identity import public as identity
+from modules.payments import public as payments
+
+ORDER_PURPOSE = "shop.order"
+
+
+def create_checkout(
+    *,
+    order_public_id: str,
+    amount_cents: int,
+    customer: Any,
+    expires_at: datetime,
+    description: str,
+) -> Any:
+    """A payment checkout (payments.public.CheckoutDTO) for one order."""
+    return payments.create_checkout(
+        purpose=ORDER_PURPOSE,
+        ref=order_public_id,
+        amount_cents=amount_cents,
+        customer=customer,
+        expires_at=expires_at,
+        description=description,
+    )
+
+
+def request_refund(*, order_public_id: str, reason: str, amount_cents: int | None = None) -> None:
+    payments.request_refund(
+        purpose=ORDER_PURPOSE, ref=order_public_id, reason=reason, amount_cents=amount_cents
+    )
+
+
+def notify_user(user: Any, *, template: str, context: dict[str, Any], key: str) -> None:
+    """One WhatsApp message to a user, written to the outbox in the caller's transaction."""
+    from platform_core import notifications
+
+    notifications.notify(
+        to=notifications.Recipient.from_user(user),
+        template=template,
+        context=context,
+        channels=("whatsapp",),
+        idempotency_key=key,
+    )
+
+
+def audit(action: str, *, actor: Any = None, target: str = "", details: dict | None = None) -> None:
+    from platform_core import audit as audit_log
+
+    audit_log.record(action, actor=actor, target=target, details=details or {})
+
+
+def is_vip(user: Any) -> bool:
+    return identity.is_vip(user)
+
+
+def is_shop_staff(user: Any) -> bool:
+    return identity.has_role(user, identity.RECEPTION, identity.ADMIN)
+
+
+def shop_staff() -> list[Any]:
+    """Who receives low-stock alerts."""
+    return identity.users_with_role(identity.RECEPTION, identity.ADMIN)

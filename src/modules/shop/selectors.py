@@ -1,0 +1,107 @@
+"""Read queries for the API, the admin and the assistant.
+
+Every list query fetches its relations up front (select_related for the category
+chain, prefetch_related for tags and images) so the number of queries does not grow
+with the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from modules.shop.errors import OrderNotFound, ProductNotFound
+from modules.shop.models import Cart, CartItem, Category, Order, Product, ProductImage
+
+SORTS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "price": ("price_cents", "pk"),
+    "-price": ("-price_cents", "-pk"),
+    "newest": ("-created_at", "-pk"),
+}
+
+
+def _with_relations(qs: QuerySet[Product]) -> QuerySet[Product]:
+    return qs.select_related("category__parent").prefetch_related(
+        "tags", Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk"))
+    )
+
+
+def product_list(
+    *,
+    query: str = "",
+    category: str = "",
+    tag: str = "",
+    min_price: int | None = None,
+    max_price: int | None = None,
+    in_stock: bool | None = None,
+    sort: str = "name",
+) -> QuerySet[Product]:
+    """Active products. ``category`` (a slug) includes its subcategories."""
+    qs = Product.objects.filter(active=True)
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query)
+            | Q(description__icontains=query)
+            | Q(sku__iexact=query)
+            | Q(tags__name__icontains=query)
+        ).distinct()
+    if category:
+        qs = qs.filter(Q(category__slug=category) | Q(category__parent__slug=category))
+    if tag:
+        qs = qs.filter(tags__slug=tag)
+    if min_price is not None:
+        qs = qs.filter(price_cents__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(price_cents__lte=max_price)
+    if in_stock is True:
+        qs = qs.filter(stock__gt=0)
+    elif in_stock is False:
+        qs = qs.filter(stock=0)
+    return _with_relations(qs).order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def product_detail(public_id: Any) -> Product:
+    try:
+        return _with_relations(Product.objects.filter(active=True)).get(public_id=public_id)
+    except (Product.DoesNotExist, ValueError, TypeError):
+        raise ProductNotFound() from None
+
+
+def category_tree() -> QuerySet[Category]:
+    """Active top-level categories with their active subcategories."""
+    return (
+        Category.objects.filter(active=True, parent__isnull=True)
+        .prefetch_related(
+            Prefetch("children", queryset=Category.objects.filter(active=True), to_attr="subs")
+        )
+        .order_by("position", "name")
+    )
+
+
+def cart_items(cart: Cart) -> list[CartItem]:
+    return list(
+        cart.items.select_related("product__category__parent").prefetch_related(
+            "product__tags", "product__images"
+        )
+    )
+
+
+def orders_for(user: Any, *, status: str = "") -> QuerySet[Order]:
+    qs = Order.objects.filter(user=user).prefetch_related("lines")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def order_for(user: Any, public_id: Any, *, staff: bool = False) -> Order:
+    """The user's own order; staff may read any. Others get 404, never 403."""
+    qs = Order.objects.select_related("user").prefetch_related("lines", "history")
+    if not staff:
+        qs = qs.filter(user=user)
+    try:
+        return qs.get(public_id=public_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise OrderNotFound() from None

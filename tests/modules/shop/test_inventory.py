@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from modules.shop import services
+from modules.shop.errors import InvalidQuantity, StockWouldGoNegative
+from modules.shop.models import InventoryMovement, MovementKind, Product
+from tests.factories import UserFactory
+from tests.modules.shop.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _ledger(product: Product) -> int:
+    return product.movements.aggregate(total=Sum("quantity"))["total"] or 0
+
+
+def test_database_refuses_negative_stock():
+    product = ProductFactory(stock=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(stock=F("stock") - 2)
+    product.refresh_from_db()
+    assert product.stock == 1
+
+
+def test_every_change_is_a_movement_with_reason_and_actor():
+    staff = UserFactory(roles=["reception"])
+    product = ProductFactory()
+    services.receive_stock(product, 10, reason="Proveedor Aromas SAS", actor=staff)
+    services.record_counter_sale(product, 2, reason="Venta en recepción", actor=staff)
+    movement = services.adjust_stock(product, -1, reason="Frasco roto", actor=staff)
+    product.refresh_from_db()
+    assert product.stock == 7 == _ledger(product)
+    assert movement.stock_after == 7
+    assert movement.kind == MovementKind.ADJUSTMENT
+    kinds = list(product.movements.order_by("pk").values_list("kind", "quantity", "actor"))
+    assert kinds == [
+        ("receipt", 10, staff.pk),
+        ("sale", -2, staff.pk),
+        ("adjustment", -1, staff.pk),
+    ]
+    assert "Frasco roto" in str(movement) or "adjustment" in str(movement).lower() or str(movement)
+
+
+def test_decrement_below_zero_writes_nothing():
+    product = ProductFactory(stock=2)
+    with pytest.raises(StockWouldGoNegative) as exc:
+        services.record_counter_sale(product, 3, reason="x", actor=None)
+    assert exc.value.status_code == 409
+    assert exc.value.details["sku"] == product.sku
+    product.refresh_from_db()
+    assert product.stock == 2
+    assert InventoryMovement.objects.filter(product=product).count() == 1
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: services.receive_stock(p, 0, reason="x", actor=None),
+        lambda p: services.record_counter_sale(p, -1, reason="x", actor=None),
+        lambda p: services.adjust_stock(p, 0, reason="x", actor=None),
+    ],
+)
+def test_invalid_quantities(call):
+    with pytest.raises(InvalidQuantity):
+        call(ProductFactory())
+
+
+def test_low_stock_alert_once_when_crossing_threshold(boundary, settings):
+    settings.SHOP_LOW_STOCK_THRESHOLD = 3
+    reception = UserFactory(roles=["reception"])
+    admin = UserFactory(roles=["admin"])
+    UserFactory(roles=["client"])
+    product = ProductFactory(stock=5, name="Aceite de lavanda")
+    services.record_counter_sale(product, 1, reason="venta", actor=None)  # 4: above
+    assert boundary.templates("shop_low_stock") == []
+    services.record_counter_sale(product, 2, reason="venta", actor=None)  # 2: crosses
+    alerts = boundary.templates("shop_low_stock")
+    assert {a["user"].pk for a in alerts} == {reception.pk, admin.pk}
+    assert alerts[0]["context"] == {
+        "product": "Aceite de lavanda",
+        "sku": product.sku,
+        "stock": 2,
+        "threshold": 3,
+    }
+    services.record_counter_sale(product, 1, reason="venta", actor=None)  # 1: already low
+    assert len(boundary.templates("shop_low_stock")) == 2
+
+
+def test_low_stock_template_renders_spanish():
+    from django.template.loader import render_to_string
+
+    text = render_to_string(
+        "notifications/shop_low_stock/whatsapp.txt",
+        {"product": "Crema", "sku": "CRE-1", "stock": 1, "threshold": 3},
+    )
+    assert "Inventario bajo" in text and "1 unidad " in text
