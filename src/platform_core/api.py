@@ -1,14 +1,25 @@
-"""Core routes under /api/core/: liveness and readiness."""
+"""Core routes under /api/core/: liveness and readiness, Twilio status callbacks and
+the DEBUG-only development outbox."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
+from platform_core.errors import NotFound, PermissionDenied
 from platform_core.health import run_checks
+from platform_core.notifications.selectors import list_outbox
+from platform_core.notifications.services import apply_status_callback
+from platform_core.notifications.webhooks import validate_twilio_request
+from platform_core.pagination import Pagination
 
 router = Router(tags=["core"])
 
@@ -46,3 +57,49 @@ def ready(request: HttpRequest) -> JsonResponse:
     healthy, checks = run_checks()
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# --- Twilio status callbacks -------------------------------------------------------------------
+@router.post(
+    "/webhooks/twilio/status/",
+    auth=None,
+    response={204: None},
+    summary="Twilio message status callback (X-Twilio-Signature required)",
+)
+def twilio_status(request: HttpRequest) -> Status:
+    if not validate_twilio_request(request):
+        raise PermissionDenied(_("Firma de Twilio inválida."), code="invalid_signature")
+    apply_status_callback(
+        request.POST.get("MessageSid", ""),
+        request.POST.get("MessageStatus", ""),
+        request.POST.get("ErrorCode", ""),
+    )
+    return Status(204, None)
+
+
+# --- Development outbox (DEBUG only) -------------------------------------------------------------
+class OutboxItemOut(Schema):
+    id: UUID
+    channel: str
+    to: str
+    template: str
+    subject: str
+    body: str
+    status: str
+    sent_via: str
+    attempts: int
+    error_code: str
+    created_at: datetime
+
+
+@router.get(
+    "/dev/outbox",
+    auth=None,
+    response=list[OutboxItemOut],
+    summary="DEBUG only: the latest notifications (read an OTP without Twilio)",
+)
+@paginate(Pagination)
+def dev_outbox(request: HttpRequest, to: str = "", template: str = "") -> Any:
+    if not settings.DEBUG:
+        raise NotFound()
+    return list_outbox(to=to, template=template)

@@ -1,6 +1,6 @@
 """The shared kernel's own plugin: health endpoints under /api/core/."""
 
-from platform_core.plugins import ModulePlugin
+from platform_core.plugins import ModulePlugin, PeriodicTask
 
 plugin = ModulePlugin(
     name="core",
@@ -10,5 +10,22 @@ plugin = ModulePlugin(
     router="platform_core.api:router",
     description="Salud del sistema y utilidades de la plataforma",
     queues=("celery", "notifications"),
+    task_routes={
+        "platform_core.deliver_notification": "notifications",
+        "platform_core.relay_pending_notifications": "notifications",
+    },
+    periodic_tasks=(
+        PeriodicTask(
+            name="core.relay_pending_notifications",
+            task="platform_core.relay_pending_notifications",
+            every_seconds=30,
+            queue="notifications",
+        ),
+        PeriodicTask(
+            name="core.prune_idempotency_keys",
+            task="platform_core.prune_idempotency_keys",
+            crontab={"minute": "17", "hour": "3"},
+        ),
+    ),
     order=0,
 )

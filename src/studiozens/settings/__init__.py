@@ -8,6 +8,7 @@ message naming the variable.
 
 from __future__ import annotations
 
+import json
 import ssl
 from datetime import timedelta
 from pathlib import Path
@@ -273,6 +274,21 @@ NINJA_JWT = {
 RECAPTCHA_SECRET_KEY = env.str("RECAPTCHA_SECRET_KEY")
 RECAPTCHA_SITE_KEY = env.str("RECAPTCHA_SITE_KEY")
 RECAPTCHA_MIN_SCORE = env.float("RECAPTCHA_MIN_SCORE", 0.5)
+RECAPTCHA_VERIFY_URL = env.str(
+    "RECAPTCHA_VERIFY_URL", "https://www.google.com/recaptcha/api/siteverify"
+)
+RECAPTCHA_TIMEOUT = env.int("RECAPTCHA_TIMEOUT", 5)
+# Phone verification (OTP). Twilio Verify is used when TWILIO_VERIFY_SERVICE_SID is set.
+OTP_DEFAULT_CHANNEL = env.str("OTP_DEFAULT_CHANNEL", "sms")  # sms | whatsapp
+OTP_CODE_TTL_SECONDS = env.int("OTP_CODE_TTL_SECONDS", 600)
+OTP_MAX_CHECKS = env.int("OTP_MAX_CHECKS", 5)
+OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", 60)
+OTP_SENDS_PER_PHONE_PER_HOUR = env.int("OTP_SENDS_PER_PHONE_PER_HOUR", 5)
+OTP_SENDS_PER_IP_PER_HOUR = env.int("OTP_SENDS_PER_IP_PER_HOUR", 20)
+LOGIN_FAILURES_PER_PHONE = env.int("LOGIN_FAILURES_PER_PHONE", 5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", 30)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+DATA_POLICY_VERSION = env.str("DATA_POLICY_VERSION", "2026-01")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "es-co"
@@ -373,6 +389,34 @@ TWILIO_TIMEOUT = env.int("TWILIO_TIMEOUT", 10)
 TWILIO_CB_FAILURES = env.int("TWILIO_CB_FAILURES", 5)
 TWILIO_CB_TIMEOUT = env.int("TWILIO_CB_TIMEOUT", 60)
 TWILIO_ENABLED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+TWILIO_WEBHOOK_SHARED_KEY = env.str("TWILIO_WEBHOOK_SHARED_KEY")  # HMAC-SHA256 webhook scheme
+# Approved WhatsApp Content templates (used outside the 24-hour window), JSON:
+# {"booking/reminder": {"sid": "HX...", "variables": ["name", "time"]}} or {"key": "HX..."}.
+try:
+    TWILIO_CONTENT_SIDS = json.loads(env.str("TWILIO_CONTENT_SIDS") or "{}")
+except ValueError as _exc:
+    raise ImproperlyConfiguredEnv("TWILIO_CONTENT_SIDS must be a JSON object") from _exc
+
+# --- Notifications, rate limits, idempotency (platform_core) ---------------------------------
+NOTIFICATIONS_BACKEND = env.str(
+    "NOTIFICATIONS_BACKEND",
+    "memory" if DJANGO_ENV == "test" else ("twilio" if TWILIO_ENABLED else "console"),
+)
+if NOTIFICATIONS_BACKEND not in {"twilio", "console", "memory"}:
+    raise ImproperlyConfiguredEnv("NOTIFICATIONS_BACKEND must be twilio, console or memory")
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", 3600)
+NOTIFICATION_RELAY_GRACE_SECONDS = env.int("NOTIFICATION_RELAY_GRACE_SECONDS", 60)
+NOTIFICATION_RELAY_EVERY_SECONDS = env.int("NOTIFICATION_RELAY_EVERY_SECONDS", 30)
+RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", True)
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", True)
+# Proxies in front of the app whose X-Forwarded-For entry is trusted (Render: 1).
+RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", 1 if PRODUCTION else 0)
+RATELIMIT_KEY_PREFIX = env.str("RATELIMIT_KEY_PREFIX", "sz:rl:")
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", 120)
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", 10.0)
+ENCRYPTION_ROTATION_BATCH_SIZE = env.int("ENCRYPTION_ROTATION_BATCH_SIZE", 500)
 
 # --- Wompi ---------------------------------------------------------------------------------------
 WOMPI_ENVIRONMENT = env.str("WOMPI_ENVIRONMENT", "test")  # "test" (sandbox) or "prod"
@@ -465,6 +509,12 @@ ASSISTANT_POLICIES = env.str(
 # --- Business rules -------------------------------------------------------------------------------
 APPOINTMENT_HOLD_MINUTES = env.int("APPOINTMENT_HOLD_MINUTES", 20)
 CANCELLATION_WINDOW_HOURS = env.int("CANCELLATION_WINDOW_HOURS", 24)
+# Booking: start-time grid, how soon / how far ahead clients may book, reminder offsets.
+BOOKING_SLOT_GRANULARITY_MINUTES = env.int("BOOKING_SLOT_GRANULARITY_MINUTES", 15)
+BOOKING_MIN_LEAD_MINUTES = env.int("BOOKING_MIN_LEAD_MINUTES", 60)
+BOOKING_MAX_HORIZON_DAYS = env.int("BOOKING_MAX_HORIZON_DAYS", 90)
+BOOKING_REMINDER_HOURS = [int(h) for h in env.list("BOOKING_REMINDER_HOURS", ["24", "2"])]
+BOOKING_AVAILABILITY_CACHE_SECONDS = env.int("BOOKING_AVAILABILITY_CACHE_SECONDS", 300)
 ORDER_HOLD_MINUTES = env.int("ORDER_HOLD_MINUTES", 30)
 DELIVERY_FEE_CENTS = env.int("DELIVERY_FEE_CENTS", 1_000_000)
 

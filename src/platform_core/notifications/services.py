@@ -1,0 +1,432 @@
+"""Notification services: the outbox write, delivery, relay, status callbacks, opt-outs."""
+
+from __future__ import annotations
+
+import logging
+import random
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from platform_core.notifications.adapters import DeliveryError, adapter_for, breaker_for
+from platform_core.phones import normalize_phone
+
+logger = logging.getLogger("studiozens.notifications")
+
+CHANNELS = ("whatsapp", "sms", "email")
+PHONE_CHANNELS = ("whatsapp", "sms")
+STOP_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "BAJA", "DARSE DE BAJA", "CANCELAR", "UNSUBSCRIBE", "END", "QUIT"}
+)
+START_KEYWORDS = frozenset({"START", "UNSTOP", "ALTA", "SUSCRIBIR", "REANUDAR"})
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str = ""  # E.164
+    email: str = ""
+    user_id: int | None = None  # for opt-outs/preferences and the outbox view
+    language: str = "es-co"
+
+    @classmethod
+    def from_user(cls, user: Any) -> Recipient:
+        return cls(
+            phone=getattr(user, "phone_number", "") or "",
+            email=getattr(user, "email", "") or "",
+            user_id=user.pk,
+            language=getattr(user, "language", "") or "es-co",
+        )
+
+
+# --- Rendering ---------------------------------------------------------------------------------
+def render(template: str, channel: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    """(subject, body) from ``notifications/<template>/<channel>.txt`` (email: subject.txt
+    + email.txt), rendered in the recipient's language."""
+    base = f"notifications/{template}"
+    with translation.override(language or settings.LANGUAGE_CODE):
+        body = render_to_string(f"{base}/{channel}.txt", context).strip()
+        subject = ""
+        if channel == "email":
+            subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
+    return subject, body
+
+
+# --- Opt-outs ----------------------------------------------------------------------------------
+def set_opt_out(
+    *, user_id: int | None = None, phone: str = "", channel: str = "all", opted_out: bool = True
+) -> None:
+    """Record (or lift) an opt-out for a user and/or a phone; channel "all" covers every
+    channel. Transactional messages ignore opt-outs."""
+    from platform_core.models import NotificationOptOut
+
+    if channel not in (*CHANNELS, "all"):
+        raise ValueError(f"unknown channel {channel!r}")
+    if user_id is None and not phone:
+        raise ValueError("give user_id or phone")
+    if user_id is not None:
+        NotificationOptOut.objects.update_or_create(
+            user_id=user_id, channel=channel, defaults={"opted_out": opted_out}
+        )
+    if phone:
+        NotificationOptOut.objects.update_or_create(
+            phone=normalize_phone(phone), channel=channel, defaults={"opted_out": opted_out}
+        )
+
+
+def is_opted_out(*, channel: str, user_id: int | None = None, phone: str = "") -> bool:
+    from platform_core.models import NotificationOptOut
+
+    who = Q()
+    if user_id is not None:
+        who |= Q(user_id=user_id)
+    if phone:
+        who |= Q(phone=phone)
+    if not who:
+        return False
+    rows = NotificationOptOut.objects.filter(who, channel__in=(channel, "all")).values_list(
+        "channel", "opted_out"
+    )
+    # A channel-specific answer wins over "all" (e.g. all off but email allowed).
+    specific = [out for ch, out in rows if ch == channel]
+    if specific:
+        return any(specific)
+    return any(out for _, out in rows)
+
+
+def _keyword(text: str) -> str:
+    stripped = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(stripped.upper().replace(".", " ").replace("!", " ").split())
+
+
+def handle_inbound_keyword(phone: str, text: str) -> bool:
+    """Apply an inbound STOP/BAJA (opt out of everything) or START/ALTA (opt back in).
+    Returns True when the message was such a keyword (the caller should not treat it
+    as a conversation; it may confirm to the user)."""
+    word = _keyword(text)
+    if word in STOP_KEYWORDS:
+        set_opt_out(phone=phone, channel="all", opted_out=True)
+        return True
+    if word in START_KEYWORDS:
+        set_opt_out(phone=phone, channel="all", opted_out=False)
+        return True
+    return False
+
+
+def record_inbound(phone: str, *, at: datetime | None = None) -> None:
+    """Remember that ``phone`` wrote to us (opens WhatsApp's 24-hour session window)."""
+    from platform_core.models import MessagingContact
+
+    MessagingContact.objects.update_or_create(
+        phone=normalize_phone(phone), defaults={"last_inbound_at": at or timezone.now()}
+    )
+
+
+# --- The outbox write --------------------------------------------------------------------------
+def _address(to: Recipient, channel: str) -> str:
+    if channel == "email":
+        return (to.email or "").strip()
+    return normalize_phone(to.phone) if to.phone else ""
+
+
+def notify(
+    *,
+    to: Recipient,
+    template: str,
+    context: dict,
+    channels: Sequence[str] = ("whatsapp",),
+    idempotency_key: str | None = None,
+    transactional: bool = False,
+) -> list[Any]:
+    """Write one outbox row per channel inside the caller's transaction and enqueue
+    delivery on commit (queue ``notifications``). The same ``idempotency_key`` (per
+    channel) never sends twice; ``transactional=True`` (OTP codes) ignores opt-outs."""
+    from platform_core.models import Notification, NotificationStatus
+
+    rows: list[Notification] = []
+    for channel in dict.fromkeys(channels):
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        address = _address(to, channel)
+        if not address:
+            logger.info("notification %s: no %s address, channel skipped", template, channel)
+            continue
+        if idempotency_key:
+            existing = Notification.objects.filter(
+                channel=channel, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                rows.append(existing)
+                continue
+        subject, body = render(template, channel, context, to.language)
+        opted_out = not transactional and is_opted_out(
+            channel=channel,
+            user_id=to.user_id,
+            phone=address if channel in PHONE_CHANNELS else "",
+        )
+        row = Notification(
+            channel=channel,
+            template=template,
+            user_id=to.user_id,
+            to=address,
+            language=to.language,
+            subject=subject[:255],
+            body=body,
+            context=context,
+            transactional=transactional,
+            idempotency_key=idempotency_key,
+            status=NotificationStatus.SKIPPED if opted_out else NotificationStatus.PENDING,
+        )
+        try:
+            with transaction.atomic():  # savepoint: a duplicate key must not break the caller
+                row.save(force_insert=True)
+        except IntegrityError:
+            existing = Notification.objects.filter(
+                channel=channel, idempotency_key=idempotency_key
+            ).first()
+            if existing is None:
+                raise
+            rows.append(existing)
+            continue
+        rows.append(row)
+        if not opted_out:
+            _enqueue_on_commit(row.pk)
+    return rows
+
+
+def _enqueue_on_commit(notification_id: int) -> None:
+    from platform_core.tasks import deliver_notification
+
+    transaction.on_commit(
+        lambda: deliver_notification.apply_async(args=(notification_id,), queue="notifications")
+    )
+
+
+def _schedule_retry(notification_id: int, countdown: float) -> None:
+    """Re-enqueue after ``countdown`` seconds. Eager mode (tests, demo) has no real
+    countdown, so the periodic relay picks the row up when it is due."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    from platform_core.tasks import deliver_notification
+
+    transaction.on_commit(
+        lambda: deliver_notification.apply_async(
+            args=(notification_id,), queue="notifications", countdown=max(1, int(countdown))
+        )
+    )
+
+
+# --- Delivery ----------------------------------------------------------------------------------
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: base·2^(attempt-1), capped, ±50 %."""
+    base = settings.NOTIFICATION_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
+    delay = min(settings.NOTIFICATION_RETRY_MAX_SECONDS, base)
+    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not security
+
+
+def deliver(notification_id: int) -> str:
+    """Send one outbox row. Idempotent: the row is locked while sending and the
+    provider's SID is committed before the task is acknowledged, so a redelivered task
+    finds the row done and sends nothing. Returns what happened (for logs/tests)."""
+    from platform_core.models import Notification, NotificationStatus
+
+    now = timezone.now()
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None:
+            return "missing"
+        if notification.status != NotificationStatus.PENDING or notification.provider_sid:
+            return "done"
+        if notification.next_attempt_at and notification.next_attempt_at > now:
+            return "not_due"
+        if not notification.transactional and is_opted_out(
+            channel=notification.channel,
+            user_id=notification.user_id,
+            phone=notification.to if notification.channel in PHONE_CHANNELS else "",
+        ):
+            notification.status = NotificationStatus.SKIPPED
+            notification.save(update_fields=["status", "updated_at"])
+            return "skipped"
+
+        adapter = adapter_for(notification.channel)
+        breaker = breaker_for(adapter.provider)
+        if not breaker.allow():
+            # Deferred, never dropped: the row stays pending until the breaker resets.
+            wait = max(1.0, breaker.retry_after())
+            notification.next_attempt_at = now + timedelta(seconds=wait)
+            notification.save(update_fields=["next_attempt_at", "updated_at"])
+            _schedule_retry(notification.pk, wait)
+            return "deferred"
+
+        notification.attempts += 1
+        try:
+            result = adapter.send(notification)
+        except DeliveryError as exc:
+            return _failed_attempt(notification, exc, breaker, now)
+        breaker.record_success()
+        notification.provider_sid = result.sid
+        notification.provider_status = result.status
+        notification.sent_via = result.sent_via or notification.channel
+        notification.status = NotificationStatus.SENT
+        notification.sent_at = now
+        notification.next_attempt_at = None
+        notification.save()
+    return "sent"
+
+
+def _failed_attempt(notification: Any, exc: DeliveryError, breaker: Any, now: datetime) -> str:
+    from platform_core.models import NotificationStatus
+
+    notification.error_code = exc.code[:30]
+    notification.error_message = exc.message
+    if exc.retryable:
+        breaker.record_failure()
+    if not exc.retryable or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        notification.status = NotificationStatus.FAILED
+        notification.next_attempt_at = None
+        notification.save()
+        logger.warning(
+            "notification %s failed after %s attempts: %s",
+            notification.public_id,
+            notification.attempts,
+            exc.code,
+        )
+        return "failed"
+    delay = retry_delay(notification.attempts)
+    notification.next_attempt_at = now + timedelta(seconds=delay)
+    notification.save()
+    _schedule_retry(notification.pk, delay)
+    return "retry"
+
+
+def due_notification_ids(limit: int = 100) -> list[int]:
+    """Pending rows whose next attempt is due, plus fresh rows whose on-commit publish
+    never happened (a crash between commit and publish). Postgres: FOR UPDATE SKIP
+    LOCKED, so concurrent relays and in-flight deliveries do not collide."""
+    from platform_core.models import Notification, NotificationStatus
+
+    now = timezone.now()
+    grace = timedelta(seconds=settings.NOTIFICATION_RELAY_GRACE_SECONDS)
+    with transaction.atomic():
+        qs = Notification.objects.filter(status=NotificationStatus.PENDING).filter(
+            Q(next_attempt_at__lte=now)
+            | Q(next_attempt_at__isnull=True, created_at__lte=now - grace)
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        return list(qs.order_by("created_at", "id").values_list("id", flat=True)[:limit])
+
+
+def relay_pending(limit: int = 100) -> int:
+    """Enqueue delivery for every due pending row; returns how many were enqueued."""
+    from platform_core.tasks import deliver_notification
+
+    ids = due_notification_ids(limit)
+    for notification_id in ids:
+        deliver_notification.apply_async(args=(notification_id,), queue="notifications")
+    return len(ids)
+
+
+def requeue_failed(
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    channel: str | None = None,
+    template: str | None = None,
+    error_code: str | None = None,
+    statuses: Sequence[str] = ("failed",),
+    limit: int | None = None,
+    ids: Sequence[int] | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Put failed rows back to pending (attempts reset) and enqueue them. Rows the
+    provider accepted (they have a SID, e.g. later undelivered) are sent again only when
+    ``statuses`` names their status explicitly."""
+    from platform_core.models import Notification, NotificationStatus
+
+    qs = Notification.objects.filter(status__in=statuses)
+    if ids is not None:
+        qs = qs.filter(id__in=ids)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if template:
+        qs = qs.filter(template=template)
+    if error_code:
+        qs = qs.filter(error_code=error_code)
+    ids = list(qs.order_by("id").values_list("id", flat=True)[:limit])
+    if dry_run or not ids:
+        return len(ids)
+    with transaction.atomic():
+        Notification.objects.filter(id__in=ids).update(
+            status=NotificationStatus.PENDING,
+            provider_sid=None,
+            provider_status="",
+            attempts=0,
+            next_attempt_at=None,
+            error_code="",
+            error_message="",
+            updated_at=timezone.now(),
+        )
+        for notification_id in ids:
+            _enqueue_on_commit(notification_id)
+    return len(ids)
+
+
+# --- Provider status callbacks -----------------------------------------------------------------
+# Twilio's MessageStatus -> (our status, rank). Callbacks can arrive out of order: a lower
+# rank never overwrites a higher one.
+_STATUS_MAP = {
+    "accepted": ("sent", 1),
+    "scheduled": ("sent", 1),
+    "queued": ("sent", 1),
+    "sending": ("sent", 1),
+    "sent": ("sent", 2),
+    "delivered": ("delivered", 3),
+    "read": ("read", 4),
+    "failed": ("failed", 3),
+    "undelivered": ("undelivered", 3),
+    "canceled": ("failed", 3),
+}
+_RANK = {"pending": 0, "sent": 2, "delivered": 3, "read": 4, "failed": 3, "undelivered": 3}
+
+
+def apply_status_callback(message_sid: str, message_status: str, error_code: str = "") -> bool:
+    """Update the row of ``message_sid`` from a provider status; False if unknown."""
+    from platform_core.models import Notification
+
+    mapped = _STATUS_MAP.get((message_status or "").lower())
+    if not message_sid or mapped is None:
+        return False
+    status, rank = mapped
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().filter(provider_sid=message_sid).first()
+        )
+        if notification is None:
+            return False
+        notification.provider_status = message_status.lower()
+        fields = ["provider_status", "updated_at"]
+        if rank > _RANK.get(notification.status, 0) or (
+            rank == 2 and notification.status == "sent"
+        ):
+            notification.status = status
+            fields.append("status")
+            if status in ("delivered", "read") and notification.delivered_at is None:
+                notification.delivered_at = timezone.now()
+                fields.append("delivered_at")
+            if status in ("failed", "undelivered"):
+                notification.error_code = str(error_code or "")[:30]
+                fields.append("error_code")
+        notification.save(update_fields=fields)
+    return True
