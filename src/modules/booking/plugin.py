@@ -1,10 +1,31 @@
-from platform_core.plugins import ModulePlugin
+from platform_core.plugins import ModulePlugin, PeriodicTask
 
 plugin = ModulePlugin(
     name="booking",
     app="modules.booking.apps.BookingConfig",
     label="booking",
     prefix="booking/",
+    router="modules.booking.api:router",
     description="Tratamientos, terapeutas, disponibilidad y citas",
+    queues=("appointments",),
+    task_routes={"booking.*": "appointments"},
+    periodic_tasks=(
+        PeriodicTask(
+            name="booking: expire unpaid holds",
+            task="booking.expire_holds",
+            every_seconds=60,
+            queue="appointments",
+        ),
+        PeriodicTask(
+            name="booking: appointment reminders",
+            task="booking.send_reminders",
+            every_seconds=300,
+            queue="appointments",
+        ),
+    ),
+    exporter="modules.booking.personal_data:export_user",
+    eraser="modules.booking.personal_data:erase_user",
+    assistant_tools="modules.booking.assistant_tools:get_tools",
+    seed_demo="modules.booking.demo:seed",
     order=30,
 )

@@ -1,0 +1,205 @@
+"""Admin: catalog with CSV/XLSX import-export (upsert by code, all-or-nothing),
+therapists with their schedules, rooms, opening hours and appointments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+
+from modules.booking.models import (
+    Appointment,
+    AppointmentEvent,
+    ClosedDay,
+    OpeningHours,
+    Room,
+    ScheduleChange,
+    Service,
+    ServiceCategory,
+    Therapist,
+    TherapistBreak,
+    TimeOff,
+    WorkingHours,
+)
+
+
+class StrictManyToManyWidget(widgets.ManyToManyWidget):
+    """Like ManyToManyWidget, but an unknown code is a row error, not silently dropped."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        objects = super().clean(value, row, **kwargs)
+        if not value:
+            return objects
+        wanted = {v.strip() for v in str(value).split(self.separator) if v.strip()}
+        found = {str(getattr(o, self.field)) for o in objects}
+        missing = sorted(wanted - found)
+        if missing:
+            raise ValueError(f"Terapeutas desconocidos: {', '.join(missing)}")
+        return objects
+
+
+class ServiceResource(resources.ModelResource):
+    category = fields.Field(
+        attribute="category",
+        column_name="category",
+        widget=widgets.ForeignKeyWidget(ServiceCategory, field="slug"),
+    )
+    therapists = fields.Field(
+        attribute="therapists",
+        column_name="therapists",
+        widget=StrictManyToManyWidget(Therapist, field="code", separator="|"),
+    )
+
+    class Meta:
+        model = Service
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "name",
+            "description",
+            "category",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "price_cents",
+            "vip_price_cents",
+            "currency",
+            "deposit_percent",
+            "is_active",
+            "resource_kind",
+            "therapists",
+        )
+        export_order = fields
+        clean_model_instances = True  # model validators -> per-row validation errors
+        use_transactions = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def import_data(self, dataset: Any, dry_run: bool = False, **kwargs: Any) -> Any:
+        # All or nothing: any invalid row rolls the whole file back, confirm step included.
+        kwargs["use_transactions"] = True
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, dry_run=dry_run, **kwargs)
+
+    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
+        super().after_import(dataset, result, **kwargs)
+        if kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors():
+            return
+        from platform_core import audit
+
+        audit.record(
+            "booking.services_imported",
+            actor=kwargs.get("user"),
+            target="booking.Service",
+            details={"file": str(kwargs.get("file_name") or ""), **result.totals},
+        )
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class BreakInline(admin.TabularInline):
+    model = TherapistBreak
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+class ScheduleChangeInline(admin.TabularInline):
+    model = ScheduleChange
+    extra = 0
+
+
+@admin.register(ServiceCategory)
+class ServiceCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "order")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Service)
+class ServiceAdmin(ImportExportModelAdmin):
+    resource_classes = [ServiceResource]
+    formats = [CSV, XLSX]
+    list_display = (
+        "code",
+        "name",
+        "category",
+        "duration_minutes",
+        "price_cents",
+        "deposit_percent",
+        "is_active",
+    )
+    list_filter = ("is_active", "category")
+    search_fields = ("code", "name")
+    filter_horizontal = ("therapists",)
+
+
+@admin.register(Therapist)
+class TherapistAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "code", "user", "is_active")
+    search_fields = ("display_name", "code")
+    raw_id_fields = ("user",)
+    inlines = [WorkingHoursInline, BreakInline, ScheduleChangeInline, TimeOffInline]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "capacity", "is_active")
+    list_filter = ("kind", "is_active")
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    list_display = ("weekday", "opens", "closes")
+
+
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "reason")
+
+
+class EventInline(admin.TabularInline):
+    model = AppointmentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "kind",
+        "from_status",
+        "to_status",
+        "old_start",
+        "new_start",
+        "old_therapist",
+        "new_therapist",
+        "actor",
+        "note",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Read-mostly: bookings change through the API/services so rules and locks apply."""
+
+    list_display = ("start", "service", "therapist", "room", "client", "status", "needs_attention")
+    list_filter = ("status", "therapist", "room")
+    date_hierarchy = "start"
+    search_fields = ("public_id", "client__phone_number", "payment_reference")
+    raw_id_fields = ("client", "booked_by")
+    readonly_fields = tuple(
+        f.name for f in Appointment._meta.fields if f.name not in ("staff_notes", "needs_attention")
+    )
+    inlines = [EventInline]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

@@ -1,0 +1,261 @@
+"""Tools the WhatsApp assistant may call. They act only for ctx.user."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from modules.booking import selectors, services
+from modules.booking.messaging import spanish_datetime
+from platform_core.errors import DomainError
+from platform_core.plugins import AssistantTool, ToolContext
+
+PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
+MAX_SLOTS = 20
+
+
+def _error(exc: DomainError) -> dict[str, Any]:
+    return {"ok": False, "error": exc.code, "message": exc.message}
+
+
+def list_services(ctx: ToolContext) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "services": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "duration_minutes": s.duration_minutes,
+                "price_cents": s.price_cents,
+                "vip_price_cents": s.vip_price_cents,
+                "deposit_percent": s.deposit_percent,
+                "category": s.category.name if s.category else "",
+            }
+            for s in selectors.services()[:50]
+        ],
+    }
+
+
+def find_slots(
+    ctx: ToolContext,
+    service_code: str,
+    date_from: str,
+    date_to: str,
+    part_of_day: str | None = None,
+    therapist_id: str | None = None,
+) -> dict[str, Any]:
+    try:
+        start_day, end_day = date.fromisoformat(date_from), date.fromisoformat(date_to)
+        result = selectors.availability_for(
+            service_code=service_code,
+            date_from=start_day,
+            date_to=end_day,
+            therapist=therapist_id or None,
+        )
+    except ValueError:
+        return {"ok": False, "error": "invalid_date", "message": _("Fecha no válida.")}
+    except DomainError as exc:
+        return _error(exc)
+    hours = PARTS_OF_DAY.get(part_of_day or "", (0, 24))
+    names = {t["id"]: t["name"] for t in result["therapists"]}
+    slots = [
+        {
+            "start": slot["start"].isoformat(),
+            "label": spanish_datetime(slot["start"]),
+            "therapists": [{"id": t, "name": names[t]} for t in slot["therapists"]],
+        }
+        for slot in result["slots"]
+        if hours[0] <= slot["start"].hour < hours[1]
+    ]
+    return {
+        "ok": True,
+        "service": result["service"],
+        "slots": slots[:MAX_SLOTS],
+        "total": len(slots),
+    }
+
+
+def _parse_start(start: str) -> datetime:
+    moment = datetime.fromisoformat(start)
+    if moment.tzinfo is None:
+        raise ValueError("start needs an offset")
+    return moment
+
+
+def propose_booking(
+    ctx: ToolContext, service_code: str, start: str, therapist_id: str | None = None
+) -> str:
+    try:
+        service = services.get_active_service(service_code)
+        when = spanish_datetime(_parse_start(start))
+    except (DomainError, ValueError):
+        return _("No pude entender la reserva. ¿Me confirmas el servicio y la hora?")
+    price = f"{service.price_cents // 100:,}".replace(",", ".")
+    text = _("¿Confirmas tu cita de %(service)s el %(when)s (valor $%(price)s COP)?") % {
+        "service": service.name,
+        "when": when,
+        "price": price,
+    }
+    if service.deposit_percent:
+        text += " " + _("Para apartarla se paga un anticipo del %(p)s%%.") % {
+            "p": service.deposit_percent
+        }
+    return text
+
+
+def book_appointment(
+    ctx: ToolContext, service_code: str, start: str, therapist_id: str | None = None
+) -> dict[str, Any]:
+    if not ctx.confirmed or ctx.user is None:
+        return {"ok": False, "error": "confirmation_required"}
+    try:
+        outcome = services.book_appointment(
+            actor=ctx.user,
+            client=ctx.user,
+            service_code=service_code,
+            start=_parse_start(start),
+            therapist_public_id=therapist_id or None,
+        )
+    except ValueError:
+        return {"ok": False, "error": "invalid_start", "message": _("Hora no válida.")}
+    except DomainError as exc:
+        return _error(exc)
+    appt = outcome.appointment
+    data: dict[str, Any] = {
+        "ok": True,
+        "appointment_id": str(appt.public_id),
+        "status": appt.status,
+        "when": spanish_datetime(appt.start),
+        "therapist": appt.therapist.display_name,
+    }
+    if outcome.checkout is not None:
+        data["payment_url"] = outcome.checkout.checkout_url
+        data["deposit_cents"] = appt.deposit_cents
+        data["hold_expires_at"] = appt.hold_expires_at.isoformat()
+    return data
+
+
+def my_appointments(ctx: ToolContext) -> dict[str, Any]:
+    if ctx.user is None:
+        return {"ok": False, "error": "not_authenticated"}
+    qs = selectors.my_appointments(ctx.user, upcoming=True)
+    return {
+        "ok": True,
+        "appointments": [
+            {
+                "id": str(a.public_id),
+                "service": a.service.name,
+                "when": spanish_datetime(a.start),
+                "status": a.status,
+                "therapist": a.therapist.display_name,
+            }
+            for a in qs[:20]
+        ],
+    }
+
+
+def _own(ctx: ToolContext, appointment_id: str) -> Any:
+    appt = selectors.appointment_for(ctx.user, appointment_id)
+    if appt.client_id != ctx.user.pk:
+        raise selectors.AppointmentNotFound()
+    return appt
+
+
+def propose_cancel(ctx: ToolContext, appointment_id: str) -> str:
+    try:
+        appt = _own(ctx, appointment_id)
+    except DomainError:
+        return _("No encontré esa cita.")
+    text = _("¿Confirmas que quieres cancelar tu cita de %(service)s del %(when)s?") % {
+        "service": appt.service.name,
+        "when": spanish_datetime(appt.start),
+    }
+    late = appt.start - timedelta(hours=services.settings.CANCELLATION_WINDOW_HOURS)
+    if appt.deposit_paid_cents and late < services.timezone.now():
+        text += " " + _("Faltan menos de %(h)s horas, así que el anticipo no se reembolsa.") % {
+            "h": services.settings.CANCELLATION_WINDOW_HOURS
+        }
+    return text
+
+
+def cancel_appointment(ctx: ToolContext, appointment_id: str) -> dict[str, Any]:
+    if not ctx.confirmed or ctx.user is None:
+        return {"ok": False, "error": "confirmation_required"}
+    try:
+        outcome = services.cancel_appointment(
+            actor=ctx.user, appointment=_own(ctx, appointment_id), reason="assistant"
+        )
+    except DomainError as exc:
+        return _error(exc)
+    return {
+        "ok": True,
+        "status": outcome.appointment.status,
+        "refund_requested": outcome.refund_requested,
+        "deposit_kept_cents": outcome.deposit_kept_cents,
+    }
+
+
+def get_tools() -> list[AssistantTool]:
+    date_str = {"type": "string", "description": "Fecha AAAA-MM-DD"}
+    return [
+        AssistantTool(
+            name="list_services",
+            description="Lista los servicios del spa con duración y precio (centavos COP).",
+            parameters={"type": "object", "properties": {}},
+            handler=list_services,
+            requires_user=False,
+        ),
+        AssistantTool(
+            name="find_slots",
+            description="Busca horas disponibles para un servicio entre dos fechas (máx. 31 días).",
+            parameters={
+                "type": "object",
+                "properties": {
+                    "service_code": {"type": "string"},
+                    "date_from": date_str,
+                    "date_to": date_str,
+                    "part_of_day": {"type": "string", "enum": list(PARTS_OF_DAY)},
+                    "therapist_id": {"type": "string"},
+                },
+                "required": ["service_code", "date_from", "date_to"],
+            },
+            handler=find_slots,
+            requires_user=False,
+        ),
+        AssistantTool(
+            name="book_appointment",
+            description="Reserva una cita para el usuario (requiere confirmación explícita).",
+            parameters={
+                "type": "object",
+                "properties": {
+                    "service_code": {"type": "string"},
+                    "start": {"type": "string", "description": "ISO-8601 con zona horaria"},
+                    "therapist_id": {"type": "string"},
+                },
+                "required": ["service_code", "start"],
+            },
+            handler=book_appointment,
+            needs_confirmation=True,
+            propose=propose_booking,
+        ),
+        AssistantTool(
+            name="my_appointments",
+            description="Lista las próximas citas del usuario.",
+            parameters={"type": "object", "properties": {}},
+            handler=my_appointments,
+        ),
+        AssistantTool(
+            name="cancel_appointment",
+            description="Cancela una cita del usuario (requiere confirmación explícita).",
+            parameters={
+                "type": "object",
+                "properties": {"appointment_id": {"type": "string"}},
+                "required": ["appointment_id"],
+            },
+            handler=cancel_appointment,
+            needs_confirmation=True,
+            propose=propose_cancel,
+        ),
+    ]

@@ -1,0 +1,391 @@
+"""The availability engine: bulk-load a date range once, then compute in Python.
+
+Every query is issued once per search whatever the number of days or therapists
+(service, therapists, weekly hours + breaks, one-off changes, time off, opening
+hours, closed days, rooms, appointments): nine at most. All arithmetic happens in
+integer minutes elapsed since each local (America/Bogota) midnight, which keeps the
+inner loops cheap. Slots are on a grid aligned to local midnight.
+
+Rules (see docs/booking.md): a start ``s`` is bookable for a therapist when
+``[s, s + duration)`` lies inside one of their working intervals for that day (weekly
+hours minus breaks, or that date's one-off change), inside the spa's opening hours,
+outside their time off, the day is not a closed day, and the blocked range
+``[s - buffer_before, s + duration + buffer_after)`` overlaps no active appointment
+of theirs (compared with that appointment's own blocked range). When the service
+needs a room kind, at least one room of that kind must be free for the blocked range.
+Lead time and horizon depend on "now", so they are applied after the cache.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q, Value
+from django.utils import timezone
+
+from modules.booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    ClosedDay,
+    OpeningHours,
+    Room,
+    ScheduleChange,
+    Service,
+    Therapist,
+    TherapistBreak,
+    TimeOff,
+    WorkingHours,
+)
+
+VERSION_KEY = "booking:availability:version"
+Interval = tuple[int, int]
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def granularity() -> int:
+    return int(settings.BOOKING_SLOT_GRANULARITY_MINUTES)
+
+
+def current_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A fresh cache (or a Redis outage) starts a new generation: never reuse old keys.
+        version = int(timezone.now().timestamp() * 1000)
+        cache.add(VERSION_KEY, version, timeout=None)
+        version = cache.get(VERSION_KEY, version)
+    return int(version)
+
+
+def _bump_now() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, int(timezone.now().timestamp() * 1000), timeout=None)
+
+
+def bump_version() -> None:
+    """Invalidate every cached search once the current transaction commits. Readers
+    read the version before the data, so a search that saw old data cannot be stored
+    under the new version."""
+    transaction.on_commit(_bump_now)
+
+
+@dataclass(frozen=True)
+class TherapistRef:
+    id: int
+    public_id: str
+    name: str
+
+
+@dataclass
+class SearchResult:
+    service_code: str
+    therapists: dict[int, TherapistRef]
+    # (start UTC, therapist pks free then), ordered by start
+    slots: list[tuple[datetime, list[int]]] = field(default_factory=list)
+
+
+def _merge_open(intervals: list[Interval]) -> tuple[list[int], list[int]]:
+    """Merge open intervals (lo, hi): starts strictly inside any of them are forbidden."""
+    if not intervals:
+        return [], []
+    intervals.sort()
+    los, his = [intervals[0][0]], [intervals[0][1]]
+    for lo, hi in intervals[1:]:
+        if lo < his[-1]:
+            his[-1] = max(his[-1], hi)
+        else:
+            los.append(lo)
+            his.append(hi)
+    return los, his
+
+
+def _allowed(s: int, forbidden: tuple[list[int], list[int]]) -> bool:
+    los, his = forbidden
+    idx = bisect.bisect_left(los, s) - 1
+    return idx < 0 or s >= his[idx]
+
+
+def _subtract(intervals: list[Interval], cuts: Iterable[Interval]) -> list[Interval]:
+    result = intervals
+    for c0, c1 in cuts:
+        nxt: list[Interval] = []
+        for a, b in result:
+            if c1 <= a or c0 >= b:
+                nxt.append((a, b))
+                continue
+            if a < c0:
+                nxt.append((a, c0))
+            if c1 < b:
+                nxt.append((c1, b))
+        result = nxt
+    return result
+
+
+def _intersect(xs: list[Interval], ys: list[Interval]) -> list[Interval]:
+    out = []
+    for a, b in xs:
+        for c, d in ys:
+            lo, hi = max(a, c), min(b, d)
+            if lo < hi:
+                out.append((lo, hi))
+    return sorted(out)
+
+
+class AvailabilityEngine:
+    """Loads everything one search needs, then answers questions about it."""
+
+    def __init__(
+        self,
+        service: Service,
+        date_from: date,
+        date_to: date,
+        *,
+        therapist_ids: list[int] | None = None,
+        exclude_appointment_id: int | None = None,
+    ) -> None:
+        self.service = service
+        self.date_from = date_from
+        self.date_to = date_to
+        self.tz = local_tz()
+        self.step = granularity()
+        self.duration = service.duration_minutes
+        self.before = service.buffer_before_minutes
+        self.after = service.buffer_after_minutes
+        self._load(therapist_ids, exclude_appointment_id)
+
+    # --- loading: a fixed number of queries ------------------------------------------
+    def _load(self, therapist_ids: list[int] | None, exclude_id: int | None) -> None:
+        days = (self.date_to - self.date_from).days + 1
+        self.dates = [self.date_from + timedelta(days=i) for i in range(days)]
+        self.range_start = datetime.combine(self.date_from, time.min, self.tz)
+        self.range_end = datetime.combine(self.date_to + timedelta(days=1), time.min, self.tz)
+
+        therapists = Therapist.objects.filter(services=self.service, is_active=True)
+        if therapist_ids is not None:
+            therapists = therapists.filter(pk__in=therapist_ids)
+        self.therapists = {
+            pk: TherapistRef(pk, str(public_id), name)
+            for pk, public_id, name in therapists.values_list("pk", "public_id", "display_name")
+        }
+        ids = list(self.therapists)
+
+        self.weekly: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.breaks: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.changes: dict[tuple[int, date], list[tuple[time, time]]] = {}
+        self.time_off: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        self.opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
+        self.closed: set[date] = set()
+        self.rooms: list[int] = []
+        self.busy_therapist: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        self.busy_room: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        if not ids:
+            return
+
+        hours = WorkingHours.objects.filter(therapist_id__in=ids).values_list(
+            "therapist_id", "weekday", "start", "end", Value(0)
+        )
+        brks = TherapistBreak.objects.filter(therapist_id__in=ids).values_list(
+            "therapist_id", "weekday", "start", "end", Value(1)
+        )
+        for tid, weekday, start, end, is_break in hours.union(brks, all=True):
+            (self.breaks if is_break else self.weekly)[tid][weekday].append((start, end))
+
+        for tid, day, start, end in ScheduleChange.objects.filter(
+            therapist_id__in=ids, date__gte=self.date_from, date__lte=self.date_to
+        ).values_list("therapist_id", "date", "start", "end"):
+            slots = self.changes.setdefault((tid, day), [])
+            if start is not None:
+                slots.append((start, end))
+
+        for tid, start, end in TimeOff.objects.filter(
+            therapist_id__in=ids, start__lt=self.range_end, end__gt=self.range_start
+        ).values_list("therapist_id", "start", "end"):
+            self.time_off[tid].append((start, end))
+
+        for weekday, opens, closes in OpeningHours.objects.values_list(
+            "weekday", "opens", "closes"
+        ):
+            self.opening[weekday].append((opens, closes))
+        self.closed = set(
+            ClosedDay.objects.filter(date__gte=self.date_from, date__lte=self.date_to).values_list(
+                "date", flat=True
+            )
+        )
+
+        if self.service.resource_kind:
+            self.rooms = list(
+                Room.objects.filter(kind=self.service.resource_kind, is_active=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        # Margin: a neighbour's blocked range can reach into the day from outside it.
+        margin = timedelta(days=1)
+        who = Q(therapist_id__in=ids)
+        if self.rooms:
+            who |= Q(room_id__in=self.rooms)
+        appointments = Appointment.objects.filter(
+            who,
+            status__in=ACTIVE_STATUSES,
+            blocked_start__lt=self.range_end + margin,
+            blocked_end__gt=self.range_start - margin,
+        )
+        if exclude_id is not None:
+            appointments = appointments.exclude(pk=exclude_id)
+        room_set = set(self.rooms)
+        for tid, room_id, b0, b1 in appointments.values_list(
+            "therapist_id", "room_id", "blocked_start", "blocked_end"
+        ):
+            if tid in self.therapists:
+                self.busy_therapist[tid].append((b0, b1))
+            if room_id in room_set:
+                self.busy_room[room_id].append((b0, b1))
+
+    # --- computing ------------------------------------------------------------------------
+    def _minutes(self, day_start: datetime, moment: datetime) -> int:
+        return int((moment - day_start).total_seconds() // 60)
+
+    def _wall(self, day: date, day_start: datetime, t: time) -> int:
+        return self._minutes(day_start, datetime.combine(day, t, self.tz))
+
+    def _forbidden(
+        self, day_start: datetime, busy: list[tuple[datetime, datetime]]
+    ) -> tuple[list[int], list[int]]:
+        # New blocked [s-before, s+dur+after) overlaps existing [b0, b1)
+        # iff b0 - dur - after < s < b1 + before.
+        reach = self.duration + self.after
+        window_lo, window_hi = -reach - self.before - 1440, 2 * 1440 + reach
+        intervals = []
+        for b0, b1 in busy:
+            lo = self._minutes(day_start, b0) - reach
+            hi = self._minutes(day_start, b1) + self.before
+            if hi > window_lo and lo < window_hi:
+                intervals.append((lo, hi))
+        return _merge_open(intervals)
+
+    def _work_intervals(self, tid: int, day: date, day_start: datetime) -> list[Interval]:
+        weekday = day.weekday()
+        change = self.changes.get((tid, day))
+        if change is not None:
+            intervals = [
+                (self._wall(day, day_start, a), self._wall(day, day_start, b)) for a, b in change
+            ]
+        else:
+            intervals = [
+                (self._wall(day, day_start, a), self._wall(day, day_start, b))
+                for a, b in self.weekly[tid][weekday]
+            ]
+            intervals = _subtract(
+                intervals,
+                [
+                    (self._wall(day, day_start, a), self._wall(day, day_start, b))
+                    for a, b in self.breaks[tid][weekday]
+                ],
+            )
+        opening = [
+            (self._wall(day, day_start, a), self._wall(day, day_start, b))
+            for a, b in self.opening[weekday]
+        ]
+        intervals = _intersect(intervals, opening)
+        off = [
+            (self._minutes(day_start, a), self._minutes(day_start, b))
+            for a, b in self.time_off[tid]
+        ]
+        return _subtract(intervals, off)
+
+    def compute(self) -> SearchResult:
+        result = SearchResult(self.service.code, self.therapists)
+        if not self.therapists or (self.service.resource_kind and not self.rooms):
+            return result
+        step, duration = self.step, self.duration
+        for day in self.dates:
+            if day in self.closed or not self.opening[day.weekday()]:
+                continue
+            day_start = datetime.combine(day, time.min, self.tz)
+            room_forbidden = [self._forbidden(day_start, self.busy_room[r]) for r in self.rooms]
+            room_ok: dict[int, bool] = {}
+            by_start: dict[int, list[int]] = defaultdict(list)
+            for tid in self.therapists:
+                forbidden = self._forbidden(day_start, self.busy_therapist[tid])
+                for a, b in self._work_intervals(tid, day, day_start):
+                    s = -(-a // step) * step
+                    while s + duration <= b:
+                        if _allowed(s, forbidden):
+                            ok = room_ok.get(s)
+                            if ok is None:
+                                ok = not self.rooms or any(_allowed(s, f) for f in room_forbidden)
+                                room_ok[s] = ok
+                            if ok:
+                                by_start[s].append(tid)
+                        s += step
+            for s in sorted(by_start):
+                result.slots.append((day_start + timedelta(minutes=s), by_start[s]))
+        return result
+
+    def free_rooms(self, start: datetime) -> list[int]:
+        """Rooms of the service's kind free for a booking starting at ``start``."""
+        day_start = datetime.combine(start.astimezone(self.tz).date(), time.min, self.tz)
+        s = self._minutes(day_start, start)
+        return [r for r in self.rooms if _allowed(s, self._forbidden(day_start, self.busy_room[r]))]
+
+
+def search(
+    service: Service,
+    date_from: date,
+    date_to: date,
+    *,
+    therapist_id: int | None = None,
+    use_cache: bool = True,
+) -> SearchResult:
+    """Bookable starts (before lead-time / horizon filtering). Cached per version."""
+    key = None
+    if use_cache:
+        version = current_version()  # read before the data (see bump_version)
+        key = (
+            f"booking:availability:{version}:{service.pk}:{service.updated_at.timestamp()}:"
+            f"{date_from}:{date_to}:{therapist_id or '-'}:{granularity()}"
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    engine = AvailabilityEngine(
+        service,
+        date_from,
+        date_to,
+        therapist_ids=[therapist_id] if therapist_id is not None else None,
+    )
+    result = engine.compute()
+    if key is not None:
+        cache.set(key, result, timeout=settings.BOOKING_AVAILABILITY_CACHE_SECONDS)
+    return result
+
+
+def bookable_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The earliest and latest start a client may book now."""
+    now = now or timezone.now()
+    return (
+        now + timedelta(minutes=settings.BOOKING_MIN_LEAD_MINUTES),
+        now + timedelta(days=settings.BOOKING_MAX_HORIZON_DAYS),
+    )
+
+
+def filter_window(
+    result: SearchResult, now: datetime | None = None
+) -> list[tuple[datetime, list[int]]]:
+    earliest, latest = bookable_window(now)
+    return [(s, t) for s, t in result.slots if earliest <= s <= latest]

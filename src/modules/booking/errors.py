@@ -1,0 +1,47 @@
+"""Booking's domain errors (Spanish messages: clients read them)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from platform_core.errors import Conflict, NotFound, ValidationFailed
+
+
+class SlotTaken(Conflict):
+    code = "slot_taken"
+    default_message = _("Ese horario ya no está disponible. Elige otro, por favor.")
+
+
+class NotCancellable(Conflict):
+    code = "not_cancellable"
+    default_message = _("Esta cita ya no se puede cancelar.")
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_status"
+    default_message = _("La cita no está en un estado que permita esta acción.")
+
+
+class ServiceNotFound(NotFound):
+    code = "service_not_found"
+    default_message = _("No encontramos ese servicio.")
+
+
+class TherapistNotFound(NotFound):
+    code = "therapist_not_found"
+    default_message = _("No encontramos ese terapeuta para este servicio.")
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+    default_message = _("No encontramos esa cita.")
+
+
+class InvalidRange(ValidationFailed):
+    code = "invalid_range"
+    default_message = _("El rango de fechas no es válido (máximo 31 días).")
+
+
+class OutsideBookingWindow(ValidationFailed):
+    code = "outside_booking_window"
+    default_message = _("Esa hora está fuera del periodo en que se puede reservar.")

@@ -1,0 +1,32 @@
+"""Operators' command: send due reminders now (safe to run at any time: every
+reminder is claimed once, so a run next to the beat task never duplicates)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from modules.booking import services
+from modules.booking.models import Appointment
+
+
+class Command(BaseCommand):
+    help = "Send due appointment reminders now, or one reminder for one appointment."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--appointment", help="public id of one appointment")
+        parser.add_argument("--hours", type=int, help="which reminder (hours before)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["appointment"]:
+            hours = options["hours"] or min(services.reminder_hours())
+            pk = (
+                Appointment.objects.filter(public_id=options["appointment"])
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if pk is None:
+                raise CommandError("appointment not found")
+            sent = int(services.send_reminder(pk, hours))
+        else:
+            sent = services.send_due_reminders()
+        self.stdout.write(f"reminders sent: {sent}")

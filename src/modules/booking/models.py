@@ -1,0 +1,396 @@
+"""Booking data: catalog, therapists and their schedules, rooms, appointments.
+
+Times of day (working hours, opening hours) are wall-clock times in America/Bogota;
+instants (appointments, time off) are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+WEEKDAYS = [
+    (0, "Lunes"),
+    (1, "Martes"),
+    (2, "Miércoles"),
+    (3, "Jueves"),
+    (4, "Viernes"),
+    (5, "Sábado"),
+    (6, "Domingo"),
+]
+
+
+class ServiceCategory(models.Model):
+    slug = models.SlugField("código", max_length=60, unique=True)
+    name = models.CharField("nombre", max_length=120)
+    order = models.PositiveSmallIntegerField("orden", default=0)
+
+    class Meta:
+        verbose_name = "categoría de servicio"
+        verbose_name_plural = "categorías de servicio"
+        ordering = ("order", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    """A cabin or resource. It hosts one appointment at a time (enforced by the
+    database); ``capacity`` is how many guests fit in it (e.g. 2 for a double cabin)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField("nombre", max_length=120, unique=True)
+    kind = models.SlugField("tipo", max_length=60, help_text="p. ej. cabina, cabina-doble")
+    capacity = models.PositiveSmallIntegerField(
+        "capacidad", default=1, validators=[MinValueValidator(1)]
+    )
+    is_active = models.BooleanField("activa", default=True)
+
+    class Meta:
+        verbose_name = "sala"
+        verbose_name_plural = "salas"
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Therapist(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="therapist_profile",
+        verbose_name="usuario",
+    )
+    code = models.SlugField("código", max_length=60, unique=True)
+    display_name = models.CharField("nombre visible", max_length=120)
+    bio = models.TextField("biografía", blank=True)
+    is_active = models.BooleanField("activo", default=True)
+
+    class Meta:
+        verbose_name = "terapeuta"
+        verbose_name_plural = "terapeutas"
+        ordering = ("display_name",)
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Service(models.Model):
+    code = models.SlugField(
+        "código", max_length=60, unique=True, help_text="Identificador estable, p. ej. MASAJE-60"
+    )
+    name = models.CharField("nombre", max_length=160)
+    description = models.TextField("descripción", blank=True)
+    category = models.ForeignKey(
+        ServiceCategory,
+        on_delete=models.PROTECT,
+        related_name="services",
+        null=True,
+        blank=True,
+        verbose_name="categoría",
+    )
+    duration_minutes = models.PositiveIntegerField(
+        "duración (min)", validators=[MinValueValidator(5), MaxValueValidator(600)]
+    )
+    buffer_before_minutes = models.PositiveIntegerField(
+        "preparación antes (min)", default=0, validators=[MaxValueValidator(240)]
+    )
+    buffer_after_minutes = models.PositiveIntegerField(
+        "limpieza después (min)", default=0, validators=[MaxValueValidator(240)]
+    )
+    price_cents = models.BigIntegerField("precio (centavos)", validators=[MinValueValidator(0)])
+    vip_price_cents = models.BigIntegerField(
+        "precio VIP (centavos)", null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField("moneda", max_length=3, default="COP")
+    deposit_percent = models.PositiveSmallIntegerField(
+        "anticipo (%)", default=0, validators=[MaxValueValidator(100)]
+    )
+    is_active = models.BooleanField("activo", default=True)
+    resource_kind = models.SlugField(
+        "tipo de sala requerida",
+        max_length=60,
+        blank=True,
+        help_text="Vacío si el servicio no necesita sala",
+    )
+    therapists = models.ManyToManyField(
+        Therapist, related_name="services", blank=True, verbose_name="terapeutas"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "servicio"
+        verbose_name_plural = "servicios"
+        ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_cents__gte=0) & Q(deposit_percent__lte=100),
+                name="booking_service_price_deposit_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A weekly working interval; several per day are allowed (split shifts)."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField("día", choices=WEEKDAYS)
+    start = models.TimeField("desde")
+    end = models.TimeField("hasta")
+
+    class Meta:
+        verbose_name = "horario semanal"
+        verbose_name_plural = "horarios semanales"
+        ordering = ("therapist", "weekday", "start")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_hours_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class TherapistBreak(models.Model):
+    """A weekly recurring break (e.g. lunch) carved out of the working hours."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="breaks")
+    weekday = models.PositiveSmallIntegerField("día", choices=WEEKDAYS)
+    start = models.TimeField("desde")
+    end = models.TimeField("hasta")
+
+    class Meta:
+        verbose_name = "descanso"
+        verbose_name_plural = "descansos"
+        ordering = ("therapist", "weekday", "start")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_break_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """Vacations, sick leave, appointments outside the spa: a UTC instant range."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField("desde")
+    end = models.DateTimeField("hasta")
+    reason = models.CharField("motivo", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "ausencia"
+        verbose_name_plural = "ausencias"
+        ordering = ("-start",)
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_timeoff_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} {self.start:%Y-%m-%d}"
+
+
+class ScheduleChange(models.Model):
+    """A one-off change for one date: when a date has any rows, they replace that
+    day's weekly hours and breaks. A row without times means "not working that day"."""
+
+    therapist = models.ForeignKey(
+        Therapist, on_delete=models.CASCADE, related_name="schedule_changes"
+    )
+    date = models.DateField("fecha")
+    start = models.TimeField("desde", null=True, blank=True)
+    end = models.TimeField("hasta", null=True, blank=True)
+    note = models.CharField("nota", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "cambio de horario"
+        verbose_name_plural = "cambios de horario"
+        ordering = ("date", "start")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(start__isnull=True) & Q(end__isnull=True))
+                | (Q(start__isnull=False) & Q(end__gt=F("start"))),
+                name="booking_change_times",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} {self.date}"
+
+
+class OpeningHours(models.Model):
+    weekday = models.PositiveSmallIntegerField("día", choices=WEEKDAYS)
+    opens = models.TimeField("abre")
+    closes = models.TimeField("cierra")
+
+    class Meta:
+        verbose_name = "horario de apertura"
+        verbose_name_plural = "horarios de apertura"
+        ordering = ("weekday", "opens")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="booking_opening_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class ClosedDay(models.Model):
+    date = models.DateField("fecha", unique=True)
+    reason = models.CharField("motivo", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "día cerrado"
+        verbose_name_plural = "días cerrados"
+        ordering = ("date",)
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.reason}".strip()
+
+
+class AppointmentStatus(models.TextChoices):
+    PENDING_PAYMENT = "PENDING_PAYMENT", "Pendiente de pago"
+    CONFIRMED = "CONFIRMED", "Confirmada"
+    COMPLETED = "COMPLETED", "Completada"
+    NO_SHOW = "NO_SHOW", "No asistió"
+    CANCELLED = "CANCELLED", "Cancelada"
+    EXPIRED = "EXPIRED", "Expirada"
+
+
+# States that occupy the therapist and the room (the exclusion constraints' condition).
+ACTIVE_STATUSES = (AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.CONFIRMED)
+
+
+class Appointment(models.Model):
+    class CancelledBy(models.TextChoices):
+        CLIENT = "client", "Cliente"
+        SPA = "spa", "Spa"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name="cliente",
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="reservada por",
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    start = models.DateTimeField("inicio", db_index=True)
+    end = models.DateTimeField("fin")
+    # start - buffer_before .. end + buffer_after: what the exclusion constraints compare.
+    blocked_start = models.DateTimeField()
+    blocked_end = models.DateTimeField()
+    status = models.CharField(
+        "estado", max_length=20, choices=AppointmentStatus.choices, db_index=True
+    )
+    price_cents = models.BigIntegerField("precio (centavos)")
+    vip_price_applied = models.BooleanField("precio VIP", default=False)
+    currency = models.CharField(max_length=3, default="COP")
+    deposit_cents = models.BigIntegerField("anticipo (centavos)", default=0)
+    deposit_paid_cents = models.BigIntegerField("anticipo pagado (centavos)", default=0)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    refund_requested_at = models.DateTimeField(null=True, blank=True)
+    needs_attention = models.CharField(
+        "requiere atención", max_length=200, blank=True, help_text="Motivo para revisión"
+    )
+    notes = models.TextField("notas del cliente", blank=True)
+    staff_notes = models.TextField("notas internas", blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "cita"
+        verbose_name_plural = "citas"
+        ordering = ("start",)
+        indexes = [
+            models.Index(fields=["therapist", "blocked_start"], name="booking_appt_ther_idx"),
+            models.Index(fields=["room", "blocked_start"], name="booking_appt_room_idx"),
+            models.Index(fields=["status", "hold_expires_at"], name="booking_appt_hold_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_appt_order"),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=F("start")) & Q(blocked_end__gte=F("end")),
+                name="booking_appt_blocked_covers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AppointmentEvent(models.Model):
+    """Append-only history: status changes and reschedules (old and new times)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    old_start = models.DateTimeField(null=True, blank=True)
+    new_start = models.DateTimeField(null=True, blank=True)
+    old_therapist = models.ForeignKey(
+        Therapist, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    new_therapist = models.ForeignKey(
+        Therapist, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "evento de cita"
+        verbose_name_plural = "historial de citas"
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentReminder(models.Model):
+    """One row per (appointment, hours-before); claimed by a conditional update so
+    each reminder is sent once even when the beat task runs twice at once."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    hours = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "hours"], name="booking_reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h"

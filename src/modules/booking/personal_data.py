@@ -1,0 +1,50 @@
+"""Personal-data export and erasure for booking (called by identity's flows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modules.booking import services
+from modules.booking.models import Appointment, Therapist
+
+
+def export_user(user: Any) -> dict[str, Any]:
+    appointments = Appointment.objects.filter(client=user).select_related(
+        "service", "therapist", "room"
+    )
+    data: dict[str, Any] = {
+        "appointments": [
+            {
+                "id": str(a.public_id),
+                "service": a.service.name,
+                "therapist": a.therapist.display_name,
+                "room": a.room.name if a.room_id else "",
+                "start": a.start.isoformat(),
+                "end": a.end.isoformat(),
+                "status": a.status,
+                "price_cents": a.price_cents,
+                "currency": a.currency,
+                "deposit_paid_cents": a.deposit_paid_cents,
+                "notes": a.notes,
+                "cancellation_reason": a.cancellation_reason,
+                "history": [
+                    {"kind": e.kind, "at": e.created_at.isoformat(), "to_status": e.to_status}
+                    for e in a.events.all()
+                ],
+            }
+            for a in appointments.prefetch_related("events")
+        ]
+    }
+    profile = Therapist.objects.filter(user=user).first()
+    if profile is not None:
+        data["therapist_profile"] = {
+            "code": profile.code,
+            "display_name": profile.display_name,
+            "bio": profile.bio,
+        }
+    return data
+
+
+def erase_user(user: Any) -> None:
+    services.erase_client_data(user)
+    Therapist.objects.filter(user=user).update(bio="", is_active=False)
