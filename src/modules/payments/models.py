@@ -387,3 +387,6 @@ class PayoutAllocation(models.Model):
     class Meta:
         verbose_name = "asignación de dispersión"
         verbose_name_plural = "asignaciones de dispersión"
+
+    def __str__(self) -> str:
+        return f"{self.payout_id} <- {self.entry_id}"

@@ -1,10 +1,38 @@
-from platform_core.plugins import ModulePlugin
+from platform_core.plugins import ModulePlugin, PeriodicTask
 
 plugin = ModulePlugin(
     name="payments",
     app="modules.payments.apps.PaymentsConfig",
     label="payments",
     prefix="finances/",
+    router="modules.payments.api:router",
     description="Pagos con Wompi, membresía VIP y libro contable",
+    queues=("payments",),
+    task_routes={"payments.*": "payments"},
+    periodic_tasks=(
+        PeriodicTask(
+            name="payments: reconcile pending payments",
+            task="payments.reconcile",
+            every_seconds=300,
+            queue="payments",
+        ),
+        PeriodicTask(
+            name="payments: VIP renewals and dunning",
+            task="payments.renew_vip",
+            every_seconds=3600,
+            queue="payments",
+        ),
+        PeriodicTask(
+            name="payments: developer payouts",
+            task="payments.disperse_payouts",
+            crontab={"minute": "15", "hour": "6"},
+            queue="payments",
+        ),
+    ),
+    exporter="modules.payments.personal_data:export_user",
+    eraser="modules.payments.personal_data:erase_user",
+    health_checks={"wompi_circuit": "modules.payments.health:wompi_circuit"},
+    assistant_tools="modules.payments.assistant_tools:get_tools",
+    seed_demo="modules.payments.demo:seed",
     order=20,
 )

@@ -34,7 +34,7 @@ from modules.payments.models import (
     Refund,
     WebhookEvent,
 )
-from modules.payments.public import CheckoutDTO
+from modules.payments.public import PURPOSE_VIP, CheckoutDTO
 from modules.payments.signals import payment_failed, payment_settled
 from modules.payments.wompi.gateway import WompiError, get_gateway
 from modules.payments.wompi.signatures import (
@@ -296,10 +296,13 @@ def _settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
     payment.finalized_at = timezone.now()
     payment.save()
     _record_charge(payment)
-    if payment.vip_charge_id:
+    if payment.purpose == PURPOSE_VIP:
         from modules.payments import vip
 
-        vip.on_charge_approved(payment)
+        if payment.vip_charge_id:
+            vip.on_charge_approved(payment)
+        elif not late:
+            vip.on_one_off_paid(payment)
     _send_settled(payment, late)
 
 

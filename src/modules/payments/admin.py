@@ -1,0 +1,252 @@
+"""Admin: payments with filters, the ledger (read-only), refunds, VIP, payouts, events,
+revenue per day and purpose, CSV exports. Staff actions are audited."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.utils.html import format_html_join
+
+from modules.payments import selectors, services
+from modules.payments.models import (
+    LedgerEntry,
+    Payment,
+    Payout,
+    Refund,
+    VipCharge,
+    VipPlan,
+    VipSubscription,
+    WebhookEvent,
+)
+from platform_core import audit
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        # Neutralise spreadsheet formulas in exported text.
+        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    return response
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "purpose",
+        "amount_cents",
+        "status",
+        "method",
+        "needs_review",
+        "created_at",
+    )
+    list_filter = ("status", "purpose", "method", "needs_review", "kind", "created_at")
+    search_fields = ("reference", "wompi_transaction_id", "purpose_ref")
+    date_hierarchy = "created_at"
+    actions = ("export_csv", "mark_reviewed", "request_refund")
+    exclude = ("user",)
+
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path(
+                "revenue/",
+                self.admin_site.admin_view(self.revenue_view),
+                name="payments_payment_revenue",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def revenue_view(self, request: HttpRequest) -> HttpResponse:
+        rows = selectors.revenue_by_day_and_purpose()
+        audit.record("payments.revenue_report_viewed", request=request)
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                "ingresos.csv",
+                ["dia", "proposito", "bruto_centavos", "reembolsos_centavos", "neto_centavos"],
+                ([r["day"], r["purpose"], r["gross"], r["refunds"], r["net"]] for r in rows),
+            )
+        table = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((r["day"], r["purpose"], r["gross"], r["refunds"], r["net"]) for r in rows),
+        )
+        body = (
+            "<h1>Ingresos por día y propósito (centavos COP)</h1>"
+            '<p><a href="?format=csv">Exportar CSV</a></p><table border="1">'
+            "<tr><th>Día</th><th>Propósito</th><th>Bruto</th><th>Reembolsos</th>"
+            f"<th>Neto</th></tr>{table}</table>"
+        )
+        return HttpResponse(body)
+
+    @admin.action(description="Exportar CSV")
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        audit.record(
+            "payments.payments_exported", request=request, details={"count": queryset.count()}
+        )
+        return csv_response(
+            "pagos.csv",
+            [
+                "referencia",
+                "proposito",
+                "ref",
+                "monto_centavos",
+                "moneda",
+                "estado",
+                "medio",
+                "creado",
+            ],
+            (
+                [
+                    p.reference,
+                    p.purpose,
+                    p.purpose_ref,
+                    p.amount_cents,
+                    p.currency,
+                    p.status,
+                    p.method,
+                    p.created_at.isoformat(),
+                ]
+                for p in queryset
+            ),
+        )
+
+    @admin.action(description="Marcar como revisado")
+    def mark_reviewed(self, request: HttpRequest, queryset: Any) -> None:
+        for payment in queryset.filter(needs_review=True):
+            Payment.objects.filter(pk=payment.pk).update(needs_review=False)
+            audit.record(
+                "payments.payment_reviewed",
+                request=request,
+                target=f"payment:{payment.reference}",
+                details={"reason": payment.review_reason},
+            )
+
+    @admin.action(description="Solicitar reembolso")
+    def request_refund(self, request: HttpRequest, queryset: Any) -> None:
+        for payment in queryset.filter(status="APPROVED"):
+            refund = services.request_refund(
+                purpose=payment.purpose,
+                ref=payment.purpose_ref,
+                reason="Solicitado por el personal",
+                actor=request.user,
+            )
+            messages.info(request, f"{payment.reference}: {refund.get_status_display()}")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "account", "amount_cents", "purpose", "memo")
+    list_filter = ("kind", "account", "purpose", "created_at")
+    date_hierarchy = "created_at"
+    actions = ("export_csv",)
+
+    @admin.action(description="Exportar CSV")
+    def export_csv(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        audit.record(
+            "payments.ledger_exported", request=request, details={"count": queryset.count()}
+        )
+        return csv_response(
+            "libro.csv",
+            ["fecha", "tipo", "cuenta", "monto_centavos", "proposito", "pago", "nota"],
+            (
+                [
+                    e.created_at.isoformat(),
+                    e.kind,
+                    e.account,
+                    e.amount_cents,
+                    e.purpose,
+                    e.payment.reference if e.payment else "",
+                    e.memo,
+                ]
+                for e in queryset.select_related("payment")
+            ),
+        )
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("payment", "amount_cents", "status", "reason", "created_at", "processed_by")
+    list_filter = ("status",)
+    actions = ("complete_manual",)
+
+    @admin.action(description="Marcar reembolso manual como realizado")
+    def complete_manual(self, request: HttpRequest, queryset: Any) -> None:
+        for refund in queryset.filter(status=Refund.Status.PENDING_MANUAL):
+            services.complete_manual_refund(refund.pk, staff=request.user)
+
+
+@admin.register(VipPlan)
+class VipPlanAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "price_cents", "is_active")
+    list_filter = ("is_active",)
+
+    def save_model(self, request: HttpRequest, obj: VipPlan, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(
+            "payments.vip_plan_changed" if change else "payments.vip_plan_created",
+            request=request,
+            target=f"vip_plan:{obj.code}",
+            details={"price_cents": obj.price_cents, "is_active": obj.is_active},
+        )
+
+
+class VipChargeInline(admin.TabularInline):
+    model = VipCharge
+    extra = 0
+    can_delete = False
+    readonly_fields = ("period_start", "period_end", "amount_cents", "attempts", "paid")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(VipSubscription)
+class VipSubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("public_id", "plan", "status", "current_period_end", "cancel_at_period_end")
+    list_filter = ("status", "plan", "cancel_at_period_end")
+    exclude = ("vip_payment_token", "acceptance_token", "personal_data_token", "user")
+    inlines = (VipChargeInline,)
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("reference", "amount_cents", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status",)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("received_at", "event_type", "reference", "status", "outcome")
+    list_filter = ("outcome", "event_type", "environment")
+    search_fields = ("reference", "transaction_id")
+    actions = ("replay",)
+
+    @admin.action(description="Reprocesar evento")
+    def replay(self, request: HttpRequest, queryset: Any) -> None:
+        for event in queryset:
+            outcome = services.replay_event(str(event.public_id))
+            audit.record(
+                "payments.event_replayed_by_staff",
+                request=request,
+                target=f"event:{event.public_id}",
+            )
+            messages.info(request, f"{event.public_id}: {outcome}")

@@ -1,0 +1,114 @@
+"""/api/finances/: payment status, the Wompi webhook, VIP membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Router
+from ninja.pagination import paginate
+
+from modules.payments import selectors, services, vip
+from modules.payments.errors import AcceptanceRequired
+from modules.payments.schemas import (
+    AcceptanceOut,
+    PaymentOut,
+    SubscribeIn,
+    SubscriptionOut,
+    VipPlanOut,
+    WebhookAck,
+)
+from platform_core.errors import NotFound
+from platform_core.pagination import Pagination
+from platform_core.ratelimit import client_ip
+
+router = Router()
+
+
+@router.get("/payments/", response=list[PaymentOut], summary="Mis pagos")
+@paginate(Pagination)
+def my_payments(request: HttpRequest) -> Any:
+    return selectors.payments_of(request.auth)
+
+
+@router.get("/payments/{reference}", response=PaymentOut, summary="Estado de un pago propio")
+def payment_detail(request: HttpRequest, reference: str) -> Any:
+    return selectors.payment_for_owner(reference=reference, user=request.auth)
+
+
+@router.post(
+    "/webhooks/wompi/",
+    auth=None,
+    response={200: WebhookAck},
+    summary="Eventos de Wompi (firma verificada)",
+)
+def wompi_webhook(request: HttpRequest) -> Any:
+    result = services.process_wompi_event(
+        request.body,
+        header_checksum=request.headers.get("X-Event-Checksum"),
+        ip=client_ip(request) or None,
+    )
+    if result.status_code != 200:
+        message = "Firma inválida." if result.status_code == 401 else "Evento mal formado."
+        code = "invalid_signature" if result.status_code == 401 else "bad_request"
+        return JsonResponse(
+            {"error": {"code": code, "message": message, "details": None}},
+            status=result.status_code,
+        )
+    return {"ok": True, "outcome": result.outcome}
+
+
+@router.get("/vip/plans/", auth=None, response=list[VipPlanOut], summary="Planes VIP")
+@paginate(Pagination)
+def vip_plans(request: HttpRequest) -> Any:
+    return selectors.active_plans()
+
+
+@router.get("/vip/acceptance/", response=AcceptanceOut, summary="Documentos de Wompi a aceptar")
+def vip_acceptance(request: HttpRequest) -> Any:
+    acceptance = vip.get_acceptance()
+    return {**acceptance.__dict__, "public_key": settings.WOMPI_PUBLIC_KEY}
+
+
+@router.post("/vip/subscription/", response={201: SubscriptionOut}, summary="Suscribirse a VIP")
+def vip_subscribe(request: HttpRequest, payload: SubscribeIn) -> Any:
+    if not (payload.accept_terms and payload.accept_personal_data):
+        raise AcceptanceRequired()
+    sub = vip.subscribe(
+        user=request.auth,
+        plan_code=payload.plan_code,
+        card_token=payload.card_token,
+        acceptance_token=payload.acceptance_token,
+        personal_data_token=payload.personal_data_token,
+        acceptance_permalink=payload.acceptance_permalink,
+        personal_data_permalink=payload.personal_data_permalink,
+    )
+    return 201, sub
+
+
+@router.get("/vip/subscription/", response=SubscriptionOut, summary="Mi membresía VIP")
+def vip_subscription(request: HttpRequest) -> Any:
+    sub = selectors.latest_subscription(request.auth)
+    if sub is None:
+        raise NotFound()
+    return sub
+
+
+@router.post(
+    "/vip/subscription/cancel/", response=SubscriptionOut, summary="Cancelar renovación VIP"
+)
+def vip_cancel(request: HttpRequest) -> Any:
+    return vip.cancel(user=request.auth)
+
+
+@router.api_operation(
+    ["GET", "POST"], "/sandbox/p/", auth=None, include_in_schema=False, response=None
+)
+def sandbox_checkout(request: HttpRequest) -> HttpResponse:
+    """The local sandbox's checkout page, only with WOMPI_ADAPTER=sandbox (never prod)."""
+    if settings.WOMPI_ADAPTER != "sandbox" or settings.PRODUCTION:
+        raise NotFound()
+    from modules.payments.sandbox.views import checkout_page
+
+    return checkout_page(request)

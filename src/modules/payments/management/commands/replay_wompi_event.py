@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from platform_core.errors import NotFound
+
+
+class Command(BaseCommand):
+    help = "Re-process a stored Wompi event (by its public id). Idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("event_id")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from modules.payments.services import replay_event
+
+        try:
+            outcome = replay_event(options["event_id"])
+        except NotFound as exc:
+            raise CommandError(f"no stored event {options['event_id']}") from exc
+        self.stdout.write(f"event {options['event_id']}: {outcome}")

@@ -1,0 +1,200 @@
+"""Developer commission payouts through Wompi's payouts API ("pagos a terceros").
+
+A payout claims the unpaid commission ledger entries it disperses (one allocation row
+per entry, unique), debits the developer's balance in the same transaction, and is
+sent with an idempotency key stored on the payout row: a concurrent run finds nothing
+left to claim, and a retry after a timeout replays the same key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from modules.payments.models import LedgerEntry, Payout, PayoutAllocation
+from modules.payments.wompi.gateway import WompiError, get_gateway
+from platform_core import audit
+
+logger = logging.getLogger(__name__)
+Kind, Account = LedgerEntry.Kind, LedgerEntry.Account
+_ELIGIBLE = (Kind.COMMISSION, Kind.COMMISSION_REVERSAL)
+_FAILED = ("REJECTED", "NOT_APPROVED", "FAILED")
+
+
+def destination() -> dict[str, str]:
+    """WOMPI_DEVELOPER_DESTINATION: a JSON object or ``key=value;key=value`` with
+    legalIdType, legalId, bankId, accountType, accountNumber, name, email."""
+    raw = (settings.WOMPI_DEVELOPER_DESTINATION or "").strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        return {str(k): str(v) for k, v in json.loads(raw).items()}
+    pairs = (item.split("=", 1) for item in raw.split(";") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def developer_balance() -> int:
+    return (
+        LedgerEntry.objects.filter(account=Account.DEVELOPER).aggregate(t=Sum("amount_cents"))["t"]
+        or 0
+    )
+
+
+def claim_payout() -> Payout | None:
+    """Allocate every unpaid commission entry to a new payout if the sum reaches the
+    threshold. Safe to run concurrently: only one run can claim a given entry."""
+    with transaction.atomic():
+        unpaid = LedgerEntry.objects.filter(
+            account=Account.DEVELOPER, kind__in=_ELIGIBLE, payout_allocation__isnull=True
+        )
+        # Lock the candidates, then re-read in a fresh statement: after waiting on a
+        # concurrent claim, READ COMMITTED shows its committed allocations.
+        locked = list(unpaid.select_for_update(of=("self",)).values_list("pk", flat=True))
+        entries = list(unpaid.filter(pk__in=locked))
+        total = sum(e.amount_cents for e in entries)
+        if not entries or total <= 0 or total < settings.DEVELOPER_PAYOUT_THRESHOLD_CENTS:
+            return None
+        token = secrets.token_hex(12)
+        payout = Payout.objects.create(
+            idempotency_key=f"szp-{token}", reference=f"SZP-{token.upper()}", amount_cents=total
+        )
+        PayoutAllocation.objects.bulk_create(
+            [PayoutAllocation(payout=payout, entry=e) for e in entries]
+        )
+        LedgerEntry.objects.create(
+            kind=Kind.PAYOUT,
+            account=Account.DEVELOPER,
+            amount_cents=-total,
+            payout=payout,
+            memo=f"Dispersión {payout.reference}",
+        )
+        audit.record(
+            "payments.payout_created",
+            target=f"payout:{payout.reference}",
+            details={"amount_cents": total, "entries": len(entries)},
+        )
+    return payout
+
+
+def _body(payout: Payout) -> dict[str, Any]:
+    dest = destination()
+    return {
+        "reference": payout.reference,
+        "accountId": settings.WOMPI_PAYOUT_ACCOUNT_ID,
+        "paymentType": "OTHER",
+        "transactions": [
+            {
+                "legalIdType": dest.get("legalIdType", ""),
+                "legalId": dest.get("legalId", ""),
+                "bankId": dest.get("bankId", ""),
+                "accountType": dest.get("accountType", ""),
+                "accountNumber": dest.get("accountNumber", ""),
+                "name": dest.get("name", ""),
+                "email": dest.get("email", ""),
+                "amount": payout.amount_cents,
+                "reference": payout.reference,
+            }
+        ],
+    }
+
+
+def _fail_payout(payout: Payout, reason: str) -> None:
+    """Final failure: give the entries back (reversal entry + free allocations)."""
+    payout.status = (
+        Payout.Status.FAILED if payout.status == Payout.Status.CREATED else payout.status
+    )
+    payout.last_error = reason[:255]
+    payout.save()
+    payout.allocations.all().delete()
+    LedgerEntry.objects.create(
+        kind=Kind.PAYOUT_REVERSAL,
+        account=Account.DEVELOPER,
+        amount_cents=payout.amount_cents,
+        payout=payout,
+        memo=f"Reverso {payout.reference}: {reason}"[:255],
+    )
+    audit.record(
+        "payments.payout_failed", target=f"payout:{payout.reference}", details={"reason": reason}
+    )
+
+
+def send_payout(payout_pk: int) -> Payout | None:
+    """Send a CREATED payout once. The row lock (skip_locked) keeps concurrent senders
+    out; the stored idempotency key makes a retry after a timeout harmless."""
+    with transaction.atomic():
+        payout = (
+            Payout.objects.select_for_update(skip_locked=True)
+            .filter(pk=payout_pk, status=Payout.Status.CREATED)
+            .first()
+        )
+        if payout is None:
+            return None
+        payout.attempts += 1
+        try:
+            data = get_gateway().create_payout(
+                _body(payout), idempotency_key=payout.idempotency_key
+            )
+        except WompiError as exc:
+            if exc.retryable:
+                payout.last_error = str(exc)[:255]
+                payout.save()
+                return payout
+            _fail_payout(payout, f"rechazada por Wompi: {exc.status}")
+            return payout
+        _apply_status(payout, data)
+        payout.sent_at = timezone.now()
+        payout.save()
+    return payout
+
+
+def _apply_status(payout: Payout, data: dict[str, Any]) -> None:
+    payout.provider_id = str(data.get("id", payout.provider_id))[:64]
+    payout.provider_payload = {k: data[k] for k in ("id", "status", "reference") if k in data}
+    status = str(data.get("status") or Payout.Status.PENDING)
+    if status in _FAILED:
+        payout.status = status
+        _fail_payout(payout, status)
+    elif status in Payout.Status.values:
+        payout.status = status
+
+
+def refresh_payouts() -> int:
+    """Poll payouts Wompi has not finished (PENDING_APPROVAL / PENDING)."""
+    updated = 0
+    open_ids = Payout.objects.filter(
+        status__in=(Payout.Status.PENDING_APPROVAL, Payout.Status.PENDING)
+    ).values_list("pk", flat=True)
+    for pk in list(open_ids):
+        with transaction.atomic():
+            payout = Payout.objects.select_for_update().get(pk=pk)
+            try:
+                data = get_gateway().get_payout(payout.provider_id)
+            except WompiError as exc:
+                logger.warning("payout %s poll failed: %s", payout.reference, exc)
+                continue
+            before = payout.status
+            _apply_status(payout, data)
+            payout.save()
+            updated += before != payout.status
+    return updated
+
+
+def disperse() -> dict[str, int]:
+    """Beat task body: claim a payout if due, send everything unsent, poll open ones."""
+    if not destination() or not settings.WOMPI_PAYOUT_ACCOUNT_ID:
+        logger.info("developer payouts not configured; skipping")
+        return {"sent": 0, "refreshed": 0}
+    claim_payout()
+    sent = 0
+    for pk in list(
+        Payout.objects.filter(status=Payout.Status.CREATED).values_list("pk", flat=True)
+    ):
+        sent += send_payout(pk) is not None
+    return {"sent": sent, "refreshed": refresh_payouts()}

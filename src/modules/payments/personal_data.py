@@ -1,0 +1,56 @@
+"""Personal-data export and erasure. Payments are kept (accounting), pseudonymised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from modules.payments.models import Payment, VipSubscription
+
+
+def export_user(user: Any) -> dict[str, Any]:
+    payments = Payment.objects.filter(user_id=user.pk).order_by("created_at")
+    subs = VipSubscription.objects.filter(user_id=user.pk).select_related("plan")
+    return {
+        "payments": [
+            {
+                "reference": p.reference,
+                "purpose": p.purpose,
+                "amount_cents": p.amount_cents,
+                "currency": p.currency,
+                "status": p.status,
+                "method": p.method,
+                "email": p.customer_email,
+                "created_at": p.created_at.isoformat(),
+            }
+            for p in payments
+        ],
+        "vip_subscriptions": [
+            {
+                "plan": s.plan.name,
+                "status": s.status,
+                "card": f"{s.card_brand} ****{s.card_last_four}" if s.card_last_four else "",
+                "accepted_at": s.accepted_at.isoformat() if s.accepted_at else None,
+                "current_period_end": (
+                    s.current_period_end.isoformat() if s.current_period_end else None
+                ),
+                "created_at": s.created_at.isoformat(),
+            }
+            for s in subs
+        ],
+    }
+
+
+def erase_user(user: Any) -> None:
+    """Drop contact data and the stored card; keep amounts, statuses and the ledger."""
+    with transaction.atomic():
+        Payment.objects.filter(user_id=user.pk).update(customer_email="", description="")
+        for sub in VipSubscription.objects.select_for_update().filter(user_id=user.pk):
+            sub.vip_payment_token = ""
+            sub.customer_email = ""
+            sub.card_last_four = ""
+            if sub.status in VipSubscription.LIVE_STATUSES:
+                sub.status = VipSubscription.Status.CANCELED
+                sub.cancel_at_period_end = True
+            sub.save()

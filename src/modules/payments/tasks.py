@@ -1,0 +1,26 @@
+"""Celery tasks: thin, idempotent wrappers over the services (queue ``payments``)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="payments.reconcile", acks_late=True)
+def reconcile() -> dict[str, int]:
+    from modules.payments.services import reconcile_pending
+
+    return reconcile_pending()
+
+
+@shared_task(name="payments.renew_vip", acks_late=True)
+def renew_vip() -> dict[str, int]:
+    from modules.payments.vip import run_renewals
+
+    return run_renewals()
+
+
+@shared_task(name="payments.disperse_payouts", acks_late=True)
+def disperse_payouts() -> dict[str, int]:
+    from modules.payments.payouts import disperse
+
+    return disperse()

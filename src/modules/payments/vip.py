@@ -1,0 +1,330 @@
+"""VIP membership: subscribe with a stored card, monthly renewal, dunning, lapse, cancel.
+
+No period is charged twice: each period is one ``VipCharge`` row (unique per
+subscription and period start), it is only charged with the subscription row locked,
+and never while one of its attempts is pending or after one was approved.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from modules.identity.public import extend_vip
+from modules.payments import errors
+from modules.payments.models import (
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    VipCharge,
+    VipPlan,
+    VipSubscription,
+)
+from modules.payments.public import PURPOSE_VIP
+from modules.payments.wompi.gateway import Acceptance, WompiError, get_gateway
+from modules.payments.wompi.signatures import integrity_signature
+from platform_core import audit
+from platform_core.errors import NotFound
+from platform_core.notifications import Recipient, notify
+
+logger = logging.getLogger(__name__)
+Status = VipSubscription.Status
+
+
+def add_month(value: datetime) -> datetime:
+    """Same day next month, clamped to the month's last day (Jan 31 -> Feb 28/29)."""
+    year, month = (value.year + 1, 1) if value.month == 12 else (value.year, value.month + 1)
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def get_acceptance() -> Acceptance:
+    try:
+        return get_gateway().get_acceptance()
+    except WompiError as exc:
+        raise errors.GatewayUnavailable() from exc
+
+
+def ensure_default_plan() -> VipPlan:
+    plan, _ = VipPlan.objects.get_or_create(
+        code="vip-mensual",
+        defaults={
+            "name": "VIP mensual",
+            "description": "Beneficios VIP del spa, renovación mensual automática.",
+            "price_cents": settings.VIP_DEFAULT_PRICE_CENTS,
+        },
+    )
+    return plan
+
+
+def _notify(sub: VipSubscription, template: str, key: str, **context: Any) -> None:
+    user = sub.user
+    notify(
+        to=Recipient.from_user(user),
+        template=f"payments/{template}",
+        context={"name": user.first_name, "plan": sub.plan.name, **context},
+        channels=("whatsapp",),
+        idempotency_key=f"payments:{template}:{sub.public_id}:{key}",
+    )
+
+
+def subscribe(
+    *,
+    user: Any,
+    plan_code: str,
+    card_token: str,
+    acceptance_token: str,
+    personal_data_token: str,
+    acceptance_permalink: str = "",
+    personal_data_permalink: str = "",
+) -> VipSubscription:
+    """Create the Wompi payment source (private key) and charge the first month."""
+    if not acceptance_token or not personal_data_token:
+        raise errors.AcceptanceRequired()
+    plan = VipPlan.objects.filter(code=plan_code, is_active=True).first()
+    if plan is None:
+        raise NotFound()
+    email = user.email or f"{user.public_id}@clientes.studiozens.co"
+    try:
+        with transaction.atomic():
+            sub = VipSubscription.objects.create(
+                user=user,
+                plan=plan,
+                customer_email=email,
+                acceptance_token=acceptance_token,
+                acceptance_permalink=acceptance_permalink,
+                personal_data_token=personal_data_token,
+                personal_data_permalink=personal_data_permalink,
+                accepted_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise errors.SubscriptionExists() from None
+    try:
+        source = get_gateway().create_payment_source(
+            token=card_token,
+            customer_email=email,
+            acceptance_token=acceptance_token,
+            personal_auth_token=personal_data_token,
+        )
+    except WompiError as exc:
+        VipSubscription.objects.filter(pk=sub.pk).update(status=Status.FAILED)
+        if exc.retryable:
+            raise errors.GatewayUnavailable() from exc
+        raise errors.CardRejected() from exc
+    public_data = source.get("public_data") or {}
+    sub.vip_payment_token = str(source["id"])
+    sub.payment_source_status = str(source.get("status", ""))[:20]
+    sub.card_brand = str(public_data.get("brand", ""))[:20]
+    sub.card_last_four = str(public_data.get("last_four", ""))[:4]
+    sub.save()
+    audit.record(
+        "payments.vip_subscribed",
+        actor=user,
+        target=f"vip:{sub.public_id}",
+        details={"plan": plan.code, "acceptance_recorded": True},
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        locked = VipSubscription.objects.select_for_update().get(pk=sub.pk)
+        _charge_period(locked, period_start=now)
+    sub.refresh_from_db()
+    return sub
+
+
+def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment | None:
+    """Charge the period starting at ``period_start`` unless it is paid or in flight.
+    The caller holds the subscription's row lock."""
+    charge, _ = VipCharge.objects.get_or_create(
+        subscription=sub,
+        period_start=period_start,
+        defaults={"period_end": add_month(period_start), "amount_cents": sub.plan.price_cents},
+    )
+    if charge.paid or charge.payments.filter(status=PaymentStatus.PENDING).exists():
+        return None
+    if charge.payments.filter(status=PaymentStatus.APPROVED).exists():
+        return None
+    payment = Payment.objects.create(
+        reference=_reference(),
+        purpose=PURPOSE_VIP,
+        purpose_ref=str(sub.public_id),
+        user_id=sub.user_id,
+        kind=PaymentKind.PAYMENT_SOURCE,
+        amount_cents=charge.amount_cents,
+        currency=sub.plan.currency,
+        description=f"{sub.plan.name} {period_start:%Y-%m}",
+        customer_email=sub.customer_email,
+        vip_charge=charge,
+    )
+    charge.attempts += 1
+    charge.save(update_fields=["attempts"])
+    try:
+        tx = get_gateway().create_source_transaction(
+            amount_in_cents=payment.amount_cents,
+            currency=payment.currency,
+            signature=integrity_signature(
+                payment.reference,
+                payment.amount_cents,
+                payment.currency,
+                settings.WOMPI_INTEGRITY_SECRET,
+            ),
+            customer_email=sub.customer_email,
+            reference=payment.reference,
+            payment_source_id=sub.vip_payment_token,
+        )
+    except WompiError as exc:
+        # Unknown outcome on network errors: stays PENDING and reconciliation polls it
+        # by reference. A definite rejection fails the attempt now.
+        logger.warning("VIP charge %s failed to start: %s", payment.reference, exc)
+        if not exc.retryable:
+            from modules.payments.services import _fail
+
+            _fail(payment, {"status_message": str(exc)[:255]}, PaymentStatus.ERROR)
+        return payment
+    payment.wompi_transaction_id = str(tx.get("id", ""))[:64]
+    payment.method = str(tx.get("payment_method_type", "CARD"))[:32]
+    payment.save(update_fields=["wompi_transaction_id", "method", "updated_at"])
+    return payment
+
+
+def _reference() -> str:
+    from modules.payments.services import new_reference
+
+    return new_reference("SZV")
+
+
+def on_charge_approved(payment: Payment) -> None:
+    """Called by settlement (payment row locked) when a VIP attempt is approved."""
+    charge = VipCharge.objects.select_related("subscription").get(pk=payment.vip_charge_id)
+    sub = VipSubscription.objects.select_for_update().get(pk=charge.subscription_id)
+    charge.paid = True
+    charge.save(update_fields=["paid"])
+    sub.current_period_start = charge.period_start
+    sub.current_period_end = charge.period_end
+    sub.failed_attempts = 0
+    sub.past_due_since = None
+    sub.next_retry_at = None
+    if sub.status in (Status.PENDING, Status.PAST_DUE):
+        sub.status = Status.ACTIVE
+    sub.save()
+    extend_vip(sub.user_id, charge.period_end)
+    _notify(
+        sub,
+        "vip_payment_approved",
+        f"{charge.period_start:%Y%m%d}",
+        until=timezone.localtime(charge.period_end).strftime("%d/%m/%Y"),
+    )
+
+
+def on_charge_failed(payment: Payment) -> None:
+    """Dunning: retry after VIP_DUNNING_RETRY_DAYS (1, 3, 5) from the due date, each
+    failure notified; after the last retry fails the membership lapses."""
+    charge = VipCharge.objects.get(pk=payment.vip_charge_id)
+    sub = VipSubscription.objects.select_for_update().get(pk=charge.subscription_id)
+    if sub.status == Status.PENDING:
+        sub.status = Status.FAILED
+        sub.save()
+        _notify(sub, "vip_first_payment_failed", payment.reference)
+        return
+    if sub.status not in (Status.ACTIVE, Status.PAST_DUE):
+        return
+    sub.failed_attempts += 1
+    schedule = settings.VIP_DUNNING_RETRY_DAYS
+    if sub.failed_attempts <= len(schedule):
+        sub.status = Status.PAST_DUE
+        sub.past_due_since = sub.past_due_since or charge.period_start
+        sub.next_retry_at = charge.period_start + timedelta(days=schedule[sub.failed_attempts - 1])
+        sub.save()
+        _notify(
+            sub,
+            "vip_payment_failed",
+            f"{charge.period_start:%Y%m%d}:{sub.failed_attempts}",
+            retry_on=timezone.localtime(sub.next_retry_at).strftime("%d/%m/%Y"),
+        )
+        return
+    sub.status = Status.LAPSED
+    sub.lapsed_at = timezone.now()
+    sub.next_retry_at = None
+    sub.save()
+    audit.record("payments.vip_lapsed", target=f"vip:{sub.public_id}")
+    _notify(sub, "vip_lapsed", f"{charge.period_start:%Y%m%d}")
+
+
+def run_renewals(*, limit: int = 500) -> dict[str, int]:
+    """Beat task body: charge due periods, run due dunning retries, end canceled ones."""
+    now = timezone.now()
+    counts = {"charged": 0, "skipped": 0, "ended": 0}
+    due = VipSubscription.objects.filter(
+        status__in=(Status.ACTIVE, Status.PAST_DUE), current_period_end__lte=now
+    ).values_list("pk", flat=True)
+    for pk in list(due[:limit]):
+        with transaction.atomic():
+            sub = (
+                VipSubscription.objects.select_for_update()
+                .select_related("plan", "user")
+                .get(pk=pk)
+            )
+            if sub.status not in (Status.ACTIVE, Status.PAST_DUE) or sub.current_period_end > now:
+                counts["skipped"] += 1
+                continue
+            if sub.cancel_at_period_end:
+                sub.status = Status.CANCELED
+                sub.save()
+                counts["ended"] += 1
+                continue
+            if sub.status == Status.PAST_DUE and (sub.next_retry_at or now) > now:
+                counts["skipped"] += 1
+                continue
+            payment = _charge_period(sub, period_start=sub.current_period_end)
+            counts["charged" if payment else "skipped"] += 1
+    return counts
+
+
+def cancel(*, user: Any) -> VipSubscription:
+    """Stop renewing. An active membership stays VIP until its period ends."""
+    with transaction.atomic():
+        sub = (
+            VipSubscription.objects.select_for_update()
+            .filter(user_id=user.pk, status__in=VipSubscription.LIVE_STATUSES)
+            .first()
+        )
+        if sub is None:
+            raise NotFound()
+        sub.cancel_at_period_end = True
+        sub.canceled_at = timezone.now()
+        if sub.status != Status.ACTIVE:
+            sub.status = Status.CANCELED
+            sub.next_retry_at = None
+        sub.save()
+        audit.record("payments.vip_canceled", actor=user, target=f"vip:{sub.public_id}")
+    return sub
+
+
+def one_month_checkout(*, user: Any) -> Any:
+    """A Web Checkout link for one VIP month without a stored card (assistant, web)."""
+    from modules.payments.services import create_checkout
+
+    plan = VipPlan.objects.filter(is_active=True).order_by("price_cents").first()
+    if plan is None:
+        raise NotFound()
+    return create_checkout(
+        purpose=PURPOSE_VIP,
+        ref=f"{plan.code}:{user.public_id}:{timezone.now():%Y%m%d%H%M%S}",
+        amount_cents=plan.price_cents,
+        customer=user,
+        description=f"{plan.name} (1 mes)",
+    )
+
+
+def on_one_off_paid(payment: Payment) -> None:
+    """One VIP month bought through checkout: extend from today or from vip_until."""
+    from modules.identity.public import get_user
+
+    user = get_user(pk=payment.user_id)
+    start = max(timezone.now(), user.vip_until or timezone.now())
+    extend_vip(user.pk, add_month(start))
