@@ -22,12 +22,16 @@ __all__ = [
     "STAFF_ROLES",
     "THERAPIST",
     "UserDTO",
+    "confirm_phone_verification",
     "extend_vip",
+    "get_or_create_client_by_phone",
     "get_user",
     "get_user_by_phone",
     "has_role",
     "is_vip",
     "set_vip_until",
+    "staff_recipients",
+    "start_phone_verification",
     "to_dto",
     "users_with_role",
 ]
@@ -114,3 +118,35 @@ def users_with_role(*roles: str) -> list[Any]:
         .objects.filter(is_active=True, groups__name__in=roles, erased_at__isnull=True)
         .distinct()
     )
+
+
+def start_phone_verification(phone: str, channel: str = "whatsapp") -> None:
+    """Send a one-time code to ``phone`` now (rate-limited; provider errors raise 4xx
+    DomainErrors: invalid_phone, verification_max_sends, ...)."""
+    from modules.identity import services
+
+    services.start_phone_verification(phone, channel)
+
+
+def confirm_phone_verification(phone: str, code: str) -> Any:
+    """Check the code; returns the active account for ``phone`` (a client account is
+    created when none exists). Raises ValidationFailed (invalid_code) or RateLimited."""
+    from modules.identity import services
+
+    return services.confirm_phone_verification(phone, code)
+
+
+def get_or_create_client_by_phone(phone: str) -> Any:
+    """Reception's walk-in: the live account for ``phone`` or a new active client with
+    no usable password (the person can set one later through password reset)."""
+    from modules.identity import services
+
+    return services.get_or_create_client_by_phone(phone)
+
+
+def staff_recipients(*roles: str) -> list[Any]:
+    """platform_core.notifications Recipients for active staff (reception and admin by
+    default), e.g. for new-booking alerts."""
+    from platform_core.notifications import Recipient
+
+    return [Recipient.from_user(u) for u in users_with_role(*(roles or (RECEPTION, ADMIN)))]
