@@ -225,8 +225,10 @@ class TwilioAdapter:
             message = twilio_client().messages.create(**kwargs)
         except TwilioRestException as exc:
             retryable = exc.status == 429 or exc.status >= 500
+            # The SDK prefixes the provider's message with its own context.
+            message = (exc.msg or "").removeprefix("Unable to create record: ")
             raise DeliveryError(
-                str(exc.code or exc.status), (exc.msg or "")[:500], retryable=retryable
+                str(exc.code or exc.status), message[:500], retryable=retryable
             ) from exc
         except (TwilioException, OSError) as exc:
             # Network failure or timeout (requests' errors are OSErrors).
