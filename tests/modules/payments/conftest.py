@@ -1,0 +1,123 @@
+"""Payments fixtures: the in-process sandbox adapter and signed-event builders."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from modules.payments.wompi.signatures import sign_event
+
+EVENT_SECRET = "test_events_payments_suite"
+
+
+@pytest.fixture(autouse=True)
+def _wompi_settings(settings: Any) -> Any:
+    settings.WOMPI_ADAPTER = "sandbox"
+    settings.WOMPI_ENVIRONMENT = "test"
+    settings.WOMPI_EVENT_SECRET = EVENT_SECRET
+    settings.WOMPI_INTEGRITY_SECRET = "test_integrity_payments_suite"
+    settings.WOMPI_PUBLIC_KEY = "pub_test_payments_suite"
+    settings.WOMPI_PRIVATE_KEY = "prv_test_payments_suite"
+    settings.DEVELOPER_COMMISSION_PERCENT = 0.0
+    from modules.payments.sandbox.inprocess import reset_sandbox
+    from modules.payments.wompi.gateway import reset_gateway
+    from platform_core.notifications import clear_sent_messages
+
+    reset_sandbox()
+    reset_gateway()
+    clear_sent_messages()
+    yield settings
+    reset_sandbox()
+    reset_gateway()
+
+
+def tx_event(
+    payment: Any,
+    status: str = "APPROVED",
+    *,
+    amount: int | None = None,
+    tx_id: str = "1234-1610641025-49201",
+    environment: str = "test",
+    timestamp: int = 1530291411,
+    secret: str = EVENT_SECRET,
+    currency: str = "COP",
+) -> dict[str, Any]:
+    body = {
+        "event": "transaction.updated",
+        "data": {
+            "transaction": {
+                "id": tx_id,
+                "amount_in_cents": payment.amount_cents if amount is None else amount,
+                "reference": payment.reference,
+                "customer_email": "cliente@example.com",
+                "currency": currency,
+                "payment_method_type": "CARD",
+                "redirect_url": "https://example.com",
+                "status": status,
+                "shipping_address": None,
+                "payment_link_id": None,
+                "payment_source_id": None,
+            }
+        },
+        "environment": environment,
+        "signature": {
+            "properties": [
+                "transaction.id",
+                "transaction.status",
+                "transaction.amount_in_cents",
+            ],
+            "checksum": "",
+        },
+        "timestamp": timestamp,
+        "sent_at": "2018-07-20T16:45:05.000Z",
+    }
+    return sign_event(body, secret)
+
+
+def post_event(api: Any, body: Any, **extra: Any) -> Any:
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
+    return api.client.post(
+        "/api/finances/webhooks/wompi/", data=raw, content_type="application/json", **extra
+    )
+
+
+@pytest.fixture
+def checkout(db: Any, user: Any) -> Any:
+    from modules.payments.models import Payment
+    from modules.payments.public import create_checkout
+
+    dto = create_checkout(
+        purpose="booking.appointment", ref="appt-1", amount_cents=4_490_000, customer=user
+    )
+    return Payment.objects.get(reference=dto.reference)
+
+
+class SignalSpy:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, sender: Any, **kwargs: Any) -> None:
+        kwargs.pop("signal", None)
+        self.calls.append(kwargs)
+
+
+@pytest.fixture
+def settled_spy() -> Any:
+    from modules.payments.public import payment_settled
+
+    spy = SignalSpy()
+    payment_settled.connect(spy, weak=False)
+    yield spy
+    payment_settled.disconnect(spy)
+
+
+@pytest.fixture
+def failed_spy() -> Any:
+    from modules.payments.public import payment_failed
+
+    spy = SignalSpy()
+    payment_failed.connect(spy, weak=False)
+    yield spy
+    payment_failed.disconnect(spy)
