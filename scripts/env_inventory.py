@@ -253,6 +253,7 @@ def _probe_main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     os.environ.update(base)
     result: dict[str, Any] = {"base_error": settings_load_error(base), "required": {}}
+    result["others"] = [settings_load_error(other) for other in request.get("others", [])]
     if result["base_error"] is None:
         for name in request["candidates"]:
             if name in base:
@@ -262,17 +263,24 @@ def _probe_main() -> None:
     json.dump(result, sys.stdout)
 
 
-def probe(environ: Mapping[str, str], candidates: Iterable[str] | None = None) -> dict[str, Any]:
-    """Load the settings with ``environ`` in a subprocess, then without each candidate.
+def probe(
+    environ: Mapping[str, str],
+    candidates: Iterable[str] | None = None,
+    others: Iterable[Mapping[str, str]] = (),
+) -> dict[str, Any]:
+    """Load the settings with ``environ`` in a subprocess, then without each candidate,
+    then with each of ``others`` (one process for all, to keep tests fast).
 
-    Returns ``{"base_error": str|None, "required": {NAME: error}}``.
+    Returns ``{"base_error": str|None, "required": {NAME: error}, "others": [error|None]}``.
     """
     env = dict(environ)
     names = sorted(set(candidates) if candidates is not None else set(env))
     child_env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     proc = subprocess.run(
         [sys.executable, __file__, "--probe"],
-        input=json.dumps({"environ": env, "candidates": names}),
+        input=json.dumps(
+            {"environ": env, "candidates": names, "others": [dict(o) for o in others]}
+        ),
         capture_output=True,
         text=True,
         env=child_env,

@@ -1,0 +1,1 @@
+"""Contract tooling: OpenAPI export, Postman collection, TypeScript types, fuzzing."""
