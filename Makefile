@@ -55,3 +55,35 @@ beat: install
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache htmlcov .coverage staticfiles
+
+# --- Frontend contract, API fuzzing and load test (docs/api.md, docs/e2e.md) -------------------
+CONTRACT_TS_BIN := clients/typescript/node_modules/.bin/openapi-typescript
+.PHONY: contract contract-check contract-tools load e2e
+
+$(CONTRACT_TS_BIN): clients/typescript/package-lock.json
+	npm ci --prefix clients/typescript --no-audit --no-fund
+	@touch $(CONTRACT_TS_BIN)
+
+contract-tools: $(CONTRACT_TS_BIN)
+
+## contract: regenerate docs/openapi.json, the Postman collection and the TypeScript types
+contract: install contract-tools
+	DJANGO_ENV=test $(UV) run python -m scripts.contract.generate
+	npm run --prefix clients/typescript --silent typecheck
+
+## contract-check: fail when the committed contract differs from the code (CI)
+contract-check: install contract-tools
+	DJANGO_ENV=test $(UV) run python -m scripts.contract.generate --check
+	npm run --prefix clients/typescript --silent typecheck
+
+## load: 60 s, 50 users against gunicorn (3 uvicorn workers) on PostgreSQL + Redis
+LOAD_USERS ?= 50
+LOAD_TIME ?= 60s
+load: install
+	$(UV) run python -m scripts.contract.live_server --workers 3 --seed --load-users $(LOAD_USERS) -- \
+		$(UV) run locust -f benchmarks/locustfile.py --headless -u $(LOAD_USERS) -r 10 \
+		-t $(LOAD_TIME) --host '$${BASE_URL}' --only-summary --exit-code-on-error 0
+
+## e2e: the end-to-end suite (real processes, PostgreSQL and Redis required)
+e2e: install
+	DJANGO_ENV=test $(UV) run pytest tests/e2e -m slow -q -p no:cacheprovider

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "contract-logs"
-LOADTEST_PASSWORD = "Carga-Zen-2030!"  # noqa: S105 - throw-away local accounts
+LOADTEST_PASSWORD = "Carga-Zen-2030!"
 
 
 def free_port() -> int:
@@ -97,7 +97,7 @@ def wait_http(url: str, *, proc: Proc | None = None, timeout: float = 60) -> Non
         if proc is not None and not proc.alive():
             raise RuntimeError(f"{proc.name} exited early:\n{proc.tail()}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if 200 <= response.status < 300:
                     return
         except (urllib.error.URLError, OSError) as exc:

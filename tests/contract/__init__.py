@@ -1,0 +1,1 @@
+"""Contract tooling tests: drift detection, Postman generation, schema fuzzing."""
