@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from modules.payments import vip
+from modules.payments.models import Payment, VipCharge, VipPlan, VipSubscription
+from modules.payments.sandbox.inprocess import get_sandbox
+from modules.payments.wompi.gateway import get_gateway
+from platform_core.notifications import sent_messages
+
+pytestmark = pytest.mark.django_db
+BOGOTA = ZoneInfo("America/Bogota")
+START = datetime(2026, 1, 31, 10, 0, tzinfo=BOGOTA)
+
+
+@pytest.fixture
+def plan(db: Any) -> VipPlan:
+    return vip.ensure_default_plan()
+
+
+def _subscribe(user: Any, card: str = "4242424242424242") -> VipSubscription:
+    gateway = get_gateway()
+    acceptance = gateway.get_acceptance()
+    token = gateway.tokenize_card(
+        number=card, cvc="123", exp_month="08", exp_year="30", card_holder="Ana Pérez"
+    )
+    return vip.subscribe(
+        user=user,
+        plan_code="vip-mensual",
+        card_token=token,
+        acceptance_token=acceptance.acceptance_token,
+        personal_data_token=acceptance.personal_data_token,
+        acceptance_permalink=acceptance.acceptance_permalink,
+        personal_data_permalink=acceptance.personal_data_permalink,
+    )
+
+
+def _run(capture: Any, fn: Any) -> Any:
+    with capture(execute=True):
+        return fn()
+
+
+def test_subscribe_activates_and_extends_vip(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+        sub.refresh_from_db()
+        user.refresh_from_db()
+    assert sub.status == "active"
+    assert sub.acceptance_token and sub.personal_data_token and sub.accepted_at
+    assert sub.card_last_four == "4242"
+    assert sub.current_period_end == datetime(2026, 2, 28, 10, 0, tzinfo=BOGOTA)
+    assert user.vip_until == sub.current_period_end
+    payment = Payment.objects.get(purpose="payments.vip")
+    assert payment.status == "APPROVED" and payment.kind == "payment_source"
+    assert any(m["template"] == "payments/vip_payment_approved" for m in sent_messages())
+
+
+def test_vip_payment_token_is_ciphertext_in_the_database(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    clear = VipSubscription.objects.get(pk=sub.pk).vip_payment_token
+    assert clear and clear.isdigit()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT vip_payment_token FROM payments_vipsubscription WHERE id = %s", [sub.pk]
+        )
+        raw = cursor.fetchone()[0]
+    assert raw != clear and clear not in raw and raw.startswith("gAAAA")
+
+
+def test_first_charge_declined_fails_subscription(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user, "4111111111111111"))
+    sub.refresh_from_db()
+    assert sub.status == "failed"
+    # a failed one does not block a new attempt
+    sub2 = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub2.refresh_from_db()
+    assert sub2.status == "active"
+
+
+def test_second_live_subscription_conflicts(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    from modules.payments.errors import SubscriptionExists
+
+    _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    with pytest.raises(SubscriptionExists):
+        _subscribe(user)
+
+
+def test_renewal_twice_for_the_same_period_charges_once(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    # Events are delayed (Wompi is asynchronous): the first run leaves the charge pending.
+    with time_machine.travel(START + timedelta(days=29), tick=False):
+        first = vip.run_renewals()
+        second = vip.run_renewals()
+    assert first["charged"] == 1 and second["charged"] == 0
+    period_start = datetime(2026, 2, 28, 10, 0, tzinfo=BOGOTA)
+    charge = VipCharge.objects.get(subscription=sub, period_start=period_start)
+    assert charge.payments.count() == 1
+    sandbox_charges = [
+        t for t in get_sandbox().state.transactions.values() if t["payment_source_id"]
+    ]
+    assert len(sandbox_charges) == 2  # first month + one renewal
+
+
+def test_dunning_retries_after_1_3_5_days_then_lapses(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    for source in get_sandbox().state.sources.values():
+        source["outcome"] = "DECLINED"  # the card stops working
+    due = sub.current_period_end
+
+    def renew_at(when: datetime) -> dict[str, int]:
+        with time_machine.travel(when, tick=False):
+            return _run(django_capture_on_commit_callbacks, vip.run_renewals)
+
+    assert renew_at(due)["charged"] == 1
+    sub.refresh_from_db()
+    assert sub.status == "past_due" and sub.next_retry_at == due + timedelta(days=1)
+    assert renew_at(due + timedelta(hours=12))["charged"] == 0  # not yet
+    assert renew_at(due + timedelta(days=1))["charged"] == 1
+    sub.refresh_from_db()
+    assert sub.next_retry_at == due + timedelta(days=3)
+    assert renew_at(due + timedelta(days=2))["charged"] == 0
+    assert renew_at(due + timedelta(days=3))["charged"] == 1
+    sub.refresh_from_db()
+    assert sub.next_retry_at == due + timedelta(days=5)
+    assert renew_at(due + timedelta(days=5))["charged"] == 1
+    sub.refresh_from_db()
+    assert sub.status == "lapsed" and sub.next_retry_at is None
+    templates = [m["template"] for m in sent_messages()]
+    assert templates.count("payments/vip_payment_failed") == 3
+    assert templates.count("payments/vip_lapsed") == 1
+    assert "Lo intentaremos de nuevo" in next(
+        m["body"] for m in sent_messages() if m["template"] == "payments/vip_payment_failed"
+    )
+    assert renew_at(due + timedelta(days=40))["charged"] == 0
+    user.refresh_from_db()
+    assert user.vip_until == due  # never extended past the unpaid period
+
+
+def test_dunning_recovers_when_a_retry_succeeds(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    sources = get_sandbox().state.sources.values()
+    for source in sources:
+        source["outcome"] = "DECLINED"
+    due = sub.current_period_end
+    with time_machine.travel(due, tick=False):
+        _run(django_capture_on_commit_callbacks, vip.run_renewals)
+    for source in sources:
+        source["outcome"] = "APPROVED"
+    with time_machine.travel(due + timedelta(days=1), tick=False):
+        _run(django_capture_on_commit_callbacks, vip.run_renewals)
+    sub.refresh_from_db()
+    assert sub.status == "active" and sub.failed_attempts == 0
+    assert sub.current_period_start == due
+
+
+def test_cancel_keeps_vip_until_period_end(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+        vip.cancel(user=user)
+    sub.refresh_from_db()
+    assert sub.status == "active" and sub.cancel_at_period_end
+    with time_machine.travel(sub.current_period_end + timedelta(minutes=1), tick=False):
+        counts = vip.run_renewals()
+    sub.refresh_from_db()
+    assert counts["ended"] == 1 and sub.status == "canceled"
+    assert VipCharge.objects.filter(subscription=sub).count() == 1
+
+
+def test_add_month_clamps_to_month_end() -> None:
+    assert vip.add_month(datetime(2026, 1, 31, tzinfo=BOGOTA)).day == 28
+    assert vip.add_month(datetime(2026, 12, 15, tzinfo=BOGOTA)).year == 2027
