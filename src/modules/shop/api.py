@@ -4,13 +4,12 @@ No ``from __future__ import annotations`` here: Ninja resolves ``Query[...]`` pa
 of paginated views from real annotations.
 """
 
-
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 
 from modules.shop import ports, selectors, services
@@ -146,16 +145,19 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     )
     result = services.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
     payment = result.payment
-    return 201, {
-        "order": selectors.order_for(request.auth, result.order.public_id),
-        "payment": {
-            "reference": payment.reference,
-            "amount_in_cents": payment.amount_in_cents,
-            "currency": payment.currency,
-            "checkout_url": payment.checkout_url,
-            "expiration_time": payment.expiration_time,
+    return Status(
+        201,
+        {
+            "order": selectors.order_for(request.auth, result.order.public_id),
+            "payment": {
+                "reference": payment.reference,
+                "amount_in_cents": payment.amount_in_cents,
+                "currency": payment.currency,
+                "checkout_url": payment.checkout_url,
+                "expiration_time": payment.expiration_time,
+            },
         },
-    }
+    )
 
 
 @router.get("/orders", response=list[OrderOut], summary="My orders")

@@ -30,6 +30,12 @@ class Boundary:
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Users are created by the dozen here (concurrency tests); hashing strength is not tested.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def boundary(monkeypatch: pytest.MonkeyPatch) -> Boundary:
     rec = Boundary()
 
@@ -50,7 +56,9 @@ def boundary(monkeypatch: pytest.MonkeyPatch) -> Boundary:
 
     def notify_user(user: Any, *, template: str, context: dict[str, Any], key: str) -> None:
         with rec.lock:
-            rec.messages.append({"user": user, "template": template, "context": context, "key": key})
+            rec.messages.append(
+                {"user": user, "template": template, "context": context, "key": key}
+            )
 
     def audit(action: str, **kwargs: Any) -> None:
         rec.audits.append({"action": action, **kwargs})

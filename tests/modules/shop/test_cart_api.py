@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def products():
-    return ProductFactory(price_cents=3_000_000, vip_price_cents=2_700_000, stock=5), ProductFactory(
-        price_cents=1_000_000, vip_price_cents=None, stock=1
-    )
+    return ProductFactory(
+        price_cents=3_000_000, vip_price_cents=2_700_000, stock=5
+    ), ProductFactory(price_cents=1_000_000, vip_price_cents=None, stock=1)
 
 
 def test_cart_needs_login(api):
@@ -60,7 +60,9 @@ def test_errors(api_as, user, products, settings):
     settings.SHOP_MAX_LINE_QUANTITY = 4
     oil, cream = products
     client = api_as(user)
-    too_many = client.post("/api/shop/cart/items", {"product_id": str(oil.public_id), "quantity": 5})
+    too_many = client.post(
+        "/api/shop/cart/items", {"product_id": str(oil.public_id), "quantity": 5}
+    )
     assert too_many.status_code == 422
     assert too_many.json()["error"]["code"] == "invalid_quantity"
     more_than_stock = client.put(f"/api/shop/cart/items/{cream.public_id}", {"quantity": 2})

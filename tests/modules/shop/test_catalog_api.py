@@ -22,18 +22,27 @@ def catalog():
     relax = TagFactory(slug="relajante", name="Relajante")
     return {
         "lavanda": ProductFactory(
-            sku="ACE-1", name="Aceite de lavanda", category=oils, price_cents=3_800_000,
-            stock=10, tags=[relax],
+            sku="ACE-1",
+            name="Aceite de lavanda",
+            category=oils,
+            price_cents=3_800_000,
+            stock=10,
+            tags=[relax],
         ),
         "almendras": ProductFactory(
-            sku="ACE-2", name="Aceite de almendras", category=massage, price_cents=6_200_000,
-            stock=2, description="Para masajes relajantes",
+            sku="ACE-2",
+            name="Aceite de almendras",
+            category=massage,
+            price_cents=6_200_000,
+            stock=2,
+            description="Para masajes relajantes",
         ),
         "karite": ProductFactory(
             sku="CRE-1", name="Crema de karité", category=creams, price_cents=5_400_000, stock=0
         ),
-        "hidden": ProductFactory(sku="OLD-1", name="Aceite viejo", category=oils, active=False,
-                                 stock=4),
+        "hidden": ProductFactory(
+            sku="OLD-1", name="Aceite viejo", category=oils, active=False, stock=4
+        ),
     }
 
 
@@ -90,12 +99,13 @@ def test_detail_shows_availability_not_count(api, catalog, settings):
     lavanda = api.get(f"/api/shop/products/{catalog['lavanda'].public_id}").json()
     assert lavanda["availability"] == "in_stock"
     assert "stock" not in lavanda
-    assert api.get(f"/api/shop/products/{catalog['almendras'].public_id}").json()[
-        "availability"
-    ] == "low"
-    assert api.get(f"/api/shop/products/{catalog['karite'].public_id}").json()[
-        "availability"
-    ] == "out"
+    assert (
+        api.get(f"/api/shop/products/{catalog['almendras'].public_id}").json()["availability"]
+        == "low"
+    )
+    assert (
+        api.get(f"/api/shop/products/{catalog['karite'].public_id}").json()["availability"] == "out"
+    )
     # A per-product threshold overrides the setting.
     Product.objects.filter(pk=catalog["lavanda"].pk).update(low_stock_threshold=10)
     again = api.get(f"/api/shop/products/{catalog['lavanda'].public_id}").json()
@@ -171,8 +181,7 @@ def _seed_products(n: int) -> None:
         for i in range(n)
     )
     Product.tags.through.objects.bulk_create(
-        Product.tags.through(product_id=p.pk, tag_id=tags[i % 3].pk)
-        for i, p in enumerate(products)
+        Product.tags.through(product_id=p.pk, tag_id=tags[i % 3].pk) for i, p in enumerate(products)
     )
     ProductImage.objects.bulk_create(
         ProductImage(product=p, url=f"https://cdn.example.test/{p.sku}.jpg") for p in products

@@ -1,0 +1,90 @@
+"""No overselling under real concurrency (PostgreSQL, real threads)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from modules.shop import services
+from modules.shop.errors import OutOfStock
+from modules.shop.models import InventoryMovement, Order, Product
+from tests.factories import UserFactory
+from tests.modules.shop.factories import ProductFactory
+
+BUYERS = 50
+STOCK = 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_simultaneous_checkouts_for_ten_units(api_as):
+    product = ProductFactory(stock=STOCK, price_cents=1_000_000)
+    buyers = [UserFactory() for _ in range(BUYERS)]
+    for buyer in buyers:
+        services.add_to_cart(buyer, product.public_id, 1)
+    clients = [api_as(buyer) for buyer in buyers]  # JWTs minted before the race
+    barrier = threading.Barrier(BUYERS)
+
+    def buy(client) -> tuple[int, dict]:
+        try:
+            barrier.wait(timeout=30)
+            response = client.post("/api/shop/checkout", {"fulfilment": "pickup"})
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=BUYERS) as pool:
+        results = list(pool.map(buy, clients))
+
+    created = [body for status, body in results if status == 201]
+    refused = [body for status, body in results if status == 409]
+    assert len(created) == STOCK, [s for s, _ in results]
+    assert len(refused) == BUYERS - STOCK
+    assert all(body["error"]["code"] == "out_of_stock" for body in refused)
+    assert all(body["error"]["details"]["sku"] == product.sku for body in refused)
+    product.refresh_from_db()
+    assert product.stock == 0
+    assert Order.objects.count() == STOCK
+    assert len({body["order"]["id"] for body in created}) == STOCK
+    reservations = InventoryMovement.objects.filter(product=product, kind="reservation")
+    assert reservations.count() == STOCK
+    assert reservations.aggregate(s=Sum("quantity"))["s"] == -STOCK
+    # The whole ledger still adds up to the stock.
+    assert product.movements.aggregate(s=Sum("quantity"))["s"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_multi_line_checkouts_are_all_or_nothing():
+    """Two products, 3 units each; 12 buyers want one of each: exactly 3 succeed."""
+    a = ProductFactory(stock=3)
+    b = ProductFactory(stock=3)
+    buyers = [UserFactory() for _ in range(12)]
+    for i, buyer in enumerate(buyers):
+        # Half add in the opposite order: the fixed lock order prevents deadlocks.
+        first, second = (a, b) if i % 2 else (b, a)
+        services.add_to_cart(buyer, first.public_id, 1)
+        services.add_to_cart(buyer, second.public_id, 1)
+    barrier = threading.Barrier(len(buyers))
+
+    def buy(buyer) -> str:
+        try:
+            barrier.wait(timeout=30)
+            services.checkout(buyer, fulfilment="pickup")
+            return "ok"
+        except OutOfStock:
+            return "out"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(buyers)) as pool:
+        outcomes = list(pool.map(buy, buyers))
+    assert outcomes.count("ok") == 3
+    assert outcomes.count("out") == 9
+    assert set(Product.objects.filter(pk__in=[a.pk, b.pk]).values_list("stock", flat=True)) == {0}
+    for product in (a, b):
+        assert product.movements.aggregate(s=Sum("quantity"))["s"] == 0
