@@ -1,7 +1,5 @@
 """/api/users/: accounts, OTP, JWT sessions, profile, staff and personal data."""
 
-from __future__ import annotations
-
 import uuid
 from typing import Any
 
@@ -9,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from modules.identity import recaptcha, selectors, services, tokens
 from modules.identity.roles import ADMIN, RECEPTION
@@ -59,11 +58,11 @@ def _require_role(request: HttpRequest, *roles: str) -> Any:
 
 
 @router.post("register/", auth=None, response={202: DetailOut}, summary="Sign up by phone")
-def register(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict]:
+def register(request: HttpRequest, payload: RegisterIn) -> Status:
     ip = client_ip(request)
     recaptcha.verify(payload.recaptcha_token, remote_ip=ip)
     services.register(**payload.dict(exclude={"recaptcha_token"}), ip=ip)
-    return 202, _sent()
+    return Status(202, _sent())
 
 
 @router.post("verify/", auth=None, response=TokenPairOut, summary="Confirm the phone's code")
@@ -72,11 +71,11 @@ def verify(request: HttpRequest, payload: VerifyIn) -> dict:
 
 
 @router.post("verify/resend/", auth=None, response={202: DetailOut}, summary="Send a new code")
-def resend(request: HttpRequest, payload: ResendIn) -> tuple[int, dict]:
+def resend(request: HttpRequest, payload: ResendIn) -> Status:
     services.resend_verification(
         phone_number=payload.phone_number, channel=payload.channel, ip=client_ip(request)
     )
-    return 202, _sent()
+    return Status(202, _sent())
 
 
 @router.post("token/", auth=None, response=TokenPairOut, summary="Log in (phone + password)")
@@ -92,17 +91,17 @@ def refresh(request: HttpRequest, payload: RefreshIn) -> dict:
 
 
 @router.post("logout/", response={204: None}, summary="Revoke the refresh token(s)")
-def logout(request: HttpRequest, payload: LogoutIn) -> tuple[int, None]:
+def logout(request: HttpRequest, payload: LogoutIn) -> Status:
     services.logout(request.auth, refresh=payload.refresh, everywhere=payload.everywhere)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("password/reset/", auth=None, response={202: DetailOut}, summary="Forgot password")
-def password_reset(request: HttpRequest, payload: PasswordResetIn) -> tuple[int, dict]:
+def password_reset(request: HttpRequest, payload: PasswordResetIn) -> Status:
     ip = client_ip(request)
     recaptcha.verify(payload.recaptcha_token, remote_ip=ip)
     services.start_password_reset(phone_number=payload.phone_number, ip=ip)
-    return 202, _sent()
+    return Status(202, _sent())
 
 
 @router.post(
@@ -134,23 +133,23 @@ def export_me(request: HttpRequest) -> dict:
 
 
 @router.post("me/reauth-code/", response={202: DetailOut}, summary="Code to confirm erasure")
-def reauth_code(request: HttpRequest, payload: ReauthCodeIn) -> tuple[int, dict]:
+def reauth_code(request: HttpRequest, payload: ReauthCodeIn) -> Status:
     services.send_reauthentication_code(
         request.auth, channel=payload.channel, ip=client_ip(request)
     )
-    return 202, _sent()
+    return Status(202, _sent())
 
 
 @router.delete("me", response={204: None}, summary="Erase my account and personal data")
-def erase_me(request: HttpRequest, payload: EraseIn) -> tuple[int, None]:
+def erase_me(request: HttpRequest, payload: EraseIn) -> Status:
     services.erase_own_account(
         request.auth, password=payload.password, code=payload.code, request=request
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("me/phone/", response={202: DetailOut}, summary="Start a phone-number change")
-def change_phone(request: HttpRequest, payload: PhoneChangeIn) -> tuple[int, dict]:
+def change_phone(request: HttpRequest, payload: PhoneChangeIn) -> Status:
     services.start_phone_change(
         request.auth,
         new_phone_number=payload.new_phone_number,
@@ -158,7 +157,7 @@ def change_phone(request: HttpRequest, payload: PhoneChangeIn) -> tuple[int, dic
         channel=payload.channel,
         ip=client_ip(request),
     )
-    return 202, _sent()
+    return Status(202, _sent())
 
 
 @router.post("me/phone/confirm/", response=ProfileOut, summary="Confirm the new number")
@@ -182,10 +181,10 @@ def list_users(
 
 
 @router.post("staff/", response={201: UserSummaryOut}, summary="Create a staff account (admin)")
-def create_staff(request: HttpRequest, payload: StaffCreateIn) -> tuple[int, Any]:
+def create_staff(request: HttpRequest, payload: StaffCreateIn) -> Status:
     actor = _require_role(request, ADMIN)
     user = services.create_staff_account(actor=actor, request=request, **payload.dict())
-    return 201, user
+    return Status(201, user)
 
 
 def _visible_user(request: HttpRequest, public_id: uuid.UUID) -> Any:

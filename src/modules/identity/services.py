@@ -30,7 +30,7 @@ from modules.identity import errors, tokens
 from modules.identity.gateways import CHANNELS, get_gateway
 from modules.identity.roles import ALL_ROLES, CLIENT, ROLE_PERMISSIONS, STAFF_ROLES
 from platform_core import audit
-from platform_core.errors import Conflict, RateLimited, ValidationFailed
+from platform_core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationFailed
 from platform_core.phones import mask_phone, normalize_phone
 from platform_core.plugins import personal_data_erasers, personal_data_exporters
 from platform_core.ratelimit import hit
@@ -658,8 +658,16 @@ def erase_account(user: Any, *, actor: Any = None, request: Any = None) -> datet
     own = erasers.pop("identity", None)
     target = f"user:{user.public_id}"
     with transaction.atomic():
-        for _name, eraser in sorted(erasers.items()):
-            eraser(user)
+        for name, eraser in sorted(erasers.items()):
+            try:
+                eraser(user)
+            except Exception as exc:
+                # Roll everything back: a half-erased account is worse than none.
+                logger.exception("personal-data eraser %s failed", name)
+                raise ServiceUnavailable(
+                    _("No pudimos borrar tus datos en este momento. Intenta más tarde."),
+                    code="erasure_failed",
+                ) from exc
         tokens.revoke_all(user)
         if own is not None:
             own(user)

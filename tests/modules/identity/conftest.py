@@ -30,6 +30,8 @@ def _fresh_limits_and_outbox(settings: Any) -> Any:
     settings.TWILIO_VERIFY_SERVICE_SID = ""  # the local verification adapter
     settings.RECAPTCHA_SECRET_KEY = ""
     settings.NOTIFICATIONS_BACKEND = "memory"
+    # Hashing cost is not under test here (the default PBKDF2 makes the suite slow).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
     ratelimit.reset_local()
     clear_sent_messages()
