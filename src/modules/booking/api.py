@@ -1,14 +1,12 @@
 """HTTP for /api/booking/: parse, authorise, call a service or selector, shape."""
 
-from __future__ import annotations
-
 import datetime as dt
 import uuid
 from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from modules.booking import selectors, services
@@ -119,7 +117,7 @@ def book(request: HttpRequest, payload: BookIn) -> Any:
         notes=payload.notes,
     )
     checkout = asdict(outcome.checkout) if outcome.checkout is not None else None
-    return 201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout}
+    return Status(201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout})
 
 
 @router.get("/appointments/mine", response=list[AppointmentOut], summary="My appointments")

@@ -75,9 +75,10 @@ def _bump_now() -> None:
 
 
 def bump_version() -> None:
-    """Invalidate every cached search once the current transaction commits. Readers
-    read the version before the data, so a search that saw old data cannot be stored
-    under the new version."""
+    """Invalidate every cached search now and again once the current transaction
+    commits. Readers read the version before the data, so a search that saw the old
+    data cannot be stored under the version bumped after the commit."""
+    _bump_now()
     transaction.on_commit(_bump_now)
 
 
@@ -197,11 +198,15 @@ class AvailabilityEngine:
         if not ids:
             return
 
-        hours = WorkingHours.objects.filter(therapist_id__in=ids).values_list(
-            "therapist_id", "weekday", "start", "end", Value(0)
+        hours = (
+            WorkingHours.objects.filter(therapist_id__in=ids)
+            .order_by()
+            .values_list("therapist_id", "weekday", "start", "end", Value(0))
         )
-        brks = TherapistBreak.objects.filter(therapist_id__in=ids).values_list(
-            "therapist_id", "weekday", "start", "end", Value(1)
+        brks = (
+            TherapistBreak.objects.filter(therapist_id__in=ids)
+            .order_by()
+            .values_list("therapist_id", "weekday", "start", "end", Value(1))
         )
         for tid, weekday, start, end, is_break in hours.union(brks, all=True):
             (self.breaks if is_break else self.weekly)[tid][weekday].append((start, end))

@@ -134,9 +134,8 @@ def _lock_and_place(
     if not free:
         raise SlotTaken()
     by_pk = {t.pk: t for t in candidates}
-    order = {t.pk: i for i, t in enumerate(candidates)}
-    # The requested order wins; otherwise the least busy therapist that day.
-    chosen = min(free, key=lambda pk: (order[pk], len(engine.busy_therapist[pk]), pk))
+    # Spread the work: the least busy therapist that day gets the booking.
+    chosen = min(free, key=lambda pk: (len(engine.busy_therapist[pk]), pk))
     room = None
     if service.resource_kind:
         rooms = engine.free_rooms(start)

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from modules.booking import services
+from modules.booking.models import (
+    Appointment,
+    ClosedDay,
+    ScheduleChange,
+    TimeOff,
+)
+from tests.factories import UserFactory
+from tests.modules.booking.conftest import MONDAY, TUESDAY, at, make_therapist
+
+URL = "/api/booking/availability"
+
+
+def _slots(api: Any, **params: Any) -> dict[str, Any]:
+    params.setdefault("service", "MASAJE-60")
+    params.setdefault("date_from", str(TUESDAY))
+    params.setdefault("date_to", str(TUESDAY))
+    response = api.get(URL, params)
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def _times(body: dict[str, Any], therapist: Any = None) -> list[str]:
+    return [
+        s["start"][11:16]
+        for s in body["slots"]
+        if therapist is None or str(therapist.public_id) in s["therapists"]
+    ]
+
+
+def _book(spa: Any, therapist: Any, start: Any, service: Any = None) -> Appointment:
+    return services.book_appointment(
+        actor=UserFactory(roles=["reception"]),
+        client=UserFactory(),
+        service_code=(service or spa.massage).code,
+        start=start,
+        therapist_public_id=therapist.public_id,
+    ).appointment
+
+
+def test_working_hours_break_and_grid(api: Any, spa: Any) -> None:
+    body = _slots(api)
+    times = _times(body, spa.ana)
+    assert times[0] == "09:00" and times[-1] == "18:00"
+    assert "12:00" in times and "12:15" not in times  # 12:15+60 runs into lunch
+    assert "13:45" not in times and "14:00" in times
+    assert all(int(t[3:]) % 15 == 0 for t in times)
+    assert body["timezone"] == "America/Bogota" and body["granularity_minutes"] == 15
+    assert body["slots"][0]["start"].endswith("-05:00")
+    assert {t["name"] for t in body["therapists"]} == {"Ana", "Beto"}
+
+
+def test_lead_time_closed_days_and_opening_hours(api: Any, spa: Any) -> None:
+    # Now is Monday 08:00, lead time 60 min: 09:00 is the first start today.
+    assert _times(_slots(api, date_from=str(MONDAY), date_to=str(MONDAY)))[0] == "09:00"
+    ClosedDay.objects.create(date=TUESDAY, reason="Festivo")
+    assert _slots(api)["slots"] == []
+    sunday = MONDAY + timedelta(days=6)  # no opening hours on Sundays
+    assert _slots(api, date_from=str(sunday), date_to=str(sunday))["slots"] == []
+
+
+def test_min_lead_is_applied(api: Any, spa: Any, settings: Any) -> None:
+    settings.BOOKING_MIN_LEAD_MINUTES = 180
+    assert _times(_slots(api, date_from=str(MONDAY), date_to=str(MONDAY)))[0] == "11:00"
+
+
+def test_horizon(api: Any, spa: Any, settings: Any) -> None:
+    settings.BOOKING_MAX_HORIZON_DAYS = 1
+    assert (
+        _slots(
+            api, date_from=str(MONDAY + timedelta(days=3)), date_to=str(MONDAY + timedelta(days=3))
+        )["slots"]
+        == []
+    )
+
+
+def test_time_off_and_schedule_change(api: Any, spa: Any) -> None:
+    TimeOff.objects.create(therapist=spa.ana, start=at(TUESDAY, 9), end=at(TUESDAY, 12))
+    ScheduleChange.objects.create(therapist=spa.beto, date=TUESDAY, start=time(15), end=time(17))
+    body = _slots(api)
+    ana = _times(body, spa.ana)
+    assert ana[0] == "12:00" and "11:45" not in ana
+    assert _times(body, spa.beto) == ["15:00", "15:15", "15:30", "15:45", "16:00"]
+    ScheduleChange.objects.create(therapist=spa.ana, date=TUESDAY)  # day off
+    assert _times(_slots(api), spa.ana) == []
+
+
+def test_buffer_after_blocks_next_fifteen_minutes(api: Any, spa: Any) -> None:
+    _book(spa, spa.ana, at(TUESDAY, 10))
+    ana = _times(_slots(api, therapist=str(spa.ana.public_id)))
+    # 09:00 would end at 10:00 + 15 buffer -> overlaps the 10:00 appointment.
+    assert "08:45" not in ana and "09:00" not in ana
+    assert "10:00" not in ana and "11:00" not in ana and "11:15" in ana
+
+
+def test_room_conflicts_block_other_therapists(api: Any, spa: Any) -> None:
+    _book(spa, spa.ana, at(TUESDAY, 10))
+    beto = _times(_slots(api), spa.beto)  # the only cabina is busy 10:00-11:15
+    assert "10:00" not in beto and "10:30" not in beto and "11:15" in beto
+    # A service without a room is not affected by the room.
+    body = _slots(api, service="MASAJE-DEP")
+    assert "10:00" in _times(body, spa.beto)
+
+
+def test_no_rooms_of_kind_means_no_slots(api: Any, spa: Any) -> None:
+    spa.room.is_active = False
+    spa.room.save()
+    assert _slots(api)["slots"] == []
+
+
+def test_booking_is_visible_on_next_call_despite_cache(api: Any, spa: Any) -> None:
+    assert "10:00" in _times(_slots(api), spa.ana)
+    with CaptureQueriesContext(connection) as cached:
+        _slots(api)
+    assert len(cached) <= 1  # served from the cache
+    _book(spa, spa.ana, at(TUESDAY, 10))
+    assert "10:00" not in _times(_slots(api), spa.ana)
+
+
+def test_query_count_is_constant(api: Any, spa: Any, settings: Any) -> None:
+    settings.BOOKING_AVAILABILITY_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as one_day:
+        _slots(api)
+    for code in ("carla", "dora", "eva"):
+        spa.massage.therapists.add(make_therapist(code))
+    _book(spa, spa.ana, at(TUESDAY, 10))
+    with CaptureQueriesContext(connection) as month:
+        _slots(api, date_from=str(MONDAY), date_to=str(MONDAY + timedelta(days=30)))
+    assert len(one_day) == len(month) <= 10
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"date_to": str(TUESDAY + timedelta(days=31))}, 422, "invalid_range"),
+        ({"date_to": str(MONDAY)}, 422, "invalid_range"),
+        ({"service": "NOPE"}, 404, "service_not_found"),
+        ({"therapist": "8e4a5b77-0000-4000-8000-000000000000"}, 404, "therapist_not_found"),
+    ],
+)
+def test_bad_requests(api: Any, spa: Any, params: dict, status: int, code: str) -> None:
+    query = {"service": "MASAJE-60", "date_from": str(TUESDAY), "date_to": str(TUESDAY), **params}
+    response = api.get(URL, query)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def test_catalog_endpoints(api: Any, spa: Any) -> None:
+    body = api.get("/api/booking/services").json()
+    assert body["count"] == 2
+    assert (
+        api.get("/api/booking/services", {"category": "masajes", "q": "anticipo"}).json()["count"]
+        == 1
+    )
+    assert api.get("/api/booking/services/masaje-60").json()["vip_price_cents"] == 15_000_000
+    assert api.get("/api/booking/services/NOPE").status_code == 404
+    assert api.get("/api/booking/categories").json()["items"][0]["slug"] == "masajes"
+    names = [
+        t["name"]
+        for t in api.get("/api/booking/therapists", {"service": "MASAJE-60"}).json()["items"]
+    ]
+    assert names == ["Ana", "Beto"]
