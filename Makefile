@@ -87,3 +87,8 @@ load: install
 ## e2e: the end-to-end suite (real processes, PostgreSQL and Redis required)
 e2e: install
 	DJANGO_ENV=test $(UV) run pytest tests/e2e -m slow -q -p no:cacheprovider
+
+## memory: RSS of the production web process (gunicorn + 3 uvicorn workers) against Postgres/Redis
+.PHONY: memory
+memory: install
+	$(UV) run python benchmarks/memory.py

@@ -24,7 +24,7 @@ max_requests_jitter = max(1, max_requests // 10)
 # Render's proxy is the only way in; trust its X-Forwarded-* headers (client IP, scheme).
 forwarded_allow_ips = "*"
 # The heartbeat file lives in memory, not on the (slow) container disk.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # Django logs requests itself (JSON); gunicorn only reports its own errors.
 accesslog = None
 errorlog = "-"

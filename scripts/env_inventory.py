@@ -94,9 +94,9 @@ def scan_env_reads(
                     and target.id in env_names
                 ):
                     kind = func.attr
-                elif func.attr == "get" and _is_os_environ(target):
-                    kind = "os.environ"
-                elif func.attr == "getenv" and isinstance(target, ast.Name) and target.id == "os":
+                elif (func.attr == "get" and _is_os_environ(target)) or (
+                    func.attr == "getenv" and isinstance(target, ast.Name) and target.id == "os"
+                ):
                     kind = "os.environ"
                 if kind:
                     name = _literal_name(node.args[0]) if node.args else None
@@ -239,7 +239,7 @@ def settings_load_error(environ: Mapping[str, str]) -> str | None:
         "__file__": str(path),
     }
     try:
-        exec(code, namespace)  # noqa: S102 - our own settings source, in a probe process
+        exec(code, namespace)
     except SystemExit as exc:  # ImproperlyConfiguredEnv
         return str(exc.code if exc.code is not None else exc)
     except Exception as exc:  # noqa: BLE001 - any failure means the variable is load-bearing
@@ -323,7 +323,7 @@ def report() -> int:
     if dynamic:
         problems += 1
         print(f"settings read variables with non-literal names at: {', '.join(dynamic)}")
-    for label, path in TEMPLATES.items():
+    for path in TEMPLATES.values():
         drift = template_drift(parse_template(path.read_text()), settings_vars, known)
         for kind, names in drift.items():
             if names:

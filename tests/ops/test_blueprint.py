@@ -48,9 +48,7 @@ def resolved_env(inventory, doc, service: str, operator_values: dict[str, str]) 
     return {key: resolve(decl, operator_values) for key, decl in env.items()}
 
 
-def test_every_service_declares_what_production_requires(
-    inventory, doc, production_probe
-) -> None:
+def test_every_service_declares_what_production_requires(inventory, doc, production_probe) -> None:
     required = set(production_probe["required"])
     assert {"SECRET_KEY", "JWT_SIGNING_KEY", "FERNET_KEY", "DATABASE_URL", "REDIS_URL"} <= required
     problems = inventory.blueprint_problems(doc, required, inventory.known_variables())
@@ -132,7 +130,9 @@ def test_wiring_points_at_declared_resources(doc) -> None:
 
 
 def test_all_resources_share_one_region(doc) -> None:
-    regions = {s.get("region") for s in doc["services"]} | {d.get("region") for d in doc["databases"]}
+    regions = {s.get("region") for s in doc["services"]} | {
+        d.get("region") for d in doc["databases"]
+    }
     assert len(regions) == 1 and None not in regions
 
 

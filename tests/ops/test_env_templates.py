@@ -15,7 +15,9 @@ TEMPLATES = [ROOT / ".env.production.template", ROOT / ".env.example"]
 
 def test_settings_read_no_variable_with_a_computed_name(inventory) -> None:
     dynamic = [
-        r.where for r in inventory.scan_env_reads(inventory.settings_files()) if r.name == "<dynamic>"
+        r.where
+        for r in inventory.scan_env_reads(inventory.settings_files())
+        if r.name == "<dynamic>"
     ]
     assert dynamic == [], f"use literal names so the templates can be checked: {dynamic}"
 
@@ -108,7 +110,7 @@ def test_parse_template_active_commented_and_quoted() -> None:
         "# prose with NAME=value inside is ignored\n"
         "A=1\n"
         "# B=2\n"
-        "#C=\"quoted value\"\n"
+        '#C="quoted value"\n'
         "D='x'\n"
         "# A=ignored-commented-duplicate\n"
         "# D=\n"
