@@ -26,15 +26,8 @@ from modules.shop.schemas import (
     StatusChangeIn,
 )
 from platform_core.errors import PermissionDenied
+from platform_core.idempotency import idempotent
 from platform_core.pagination import Pagination
-
-try:
-    from platform_core.idempotency import idempotent
-except ImportError:  # pragma: no cover - platform-services is landing it in parallel
-
-    def idempotent(scope: str) -> Any:
-        return lambda view: view
-
 
 router = Router()
 

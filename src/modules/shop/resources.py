@@ -38,6 +38,11 @@ class TagsWidget(widgets.ManyToManyWidget):
 
 
 class ProductResource(resources.ModelResource):
+    # Empty spreadsheet cells arrive as None: text columns become "".
+    name = Field(attribute="name", column_name="name", widget=widgets.CharWidget())
+    description = Field(
+        attribute="description", column_name="description", widget=widgets.CharWidget()
+    )
     category = Field(
         attribute="category",
         column_name="category",

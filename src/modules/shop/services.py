@@ -147,7 +147,7 @@ def _alert_low_stock(product: Product, movement: InventoryMovement) -> None:
     for staff in ports.shop_staff():
         ports.notify_user(
             staff,
-            template="shop_low_stock",
+            template="shop/low_stock",
             context=context,
             key=f"shop:low_stock:{movement.pk}:{staff.pk}",
         )
@@ -415,7 +415,7 @@ def _release_stock(order: Order, *, actor: Any, reason: str) -> None:
 def _notify_status(order: Order, *, extra_key: str = "") -> None:
     ports.notify_user(
         order.user,
-        template="shop_order_status",
+        template="shop/order_status",
         context={
             "code": order.code,
             "status": order.status,

@@ -75,9 +75,9 @@ def test_low_stock_alert_once_when_crossing_threshold(boundary, settings):
     UserFactory(roles=["client"])
     product = ProductFactory(stock=5, name="Aceite de lavanda")
     services.record_counter_sale(product, 1, reason="venta", actor=None)  # 4: above
-    assert boundary.templates("shop_low_stock") == []
+    assert boundary.templates("shop/low_stock") == []
     services.record_counter_sale(product, 2, reason="venta", actor=None)  # 2: crosses
-    alerts = boundary.templates("shop_low_stock")
+    alerts = boundary.templates("shop/low_stock")
     assert {a["user"].pk for a in alerts} == {reception.pk, admin.pk}
     assert alerts[0]["context"] == {
         "product": "Aceite de lavanda",
@@ -86,14 +86,14 @@ def test_low_stock_alert_once_when_crossing_threshold(boundary, settings):
         "threshold": 3,
     }
     services.record_counter_sale(product, 1, reason="venta", actor=None)  # 1: already low
-    assert len(boundary.templates("shop_low_stock")) == 2
+    assert len(boundary.templates("shop/low_stock")) == 2
 
 
 def test_low_stock_template_renders_spanish():
     from django.template.loader import render_to_string
 
     text = render_to_string(
-        "notifications/shop_low_stock/whatsapp.txt",
+        "notifications/shop/low_stock/whatsapp.txt",
         {"product": "Crema", "sku": "CRE-1", "stock": 1, "threshold": 3},
     )
     assert "Inventario bajo" in text and "1 unidad " in text

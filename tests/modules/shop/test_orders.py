@@ -56,9 +56,9 @@ def test_full_pickup_lifecycle_notifies_each_step(api_as, user, reception, bound
         response = staff.post(f"/api/shop/orders/{order.public_id}/status", {"status": status})
         assert response.status_code == 200, response.content
         assert response.json()["status"] == status
-    statuses = [m["context"]["status"] for m in boundary.templates("shop_order_status")]
+    statuses = [m["context"]["status"] for m in boundary.templates("shop/order_status")]
     assert statuses == ["PAID", "PREPARING", "READY_FOR_PICKUP", "COMPLETED"]
-    assert all(m["user"].pk == user.pk for m in boundary.templates("shop_order_status"))
+    assert all(m["user"].pk == user.pk for m in boundary.templates("shop/order_status"))
     history = list(OrderStatusChange.objects.filter(order=order).values_list("to_status", "actor"))
     assert history == [
         ("PENDING_PAYMENT", user.pk),
@@ -172,12 +172,12 @@ def test_status_template_renders_each_state():
         ("OTHER", "ahora está"),
     ]:
         text = render_to_string(
-            "notifications/shop_order_status/whatsapp.txt",
+            "notifications/shop/order_status/whatsapp.txt",
             {"code": "AB12", "status": status, "total": "$20.000", "first_name": "Ana"},
         )
         assert needle in text and "AB12" in text, status
     late = render_to_string(
-        "notifications/shop_order_status/whatsapp.txt",
+        "notifications/shop/order_status/whatsapp.txt",
         {"code": "AB12", "status": "EXPIRED", "total": "$20.000", "refund_requested": True},
     )
     assert "te devolveremos $20.000" in late

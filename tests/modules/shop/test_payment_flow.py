@@ -49,7 +49,7 @@ def test_settled_signal_marks_paid_once(order, boundary):
     assert order.payment_reference == "PAY-REF"
     assert order.paid_at is not None
     paid_msgs = [
-        m for m in boundary.templates("shop_order_status") if m["context"]["status"] == "PAID"
+        m for m in boundary.templates("shop/order_status") if m["context"]["status"] == "PAID"
     ]
     assert len(paid_msgs) == 1
 
@@ -88,7 +88,7 @@ def test_expiry_releases_stock(order, product, settings, boundary):
     assert product.movements.aggregate(s=Sum("quantity"))["s"] == 3
     kinds = list(order.movements.order_by("pk").values_list("kind", "quantity"))
     assert kinds == [("reservation", -2), ("release", 2)]
-    assert boundary.templates("shop_order_status")[-1]["context"]["status"] == "EXPIRED"
+    assert boundary.templates("shop/order_status")[-1]["context"]["status"] == "EXPIRED"
 
 
 def test_paid_orders_do_not_expire(order, settings):
