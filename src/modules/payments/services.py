@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from modules.payments import errors
@@ -544,7 +544,8 @@ def request_refund(
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update()
-            .filter(purpose=purpose, purpose_ref=str(ref), status=PaymentStatus.APPROVED)
+            .filter(purpose=purpose, purpose_ref=str(ref))
+            .filter(Q(status=PaymentStatus.APPROVED) | Q(refund_requested=True))
             .order_by("-created_at")
             .first()
         )

@@ -89,7 +89,7 @@ def checkout(db: Any, user: Any) -> Any:
     from modules.payments.public import create_checkout
 
     dto = create_checkout(
-        purpose="booking.appointment", ref="appt-1", amount_cents=4_490_000, customer=user
+        purpose="demo.deposit", ref="appt-1", amount_cents=4_490_000, customer=user
     )
     return Payment.objects.get(reference=dto.reference)
 

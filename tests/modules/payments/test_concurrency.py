@@ -18,7 +18,9 @@ DELIVERIES = 100
 THREADS = 20  # 100 deliveries over 20 threads keeps us under the connection limit
 
 
-def test_100_concurrent_deliveries_settle_once(api: Any, checkout: Payment, settled_spy: Any) -> None:
+def test_100_concurrent_deliveries_settle_once(
+    api: Any, checkout: Payment, settled_spy: Any
+) -> None:
     body = tx_event(checkout)
     barrier = threading.Barrier(THREADS)
     lock = threading.Lock()

@@ -26,20 +26,18 @@ def _snapshot(payment: Payment) -> tuple[Any, ...]:
 def test_create_checkout_returns_a_signed_web_checkout(checkout: Payment, user: Any) -> None:
     from modules.payments.public import create_checkout, payment_status
 
-    dto = create_checkout(
-        purpose="shop.order", ref="order-9", amount_cents=150_000, customer=user
-    )
+    dto = create_checkout(purpose="demo.order", ref="order-9", amount_cents=150_000, customer=user)
     assert dto.status == "PENDING" and dto.currency == "COP"
     assert len(dto.reference) >= 20 and dto.reference != checkout.reference
     assert dto.expiration_time and dto.expiration_time.endswith("Z")
     assert "signature%3Aintegrity=" + dto.signature_integrity in dto.checkout_url
     assert dto.checkout_url.startswith("http")
-    assert payment_status(purpose="shop.order", ref="order-9") == "PENDING"
-    assert payment_status(purpose="shop.order", ref="nope") is None
+    assert payment_status(purpose="demo.order", ref="order-9") == "PENDING"
+    assert payment_status(purpose="demo.order", ref="nope") is None
 
 
 @pytest.mark.parametrize(
-    ("purpose", "amount"), [("bad purpose", 100), ("shop.order", 0), ("shop.order", 1.5)]
+    ("purpose", "amount"), [("bad purpose", 100), ("demo.order", 0), ("demo.order", 1.5)]
 )
 def test_create_checkout_validates(user: Any, purpose: str, amount: Any) -> None:
     from modules.payments.public import create_checkout
@@ -67,7 +65,7 @@ def test_approved_event_settles_once_with_ledger_and_signal(
     assert LedgerEntry.objects.filter(payment=checkout, kind="charge").count() == 1
     assert settled_spy.calls == [
         {
-            "purpose": "booking.appointment",
+            "purpose": "demo.deposit",
             "ref": "appt-1",
             "payment_reference": checkout.reference,
             "amount_cents": 4_490_000,
