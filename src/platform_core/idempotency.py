@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import inspect
 import json
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from ninja.decorators import decorate_view
 
 from platform_core.errors import Conflict, ValidationFailed
 
@@ -98,6 +100,19 @@ def _await_result(row: Any) -> Any:
     return row
 
 
+def _remember_operation(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps the bound ``Operation.run`` so the view wrapper can render its result
+    exactly as Ninja would (the operation bound to the API is only known here)."""
+    operation = getattr(run, "__self__", None)
+
+    @functools.wraps(run)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        request._sz_operation = operation  # type: ignore[attr-defined]
+        return run(request, *args, **kwargs)
+
+    return wrapped
+
+
 def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator for a Ninja POST view, placed UNDER ``@router.post(...)``."""
 
@@ -115,7 +130,11 @@ def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
                 )
             return _run_once(wrapper, view, request, scope, user_id, key, args, kwargs)
 
-        return wrapper
+        # Ninja resolves string annotations (``from __future__ import annotations``) with
+        # the wrapper's globals, which are this module's: hand it the resolved signature.
+        with contextlib.suppress(NameError, TypeError):
+            wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+        return decorate_view(_remember_operation)(wrapper)
 
     return decorator
 
@@ -152,7 +171,7 @@ def _run_once(
     try:
         result = view(request, *args, **kwargs)
         # Render exactly as Ninja would, so the stored body is the one the client saw.
-        operation = getattr(wrapper, "_ninja_operation", None)
+        operation = getattr(request, "_sz_operation", None)
         if operation is not None and not isinstance(result, HttpResponse):
             temporal = operation.api.create_temporal_response(request)
             response = operation._result_to_response(request, result, temporal)
