@@ -7,12 +7,24 @@ with the number of rows.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from modules.shop.errors import OrderNotFound, ProductNotFound
 from modules.shop.models import Cart, CartItem, Category, Order, Product, ProductImage
+
+
+def parse_public_id(value: Any) -> uuid.UUID | None:
+    """A public id from a URL, the assistant or a signal; None when it is not a UUID."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value).strip())
+    except (ValueError, TypeError, AttributeError):
+        return None
+
 
 SORTS = {
     "name": ("name", "pk"),
@@ -65,8 +77,10 @@ def product_list(
 
 def product_detail(public_id: Any) -> Product:
     try:
-        return _with_relations(Product.objects.filter(active=True)).get(public_id=public_id)
-    except (Product.DoesNotExist, ValueError, TypeError):
+        return _with_relations(Product.objects.filter(active=True)).get(
+            public_id=parse_public_id(public_id)
+        )
+    except Product.DoesNotExist:
         raise ProductNotFound() from None
 
 
@@ -102,6 +116,6 @@ def order_for(user: Any, public_id: Any, *, staff: bool = False) -> Order:
     if not staff:
         qs = qs.filter(user=user)
     try:
-        return qs.get(public_id=public_id)
-    except (Order.DoesNotExist, ValueError, TypeError):
+        return qs.get(public_id=parse_public_id(public_id))
+    except Order.DoesNotExist:
         raise OrderNotFound() from None

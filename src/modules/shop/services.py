@@ -47,6 +47,7 @@ from modules.shop.models import (
     OrderStatusChange,
     Product,
 )
+from modules.shop.selectors import parse_public_id
 from platform_core.phones import normalize_phone
 
 logger = logging.getLogger("studiozens.shop")
@@ -191,8 +192,8 @@ def get_or_create_cart(user: Any) -> Cart:
 
 def _active_product(product_public_id: Any) -> Product:
     try:
-        return Product.objects.get(public_id=product_public_id, active=True)
-    except (Product.DoesNotExist, ValueError, TypeError):
+        return Product.objects.get(public_id=parse_public_id(product_public_id), active=True)
+    except Product.DoesNotExist:
         raise ProductNotFound() from None
 
 
@@ -250,7 +251,7 @@ def set_cart_quantity(user: Any, product_public_id: Any, quantity: int) -> Cart:
 def remove_from_cart(user: Any, product_public_id: Any) -> Cart:
     cart = get_or_create_cart(user)
     deleted, _rows = CartItem.objects.filter(
-        cart=cart, product__public_id=product_public_id
+        cart=cart, product__public_id=parse_public_id(product_public_id)
     ).delete()
     if not deleted:
         raise ProductNotFound(_("Ese producto no está en tu carrito."))
@@ -395,8 +396,8 @@ def checkout(
 
 def _lock_order(order_public_id: Any) -> Order:
     try:
-        return Order.objects.select_for_update().get(public_id=order_public_id)
-    except (Order.DoesNotExist, ValueError, TypeError):
+        return Order.objects.select_for_update().get(public_id=parse_public_id(order_public_id))
+    except Order.DoesNotExist:
         raise OrderNotFound() from None
 
 
@@ -500,7 +501,8 @@ def mark_paid(
     - Already paid or later: nothing happens (duplicate delivery of the signal).
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(public_id=order_public_id).first()
+        public_id = parse_public_id(order_public_id)
+        order = Order.objects.select_for_update().filter(public_id=public_id).first()
         if order is None:
             logger.warning("payment settled for unknown shop order %s", order_public_id)
             return None

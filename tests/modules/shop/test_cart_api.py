@@ -81,7 +81,7 @@ def test_errors(api_as, user, products, settings):
 
 
 def test_carts_are_private(api_as, user, other_user, products):
-    oil, cream = products
+    oil, _cream = products
     api_as(user).post("/api/shop/cart/items", {"product_id": str(oil.public_id)})
     other = api_as(other_user)
     assert other.get("/api/shop/cart").json()["items"] == []

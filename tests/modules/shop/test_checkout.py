@@ -51,7 +51,7 @@ def test_pickup_checkout_reserves_and_opens_payment(api_as, user, oil, cream, bo
     assert order["address"] is None
     assert order["subtotal_cents"] == order["total_cents"] == 2 * 3_000_000 + 5_000_000
     assert order["delivery_fee_cents"] == 0
-    assert [(l["sku"], l["quantity"], l["unit_price_cents"]) for l in order["lines"]] == [
+    assert [(ln["sku"], ln["quantity"], ln["unit_price_cents"]) for ln in order["lines"]] == [
         ("ACE-1", 2, 3_000_000),
         ("CRE-1", 1, 5_000_000),
     ]
@@ -109,7 +109,7 @@ def test_vip_gets_vip_prices_snapshotted(oil, cream):
     services.add_to_cart(vip, cream.public_id, 1)
     order = services.checkout(vip, fulfilment="pickup").order
     assert order.vip_pricing is True
-    assert [(l.sku, l.unit_price_cents) for l in order.lines.all()] == [
+    assert [(ln.sku, ln.unit_price_cents) for ln in order.lines.all()] == [
         ("ACE-1", 2_500_000),
         ("CRE-1", 5_000_000),
     ]

@@ -120,7 +120,7 @@ def test_real_import_with_any_bad_row_writes_nothing(existing, boundary, bad_row
 def test_export_has_stock_and_slugs(existing):
     existing.tags.add(Tag.objects.create(slug="regalo", name="Regalo"))
     data = ProductResource().export()
-    row = dict(zip(data.headers, data[0]))
+    row = dict(zip(data.headers, data[0], strict=True))
     assert row["sku"] == "ACE-1"
     assert str(row["stock"]) == "4"
     assert row["tags"] == "regalo"
