@@ -1,6 +1,7 @@
 """Operators' command: send due reminders now (safe to run at any time: every
 reminder is claimed once, so a run next to the beat task never duplicates)."""
 
+import uuid
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,11 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["appointment"]:
             hours = options["hours"] or min(services.reminder_hours())
-            pk = (
-                Appointment.objects.filter(public_id=options["appointment"])
-                .values_list("pk", flat=True)
-                .first()
-            )
+            try:
+                ref = uuid.UUID(options["appointment"])
+            except ValueError:
+                raise CommandError("appointment must be a UUID") from None
+            pk = Appointment.objects.filter(public_id=ref).values_list("pk", flat=True).first()
             if pk is None:
                 raise CommandError("appointment not found")
             sent = int(services.send_reminder(pk, hours))

@@ -1,0 +1,122 @@
+"""Real threads racing against PostgreSQL: the database decides, never the code."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from modules.booking import services
+from modules.booking.models import Appointment, AppointmentReminder, AppointmentStatus
+from platform_core.models import Notification
+from tests.conftest import ApiClient
+from tests.factories import UserFactory
+from tests.modules.booking.conftest import TUESDAY, at, build_spa, iso
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(n: int, work: Any) -> list[Any]:
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - reported to the assertion
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_twenty_threads_one_slot(clock: Any) -> None:
+    spa = build_spa()
+    clients = [ApiClient(UserFactory()) for _ in range(20)]
+    payload = {
+        "service": "MASAJE-60",
+        "start": iso(TUESDAY, 10),
+        "therapist": str(spa.ana.public_id),
+    }
+
+    def book(i: int) -> Any:
+        response = clients[i].post("/api/booking/appointments", payload)
+        return response.status_code, response.json()
+
+    results = _race(20, book)
+    statuses = sorted(r[0] for r in results)
+    assert statuses == [201] + [409] * 19, results
+    assert all(r[1]["error"]["code"] == "slot_taken" for r in results if r[0] == 409)
+    assert Appointment.objects.count() == 1
+
+
+def test_exclusion_constraints_reject_overlaps_without_the_locks(clock: Any) -> None:
+    """Even code that skips the service layer cannot store an overlap."""
+    spa = build_spa()
+    first = services.book_appointment(
+        actor=UserFactory(roles=["reception"]),
+        client=UserFactory(),
+        service_code="MASAJE-60",
+        start=at(TUESDAY, 10),
+        therapist_public_id=spa.ana.public_id,
+    ).appointment
+
+    def clone(**changes: Any) -> Appointment:
+        data = {
+            f.attname: getattr(first, f.attname)
+            for f in Appointment._meta.concrete_fields
+            if f.name not in ("id", "public_id")
+        }
+        data.update(changes)
+        return Appointment(**data)
+
+    buffered = at(TUESDAY, 11, 10)  # inside the 15-minute buffer after
+    for changes in (
+        {"therapist_id": spa.ana.pk, "room_id": None},  # same therapist
+        {"therapist_id": spa.beto.pk},  # same room
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            clone(
+                start=buffered,
+                end=buffered + timedelta(hours=1),
+                blocked_start=buffered,
+                blocked_end=buffered + timedelta(hours=1),
+                **changes,
+            ).save()
+    # Half-open ranges: starting exactly when the blocked range ends is fine,
+    # and inactive rows never conflict.
+    edge = at(TUESDAY, 11, 15)
+    clone(
+        start=edge,
+        end=edge + timedelta(hours=1),
+        blocked_start=edge,
+        blocked_end=edge + timedelta(hours=1),
+    ).save()
+    clone(status=AppointmentStatus.CANCELLED).save()
+
+
+def test_reminder_sent_once_when_beat_runs_twice_at_once(clock: Any) -> None:
+    spa = build_spa()
+    appt = services.book_appointment(
+        actor=UserFactory(roles=["reception"]),
+        client=UserFactory(),
+        service_code="MASAJE-60",
+        start=at(TUESDAY, 10),
+        therapist_public_id=spa.ana.public_id,
+    ).appointment
+    Appointment.objects.filter(pk=appt.pk).update(created_at=at(TUESDAY, 10) - timedelta(days=3))
+    clock.move_to(at(TUESDAY, 10) - timedelta(hours=23))
+    results = _race(6, lambda i: services.send_due_reminders())
+    assert sorted(results) == [0, 0, 0, 0, 0, 1], results
+    assert Notification.objects.filter(template="booking_reminder").count() == 1
+    assert AppointmentReminder.objects.get().hours == 24

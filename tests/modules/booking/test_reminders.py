@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from modules.booking import services, tasks
+from modules.booking.models import Appointment
+from platform_core.models import Notification
+from tests.factories import UserFactory
+from tests.modules.booking.conftest import TUESDAY, at
+
+
+def _confirmed(spa: Any, hour: int, *, created_days_before: int = 3) -> Appointment:
+    appt = services.book_appointment(
+        actor=UserFactory(roles=["reception"]),
+        client=UserFactory(),
+        service_code="MASAJE-DEP" if hour % 2 else "MASAJE-60",
+        start=at(TUESDAY, hour),
+    ).appointment
+    Appointment.objects.filter(pk=appt.pk).update(
+        status="CONFIRMED", created_at=appt.start - timedelta(days=created_days_before)
+    )
+    return appt
+
+
+def _reminders(hours: int | None = None) -> list[Notification]:
+    rows = Notification.objects.filter(template="booking_reminder")
+    if hours is not None:
+        rows = rows.filter(idempotency_key__endswith=f":reminder:{hours}")
+    return list(rows)
+
+
+def test_each_reminder_once(spa: Any, clock: Any, checkout_stub: list) -> None:
+    appt = _confirmed(spa, 10)
+    assert tasks.send_reminders.delay().get() == 0  # Monday 08:00: 26 h ahead
+    clock.move_to(at(TUESDAY, 10) - timedelta(hours=24))
+    assert services.send_due_reminders() == 1
+    assert services.send_due_reminders() == 0
+    body = _reminders(24)[0].body
+    assert "Masaje relajante 60 min" in body and "martes 5 de marzo a las 10:00" in body
+    clock.move_to(at(TUESDAY, 10) - timedelta(hours=1, minutes=55))
+    assert services.send_due_reminders() == 1
+    assert services.send_due_reminders() == 0
+    assert {n.idempotency_key for n in _reminders()} == {
+        f"appt:{appt.public_id}:reminder:24",
+        f"appt:{appt.public_id}:reminder:2",
+    }
+
+
+def test_skips_cancelled_and_late_bookings(spa: Any, clock: Any, checkout_stub: list) -> None:
+    cancelled = _confirmed(spa, 10)
+    services.cancel_appointment(actor=None, appointment=cancelled, by_spa=True)
+    fresh = _confirmed(spa, 15, created_days_before=0)
+    Appointment.objects.filter(pk=fresh.pk).update(created_at=at(TUESDAY, 15) - timedelta(hours=5))
+    clock.move_to(at(TUESDAY, 9) - timedelta(hours=20))
+    assert services.send_due_reminders() == 0  # 24 h reminder came before the booking
+    clock.move_to(at(TUESDAY, 13, 5))
+    assert services.send_due_reminders() == 1  # ... but the 2 h one is sent
+    assert [n.idempotency_key for n in _reminders()] == [f"appt:{fresh.public_id}:reminder:2"]
+    assert services.send_reminder(cancelled.pk, 2) is False
+
+
+def test_missed_beats_send_only_the_nearest(spa: Any, clock: Any, settings: Any) -> None:
+    _confirmed(spa, 10)
+    clock.move_to(at(TUESDAY, 9))
+    assert services.send_due_reminders() == 1
+    assert len(_reminders(2)) == 1 and not _reminders(24)
+    settings.BOOKING_REMINDER_HOURS = []
+    assert services.send_due_reminders() == 0
+
+
+def test_management_command_is_safe_anytime(spa: Any, clock: Any) -> None:
+    appt = _confirmed(spa, 10)
+    out = StringIO()
+    call_command("send_appointment_reminder", stdout=out)
+    assert "reminders sent: 0" in out.getvalue()
+    clock.move_to(at(TUESDAY, 9))
+    call_command("send_appointment_reminder", stdout=out)
+    call_command(
+        "send_appointment_reminder",
+        "--appointment",
+        str(appt.public_id),
+        "--hours",
+        "2",
+        stdout=out,
+    )
+    assert out.getvalue().count("reminders sent: 1") == 1
+    assert len(_reminders()) == 1
+    with pytest.raises(CommandError):
+        call_command("send_appointment_reminder", "--appointment", "nope")
+
+
+def test_reschedule_rearms_reminders(spa: Any, clock: Any) -> None:
+    appt = _confirmed(spa, 10)
+    clock.move_to(at(TUESDAY, 9))
+    services.send_due_reminders()
+    services.reschedule_appointment(
+        actor=UserFactory(roles=["reception"]), appointment=appt, start=at(TUESDAY, 11, 15)
+    )
+    clock.move_to(at(TUESDAY, 9, 30))
+    assert services.send_due_reminders() == 1
