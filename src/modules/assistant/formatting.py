@@ -76,11 +76,14 @@ def describe_service(item: dict[str, Any]) -> str:
 
 
 def describe_slot(item: dict[str, Any]) -> str:
-    text = when(_first(item, "start", "starts_at", "start_at"))
+    text = item.get("label") or when(_first(item, "start", "starts_at", "start_at"))
     therapist = _first(item, "therapist_name", "therapist")
     if isinstance(therapist, dict):
         therapist = therapist.get("name")
-    return f"{text} con {therapist}" if therapist else text
+    if not therapist and isinstance(item.get("therapists"), list):
+        names = [t.get("name") for t in item["therapists"] if isinstance(t, dict)]
+        therapist = ", ".join(n for n in names if n)
+    return f"{text} con {therapist}" if therapist else str(text)
 
 
 def describe_appointment(item: dict[str, Any]) -> str:
@@ -88,7 +91,8 @@ def describe_appointment(item: dict[str, Any]) -> str:
     if isinstance(service, dict):
         service = service.get("name")
     status = _first(item, "status_display", "status")
-    parts = [p for p in (str(service or ""), when(_first(item, "start", "starts_at"))) if p]
+    moment = item.get("when") or when(_first(item, "start", "starts_at"))
+    parts = [p for p in (str(service or ""), str(moment or "")) if p]
     return " — ".join(parts) + (f" ({status})" if status else "")
 
 
@@ -116,3 +120,10 @@ def split_message(text: str, limit: int = WHATSAPP_LIMIT) -> list[str]:
     if text:
         chunks.append(text)
     return chunks
+
+
+def error_text(result: dict[str, Any]) -> str | None:
+    """The user-facing failure of a tool result ({"error": ...} or {"ok": false, ...})."""
+    if result.get("ok") is False or "error" in result:
+        return str(result.get("message") or result.get("error") or "")
+    return None

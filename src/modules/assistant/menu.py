@@ -118,8 +118,9 @@ def _main(
         ), new_state(PICK_SERVICE, options=codes)
     if choice == 2:
         result = _call(tools, "my_appointments", ctx)
-        if result is None or "error" in result:
-            msg = (result or {}).get("error") or _unavailable()
+        error = _unavailable() if result is None else fmt.error_text(result)
+        if error is not None:
+            msg = error or _unavailable()
             return MenuReply(f"{msg}\n\n{menu_text()}"), new_state()
         items = fmt.items_of(result, "appointments")
         body = (
@@ -161,7 +162,7 @@ def _pick_service(
     )
     slots = fmt.items_of(result or {}, "slots")[:MAX_OPTIONS]
     if not slots:
-        reason = (result or {}).get("error") or _(
+        reason = fmt.error_text(result or {}) or _(
             "No encontré horarios libres en los próximos días para ese servicio."
         )
         return MenuReply(f"{reason}\n\n{menu_text()}"), new_state()

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from modules.assistant import formatting as fmt
 from modules.assistant import gemini, integrations, menu
 from modules.assistant.formatting import split_message
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
@@ -284,7 +285,8 @@ class _Turn:
             result: dict[str, Any] = {"error": _("Esta acción ya no está disponible.")}
         else:
             result = run_tool(tool, self._ctx(confirmed=True), dict(proposal.args))
-        failed = "error" in result
+        error = fmt.error_text(result)
+        failed = error is not None
         _decide(proposal, Proposal.Status.FAILED if failed else Proposal.Status.EXECUTED, result)
         integrations.audit(
             "assistant.proposal_failed" if failed else "assistant.proposal_executed",
@@ -294,7 +296,7 @@ class _Turn:
         )
         source = Message.Source.MENU if proposal.via_menu else Message.Source.SYSTEM
         if failed:
-            reply(conv, _("No pude completarlo: %(e)s") % {"e": result["error"]}, source=source)
+            reply(conv, _("No pude completarlo: %(e)s") % {"e": error}, source=source)
         else:
             reply(conv, _success_text(result), source=source)
 
@@ -371,7 +373,8 @@ class _Turn:
             ModelTurn.objects.create(
                 conversation=conv, engine=ModelTurn.Engine.MENU, reason=exc.reason
             )
-            intro = _("Ahora mismo te atiendo con nuestro menú de opciones.")
+            # A menu choice ("2") is answered as one; anything else gets the menu shown.
+            intro = "" if self.words.isdigit() else _("Ahora mismo te atiendo con nuestro menú.")
             self._menu(ctx, tools, intro=intro, record=False)
             return
         ModelTurn.objects.create(
@@ -433,7 +436,9 @@ def _media_text() -> str:
 
 
 def _success_text(result: dict[str, Any]) -> str:
-    text = str(result.get("message") or _("¡Listo! Quedó hecho."))
+    when = result.get("when")
+    default = _("¡Listo! Quedó agendado para el %(when)s.") % {"when": when} if when else None
+    text = str(result.get("message") or default or _("¡Listo! Quedó hecho."))
     link = result.get("checkout_url") or result.get("payment_url")
     if link and link not in text:
         text += "\n" + _("Para confirmar, paga el anticipo aquí: %(url)s") % {"url": link}

@@ -1,4 +1,8 @@
-"""Twilio's signature on inbound webhooks, checked against the public URL Twilio called."""
+"""Twilio's signature on inbound webhooks, checked against the public URL Twilio called.
+
+The token is ASSISTANT_WEBHOOK_AUTH_TOKEN: TWILIO_AUTH_TOKEN, or outside production a local
+dev token, so the check runs in development too (bot_chat signs with the same token).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from twilio.request_validator import RequestValidator
 
-
-def public_urls(request: HttpRequest) -> list[str]:
-    """The URLs Twilio may have signed: SITE_URL + path, and the one the proxy forwarded."""
-    path = request.get_full_path()
-    urls = [f"{settings.SITE_URL}{path}"]
-    proto = request.META.get("HTTP_X_FORWARDED_PROTO", "")
-    host = request.META.get("HTTP_X_FORWARDED_HOST", "")
-    if proto or host:
-        scheme = (proto or request.scheme or "https").split(",")[0].strip()
-        netloc = (host or request.META.get("HTTP_HOST", "")).split(",")[0].strip()
-        if netloc:
-            urls.append(f"{scheme}://{netloc}{path}")
-    return urls
+from platform_core.notifications.webhooks import public_urls
 
 
 def signature_valid(request: HttpRequest, params: Mapping[str, str]) -> bool:

@@ -36,6 +36,8 @@ class FakeGemini:
         step = self.steps.pop(0)
         if isinstance(step, type) and issubclass(step, Exception):
             raise step("scripted failure", request=request)
+        if callable(step):  # computed from what the model has seen so far
+            return httpx.Response(200, json=step(self.requests[-1]))
         if isinstance(step, tuple):
             return httpx.Response(step[0], json=step[1])
         return httpx.Response(200, json=step)

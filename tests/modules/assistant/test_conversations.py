@@ -1,0 +1,253 @@
+"""Conversation life: handoff to staff, staff replies, sign-up, limits, opt-out, admin, data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from modules.assistant import services
+from modules.assistant.models import Conversation, Message, Proposal
+from modules.assistant.personal_data import erase_user, export_user
+from platform_core.errors import ValidationFailed
+from tests.factories import UserFactory
+from tests.modules.assistant.conftest import call, text
+
+pytestmark = pytest.mark.django_db
+
+NEW = "+573005550002"
+
+
+@pytest.mark.parametrize("words", ["quiero hablar con un asesor", "HUMANO", "persona"])
+def test_handoff_keywords_put_the_conversation_in_the_staff_queue(
+    whatsapp: Any, fake_gemini: Any, user: Any, words: str
+) -> None:
+    replies = whatsapp.send(user.phone_number, words)
+    assert "Te comunico con una persona" in replies[0]
+    conv = Conversation.objects.get()
+    assert conv.state == "handed_off" and conv.handed_off_at is not None
+    assert fake_gemini.requests == []
+    # The bot stays silent while staff has the conversation.
+    assert whatsapp.send(user.phone_number, "¿hola?") == []
+    assert Message.objects.filter(direction="in").count() == 2
+
+
+def test_massage_for_one_person_is_not_a_handoff() -> None:
+    assert not services.wants_handoff("masaje para dos personas")
+    assert services.wants_handoff("¿Puedo hablar con una persona?")
+
+
+def test_staff_reply_and_release(
+    whatsapp: Any, fake_gemini: Any, user: Any, other_user: Any
+) -> None:
+    from platform_core.notifications import sent_messages
+
+    whatsapp.send(user.phone_number, "asesor")
+    conv = Conversation.objects.get()
+    with pytest.raises(ValidationFailed):
+        services.staff_reply(conv, author=other_user, text="  ")
+    with whatsapp.capture(execute=True):
+        services.staff_reply(conv, author=other_user, text="Hola, soy Marta del spa.")
+    staff = Message.objects.get(source="staff")
+    assert staff.author == other_user and staff.body == "Hola, soy Marta del spa."
+    assert any(m["body"].strip() == "Hola, soy Marta del spa." for m in sent_messages())
+    services.release_to_bot(conv)
+    fake_gemini.script(text("¡De nuevo contigo!"))
+    assert whatsapp.send(user.phone_number, "gracias") == ["¡De nuevo contigo!"]
+    # Staff turns are part of the model's history, as the model's side.
+    roles = [c["role"] for c in fake_gemini.requests[0]["contents"]]
+    assert roles[0] == "user" and "model" in roles
+
+
+def test_staff_reply_takes_over_a_bot_conversation(
+    whatsapp: Any, no_gemini: None, user: Any
+) -> None:
+    whatsapp.send(user.phone_number, "hola")
+    conv = Conversation.objects.get()
+    services.staff_reply(conv, author=None, text="Te escribimos del spa.")
+    conv.refresh_from_db()
+    assert conv.state == "handed_off"
+
+
+def test_closed_conversation_reopens_with_the_bot(
+    whatsapp: Any, fake_gemini: Any, user: Any
+) -> None:
+    whatsapp.send(user.phone_number, "asesor")
+    services.release_to_bot(Conversation.objects.get(), closed=True)
+    assert Conversation.objects.get().state == "closed"
+    fake_gemini.script(text("Hola otra vez"))
+    assert whatsapp.send(user.phone_number, "hola") == ["Hola otra vez"]
+    assert Conversation.objects.get().state == "bot"
+
+
+def test_handoff_supersedes_a_pending_proposal(
+    whatsapp: Any, fake_gemini: Any, user: Any, tools: Any
+) -> None:
+    fake_gemini.script(
+        call("book_appointment", service_code="facial", start="2026-11-28T14:00:00-05:00")
+    )
+    whatsapp.send(user.phone_number, "reserva facial")
+    whatsapp.send(user.phone_number, "asesor")
+    assert Proposal.objects.get().status == "superseded"
+
+
+def test_unknown_number_signs_up_with_an_otp(
+    whatsapp: Any, no_gemini: None, monkeypatch: Any
+) -> None:
+    from modules.identity import public as identity
+
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        identity, "start_phone_verification", lambda phone, channel: sent.append((phone, channel))
+    )
+
+    def confirm(phone: str, code: str) -> Any:
+        if code != "123456":
+            raise ValidationFailed("El código no es válido.", code="invalid_code")
+        return UserFactory(phone_number=phone)
+
+    monkeypatch.setattr(identity, "confirm_phone_verification", confirm)
+    assert "Te enviamos un código" in whatsapp.send(NEW, "Registrarme")[0]
+    assert sent == [(NEW, "whatsapp")]
+    assert whatsapp.send(NEW, "000000") == ["El código no es válido."]
+    assert "quedó verificado" in whatsapp.send(NEW, "123456")[0]
+    conv = Conversation.objects.get()
+    assert conv.user.phone_number == NEW and conv.signup_stage == ""
+
+
+def test_signup_errors_and_missing_identity_flow(
+    whatsapp: Any, no_gemini: None, monkeypatch: Any, settings: Any
+) -> None:
+    from modules.identity import public as identity
+    from platform_core.errors import RateLimited
+
+    def too_many(phone: str, channel: str) -> None:
+        raise RateLimited(60, "Espera un minuto.")
+
+    monkeypatch.setattr(identity, "start_phone_verification", too_many)
+    assert whatsapp.send(NEW, "registrarme") == ["Espera un minuto."]
+    monkeypatch.delattr(identity, "start_phone_verification")
+    settings.ASSISTANT_SIGNUP_URL = "https://studiozens.co/registro"
+    assert whatsapp.send(NEW, "registrarme") == [
+        "Crea tu cuenta aquí: https://studiozens.co/registro"
+    ]
+
+
+def test_a_user_created_later_is_linked_to_the_conversation(whatsapp: Any, no_gemini: None) -> None:
+    whatsapp.send(NEW, "hola")
+    assert Conversation.objects.get().user is None
+    user = UserFactory(phone_number=NEW)
+    whatsapp.send(NEW, "hola")
+    assert Conversation.objects.get().user == user
+
+
+def test_per_number_limit_warns_once_then_stays_silent(
+    whatsapp: Any, no_gemini: None, user: Any, settings: Any
+) -> None:
+    settings.ASSISTANT_MESSAGES_PER_WINDOW = 2
+    whatsapp.send(user.phone_number, "1")
+    whatsapp.send(user.phone_number, "1")
+    assert "muy rápido" in whatsapp.send(user.phone_number, "1")[0]
+    assert whatsapp.send(user.phone_number, "1") == []
+
+
+def test_stop_keyword_is_left_to_notifications(whatsapp: Any, fake_gemini: Any, user: Any) -> None:
+    from platform_core.notifications import is_opted_out
+
+    assert whatsapp.send(user.phone_number, "STOP") == []
+    assert fake_gemini.requests == []
+    assert is_opted_out(channel="whatsapp", phone=user.phone_number)
+
+
+def test_metrics_api_is_staff_only(
+    whatsapp: Any, fake_gemini: Any, user: Any, api_as: Any, tools: Any
+) -> None:
+    fake_gemini.script(
+        call("book_appointment", service_code="facial", start="2026-11-28T14:00:00-05:00")
+    )
+    whatsapp.send(user.phone_number, "reserva facial")
+    whatsapp.send(user.phone_number, "sí")
+    whatsapp.send(user.phone_number, "asesor")
+    assert api_as(user).get("/api/assistant/metrics/").status_code == 403
+    admin = UserFactory(roles=["admin"])
+    body = api_as(admin).get("/api/assistant/metrics/?days=7").json()
+    assert body["bookings_by_assistant"] == 1 and body["handoffs"] == 1
+    assert body["messages_per_day"][0]["inbound"] == 3
+    assert body["turns"] == 1 and body["fallback_rate"] == 0.0
+
+
+def test_admin_transcript_reply_queue_and_metrics(
+    whatsapp: Any, no_gemini: None, user: Any
+) -> None:
+    whatsapp.send(user.phone_number, "asesor")
+    conv = Conversation.objects.get()
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    listing = client.get("/admin/assistant/conversation/")
+    assert listing.status_code == 200 and user.phone_number not in listing.content.decode()
+    assert client.get("/admin/assistant/handoffconversation/").status_code == 200
+    page = client.get(f"/admin/assistant/conversation/{conv.pk}/change/")
+    assert page.status_code == 200 and "asesor" in page.content.decode()
+    response = client.post(
+        f"/admin/assistant/conversation/{conv.pk}/change/",
+        {
+            "state": "handed_off",
+            "staff_reply": "Hola, te ayudo yo.",
+            "messages-TOTAL_FORMS": "0",
+            "messages-INITIAL_FORMS": "0",
+            "proposals-TOTAL_FORMS": "0",
+            "proposals-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert Message.objects.filter(source="staff", body="Hola, te ayudo yo.").exists()
+    metrics = client.get("/admin/assistant/conversation/metrics/")
+    assert metrics.status_code == 200 and "Traspasos" in metrics.content.decode()
+    client.post(
+        "/admin/assistant/conversation/",
+        {"action": "release_to_bot", "_selected_action": [conv.pk]},
+    )
+    assert Conversation.objects.get().state == "bot"
+    client.post(
+        "/admin/assistant/conversation/",
+        {"action": "close_conversations", "_selected_action": [conv.pk]},
+    )
+    assert Conversation.objects.get().state == "closed"
+
+
+def test_personal_data_export_and_erase(whatsapp: Any, no_gemini: None, user: Any) -> None:
+    whatsapp.send(user.phone_number, "hola, soy Ana")
+    other = UserFactory()
+    whatsapp.send(other.phone_number, "hola")
+    exported = export_user(user)
+    [conv] = exported["conversations"]
+    assert conv["phone"] == user.phone_number
+    assert conv["messages"][0]["body"] == "hola, soy Ana"
+    erase_user(user)
+    assert not Conversation.objects.filter(phone=user.phone_number).exists()
+    assert not Message.objects.filter(body="hola, soy Ana").exists()
+    assert Conversation.objects.filter(phone=other.phone_number).exists()
+
+
+def test_plugin_contributes_exporter_and_eraser() -> None:
+    from platform_core.plugins import personal_data_erasers, personal_data_exporters
+
+    assert personal_data_exporters()["assistant"] is export_user
+    assert personal_data_erasers()["assistant"] is erase_user
+
+
+def test_bot_chat_runs_the_same_pipeline(no_gemini: None, user: Any, capsys: Any) -> None:
+    call_command("bot_chat", phone=user.phone_number, message=["hola", "1"])
+    out = capsys.readouterr().out
+    assert "Asistente (menú)" in out and "Masaje relajante" in out
+    assert Message.objects.filter(direction="in").count() == 2
+
+
+def test_bot_chat_rejects_a_bad_phone() -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("bot_chat", phone="12", message=["hola"])
