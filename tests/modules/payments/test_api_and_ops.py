@@ -92,11 +92,13 @@ def test_reconcile_polls_stale_pendings_and_expires_checkouts(
     stale = create_checkout(purpose="demo.order", ref="s", amount_cents=10_000, customer=user)
     _pay_in_sandbox(paid.checkout_url, "4242424242424242")  # event lost (never committed)
     assert Payment.objects.get(reference=paid.reference).status == "PENDING"
-    with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        with django_capture_on_commit_callbacks(execute=True):
-            from modules.payments.tasks import reconcile
+    from modules.payments.tasks import reconcile
 
-            counts = reconcile.delay().get()
+    with (
+        time_machine.travel(timezone.now() + timedelta(hours=2)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        counts = reconcile.delay().get()
     assert counts["applied"] == 1 and counts["expired"] == 1
     assert Payment.objects.get(reference=paid.reference).status == "APPROVED"
     assert Payment.objects.get(reference=stale.reference).status == "EXPIRED"

@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+
+from modules.payments import payouts
+from modules.payments.models import LedgerEntry, Payout, VipSubscription
+from modules.payments.sandbox.inprocess import get_sandbox
+from modules.payments.wompi.gateway import WompiError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def payout_settings(settings: Any) -> Any:
+    settings.WOMPI_DEVELOPER_DESTINATION = (
+        '{"legalIdType": "CC", "legalId": "1020304050", "bankId": "bank-1", '
+        '"accountType": "AHORROS", "accountNumber": "123", "name": "Dev", "email": "d@x.co"}'
+    )
+    settings.WOMPI_PAYOUT_ACCOUNT_ID = "acc-1"
+    settings.WOMPI_PAYOUT_PRIVATE_KEY = "payout_key"
+    settings.WOMPI_PAYOUT_USER_PRINCIPAL_ID = "principal"
+    settings.DEVELOPER_PAYOUT_THRESHOLD_CENTS = 1000
+    return settings
+
+
+def _commission(amount: int) -> None:
+    LedgerEntry.objects.create(kind="commission", account="developer", amount_cents=amount)
+
+
+def test_payout_below_threshold_waits(payout_settings: Any) -> None:
+    _commission(999)
+    from modules.payments.tasks import disperse_payouts
+
+    assert disperse_payouts.delay().get() == {"sent": 0, "refreshed": 0}
+    assert not Payout.objects.exists() and payouts.developer_balance() == 999
+
+
+def test_payout_not_configured_is_skipped(settings: Any) -> None:
+    settings.WOMPI_DEVELOPER_DESTINATION = ""
+    _commission(5000)
+    assert payouts.disperse() == {"sent": 0, "refreshed": 0}
+
+
+def test_rejected_payout_returns_the_balance(payout_settings: Any, monkeypatch: Any) -> None:
+    _commission(4000)
+    original = get_sandbox().create_payout
+
+    def failing(headers: Any, body: Any) -> Any:
+        body["transactions"][0]["transactionStatus"] = "FAILED"
+        return original(headers, body)
+
+    monkeypatch.setattr(get_sandbox(), "create_payout", failing)
+    payouts.disperse()
+    payout = Payout.objects.get()
+    assert payout.status == "REJECTED"
+    assert payouts.developer_balance() == 4000
+    assert not payout.allocations.exists()
+    monkeypatch.undo()
+    payouts.disperse()  # the entries are eligible again
+    assert Payout.objects.filter(status="TOTAL_PAYMENT").count() == 1
+    assert payouts.developer_balance() == 0
+
+
+def test_payout_network_error_keeps_it_for_retry_with_same_key(
+    payout_settings: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.wompi import gateway as gw
+
+    _commission(2000)
+    real = gw.WompiGateway.create_payout
+    keys: list[str] = []
+
+    def boom(self: Any, body: Any, *, idempotency_key: str) -> Any:
+        keys.append(idempotency_key)
+        raise WompiError("timeout")
+
+    monkeypatch.setattr(gw.WompiGateway, "create_payout", boom)
+    payouts.disperse()
+    payout = Payout.objects.get()
+    assert payout.status == "CREATED" and payout.last_error
+    monkeypatch.setattr(gw.WompiGateway, "create_payout", real)
+    payouts.disperse()
+    payout.refresh_from_db()
+    assert payout.status == "TOTAL_PAYMENT" and payout.attempts == 2
+    assert len(get_sandbox().state.payouts) == 1
+
+
+def test_payout_4xx_fails_and_pending_payouts_are_polled(
+    payout_settings: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.wompi import gateway as gw
+
+    _commission(3000)
+
+    def bad(self: Any, body: Any, *, idempotency_key: str) -> Any:
+        raise WompiError("bad", status=400)
+
+    monkeypatch.setattr(gw.WompiGateway, "create_payout", bad)
+    payouts.disperse()
+    assert Payout.objects.get().status == "FAILED"
+    assert payouts.developer_balance() == 3000
+    monkeypatch.setattr(
+        gw.WompiGateway,
+        "create_payout",
+        lambda self, body, idempotency_key: {"id": "po-9", "status": "PENDING_APPROVAL"},
+    )
+    payouts.disperse()
+    pending = Payout.objects.get(status="PENDING_APPROVAL")
+    monkeypatch.setattr(
+        gw.WompiGateway, "get_payout", lambda self, pid: {"id": pid, "status": "TOTAL_PAYMENT"}
+    )
+    assert payouts.refresh_payouts() == 1
+    pending.refresh_from_db()
+    assert pending.status == "TOTAL_PAYMENT"
+
+
+def test_demo_seed_health_and_sandbox_command(monkeypatch: Any) -> None:
+    from django.core.management import call_command
+
+    from modules.payments.demo import seed
+    from modules.payments.health import wompi_circuit
+    from modules.payments.sandbox import server as server_mod
+
+    out = StringIO()
+    seed(out)
+    seed(out)
+    assert "vip-mensual" in out.getvalue()
+    assert wompi_circuit() == "ok"
+    monkeypatch.setattr(server_mod.WSGIServer, "serve_forever", lambda self: None)
+    out = StringIO()
+    call_command("wompi_sandbox", "--port", "0", stdout=out)
+    assert "Wompi sandbox on http://127.0.0.1:" in out.getvalue()
+
+
+def test_erase_cancels_and_forgets_the_card(
+    user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from modules.payments import vip
+    from modules.payments.personal_data import erase_user, export_user
+    from modules.payments.tasks import renew_vip
+    from modules.payments.wompi.gateway import get_gateway
+
+    vip.ensure_default_plan()
+    gateway = get_gateway()
+    acceptance = gateway.get_acceptance()
+    token = gateway.tokenize_card(
+        number="4242424242424242", cvc="1", exp_month="1", exp_year="30", card_holder="A"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        vip.subscribe(
+            user=user,
+            plan_code="vip-mensual",
+            card_token=token,
+            acceptance_token=acceptance.acceptance_token,
+            personal_data_token=acceptance.personal_data_token,
+        )
+    assert export_user(user)["vip_subscriptions"][0]["card"].endswith("4242")
+    erase_user(user)
+    sub = VipSubscription.objects.get()
+    assert sub.status == "canceled" and sub.vip_payment_token == ""
+    assert renew_vip.delay().get()["charged"] == 0
+
+
+def test_subscribe_rejections(user: Any) -> None:
+    from modules.payments import errors, vip
+    from platform_core.errors import NotFound
+
+    vip.ensure_default_plan()
+    with pytest.raises(errors.AcceptanceRequired):
+        vip.subscribe(
+            user=user,
+            plan_code="vip-mensual",
+            card_token="t",
+            acceptance_token="",
+            personal_data_token="",
+        )
+    with pytest.raises(NotFound):
+        vip.subscribe(
+            user=user,
+            plan_code="nope",
+            card_token="t",
+            acceptance_token="a",
+            personal_data_token="p",
+        )
+    with pytest.raises(errors.CardRejected):
+        vip.subscribe(
+            user=user,
+            plan_code="vip-mensual",
+            card_token="tok_invalid",
+            acceptance_token="a",
+            personal_data_token="p",
+        )
+    assert VipSubscription.objects.get().status == "failed"
