@@ -128,7 +128,7 @@ def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
                     _("La llave de idempotencia es demasiado larga (máximo 255)."),
                     code="invalid_idempotency_key",
                 )
-            return _run_once(wrapper, view, request, scope, user_id, key, args, kwargs)
+            return _run_once(view, request, scope, user_id, key, args, kwargs)
 
         # Ninja resolves string annotations (``from __future__ import annotations``) with
         # the wrapper's globals, which are this module's: hand it the resolved signature.
@@ -140,7 +140,6 @@ def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def _run_once(
-    wrapper: Any,
     view: Callable[..., Any],
     request: HttpRequest,
     scope: str,
