@@ -12,7 +12,24 @@ from modules.booking.models import Service
 from platform_core.models import AuditEvent
 from tests.factories import UserFactory
 
-HEADER = "code,name,description,category,duration_minutes,buffer_before_minutes,buffer_after_minutes,price_cents,vip_price_cents,currency,deposit_percent,is_active,resource_kind,therapists"
+HEADER = ",".join(
+    [
+        "code",
+        "name",
+        "description",
+        "category",
+        "duration_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "price_cents",
+        "vip_price_cents",
+        "currency",
+        "deposit_percent",
+        "is_active",
+        "resource_kind",
+        "therapists",
+    ]
+)
 
 
 def _dataset(*rows: str) -> tablib.Dataset:
