@@ -112,8 +112,10 @@ def tools(monkeypatch: pytest.MonkeyPatch) -> Iterator[fake_tools.Diary]:
 @pytest.fixture(autouse=True)
 def _sent(db: Any) -> Iterator[None]:
     from platform_core.notifications import clear_sent_messages
+    from platform_core.ratelimit import reset_local
 
     clear_sent_messages()
+    reset_local()  # without Redis the limiter keeps in-process windows between tests
     yield
 
 
