@@ -29,7 +29,10 @@ class SubcategoryOut(Schema):
     name: str
 
 
-class CategoryOut(Schema):
+# OpenAPI component names are class names and must be unique across modules (booking and
+# payments have their own CategoryOut/CheckoutOut/PaymentOut): the classes carry the module's
+# prefix, the short aliases keep this module's imports readable.
+class ProductCategoryOut(Schema):
     slug: str
     name: str
     children: list[SubcategoryOut]
@@ -37,6 +40,9 @@ class CategoryOut(Schema):
     @staticmethod
     def resolve_children(obj: Any) -> list[Any]:
         return list(getattr(obj, "subs", []))
+
+
+CategoryOut = ProductCategoryOut
 
 
 class ImageOut(Schema):
@@ -158,7 +164,7 @@ class OrderOut(Schema):
         return list(obj.lines.all())
 
 
-class PaymentOut(Schema):
+class OrderPaymentOut(Schema):
     reference: str
     amount_in_cents: int
     currency: str
@@ -166,9 +172,13 @@ class PaymentOut(Schema):
     expiration_time: str | None = None
 
 
-class CheckoutOut(Schema):
+class OrderCheckoutOut(Schema):
     order: OrderOut
-    payment: PaymentOut
+    payment: OrderPaymentOut
+
+
+PaymentOut = OrderPaymentOut
+CheckoutOut = OrderCheckoutOut
 
 
 class StatusChangeIn(Schema):

@@ -1,0 +1,221 @@
+"""Schema fuzzing: Schemathesis drives every operation of /api/openapi.json in-process (WSGI),
+as a client and as staff, on the demo data. No response may be a 5xx, and every documented
+response must match its schema and content type.
+
+Path parameters are half the time replaced by real identifiers (taken from the list
+endpoints after seeding, plus an appointment and an order the client creates), so detail
+operations are exercised on real objects and not only on random UUIDs (404).
+
+Runs in well under a minute; the number of examples per operation comes from
+SCHEMATHESIS_MAX_EXAMPLES (default 12). Derandomized: the same code gives the same cases,
+so CI is reproducible (set SCHEMATHESIS_SEED_RANDOM=1 to explore new inputs locally).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import zlib
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.test import Client
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+from scripts.contract.postman import _path_variables
+
+from tests.factories import UserFactory
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
+REPORT_PATH = Path(os.environ.get("SCHEMATHESIS_REPORT", "var/schemathesis-report.txt"))
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+def _bearer(user: Any) -> dict[str, str]:
+    from ninja_jwt.tokens import RefreshToken
+
+    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+def _get(client: Client, path: str, headers: dict[str, str]) -> Any:
+    response = client.get(path, headers=headers)
+    return response.json() if response.status_code == 200 else None
+
+
+def _first_slot(client: Client, headers: dict[str, str]) -> tuple[str, str] | None:
+    services = _get(client, "/api/booking/services?page_size=50", headers) or {"items": []}
+    for service in services["items"]:
+        start = date.today() + timedelta(days=3)
+        body = _get(
+            client,
+            f"/api/booking/availability?service={service['code']}"
+            f"&date_from={start}&date_to={start + timedelta(days=6)}",
+            headers,
+        )
+        if body and body["slots"]:
+            return service["code"], body["slots"][0]["start"]
+    return None
+
+
+def _make_client_objects(client: Client, headers: dict[str, str]) -> None:
+    """An appointment and an order of the client's own, for detail/cancel operations."""
+    slot = _first_slot(client, headers)
+    if slot is not None:
+        client.post(
+            "/api/booking/appointments",
+            data=json.dumps({"service": slot[0], "start": slot[1]}),
+            content_type="application/json",
+            headers=headers,
+        )
+    products = _get(client, "/api/shop/products?page_size=5", headers) or {"items": []}
+    if products["items"]:
+        client.post(
+            "/api/shop/cart/items",
+            data=json.dumps({"product_id": products["items"][0]["id"], "quantity": 1}),
+            content_type="application/json",
+            headers=headers,
+        )
+        client.post(
+            "/api/shop/checkout",
+            data=json.dumps({"fulfilment": "pickup"}),
+            content_type="application/json",
+            headers=headers,
+        )
+
+
+def _identifier_pool(
+    openapi: dict[str, Any], client: Client, headers: list[dict[str, str]]
+) -> dict[str, list[str]]:
+    """Real values for each path variable, read from the parent list endpoints."""
+    _, children = _path_variables(openapi)
+    pool: dict[str, list[str]] = {}
+    for parent, names in children.items():
+        for auth in headers:
+            body = _get(client, f"{parent}?page_size=5", auth)
+            items = body.get("items", []) if isinstance(body, dict) else (body or [])
+            for item in items if isinstance(items, list) else []:
+                for name in names:
+                    for key in (name, "id", "public_id", "code", "slug"):
+                        if isinstance(item, dict) and item.get(key) is not None:
+                            values = pool.setdefault(name, [])
+                            if str(item[key]) not in values:
+                                values.append(str(item[key]))
+                            break
+    return pool
+
+
+@pytest.fixture
+def fuzz_context(db: Any, settings: Any) -> Iterator[dict[str, Any]]:
+    settings.RATELIMIT_ENABLED = False  # one loopback client; limits have their own tests
+    settings.DEBUG = True  # the development outbox is part of the schema
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    client_user = UserFactory(phone_number="+573109990001", roles=["client"])
+    staff_user = UserFactory(phone_number="+573109990002", roles=["admin"], is_staff=True)
+    auth = {"client": _bearer(client_user), "staff": _bearer(staff_user)}
+    http = Client()
+    _make_client_objects(http, auth["client"])
+    openapi = http.get("/api/openapi.json").json()
+    yield {"auth": auth, "pool": _identifier_pool(openapi, http, list(auth.values()))}
+
+
+def _headline(failure: str) -> str:
+    """'as client: ST101 Server error [500]' out of a Schemathesis failure text."""
+    role = failure.split(":", 1)[0]
+    titles = re.findall(r"^- (.+)$", failure, flags=re.MULTILINE)
+    statuses = re.findall(r"^\[(\d{3})\]", failure, flags=re.MULTILINE)
+    return f"{role}: {', '.join(titles) or failure.splitlines()[-1][:120]} {statuses[:1]}"
+
+
+def _real_identifiers(case: Any, pool: dict[str, list[str]]) -> None:
+    """Half the generated path parameters become real identifiers (deterministically)."""
+    for name, value in dict(case.path_parameters or {}).items():
+        values = pool.get(name)
+        digest = zlib.crc32(repr(value).encode())
+        if values and digest % 2 == 0:
+            case.path_parameters[name] = values[digest // 2 % len(values)]
+
+
+def _fuzz_operation(operation: Any, context: dict[str, Any]) -> list[str]:
+    """Run Hypothesis on one operation; return readable failures (empty when it holds)."""
+    failures: list[str] = []
+
+    @hypothesis_settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=not os.environ.get("SCHEMATHESIS_SEED_RANDOM"),
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        _real_identifiers(case, context["pool"])
+        # Each generated case is sent as a client and as staff (half the generation cost).
+        for role, headers in context["auth"].items():
+            try:
+                case.call_and_validate(headers=headers, checks=CHECKS)
+            except BaseException as exc:  # noqa: BLE001 - collected and reported below
+                if len(failures) < 3:
+                    failures.append(f"as {role}: {case.method} {case.formatted_path}\n{exc}")
+
+    run()
+    return failures
+
+
+@pytest.fixture
+def keep_test_connection() -> Iterator[None]:
+    """Requests through the WSGI handler must not close the test transaction's connection
+    (django.test.Client does the same)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_every_operation_conforms_to_its_schema(
+    fuzz_context: dict[str, Any], keep_test_connection: None
+) -> None:
+    from django.core.wsgi import get_wsgi_application
+
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    report: dict[str, list[str]] = {}
+    operations = 0
+    timings: dict[str, float] = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        started = time.monotonic()
+        failures = _fuzz_operation(operation, fuzz_context)
+        timings[operation.label] = time.monotonic() - started
+        if failures:
+            report[operation.label] = failures
+    slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+    print("slowest operations:", ", ".join(f"{k} {v:.1f}s" for k, v in slowest))
+    assert operations > 10
+    full = "\n\n".join(f"{label}:\n" + "\n".join(items) for label, items in sorted(report.items()))
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(full or "no failures\n", encoding="utf-8")
+    summary = [
+        f"{label}: " + "; ".join(sorted({_headline(item) for item in items}))
+        for label, items in sorted(report.items())
+    ]
+    assert not report, (
+        f"{len(report)} of {operations} operations fail (full report in {REPORT_PATH}):\n"
+        + "\n".join(summary)
+    )
