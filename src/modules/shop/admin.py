@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
@@ -118,8 +119,6 @@ class InventoryMovementAdmin(admin.ModelAdmin):
         try:
             return super().add_view(request, *args, **kwargs)
         except _MovementRejected:
-            from django.shortcuts import redirect
-
             return redirect(request.get_full_path())
 
 
@@ -127,26 +126,27 @@ class _MovementRejected(Exception):
     pass
 
 
-class OrderLineInline(admin.TabularInline):
+class _ReadOnlyInline(admin.TabularInline):
+    """Order lines and history are written by services only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderLineInline(_ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
     fields = ("sku", "name", "unit_price_cents", "quantity", "line_total_cents")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
-class OrderHistoryInline(admin.TabularInline):
+class OrderHistoryInline(_ReadOnlyInline):
     model = OrderStatusChange
-    extra = 0
-    can_delete = False
     fields = ("created_at", "from_status", "to_status", "actor", "note")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _status_action(to_status: OrderStatus) -> Any:

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 
 from modules.shop import ports, selectors, services
+from modules.shop.models import OrderStatus
 from modules.shop.schemas import (
     CartAddIn,
     CartOut,
@@ -155,8 +156,8 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
 
 @router.get("/orders", response=list[OrderOut], summary="My orders")
 @paginate(Pagination)
-def list_orders(request: HttpRequest, status: str = "") -> Any:
-    return selectors.orders_for(request.auth, status=status)
+def list_orders(request: HttpRequest, status: OrderStatus | None = None) -> Any:
+    return selectors.orders_for(request.auth, status=status or "")
 
 
 @router.get("/orders/{order_id}", response=OrderOut, summary="One of my orders")

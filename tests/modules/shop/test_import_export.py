@@ -16,16 +16,7 @@ from tests.modules.shop.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-HEADERS = [
-    "sku",
-    "name",
-    "description",
-    "category",
-    "price_cents",
-    "vip_price_cents",
-    "active",
-    "tags",
-]
+HEADERS = [name for name in ProductResource._meta.fields if name != "stock"]
 
 
 @pytest.fixture

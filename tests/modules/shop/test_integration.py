@@ -14,7 +14,9 @@ from modules.shop import services
 from modules.shop.models import Order, OrderStatus
 from platform_core.notifications import clear_sent_messages, sent_messages
 from tests.factories import UserFactory
-from tests.modules.payments.conftest import EVENT_SECRET, post_event, tx_event
+
+# Payments' own autouse fixture configures the sandbox Wompi adapter and secrets.
+from tests.modules.payments.conftest import _wompi_settings, post_event, tx_event  # noqa: F401
 from tests.modules.shop.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,22 +29,8 @@ def boundary() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _wompi(settings: Any) -> Any:
-    settings.WOMPI_ADAPTER = "sandbox"
-    settings.WOMPI_ENVIRONMENT = "test"
-    settings.WOMPI_EVENT_SECRET = EVENT_SECRET
-    settings.WOMPI_INTEGRITY_SECRET = "test_integrity_payments_suite"
-    settings.WOMPI_PUBLIC_KEY = "pub_test_payments_suite"
-    settings.WOMPI_PRIVATE_KEY = "prv_test_payments_suite"
-    from modules.payments.sandbox.inprocess import reset_sandbox
-    from modules.payments.wompi.gateway import reset_gateway
-
-    reset_sandbox()
-    reset_gateway()
+def _sent_cleared() -> None:
     clear_sent_messages()
-    yield
-    reset_sandbox()
-    reset_gateway()
 
 
 def _checkout(api_as, user, product, qty=1) -> tuple[Order, Any]:
