@@ -22,13 +22,14 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import BigIntegerField, Func, Q, Value
 from django.utils import timezone
 
 from modules.booking.models import (
@@ -95,6 +96,33 @@ class SearchResult:
     therapists: dict[int, TherapistRef]
     # (start UTC, therapist pks free then), ordered by start
     slots: list[tuple[datetime, list[int]]] = field(default_factory=list)
+
+
+class EpochMinutes(Func):
+    """Whole minutes since the Unix epoch, computed by the database: the engine reads
+    ints instead of building thousands of aware datetimes per search."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / 60)::bigint"
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) / 60",
+        )
+
+
+def _epoch_minutes(moment: datetime) -> int:
+    return int(moment.timestamp()) // 60
+
+
+def _from_epoch_minutes(minutes: int) -> datetime:
+    return datetime.fromtimestamp(minutes * 60, tz=UTC)
 
 
 def _merge_open(intervals: list[Interval]) -> tuple[list[int], list[int]]:
@@ -193,8 +221,8 @@ class AvailabilityEngine:
         self.opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
         self.closed: set[date] = set()
         self.rooms: list[int] = []
-        self.busy_therapist: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        self.busy_room: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        self.busy_therapist: dict[int, list[Interval]] = defaultdict(list)
+        self.busy_room: dict[int, list[Interval]] = defaultdict(list)
         if not ids:
             return
 
@@ -254,63 +282,40 @@ class AvailabilityEngine:
             appointments = appointments.exclude(pk=exclude_id)
         room_set = set(self.rooms)
         for tid, room_id, b0, b1 in appointments.values_list(
-            "therapist_id", "room_id", "blocked_start", "blocked_end"
+            "therapist_id", "room_id", EpochMinutes("blocked_start"), EpochMinutes("blocked_end")
         ):
+            span = (int(b0), int(b1))
             if tid in self.therapists:
-                self.busy_therapist[tid].append((b0, b1))
+                self.busy_therapist[tid].append(span)
             if room_id in room_set:
-                self.busy_room[room_id].append((b0, b1))
+                self.busy_room[room_id].append(span)
 
-    # --- computing ------------------------------------------------------------------------
-    def _minutes(self, day_start: datetime, moment: datetime) -> int:
-        return int((moment - day_start).total_seconds() // 60)
-
-    def _wall(self, day: date, day_start: datetime, t: time) -> int:
-        return self._minutes(day_start, datetime.combine(day, t, self.tz))
-
-    def _forbidden(
-        self, day_start: datetime, busy: list[tuple[datetime, datetime]]
-    ) -> tuple[list[int], list[int]]:
-        # New blocked [s-before, s+dur+after) overlaps existing [b0, b1)
-        # iff b0 - dur - after < s < b1 + before.
+    # --- computing: absolute minutes since the epoch, ints only ---------------------------
+    def _forbidden(self, busy: list[Interval]) -> tuple[list[int], list[int]]:
+        """Starts that would collide: the new blocked range [s - before, s + dur + after)
+        overlaps an existing [b0, b1) iff b0 - dur - after < s < b1 + before."""
         reach = self.duration + self.after
-        window_lo, window_hi = -reach - self.before - 1440, 2 * 1440 + reach
-        intervals = []
-        for b0, b1 in busy:
-            lo = self._minutes(day_start, b0) - reach
-            hi = self._minutes(day_start, b1) + self.before
-            if hi > window_lo and lo < window_hi:
-                intervals.append((lo, hi))
-        return _merge_open(intervals)
+        return _merge_open([(b0 - reach, b1 + self.before) for b0, b1 in busy])
 
-    def _work_intervals(self, tid: int, day: date, day_start: datetime) -> list[Interval]:
+    def _wall(self, day: date, t: time) -> int:
+        return _epoch_minutes(datetime.combine(day, t, self.tz))
+
+    def _work_intervals(self, tid: int, day: date) -> list[Interval]:
         weekday = day.weekday()
         change = self.changes.get((tid, day))
         if change is not None:
-            intervals = [
-                (self._wall(day, day_start, a), self._wall(day, day_start, b)) for a, b in change
-            ]
+            intervals = [(self._wall(day, a), self._wall(day, b)) for a, b in change]
         else:
             intervals = [
-                (self._wall(day, day_start, a), self._wall(day, day_start, b))
-                for a, b in self.weekly[tid][weekday]
+                (self._wall(day, a), self._wall(day, b)) for a, b in self.weekly[tid][weekday]
             ]
             intervals = _subtract(
                 intervals,
-                [
-                    (self._wall(day, day_start, a), self._wall(day, day_start, b))
-                    for a, b in self.breaks[tid][weekday]
-                ],
+                [(self._wall(day, a), self._wall(day, b)) for a, b in self.breaks[tid][weekday]],
             )
-        opening = [
-            (self._wall(day, day_start, a), self._wall(day, day_start, b))
-            for a, b in self.opening[weekday]
-        ]
+        opening = [(self._wall(day, a), self._wall(day, b)) for a, b in self.opening[weekday]]
         intervals = _intersect(intervals, opening)
-        off = [
-            (self._minutes(day_start, a), self._minutes(day_start, b))
-            for a, b in self.time_off[tid]
-        ]
+        off = [(_epoch_minutes(a), _epoch_minutes(b)) for a, b in self.time_off[tid]]
         return _subtract(intervals, off)
 
     def compute(self) -> SearchResult:
@@ -318,17 +323,17 @@ class AvailabilityEngine:
         if not self.therapists or (self.service.resource_kind and not self.rooms):
             return result
         step, duration = self.step, self.duration
+        therapist_forbidden = {t: self._forbidden(self.busy_therapist[t]) for t in self.therapists}
+        room_forbidden = [self._forbidden(self.busy_room[r]) for r in self.rooms]
+        room_ok: dict[int, bool] = {}
         for day in self.dates:
             if day in self.closed or not self.opening[day.weekday()]:
                 continue
-            day_start = datetime.combine(day, time.min, self.tz)
-            room_forbidden = [self._forbidden(day_start, self.busy_room[r]) for r in self.rooms]
-            room_ok: dict[int, bool] = {}
+            origin = self._wall(day, time.min)  # the grid is aligned to local midnight
             by_start: dict[int, list[int]] = defaultdict(list)
-            for tid in self.therapists:
-                forbidden = self._forbidden(day_start, self.busy_therapist[tid])
-                for a, b in self._work_intervals(tid, day, day_start):
-                    s = -(-a // step) * step
+            for tid, forbidden in therapist_forbidden.items():
+                for a, b in self._work_intervals(tid, day):
+                    s = origin + -(-(a - origin) // step) * step
                     while s + duration <= b:
                         if _allowed(s, forbidden):
                             ok = room_ok.get(s)
@@ -339,14 +344,13 @@ class AvailabilityEngine:
                                 by_start[s].append(tid)
                         s += step
             for s in sorted(by_start):
-                result.slots.append((day_start + timedelta(minutes=s), by_start[s]))
+                result.slots.append((_from_epoch_minutes(s), by_start[s]))
         return result
 
     def free_rooms(self, start: datetime) -> list[int]:
         """Rooms of the service's kind free for a booking starting at ``start``."""
-        day_start = datetime.combine(start.astimezone(self.tz).date(), time.min, self.tz)
-        s = self._minutes(day_start, start)
-        return [r for r in self.rooms if _allowed(s, self._forbidden(day_start, self.busy_room[r]))]
+        s = _epoch_minutes(start)
+        return [r for r in self.rooms if _allowed(s, self._forbidden(self.busy_room[r]))]
 
 
 def search(
