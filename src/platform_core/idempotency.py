@@ -18,6 +18,7 @@ import functools
 import hashlib
 import inspect
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,6 +36,8 @@ from platform_core.errors import Conflict, ValidationFailed
 HEADER = "Idempotency-Key"
 TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# Visible ASCII only (a UUID is typical): control characters such as NUL cannot be stored.
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1," + str(MAX_KEY_LENGTH) + "}$")
 
 
 def _user_id(request: HttpRequest) -> int | None:
@@ -123,9 +126,9 @@ def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             user_id = _user_id(request)
             if not key or user_id is None:
                 return view(request, *args, **kwargs)
-            if len(key) > MAX_KEY_LENGTH:
+            if not _VALID_KEY.match(key):
                 raise ValidationFailed(
-                    _("La llave de idempotencia es demasiado larga (máximo 255)."),
+                    _("La llave de idempotencia debe tener de 1 a 255 caracteres visibles."),
                     code="invalid_idempotency_key",
                 )
             return _run_once(view, request, scope, user_id, key, args, kwargs)

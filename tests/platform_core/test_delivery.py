@@ -72,7 +72,6 @@ def test_failing_provider_is_retried_then_succeeds_with_one_message(
     assert sent["From"] == "whatsapp:+14155238886"
     assert "482913" in sent["Body"]
     assert sent["StatusCallback"] == "https://api.studiozens.co/api/core/webhooks/twilio/status/"
-    assert twilio.requests[0]["timeout"] is None or twilio.requests[0]["timeout"] > 0
 
 
 def test_exhausted_retries_end_failed_with_provider_error(
@@ -296,3 +295,15 @@ def test_requeue_failed_command(twilio_settings, django_capture_on_commit_callba
     assert row.status == NotificationStatus.SENT and row.attempts == 1
     assert len(twilio.created) == 1
     assert requeue_failed() == 0
+
+
+def test_real_sdk_client_uses_twilio_timeout(twilio_settings):
+    from twilio.http.http_client import TwilioHttpClient
+
+    from platform_core.notifications.adapters import twilio_client
+
+    twilio_settings.TWILIO_TIMEOUT = 7
+    client = twilio_client()
+    assert isinstance(client.http_client, TwilioHttpClient)
+    assert client.http_client.timeout == 7
+    assert client.username == twilio_settings.TWILIO_ACCOUNT_SID

@@ -97,11 +97,14 @@ def test_errors_are_not_stored_and_key_can_be_retried(user):
     )
 
 
-def test_too_long_key_is_rejected(user):
+@pytest.mark.parametrize("key", ["k" * 256, "bad\x00key", "con espacio", "ñandú"])
+def test_invalid_keys_are_rejected(user, key):
     response = _client().post(
-        "/orders", json={"item": "a"}, user=user, headers={"Idempotency-Key": "k" * 256}
+        "/orders", json={"item": "a"}, user=user, headers={"Idempotency-Key": key}
     )
     assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_idempotency_key"
+    assert not IdempotencyKey.objects.exists()
 
 
 def test_keys_expire_after_24_hours(user):

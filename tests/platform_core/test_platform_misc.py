@@ -145,7 +145,7 @@ def test_retry_is_scheduled_with_countdown_when_not_eager(
     settings.CELERY_TASK_ALWAYS_EAGER = False
     with django_capture_on_commit_callbacks(execute=True):
         notification_services._schedule_retry(42, 12.7)
-    assert calls == [{"args": (42,), "queue": "notifications", "countdown": 12}]
+    assert calls == [{"args": (42,), "queue": "notifications", "countdown": 13}]
 
 
 def test_lazy_notification_export():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import unicodedata
 from collections.abc import Sequence
@@ -218,7 +219,7 @@ def _schedule_retry(notification_id: int, countdown: float) -> None:
 
     transaction.on_commit(
         lambda: deliver_notification.apply_async(
-            args=(notification_id,), queue="notifications", countdown=max(1, int(countdown))
+            args=(notification_id,), queue="notifications", countdown=max(1, math.ceil(countdown))
         )
     )
 
