@@ -148,24 +148,27 @@ def run(runs: int) -> None:
     body = response.json()
     print(f"slots in 14 days: {len(body['slots'])}, therapists offered: {len(body['therapists'])}")
     for label, cold in (("cold (engine runs)", True), ("warm (cached)", False)):
-        timings, queries = [], []
+        timings, cpu, queries = [], [], []
         for _ in range(runs):
             if cold:
                 _bump_now()
             with CaptureQueriesContext(connection) as ctx:
-                t0 = clock.perf_counter()
+                t0, c0 = clock.perf_counter(), clock.process_time()
                 response = http.get(url, params)
                 timings.append((clock.perf_counter() - t0) * 1000)
+                cpu.append((clock.process_time() - c0) * 1000)
             assert response.status_code == 200
             queries.append(len(ctx.captured_queries))
         print(
             f"{label:20s} runs={runs} p50={statistics.median(timings):.1f} ms "
             f"p95={percentile(timings, 95):.1f} ms max={max(timings):.1f} ms "
-            f"queries={max(queries)}"
+            f"| cpu p50={statistics.median(cpu):.1f} ms p95={percentile(cpu, 95):.1f} ms "
+            f"| queries={max(queries)}"
         )
 
 
 def main() -> None:
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
