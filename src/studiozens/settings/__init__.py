@@ -249,6 +249,9 @@ if (CELERY_RESULT_BACKEND or "").startswith("rediss://"):
     CELERY_REDIS_BACKEND_USE_SSL = CELERY_SSL_OPTIONS
 
 # --- Auth ---------------------------------------------------------------------------------
+if DJANGO_ENV == "test":
+    # Hashing cost is not under test; PBKDF2's 1M iterations would dominate the suite.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
