@@ -25,6 +25,7 @@ from modules.booking.schemas import (
     TherapistOut,
 )
 from platform_core.errors import PermissionDenied
+from platform_core.idempotency import idempotent
 from platform_core.pagination import Pagination
 
 router = Router()
@@ -104,6 +105,7 @@ def availability(
 
 # --- appointments --------------------------------------------------------------------------
 @router.post("/appointments", response={201: BookingOut}, summary="Book an appointment")
+@idempotent("booking.book")
 def book(request: HttpRequest, payload: BookIn) -> Any:
     client = services.resolve_client(
         actor=request.auth, client_public_id=payload.client, client_phone=payload.client_phone

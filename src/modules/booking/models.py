@@ -139,13 +139,24 @@ class Service(models.Model):
         return self.name
 
 
-class WorkingHours(models.Model):
-    """A weekly working interval; several per day are allowed (split shifts)."""
+class WeeklyInterval(models.Model):
+    """A wall-clock interval on a weekday (America/Bogota)."""
 
-    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField("día", choices=WEEKDAYS)
     start = models.TimeField("desde")
     end = models.TimeField("hasta")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class WorkingHours(WeeklyInterval):
+    """A weekly working interval; several per day are allowed (split shifts)."""
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="hours")
 
     class Meta:
         verbose_name = "horario semanal"
@@ -155,17 +166,11 @@ class WorkingHours(models.Model):
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_hours_order")
         ]
 
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
-
-class TherapistBreak(models.Model):
+class TherapistBreak(WeeklyInterval):
     """A weekly recurring break (e.g. lunch) carved out of the working hours."""
 
     therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="breaks")
-    weekday = models.PositiveSmallIntegerField("día", choices=WEEKDAYS)
-    start = models.TimeField("desde")
-    end = models.TimeField("hasta")
 
     class Meta:
         verbose_name = "descanso"
@@ -174,9 +179,6 @@ class TherapistBreak(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_break_order")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
 class TimeOff(models.Model):

@@ -146,3 +146,16 @@ def refunds(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def staff_book(start: datetime, *, therapist: Any = None, service_code: str = "MASAJE-60") -> Any:
+    """Book through the service layer as reception, for a fresh client."""
+    from modules.booking import services
+
+    return services.book_appointment(
+        actor=UserFactory(roles=["reception"]),
+        client=UserFactory(),
+        service_code=service_code,
+        start=start,
+        therapist_public_id=therapist.public_id if therapist is not None else None,
+    ).appointment

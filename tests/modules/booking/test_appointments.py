@@ -429,3 +429,13 @@ def test_complete_no_show_and_thank_you(
     assert Notification.objects.filter(template="booking_thank_you").count() == 1
     assert api_as(reception).post(f"{URL}/{second}/no-show").json()["status"] == "NO_SHOW"
     assert api_as(reception).post(f"{URL}/{second}/no-show").status_code == 409
+
+
+def test_booking_accepts_an_idempotency_key(api_as: Any, spa: Any, client_user: Any) -> None:
+    client = api_as(client_user)
+    payload = {"service": "MASAJE-60", "start": iso(TUESDAY, 10)}
+    first = client.post(URL, payload, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(URL, payload, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Appointment.objects.count() == 1

@@ -7,15 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from modules.booking import services
 from modules.booking.models import (
     Appointment,
     ClosedDay,
     ScheduleChange,
     TimeOff,
 )
-from tests.factories import UserFactory
-from tests.modules.booking.conftest import MONDAY, TUESDAY, at, make_therapist
+from tests.modules.booking.conftest import MONDAY, TUESDAY, at, make_therapist, staff_book
 
 URL = "/api/booking/availability"
 
@@ -37,14 +35,8 @@ def _times(body: dict[str, Any], therapist: Any = None) -> list[str]:
     ]
 
 
-def _book(spa: Any, therapist: Any, start: Any, service: Any = None) -> Appointment:
-    return services.book_appointment(
-        actor=UserFactory(roles=["reception"]),
-        client=UserFactory(),
-        service_code=(service or spa.massage).code,
-        start=start,
-        therapist_public_id=therapist.public_id,
-    ).appointment
+def _book(spa: Any, therapist: Any, start: Any) -> Appointment:
+    return staff_book(start, therapist=therapist)
 
 
 def test_working_hours_break_and_grid(api: Any, spa: Any) -> None:

@@ -14,7 +14,7 @@ from modules.booking.models import Appointment, AppointmentReminder, Appointment
 from platform_core.models import Notification
 from tests.conftest import ApiClient
 from tests.factories import UserFactory
-from tests.modules.booking.conftest import TUESDAY, at, build_spa, iso
+from tests.modules.booking.conftest import TUESDAY, at, build_spa, iso, staff_book
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -63,13 +63,7 @@ def test_twenty_threads_one_slot(clock: Any) -> None:
 def test_exclusion_constraints_reject_overlaps_without_the_locks(clock: Any) -> None:
     """Even code that skips the service layer cannot store an overlap."""
     spa = build_spa()
-    first = services.book_appointment(
-        actor=UserFactory(roles=["reception"]),
-        client=UserFactory(),
-        service_code="MASAJE-60",
-        start=at(TUESDAY, 10),
-        therapist_public_id=spa.ana.public_id,
-    ).appointment
+    first = staff_book(at(TUESDAY, 10), therapist=spa.ana)
 
     def clone(**changes: Any) -> Appointment:
         data = {
@@ -107,13 +101,7 @@ def test_exclusion_constraints_reject_overlaps_without_the_locks(clock: Any) -> 
 
 def test_reminder_sent_once_when_beat_runs_twice_at_once(clock: Any) -> None:
     spa = build_spa()
-    appt = services.book_appointment(
-        actor=UserFactory(roles=["reception"]),
-        client=UserFactory(),
-        service_code="MASAJE-60",
-        start=at(TUESDAY, 10),
-        therapist_public_id=spa.ana.public_id,
-    ).appointment
+    appt = staff_book(at(TUESDAY, 10), therapist=spa.ana)
     Appointment.objects.filter(pk=appt.pk).update(created_at=at(TUESDAY, 10) - timedelta(days=3))
     clock.move_to(at(TUESDAY, 10) - timedelta(hours=23))
     results = _race(6, lambda i: services.send_due_reminders())
