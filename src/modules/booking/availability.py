@@ -190,6 +190,7 @@ class AvailabilityEngine:
         self.tz = local_tz()
         self.step = granularity()
         self.duration = service.duration_minutes
+        self._walls: dict[tuple[date, time], int] = {}
         self.before = service.buffer_before_minutes
         self.after = service.buffer_after_minutes
         self._load(therapist_ids, exclude_appointment_id)
@@ -298,7 +299,11 @@ class AvailabilityEngine:
         return _merge_open([(b0 - reach, b1 + self.before) for b0, b1 in busy])
 
     def _wall(self, day: date, t: time) -> int:
-        return _epoch_minutes(datetime.combine(day, t, self.tz))
+        key = (day, t)
+        minutes = self._walls.get(key)
+        if minutes is None:  # the same few times recur for every therapist
+            minutes = self._walls[key] = _epoch_minutes(datetime.combine(day, t, self.tz))
+        return minutes
 
     def _work_intervals(self, tid: int, day: date) -> list[Interval]:
         weekday = day.weekday()
