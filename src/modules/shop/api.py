@@ -135,7 +135,9 @@ def clear_cart(request: HttpRequest) -> Any:
 @idempotent("shop.checkout")
 def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     address = (
-        services.DeliveryAddress(**payload.address.dict()) if payload.address is not None else None
+        services.DeliveryAddress(**payload.address.model_dump())
+        if payload.address is not None
+        else None
     )
     result = services.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
     payment = result.payment

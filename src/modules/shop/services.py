@@ -105,7 +105,8 @@ def _move_stock(
         if delta < 0:
             rows = rows.filter(stock__gte=-delta)
         try:
-            updated = rows.update(stock=F("stock") + delta, updated_at=timezone.now())
+            with transaction.atomic():  # savepoint: the transaction stays usable on refusal
+                updated = rows.update(stock=F("stock") + delta, updated_at=timezone.now())
         except IntegrityError:  # the CHECK constraint caught what the filter missed
             updated = 0
         if not updated:

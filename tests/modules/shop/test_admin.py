@@ -119,3 +119,15 @@ def test_category_admin_limits_parents_to_top_level(staff_client):
     form = client.get(reverse("admin:shop_category_add")).context["adminform"].form
     assert list(form.fields["parent"].queryset.values_list("slug", flat=True)) == ["top"]
     assert Order.objects.count() == 0
+
+
+def test_order_search_by_phone_and_public_id(staff_client, user):
+    client, _staff = staff_client
+    product = ProductFactory(stock=2)
+    services.add_to_cart(user, product.public_id, 1)
+    order = services.checkout(user, fulfilment="pickup").order
+    url = reverse("admin:shop_order_changelist")
+    for q in (user.phone_number, str(order.public_id)[:8]):
+        response = client.get(url, {"q": q})
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == [order], q
