@@ -187,3 +187,18 @@ def test_error_shapes_for_domain_and_ninja_errors():
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
     response = client.get("/typed?n=x")
     assert response.status_code == 422 and response.json()["error"]["details"][0]["field"]
+
+
+def test_broker_outage_after_commit_does_not_fail_the_caller(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from platform_core import tasks
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        [row] = notify(to=Recipient(phone="+573001112233"), template="otp", context={})
+    row.refresh_from_db()
+    assert row.status == "pending"  # the relay will publish it

@@ -205,8 +205,11 @@ def notify(
 def _enqueue_on_commit(notification_id: int) -> None:
     from platform_core.tasks import deliver_notification
 
+    # robust: a broker outage after commit must not fail the caller's request; the row
+    # stays pending and the periodic relay publishes it later.
     transaction.on_commit(
-        lambda: deliver_notification.apply_async(args=(notification_id,), queue="notifications")
+        lambda: deliver_notification.apply_async(args=(notification_id,), queue="notifications"),
+        robust=True,
     )
 
 
@@ -220,7 +223,8 @@ def _schedule_retry(notification_id: int, countdown: float) -> None:
     transaction.on_commit(
         lambda: deliver_notification.apply_async(
             args=(notification_id,), queue="notifications", countdown=max(1, math.ceil(countdown))
-        )
+        ),
+        robust=True,
     )
 
 
