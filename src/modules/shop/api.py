@@ -156,10 +156,13 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     )
 
 
-@router.get("/orders", response=list[OrderOut], summary="My orders")
+@router.get("/orders", response=list[OrderOut], summary="My orders (staff: all=true for all)")
 @paginate(Pagination)
-def list_orders(request: HttpRequest, status: OrderStatus | None = None) -> Any:
-    return selectors.orders_for(request.auth, status=status or "")
+def list_orders(request: HttpRequest, status: OrderStatus | None = None, all: bool = False) -> Any:
+    everyone = all and ports.is_shop_staff(request.auth)
+    if all and not everyone:
+        raise PermissionDenied()
+    return selectors.orders_for(request.auth, status=status or "", everyone=everyone)
 
 
 @router.get("/orders/{order_id}", response=OrderOut, summary="One of my orders")

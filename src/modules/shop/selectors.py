@@ -103,8 +103,11 @@ def cart_items(cart: Cart) -> list[CartItem]:
     )
 
 
-def orders_for(user: Any, *, status: str = "") -> QuerySet[Order]:
-    qs = Order.objects.filter(user=user).prefetch_related("lines")
+def orders_for(user: Any, *, status: str = "", everyone: bool = False) -> QuerySet[Order]:
+    """The user's orders; ``everyone`` (staff only, checked by the caller) lists all."""
+    qs = Order.objects.prefetch_related("lines")
+    if not everyone:
+        qs = qs.filter(user=user)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")

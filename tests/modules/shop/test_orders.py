@@ -186,3 +186,13 @@ def test_status_template_renders_each_state():
 def test_format_cop():
     assert services.format_cop(4_500_000) == "$45.000"
     assert services.format_cop(123_456_700) == "$1.234.567"
+
+
+def test_staff_list_all_orders(api_as, user, other_user, reception):
+    mine = _order(user)
+    theirs = _order(other_user)
+    listed = api_as(reception).get("/api/shop/orders", {"all": "true"}).json()
+    assert {o["id"] for o in listed["items"]} == {str(mine.public_id), str(theirs.public_id)}
+    assert api_as(reception).get("/api/shop/orders").json()["count"] == 0  # own by default
+    denied = api_as(user).get("/api/shop/orders", {"all": "true"})
+    assert denied.status_code == 403
