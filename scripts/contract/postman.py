@@ -47,6 +47,11 @@ FIELD_VARIABLES = {
     "phone_number": "{{phone}}",
     "password": "{{password}}",
     "refresh": "{{refresh_token}}",
+    "start": "{{slot_start}}",
+}
+# Values read from one response for the requests after it (JSON pointer as a tuple).
+FLOW_CAPTURES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    ("get", "/api/booking/availability"): {"slot_start": ("slots", "0", "start")},
 }
 
 
@@ -126,7 +131,7 @@ def example_for(
             return node[key]
     if node.get("examples"):
         return node["examples"][0]
-    if node.get("default") is not None:
+    if "default" in node:  # an optional field: its default (None included) is the example
         return node["default"]
     if node.get("enum"):
         return node["enum"][0]
@@ -152,9 +157,13 @@ def example_for(
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or "properties" in node:
+        # Optional properties without a default (None, stripped from the schema) are left out:
+        # sending a placeholder for them would change the request's meaning.
+        required = set(node.get("required", []))
         return {
             prop: example_for(schema, sub, name=prop, variables=variables, depth=depth + 1)
             for prop, sub in node.get("properties", {}).items()
+            if prop in required or "default" in _resolve(schema, sub)
         }
     if kind == "array":
         return [example_for(schema, node.get("items", {}), name=name, depth=depth + 1)]
@@ -243,8 +252,29 @@ def _url(path: str, query: list[dict[str, Any]]) -> dict[str, Any]:
     return url
 
 
+def _resource_variables(children: Mapping[str, list[str]]) -> dict[str, str]:
+    """Field names that mean "an id of that resource": the path variables themselves, and the
+    singular of a list's last segment (``service`` -> the ``code`` of /booking/services/{code})."""
+    aliases: dict[str, str] = {}
+    for parent, names in sorted(children.items()):
+        for name in names:
+            aliases.setdefault(name, f"{{{{{name}}}}}")
+        resource = parent.rstrip("/").rsplit("/", 1)[-1]
+        if resource.endswith("s") and len(names) == 1:
+            aliases.setdefault(resource[:-1], f"{{{{{names[0]}}}}}")
+    return aliases
+
+
+def _date_variable(param: Mapping[str, Any], node: Mapping[str, Any]) -> str | None:
+    """Dates in queries are relative to the run (see the collection's pre-request script)."""
+    if node.get("format") != "date" and "date" not in param["name"]:
+        return None
+    name = param["name"].lower()
+    return "{{next_week}}" if name.endswith(("_to", "until", "end")) else "{{today}}"
+
+
 def _query(
-    schema: Mapping[str, Any], operation: Mapping[str, Any], path_vars: set[str]
+    schema: Mapping[str, Any], operation: Mapping[str, Any], variables: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     query = []
     for param in operation.get("parameters", []):
@@ -252,10 +282,14 @@ def _query(
         if param.get("in") != "query":
             continue
         name = param["name"]
-        if name in path_vars:
-            value: Any = f"{{{{{name}}}}}"
+        node = _resolve(schema, param.get("schema", {}))
+        date_variable = _date_variable(param, node)
+        if name in variables:
+            value: Any = variables[name]
+        elif date_variable:
+            value = date_variable
         else:
-            value = example_for(schema, param.get("schema", {}), name=name, variables={})
+            value = example_for(schema, node, name=name, variables={})
         if isinstance(value, bool):
             value = "true" if value else "false"
         entry: dict[str, Any] = {"key": name, "value": "" if value is None else str(value)}
@@ -287,8 +321,9 @@ def _status_tests(
     has_path_vars = "{" in path
     if method == "get" and not has_path_vars and success is not None:
         # Nothing in the request can be wrong: a public read must succeed; an authenticated
-        # one succeeds or is refused for the role (staff-only lists).
-        expected = [success] if _is_public(operation) else [success, 403]
+        # one succeeds, is refused for the role (staff-only lists) or finds nothing of the
+        # user's yet (a singleton such as "my VIP membership").
+        expected = [success] if _is_public(operation) else [success, 403, 404]
         lines += [
             f"pm.test('status is {' or '.join(map(str, expected))}', function () {{",
             f"    pm.expect(pm.response.code).to.be.oneOf({json.dumps(expected)});",
@@ -305,6 +340,48 @@ def _status_tests(
                 "    });",
                 "}",
             ]
+    return lines
+
+
+def _creation_capture(path_vars: set[str], path: str, children: dict[str, list[str]]) -> list[str]:
+    """After a 2xx write: store the ids of what it created (``{"order": {"id"}}`` -> order_id,
+    or the body's own id for the variable of this path's detail requests)."""
+    direct = children.get(path, [])
+    lines = [
+        "if (pm.response.code >= 200 && pm.response.code < 300 && pm.response.text()) {",
+        "    const body = pm.response.json();",
+        f"    const known = {json.dumps(sorted(path_vars))};",
+        "    Object.keys(body || {}).forEach(function (key) {",
+        "        const value = body[key];",
+        "        if (value && typeof value === 'object' && value.id !== undefined",
+        "                && known.indexOf(key + '_id') >= 0) {",
+        "            pm.collectionVariables.set(key + '_id', String(value.id));",
+        "        }",
+        "    });",
+    ]
+    for name in direct:
+        lines.append(
+            f"    if (body && body.id !== undefined) {{ pm.collectionVariables.set("
+            f"{json.dumps(name)}, String(body.id)); }}"
+        )
+    lines.append("}")
+    return lines
+
+
+def _flow_capture(method: str, path: str) -> list[str]:
+    lines = []
+    for variable, pointer in FLOW_CAPTURES.get((method, path), {}).items():
+        expression = "body" + "".join(
+            f"[{json.dumps(p) if not p.isdigit() else p}]" for p in pointer
+        )
+        lines += [
+            "if (pm.response.code === 200) {",
+            "    const body = pm.response.json();",
+            "    try {",
+            f"        pm.collectionVariables.set({json.dumps(variable)}, String({expression}));",
+            "    } catch (e) { /* nothing to capture: the next requests answer 4xx */ }",
+            "}",
+        ]
     return lines
 
 
@@ -342,6 +419,7 @@ def _request_item(
     *,
     path_vars: set[str],
     children: dict[str, list[str]],
+    variables: Mapping[str, str] | None = None,
     body_override: Any = None,
     query_override: list[dict[str, Any]] | None = None,
     extra_tests: list[str] | None = None,
@@ -353,7 +431,9 @@ def _request_item(
         "header": [{"key": "Accept", "value": "application/json"}],
         "url": _url(
             path,
-            query_override if query_override is not None else _query(schema, operation, path_vars),
+            query_override
+            if query_override is not None
+            else _query(schema, operation, variables or {}),
         ),
         "description": (operation.get("description") or summary).strip(),
     }
@@ -365,7 +445,9 @@ def _request_item(
         value = (
             body_override
             if body_override is not None
-            else example_for(schema, body_node, name="", variables=FIELD_VARIABLES)
+            else example_for(
+                schema, body_node, name="", variables={**(variables or {}), **FIELD_VARIABLES}
+            )
         )
         if media == "application/json":
             request["header"].append({"key": "Content-Type", "value": "application/json"})
@@ -387,6 +469,9 @@ def _request_item(
     tests = _status_tests(schema, method, path, operation)
     if method == "get":
         tests += _capture_script(children, path)
+    elif method in ("post", "put") and "{" not in path:
+        tests += _creation_capture(path_vars, path, children)
+    tests += _flow_capture(method, path)
     tests += extra_tests or []
     events = []
     if prerequest:
@@ -400,14 +485,40 @@ def _request_item(
     }
 
 
-def _operations(schema: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
+def _flow_rank(
+    method: str, path: str, operation: Mapping[str, Any], variables: Mapping[str, str]
+) -> int:
+    """Reads of existing data first (they set the ids), then reads that need those ids in
+    their query, then writes that create things, then everything on a specific object, then
+    bulk deletes."""
+    if "{" in path:
+        return 3
+    if method == "get":
+        needs = any(
+            p.get("in") == "query" and p.get("required") and p.get("name") in variables
+            for p in operation.get("parameters", [])
+        )
+        return 1 if needs else 0
+    return 4 if method == "delete" else 2
+
+
+def _operations(
+    schema: Mapping[str, Any], variables: Mapping[str, str] | None = None
+) -> list[tuple[str, str, Mapping[str, Any]]]:
     ops = []
     for path in sorted(schema.get("paths", {})):
         item = schema["paths"][path]
         for method in METHOD_ORDER:
             if method in item:
                 ops.append((method, path, item[method]))
-    return ops
+    return sorted(
+        ops,
+        key=lambda op: (
+            _flow_rank(op[0], op[1], op[2], variables or {}),
+            op[1],
+            METHOD_ORDER.index(op[0]),
+        ),
+    )
 
 
 def _path_variables(schema: Mapping[str, Any]) -> tuple[set[str], dict[str, list[str]]]:
@@ -522,15 +633,22 @@ def _session_folder(
 def build_collection(schema: Mapping[str, Any]) -> dict[str, Any]:
     """The whole collection for an OpenAPI schema (dict in, dict out; no I/O)."""
     path_vars, children = _path_variables(schema)
+    variables = _resource_variables(children)
     session = _session_folder(schema, path_vars, children)
     skip = set(SESSION_OPERATIONS) | set(TEARDOWN_OPERATIONS)
     folders: dict[str, list[dict[str, Any]]] = {}
     teardown = []
-    for method, path, operation in _operations(schema):
+    for method, path, operation in _operations(schema, variables):
         if (method, path) in skip and (method, path) not in TEARDOWN_OPERATIONS:
             continue
         request = _request_item(
-            schema, method, path, operation, path_vars=path_vars, children=children
+            schema,
+            method,
+            path,
+            operation,
+            path_vars=path_vars,
+            children=children,
+            variables=variables,
         )
         if (method, path) in TEARDOWN_OPERATIONS:
             teardown.append(request)
@@ -549,6 +667,9 @@ def build_collection(schema: Mapping[str, Any]) -> dict[str, Any]:
         {"key": "otp_code", "value": ""},
         {"key": "phone", "value": ""},
         {"key": "phone_query", "value": ""},
+        {"key": "today", "value": ""},
+        {"key": "next_week", "value": ""},
+        {"key": "slot_start", "value": "2030-01-15T10:00:00-05:00"},
     ]
     variables += [
         {"key": name, "value": PLACEHOLDER_UUID} for name in sorted(path_vars - {"phone"})
@@ -569,6 +690,18 @@ def build_collection(schema: Mapping[str, Any]) -> dict[str, Any]:
             "bearer": [{"key": "token", "value": "{{access_token}}", "type": "string"}],
         },
         "event": [
+            _prerequest_event(
+                [
+                    "// Dates relative to the run, on Bogotá's calendar (UTC-5, no DST).",
+                    "const bogota = new Date(Date.now() - 5 * 3600 * 1000);",
+                    "const day = function (offset) {",
+                    "    const d = new Date(bogota.getTime() + offset * 86400 * 1000);",
+                    "    return d.toISOString().slice(0, 10);",
+                    "};",
+                    "pm.collectionVariables.set('today', day(1));",
+                    "pm.collectionVariables.set('next_week', day(7));",
+                ]
+            ),
             _test_event(
                 [
                     '// Every error has the one shape {"error": {code, message, details}}.',
@@ -581,7 +714,7 @@ def build_collection(schema: Mapping[str, Any]) -> dict[str, Any]:
                     "    });",
                     "}",
                 ]
-            )
+            ),
         ],
         "variable": variables,
         "item": items,

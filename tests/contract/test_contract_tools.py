@@ -143,11 +143,29 @@ def test_requests_carry_examples_status_tests_and_chained_ids() -> None:
         {"key": "product_id", "value": "{{product_id}}"}
     ]
     assert "to.be.below(500)" in _tests(detail)
+    # A body field naming a resource takes the id a list request stored.
     assert json.loads(add["request"]["body"]["raw"]) == {
-        "product_id": PLACEHOLDER_UUID,
+        "product_id": "{{product_id}}",
         "quantity": 1,
     }
     assert 'to.include.all.keys(["lines"])' in _tests(add)
+
+
+def test_requests_run_in_flow_order_and_writes_store_what_they_create() -> None:
+    collection = build_collection(build_sample_api(extra_endpoint=True))
+    shop = next(folder for folder in collection["item"] if folder["name"] == "shop")
+    assert [item["name"].split(" — ")[0] for item in shop["item"]] == [
+        "GET /api/shop/products",  # reads of existing data first: they set the ids
+        "GET /api/shop/wishlist",
+        "POST /api/shop/cart/items",  # then writes that create things
+        "GET /api/shop/products/{product_id}",  # then requests on one object
+    ]
+    add = shop["item"][2]
+    assert "pm.collectionVariables.set(key + '_id', String(value.id));" in _tests(add)
+    assert collection["variable"][0] == {"key": "access_token", "value": ""}
+    assert {"key": "product_id", "value": PLACEHOLDER_UUID} in collection["variable"]
+    prerequest = collection["event"][0]["script"]["exec"]
+    assert "pm.collectionVariables.set('today', day(1));" in prerequest
 
 
 def test_the_session_flow_is_required() -> None:
@@ -173,7 +191,19 @@ def test_the_session_flow_is_required() -> None:
         ({"anyOf": [{"type": "null"}, {"type": "integer"}]}, "n", 1),
         ({"type": ["null", "string"], "format": "uuid"}, "id", PLACEHOLDER_UUID),
         ({"type": "array", "items": {"type": "integer"}}, "ids", [1]),
-        ({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}]}, "o", {"a": 1}),
+        (
+            {
+                "allOf": [
+                    {
+                        "type": "object",
+                        "required": ["a"],
+                        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                    }
+                ]
+            },
+            "o",
+            {"a": 1},  # optional "b" without a default is left out
+        ),
         ({"type": "string"}, "password", "{{password}}"),
     ],
 )

@@ -120,6 +120,8 @@ def _identifier_pool(
 def fuzz_context(db: Any, settings: Any) -> Iterator[dict[str, Any]]:
     settings.RATELIMIT_ENABLED = False  # one loopback client; limits have their own tests
     settings.DEBUG = True  # the development outbox is part of the schema
+    # Fast hashing: fuzzing sends hundreds of logins; the hasher is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     client_user = UserFactory(phone_number="+573109990001", roles=["client"])
     staff_user = UserFactory(phone_number="+573109990002", roles=["admin"], is_staff=True)
