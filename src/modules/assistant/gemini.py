@@ -7,6 +7,7 @@ tools that change or charge something stop the loop and come back as a proposal.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +18,6 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.utils import timezone
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
 
 from modules.assistant import integrations
 from modules.assistant.toolbox import FORBIDDEN_ARGS, propose_text, run_tool, sanitize_args
@@ -34,6 +32,22 @@ except ImportError:  # pragma: no cover - depends on the installed extras
     _TRANSPORT_ERRORS = (httpx.HTTPError,)
 
 logger = logging.getLogger(__name__)
+
+
+class _LazyModule:
+    """Imports the SDK on first use: google-genai costs ~55 MB and ~1.4 s per process,
+    and web workers only store and enqueue messages (the bot queue worker calls Gemini)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+genai: Any = _LazyModule("google.genai")
+types: Any = _LazyModule("google.genai.types")
+genai_errors: Any = _LazyModule("google.genai.errors")
 
 RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
 
