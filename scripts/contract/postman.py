@@ -258,7 +258,8 @@ def _resource_variables(children: Mapping[str, list[str]]) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for parent, names in sorted(children.items()):
         for name in names:
-            aliases.setdefault(name, f"{{{{{name}}}}}")
+            if name.endswith("_id"):  # "code" or "reference" in a body mean something else
+                aliases.setdefault(name, f"{{{{{name}}}}}")
         resource = parent.rstrip("/").rsplit("/", 1)[-1]
         if resource.endswith("s") and len(names) == 1:
             aliases.setdefault(resource[:-1], f"{{{{{names[0]}}}}}")
@@ -453,7 +454,8 @@ def _request_item(
             request["header"].append({"key": "Content-Type", "value": "application/json"})
             request["body"] = {
                 "mode": "raw",
-                "raw": json.dumps(value, indent=2, ensure_ascii=False),
+                # Sorted like the schema file, so the text is the same however it was loaded.
+                "raw": json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
                 "options": {"raw": {"language": "json"}},
             }
         else:
