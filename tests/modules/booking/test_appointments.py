@@ -439,3 +439,26 @@ def test_booking_accepts_an_idempotency_key(api_as: Any, spa: Any, client_user: 
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert Appointment.objects.count() == 1
+
+
+def test_a_broken_message_channel_does_not_undo_a_booking(
+    api_as: Any, spa: Any, client_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modules.booking import messaging
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("outbox down")
+
+    monkeypatch.setattr(messaging, "send", broken)
+    assert _book(api_as(client_user), iso(TUESDAY, 10)).status_code == 201
+    assert Appointment.objects.get().status == "CONFIRMED"
+
+
+def test_naive_start_is_read_as_bogota_time(spa: Any, reception: Any) -> None:
+    outcome = services.book_appointment(
+        actor=reception,
+        client=UserFactory(),
+        service_code="masaje-60",
+        start=datetime(2030, 3, 5, 10, 0),
+    )
+    assert outcome.appointment.start == at(TUESDAY, 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -108,3 +109,15 @@ def test_reminder_sent_once_when_beat_runs_twice_at_once(clock: Any) -> None:
     assert sorted(results) == [0, 0, 0, 0, 0, 1], results
     assert Notification.objects.filter(template="booking_reminder").count() == 1
     assert AppointmentReminder.objects.get().hours == 24
+
+
+def test_constraint_violation_maps_to_slot_taken(clock: Any) -> None:
+    from modules.booking.errors import SlotTaken
+
+    spa = build_spa()
+    first = staff_book(at(TUESDAY, 10), therapist=spa.ana)
+    twin = Appointment.objects.get(pk=first.pk)
+    twin.pk, twin.public_id = None, uuid.uuid4()
+    with pytest.raises(SlotTaken):
+        services._save_guarded(twin)
+    assert Appointment.objects.count() == 1
