@@ -1,0 +1,1 @@
+"""End-to-end suite: the whole system over HTTP with real processes."""

@@ -1,0 +1,150 @@
+"""The e2e stack: real processes on loopback, on their own PostgreSQL database and Redis db.
+
+- the production ASGI app under gunicorn with uvicorn workers (gunicorn.conf.py),
+- a Celery worker consuming every queue through Redis (not eager),
+- the local Wompi sandbox (`manage.py wompi_sandbox`): its own HTTP API and Web Checkout,
+  posting signed events to the app's webhook,
+- notifications go through the console adapter; what was "sent" is read back from the
+  DEBUG-only development outbox (`GET /api/core/dev/outbox`), which records the delivery.
+
+Tests talk to them over HTTP only. Skipped without PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+import pytest
+from django.conf import settings
+from scripts.contract.live_server import (
+    Proc,
+    base_env,
+    free_port,
+    manage,
+    start_celery_worker,
+    start_gunicorn,
+    wait_http,
+)
+
+QUEUES = "celery,payments,appointments,notifications,bot"
+
+
+def _e2e_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    name = parts.path.lstrip("/") + "_e2e"
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _e2e_redis_url() -> str:
+    if os.environ.get("E2E_REDIS_URL"):
+        return os.environ["E2E_REDIS_URL"]
+    parts = urlsplit(settings.REDIS_URL)
+    return urlunsplit(parts._replace(path="/15"))
+
+
+def _recreate_database(url: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+@dataclass
+class Stack:
+    base_url: str
+    wompi_url: str
+    env: dict[str, str]
+    procs: list[Proc] = field(default_factory=list)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+    def manage(self, *args: str) -> str:
+        return manage(*args, env=self.env)
+
+    def logs(self) -> str:
+        return "\n\n".join(f"--- {p.name}\n{p.tail(60)}" for p in self.procs)
+
+
+def eventually(
+    probe: Callable[[], Any], *, timeout: float = 30, interval: float = 0.3, what: str = ""
+) -> Any:
+    """Poll until probe() returns a truthy value (asynchronous work: worker, webhooks)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if not settings.USING_POSTGRES or not settings.REDIS_URL:
+        pytest.skip("the e2e stack needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
+    database_url, redis_url = _e2e_database_url(), _e2e_redis_url()
+    _recreate_database(database_url)
+    _flush_redis(redis_url)
+    web_port, wompi_port = free_port(), free_port()
+    base_url = f"http://127.0.0.1:{web_port}"
+    wompi_url = f"http://127.0.0.1:{wompi_port}"
+    env = base_env(
+        DJANGO_ENV="development",
+        DEBUG="true",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        CELERY_RESULT_BACKEND=redis_url,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        SITE_URL=base_url,
+        NOTIFICATIONS_BACKEND="console",
+        WOMPI_ADAPTER="wompi",
+        WOMPI_BASE_URL=f"{wompi_url}/v1",
+        WOMPI_CHECKOUT_URL=f"{wompi_url}/p/",
+        WOMPI_PAYOUT_BASE_URL=f"{wompi_url}/payouts/v1",
+        LOG_LEVEL="WARNING",
+        # Shortened schedule: the erasure code is requested seconds after the sign-up's.
+        OTP_RESEND_COOLDOWN_SECONDS="1",
+        GEMINI_API_KEY="",
+    )
+    manage("migrate", "--noinput", env=env)
+    manage("seed_demo", env=env)
+    stack = Stack(base_url=base_url, wompi_url=wompi_url, env=env)
+    try:
+        sandbox = Proc(
+            "wompi-sandbox",
+            [
+                *(sys.executable, "manage.py", "wompi_sandbox"),
+                *("--port", str(wompi_port)),
+                *("--webhook-url", f"{base_url}/api/finances/webhooks/wompi/"),
+            ],
+            env,
+        )
+        stack.procs.append(sandbox)
+        stack.procs.append(start_celery_worker(env, queues=QUEUES))
+        stack.procs.append(start_gunicorn(env, port=web_port, workers=2))
+        public_key = env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
+        wait_http(f"{wompi_url}/v1/merchants/{public_key}", proc=sandbox, timeout=30)
+        yield stack
+    finally:
+        for proc in reversed(stack.procs):
+            proc.stop()

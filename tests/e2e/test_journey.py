@@ -1,0 +1,272 @@
+"""A client's whole journey over HTTP against the real processes (see conftest.py).
+
+register → OTP (delivered by the worker, read back from the outbox) → tokens → availability
+→ booking with a deposit → payment in the Wompi sandbox's Web Checkout (signed webhook) →
+appointment confirmed → reminder delivered → shop checkout (idempotent) → payment → order
+through its states (staff) → personal-data export → erasure.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Stack, eventually
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+PASSWORD = "Zen-E2E-Clave-2030!"
+STAFF_PHONE, STAFF_PASSWORD = "+573000000001", "StudioZens-Staff-2026!"  # seed_demo's admin
+APPROVED_CARD = "4242424242424242"  # the sandbox approves this card
+
+
+def _outbox(stack: Stack, phone: str, template: str = "") -> list[dict[str, Any]]:
+    with stack.client() as http:
+        params = {"to": phone, "page_size": 50}
+        if template:
+            params["template"] = template
+        response = http.get("/api/core/dev/outbox", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+
+def _delivered(stack: Stack, phone: str, *, contains: str = "") -> dict[str, Any] | None:
+    """The newest notification to ``phone`` the worker has delivered (status sent)."""
+    for item in _outbox(stack, phone):
+        if item["status"] == "sent" and contains in item["template"]:
+            return item
+    return None
+
+
+def _code(message: dict[str, Any]) -> str:
+    match = re.search(r"\b(\d{6})\b", message["body"])
+    assert match, message["body"]
+    return match.group(1)
+
+
+def _login(stack: Stack, phone: str, password: str) -> str:
+    with stack.client() as http:
+        response = http.post(
+            "/api/users/token/", json={"phone_number": phone, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access"]
+
+
+def _pay(stack: Stack, checkout_url: str) -> None:
+    """What the client's browser does on Wompi's Web Checkout: submit the form with a card."""
+    assert checkout_url.startswith(f"{stack.wompi_url}/p/"), checkout_url
+    form = dict(parse_qsl(urlsplit(checkout_url).query))
+    form.update(type="CARD", number=APPROVED_CARD, cvc="123", card_holder="Ana Pruebas")
+    response = httpx.post(f"{stack.wompi_url}/p/", data=form, timeout=30)
+    assert response.status_code in (200, 302, 303), response.text
+
+
+def _sandbox_transaction(stack: Stack, reference: str) -> dict[str, Any]:
+    """What the Wompi fake recorded for a reference (its private-key API)."""
+    key = stack.env.get("WOMPI_PRIVATE_KEY", "prv_test_local_sandbox")
+    response = httpx.get(
+        f"{stack.wompi_url}/v1/transactions",
+        params={"reference": reference},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert len(data) == 1, data
+    return data[0]
+
+
+def _first_slot(http: httpx.Client, service: str) -> dict[str, Any]:
+    start = date.today() + timedelta(days=1)
+    response = http.get(
+        "/api/booking/availability",
+        params={"service": service, "date_from": start, "date_to": start + timedelta(days=6)},
+    )
+    assert response.status_code == 200, response.text
+    slots = response.json()["slots"]
+    assert slots, f"no availability for {service}"
+    return dict(slots[0])
+
+
+def sign_up(stack: Stack) -> tuple[str, str]:
+    phone = f"+57300{random.randint(0, 9_999_999):07d}"
+    with stack.client() as http:
+        response = http.post(
+            "/api/users/register/",
+            json={
+                "phone_number": phone,
+                "password": PASSWORD,
+                "first_name": "Ana",
+                "last_name": "Pruebas",
+                "accept_terms": True,
+                "accept_data_policy": True,
+            },
+        )
+        assert response.status_code == 202, response.text
+        # The worker delivers the OTP; the outbox records what the provider was given.
+        message = eventually(lambda: _delivered(stack, phone), what="OTP delivered")
+        assert message["sent_via"] == message["channel"] == "sms"  # OTP_DEFAULT_CHANNEL
+        response = http.post(
+            "/api/users/verify/", json={"phone_number": phone, "code": _code(message)}
+        )
+        assert response.status_code == 200, response.text
+        assert set(response.json()) == {"access", "refresh"}
+        # Wrong password: 401 in the one error shape.
+        response = http.post("/api/users/token/", json={"phone_number": phone, "password": "x"})
+        assert response.status_code == 401
+        assert response.json()["error"]["code"]
+    return phone, _login(stack, phone, PASSWORD)
+
+
+def book_with_deposit(stack: Stack, token: str) -> dict[str, Any]:
+    with stack.client(token) as http:
+        slot = _first_slot(http, "MASAJE-RELAX-60")
+        request = {
+            "service": "MASAJE-RELAX-60",
+            "start": slot["start"],
+            "therapist": slot["therapists"][0],
+        }
+        response = http.post("/api/booking/appointments", json=request)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        appointment, checkout = body["appointment"], body["checkout"]
+        assert appointment["status"] == "PENDING_PAYMENT"
+        assert appointment["deposit_cents"] > 0
+        assert checkout["amount_in_cents"] == appointment["deposit_cents"]
+        # The same therapist at the same time is not bookable twice.
+        again = http.post("/api/booking/appointments", json=request)
+        assert again.status_code == 409, again.text
+        assert again.json()["error"]["code"]
+
+        _pay(stack, checkout["checkout_url"])
+        tx = _sandbox_transaction(stack, checkout["reference"])
+        assert (tx["status"], tx["amount_in_cents"]) == ("APPROVED", checkout["amount_in_cents"])
+
+        def confirmed() -> dict[str, Any] | None:
+            current = http.get(f"/api/booking/appointments/{appointment['id']}").json()
+            return current if current["status"] == "CONFIRMED" else None
+
+        current = eventually(confirmed, what="appointment confirmed by the signed webhook")
+        assert current["deposit_paid_cents"] == appointment["deposit_cents"]
+        payment = http.get(f"/api/finances/payments/{checkout['reference']}")
+        assert payment.status_code == 200, payment.text
+        assert payment.json()["status"] == "APPROVED"
+        return current
+
+
+def reminder_is_delivered(stack: Stack, phone: str, appointment: dict[str, Any]) -> None:
+    """The 24-hour reminder, sent now ("time advanced") by the operators' command, reaches
+    the client through the worker exactly once."""
+    before = {item["id"] for item in _outbox(stack, phone)}
+    command = ("send_appointment_reminder", "--appointment", appointment["id"], "--hours", "24")
+    assert "reminders sent: 1" in stack.manage(*command)
+    assert "reminders sent: 0" in stack.manage(*command), "a reminder is claimed once"
+
+    def delivered() -> dict[str, Any] | None:
+        for item in _outbox(stack, phone):
+            if item["id"] not in before and item["status"] == "sent":
+                return item
+        return None
+
+    reminder = eventually(delivered, what="reminder delivered by the worker")
+    assert "Masaje relajante" in reminder["body"], reminder
+
+
+def buy_and_fulfil(stack: Stack, token: str) -> dict[str, Any]:
+    staff = _login(stack, STAFF_PHONE, STAFF_PASSWORD)
+    with stack.client(token) as http, stack.client(staff) as staff_http:
+        products = http.get("/api/shop/products", params={"page_size": 50}).json()["items"]
+        product = next(p for p in products if p["availability"] != "out_of_stock")
+        response = http.post(
+            "/api/shop/cart/items", json={"product_id": product["id"], "quantity": 1}
+        )
+        assert response.status_code == 200, response.text
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        response = http.post("/api/shop/checkout", json={"fulfilment": "pickup"}, headers=key)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        # A retried request (lost response) replays the same order, not a second one.
+        replay = http.post("/api/shop/checkout", json={"fulfilment": "pickup"}, headers=key)
+        assert (replay.status_code, replay.json()) == (201, body)
+        order, payment = body["order"], body["payment"]
+        assert order["status"] == "PENDING_PAYMENT"
+        assert payment["amount_in_cents"] == order["total_cents"]
+
+        _pay(stack, payment["checkout_url"])
+
+        def paid() -> dict[str, Any] | None:
+            current = http.get(f"/api/shop/orders/{order['id']}").json()
+            return current if current["status"] == "PAID" else None
+
+        eventually(paid, what="order paid by the signed webhook")
+        # A client cannot move an order; staff walk it through fulfilment.
+        denied = http.post(f"/api/shop/orders/{order['id']}/status", json={"status": "PREPARING"})
+        assert denied.status_code in (403, 404)
+        for status in ("PREPARING", "READY_FOR_PICKUP", "COMPLETED"):
+            moved = staff_http.post(
+                f"/api/shop/orders/{order['id']}/status", json={"status": status}
+            )
+            assert moved.status_code == 200, moved.text
+            assert moved.json()["status"] == status
+        wrong = staff_http.post(f"/api/shop/orders/{order['id']}/status", json={"status": "PAID"})
+        assert wrong.status_code in (409, 422), wrong.text
+        final = http.get(f"/api/shop/orders/{order['id']}").json()
+        assert final["status"] == "COMPLETED"
+        return final
+
+
+def export_and_erase(stack: Stack, phone: str, token: str, appointment: dict, order: dict) -> None:
+    with stack.client(token) as http:
+        response = http.get("/api/users/me/export")
+        assert response.status_code == 200, response.text
+        export = response.text
+        assert phone in export
+        assert appointment["id"] in export, "booking's exporter contributes"
+        assert order["code"] in export or order["id"] in export, "shop's exporter contributes"
+
+        before = {item["id"] for item in _outbox(stack, phone)}
+        response = http.post("/api/users/me/reauth-code/", json={})
+        assert response.status_code == 202, response.text
+
+        def code_message() -> dict[str, Any] | None:
+            return next(
+                (
+                    i
+                    for i in _outbox(stack, phone)
+                    if i["id"] not in before and i["status"] == "sent"
+                ),
+                None,
+            )
+
+        message = eventually(code_message, what="erasure confirmation code delivered")
+        response = http.request(
+            "DELETE", "/api/users/me", json={"password": PASSWORD, "code": _code(message)}
+        )
+        assert response.status_code == 204, response.text
+        # The account is gone: the token and the password no longer work.
+        assert http.get("/api/users/me").status_code == 401
+    with stack.client() as http:
+        response = http.post(
+            "/api/users/token/", json={"phone_number": phone, "password": PASSWORD}
+        )
+        assert response.status_code == 401
+
+
+def test_client_journey(stack: Stack) -> None:
+    try:
+        phone, token = sign_up(stack)
+        appointment = book_with_deposit(stack, token)
+        reminder_is_delivered(stack, phone, appointment)
+        order = buy_and_fulfil(stack, token)
+        export_and_erase(stack, phone, token, appointment, order)
+    except AssertionError as exc:
+        exc.add_note(stack.logs())
+        raise
