@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.booking import selectors, services
@@ -172,10 +174,10 @@ def propose_cancel(ctx: ToolContext, appointment_id: str) -> str:
         "service": appt.service.name,
         "when": spanish_datetime(appt.start),
     }
-    late = appt.start - timedelta(hours=services.settings.CANCELLATION_WINDOW_HOURS)
-    if appt.deposit_paid_cents and late < services.timezone.now():
+    late = appt.start - timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
+    if appt.deposit_paid_cents and late < timezone.now():
         text += " " + _("Faltan menos de %(h)s horas, así que el anticipo no se reembolsa.") % {
-            "h": services.settings.CANCELLATION_WINDOW_HOURS
+            "h": settings.CANCELLATION_WINDOW_HOURS
         }
     return text
 
