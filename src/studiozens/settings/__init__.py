@@ -520,7 +520,7 @@ BOOKING_AVAILABILITY_CACHE_SECONDS = env.int("BOOKING_AVAILABILITY_CACHE_SECONDS
 ORDER_HOLD_MINUTES = env.int("ORDER_HOLD_MINUTES", 30)
 DELIVERY_FEE_CENTS = env.int("DELIVERY_FEE_CENTS", 1_000_000)
 
-# --- Shop -------------------------------------------------------------------------------------------
+# --- Shop -----------------------------------------------------------------------------------
 # Availability shows "low" at or below this many units (a product may override it).
 SHOP_LOW_STOCK_THRESHOLD = env.int("SHOP_LOW_STOCK_THRESHOLD", 3)
 # Most units of one product a cart line may hold.
