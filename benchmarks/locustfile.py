@@ -55,12 +55,13 @@ def _catalog_items(client: Any, key: str, path: str, field: str) -> list[Any]:
     return _catalog[key]
 
 
-def _expect(response: Any, *ok: int, name: str | None = None) -> bool:
-    """Mark a response as success when its status is one of ``ok``."""
+def _expect(response: Any, *ok: int) -> bool:
+    """Mark a response as success when its status is one of ``ok`` (failures are grouped by
+    request name and status, not by URL)."""
     if response.status_code in ok:
         response.success()
         return True
-    response.failure(f"{name or response.request.path_url}: HTTP {response.status_code}")
+    response.failure(f"HTTP {response.status_code}")
     return False
 
 

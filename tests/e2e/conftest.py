@@ -79,6 +79,21 @@ class Stack:
     def manage(self, *args: str) -> str:
         return manage(*args, env=self.env)
 
+    def run_python(self, code: str, *args: str) -> str:
+        """A short-lived Django process on the stack's settings (operators' one-off jobs)."""
+        import subprocess
+
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
     def logs(self) -> str:
         return "\n\n".join(f"--- {p.name}\n{p.tail(60)}" for p in self.procs)
 
@@ -124,7 +139,10 @@ def stack() -> Iterator[Stack]:
         LOG_LEVEL="WARNING",
         # Shortened schedule: the erasure code is requested seconds after the sign-up's.
         OTP_RESEND_COOLDOWN_SECONDS="1",
-        GEMINI_API_KEY="",
+        GEMINI_API_KEY="",  # the assistant answers with its deterministic menu
+        ASSISTANT_DEV_TWILIO_AUTH_TOKEN="e2e-twilio-auth-token",
+        TWILIO_ACCOUNT_SID="",
+        TWILIO_AUTH_TOKEN="",
     )
     manage("migrate", "--noinput", env=env)
     manage("seed_demo", env=env)

@@ -8,8 +8,10 @@ through its states (staff) → personal-data export → erasure.
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -223,6 +225,148 @@ def buy_and_fulfil(stack: Stack, token: str) -> dict[str, Any]:
         return final
 
 
+RENEW_WITH_TIME_ADVANCED = """
+import json, sys
+from datetime import timedelta
+import django
+django.setup()
+import time_machine
+from django.utils.dateparse import parse_datetime
+from modules.payments.vip import run_renewals
+period_end = parse_datetime(sys.argv[1])
+with time_machine.travel(period_end + timedelta(hours=1), tick=True):
+    print(json.dumps(run_renewals()))
+"""
+
+
+def _vip_payments(http: httpx.Client) -> list[dict[str, Any]]:
+    items = http.get("/api/finances/payments/", params={"page_size": 50}).json()["items"]
+    return [p for p in items if p["purpose"] == "payments.vip"]
+
+
+def subscribe_and_renew_vip(stack: Stack, token: str) -> None:
+    """VIP: card tokenized in the sandbox, first month charged to the saved payment source,
+    then the renewal charge when the period ends (the beat task's body, run with the clock
+    advanced past the period end); both settle through signed webhooks."""
+    public_key = stack.env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
+    card = httpx.post(
+        f"{stack.wompi_url}/v1/tokens/cards",
+        json={
+            "number": APPROVED_CARD,
+            "cvc": "123",
+            "exp_month": "12",
+            "exp_year": "30",
+            "card_holder": "Ana Pruebas",
+        },
+        headers={"Authorization": f"Bearer {public_key}"},
+        timeout=10,
+    )
+    assert card.status_code in (200, 201), card.text
+    with stack.client(token) as http:
+        acceptance = http.get("/api/finances/vip/acceptance/").json()
+        plan = http.get("/api/finances/vip/plans/").json()["items"][0]
+        response = http.post(
+            "/api/finances/vip/subscription/",
+            json={
+                "plan_code": plan["code"],
+                "card_token": card.json()["data"]["id"],
+                "acceptance_token": acceptance["acceptance_token"],
+                "personal_data_token": acceptance["personal_data_token"],
+                "accept_terms": True,
+                "accept_personal_data": True,
+            },
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["card_last_four"] == APPROVED_CARD[-4:]
+        eventually(lambda: http.get("/api/users/me").json()["is_vip"], what="VIP active")
+        first = eventually(
+            lambda: [p for p in _vip_payments(http) if p["status"] == "APPROVED"],
+            what="first VIP charge approved",
+        )
+        assert first[0]["amount_cents"] == plan["price_cents"]
+        subscription = http.get("/api/finances/vip/subscription/").json()
+
+        output = stack.run_python(RENEW_WITH_TIME_ADVANCED, subscription["current_period_end"])
+        assert json.loads(output.strip().splitlines()[-1])["charged"] == 1, output
+
+        def renewed() -> list[dict[str, Any]] | None:
+            approved = [p for p in _vip_payments(http) if p["status"] == "APPROVED"]
+            return approved if len(approved) == 2 else None
+
+        payments = eventually(renewed, what="renewal charge approved by the signed webhook")
+        for payment in payments:
+            assert _sandbox_transaction(stack, payment["reference"])["status"] == "APPROVED"
+        later = http.get("/api/finances/vip/subscription/").json()
+        assert later["current_period_end"] > subscription["current_period_end"]
+
+
+def _whatsapp(stack: Stack, phone: str, text: str) -> str:
+    """Play Twilio: POST a signed inbound WhatsApp message; return the assistant's reply as
+    delivered by the worker (whatsapp channel of the outbox)."""
+    from twilio.request_validator import RequestValidator
+
+    before = {item["id"] for item in _outbox(stack, phone)}
+    url = f"{stack.base_url}/api/assistant/webhooks/whatsapp/"
+    params = {
+        "MessageSid": f"SM{uuid.uuid4().hex}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": f"whatsapp:{phone}",
+        "To": "whatsapp:+14155238886",
+        "Body": text,
+        "NumMedia": "0",
+        "ProfileName": "Ana",
+        "WaId": phone.lstrip("+"),
+    }
+    signature = RequestValidator(stack.env["ASSISTANT_DEV_TWILIO_AUTH_TOKEN"]).compute_signature(
+        url, params
+    )
+    unsigned = httpx.post(url, data=params, timeout=10)
+    assert unsigned.status_code == 403, "an unsigned webhook is refused"
+    response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
+    assert response.status_code == 200, response.text
+
+    def replies() -> list[dict[str, Any]]:
+        return [
+            item
+            for item in _outbox(stack, phone)
+            if item["id"] not in before
+            and item["channel"] == "whatsapp"
+            and item["status"] == "sent"
+        ]
+
+    eventually(replies, what=f"assistant reply to {text!r}")
+    time.sleep(0.5)  # a turn may send more than one message
+    return "\n".join(item["body"] for item in reversed(replies()))
+
+
+def _option(menu: str, label: str) -> str:
+    for line in menu.splitlines():
+        match = re.match(r"\W*(\d+)\W", line)
+        if match and label.lower() in line.lower():
+            return match.group(1)
+    raise AssertionError(f"no option {label!r} in:\n{menu}")
+
+
+def book_over_whatsapp(stack: Stack, phone: str, token: str) -> None:
+    """Without Gemini the assistant's menu books through the same tools and confirmation."""
+    menu = _whatsapp(stack, phone, "hola")
+    services = _whatsapp(stack, phone, _option(menu, "reservar"))
+    slots = _whatsapp(stack, phone, _option(services, "Facial hidratante"))
+    proposal = _whatsapp(stack, phone, "1")
+    assert "¿Confirmas?" in proposal, slots + proposal
+    with stack.client(token) as http:
+        mine = http.get("/api/booking/appointments/mine").json()["items"]
+        assert not [a for a in mine if a["service"] == "FACIAL-HIDRATANTE"], "nothing before sí"
+        done = _whatsapp(stack, phone, "sí")
+        booked = [
+            a
+            for a in http.get("/api/booking/appointments/mine").json()["items"]
+            if a["service"] == "FACIAL-HIDRATANTE"
+        ]
+        assert len(booked) == 1, done
+        assert booked[0]["status"] in ("CONFIRMED", "PENDING_PAYMENT")
+
+
 def export_and_erase(stack: Stack, phone: str, token: str, appointment: dict, order: dict) -> None:
     with stack.client(token) as http:
         response = http.get("/api/users/me/export")
@@ -266,6 +410,8 @@ def test_client_journey(stack: Stack) -> None:
         appointment = book_with_deposit(stack, token)
         reminder_is_delivered(stack, phone, appointment)
         order = buy_and_fulfil(stack, token)
+        subscribe_and_renew_vip(stack, token)
+        book_over_whatsapp(stack, phone, token)
         export_and_erase(stack, phone, token, appointment, order)
     except AssertionError as exc:
         exc.add_note(stack.logs())
