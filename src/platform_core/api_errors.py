@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import (
@@ -110,6 +111,15 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> JsonResponse:
         return error_response(404, "not_found", "No encontramos lo que buscas.")
+
+    @api.exception_handler(DataError)
+    def data_error(request: HttpRequest, exc: DataError) -> JsonResponse:
+        # Input the database cannot store (a NUL byte in text, a number out of range) is bad
+        # input, not a server failure (found by the schema fuzzer: tests/contract/).
+        logger.warning(
+            "Database rejected the input of %s %s: %s", request.method, request.path, exc
+        )
+        return error_response(422, "validation_error", "Los datos enviados no son válidos.")
 
     @api.exception_handler(DjangoPermissionDenied)
     def forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> JsonResponse:
