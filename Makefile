@@ -80,9 +80,9 @@ contract-check: install contract-tools
 LOAD_USERS ?= 50
 LOAD_TIME ?= 60s
 # Persistent connections leak under ASGI (one per request thread): see docs/performance.md.
-LOAD_DB_CONN_MAX_AGE ?= 0
+LOAD_DB_POOL_MAX_SIZE ?= 4
 load: install
-	DB_CONN_MAX_AGE=$(LOAD_DB_CONN_MAX_AGE) $(UV) run python -m scripts.contract.live_server --workers 3 --seed --load-users $(LOAD_USERS) -- \
+	DB_POOL_MAX_SIZE=$(LOAD_DB_POOL_MAX_SIZE) $(UV) run python -m scripts.contract.live_server --workers 3 --seed --load-users $(LOAD_USERS) -- \
 		$(UV) run locust -f benchmarks/locustfile.py --headless -u $(LOAD_USERS) -r 10 \
 		-t $(LOAD_TIME) --host '$${BASE_URL}' --only-summary --exit-code-on-error 0
 

@@ -137,7 +137,13 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", 60)
+# Under ASGI every request may run on a new thread, and persistent connections are
+# per thread: a non-zero DB_CONN_MAX_AGE exhausts PostgreSQL's connection limit under load
+# (measured: 18.9 % errors at 50 users, docs/performance.md). The web service uses a
+# psycopg pool instead (DB_POOL_MAX_SIZE > 0); workers open a connection per task.
+DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", 0)
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", 0)
+DB_POOL_TIMEOUT = env.int("DB_POOL_TIMEOUT", 10)
 DATABASE_URL = env.str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
@@ -173,6 +179,13 @@ else:
     }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if USING_POSTGRES and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, sessions -----------------------------------------------------------
