@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
+from modules.identity import selectors
 from modules.identity.models import LocalVerification
-from modules.identity.roles import ALL_ROLES
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
+def _iso(value: datetime) -> str:
+    return value.isoformat()
 
 
 def export_user(user: Any) -> dict[str, Any]:
+    """The profile the user sees, plus the account's bookkeeping, as JSON-ready values."""
+    data = selectors.profile(user)
+    data["public_id"] = str(data.pop("id"))
+    data.update(is_active=user.is_active, last_login=user.last_login)
     return {
-        "public_id": str(user.public_id),
-        "phone_number": user.phone_number,
-        "pending_phone_number": user.pending_phone_number,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "language": user.language,
-        "notification_channel": user.notification_channel,
-        "notification_opt_outs": list(user.notification_opt_outs or []),
-        "roles": sorted(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True)),
-        "is_active": user.is_active,
-        "date_joined": _iso(user.date_joined),
-        "last_login": _iso(user.last_login),
-        "phone_verified_at": _iso(user.phone_verified_at),
-        "vip_until": _iso(user.vip_until),
-        "terms_accepted_at": _iso(user.terms_accepted_at),
-        "data_policy_accepted_at": _iso(user.data_policy_accepted_at),
-        "policy_version": user.policy_version,
+        key: _iso(value) if isinstance(value, datetime) else value for key, value in data.items()
     }
 
 
