@@ -4,8 +4,11 @@
 - a Celery worker consuming every queue through Redis (not eager),
 - the local Wompi sandbox (`manage.py wompi_sandbox`): its own HTTP API and Web Checkout,
   posting signed events to the app's webhook,
-- notifications go through the console adapter; what was "sent" is read back from the
-  DEBUG-only development outbox (`GET /api/core/dev/outbox`), which records the delivery.
+- the local Twilio fake (`manage.py twilio_fake`): the real SDK is pointed at it with
+  TWILIO_API_BASE_URL; Verify (OTP codes) and the Messages API (SMS, WhatsApp) are read back
+  from its `GET /__requests`; the outbox (`GET /api/core/dev/outbox`) still records deliveries,
+- the local Gemini fake (`manage.py gemini_fake`, GEMINI_BASE_URL): a scripted model that
+  answers with real function calls through the real google-genai SDK.
 
 Tests talk to them over HTTP only. Skipped without PostgreSQL and Redis.
 """
@@ -69,6 +72,8 @@ def _flush_redis(url: str) -> None:
 class Stack:
     base_url: str
     wompi_url: str
+    twilio_url: str
+    gemini_url: str
     env: dict[str, str]
     procs: list[Proc] = field(default_factory=list)
 
@@ -93,6 +98,14 @@ class Stack:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
+
+    def twilio_received(self, kind: str = "message") -> list[dict[str, Any]]:
+        """What the Twilio fake received (oldest first): kind message/verification/..."""
+        items = httpx.get(f"{self.twilio_url}/__requests", timeout=10).json()
+        return [item for item in items if item["kind"] == kind]
+
+    def gemini_received(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.gemini_url}/__requests", timeout=10).json())
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {p.name}\n{p.tail(60)}" for p in self.procs)
@@ -120,8 +133,11 @@ def stack() -> Iterator[Stack]:
     _recreate_database(database_url)
     _flush_redis(redis_url)
     web_port, wompi_port = free_port(), free_port()
+    twilio_port, gemini_port = free_port(), free_port()
     base_url = f"http://127.0.0.1:{web_port}"
     wompi_url = f"http://127.0.0.1:{wompi_port}"
+    twilio_url = f"http://127.0.0.1:{twilio_port}"
+    gemini_url = f"http://127.0.0.1:{gemini_port}"
     env = base_env(
         DJANGO_ENV="development",
         DEBUG="true",
@@ -131,7 +147,7 @@ def stack() -> Iterator[Stack]:
         CELERY_RESULT_BACKEND=redis_url,
         CELERY_TASK_ALWAYS_EAGER="false",
         SITE_URL=base_url,
-        NOTIFICATIONS_BACKEND="console",
+        NOTIFICATIONS_BACKEND="twilio",
         WOMPI_ADAPTER="wompi",
         WOMPI_BASE_URL=f"{wompi_url}/v1",
         WOMPI_CHECKOUT_URL=f"{wompi_url}/p/",
@@ -139,14 +155,28 @@ def stack() -> Iterator[Stack]:
         LOG_LEVEL="WARNING",
         # Shortened schedule: the erasure code is requested seconds after the sign-up's.
         OTP_RESEND_COOLDOWN_SECONDS="1",
-        GEMINI_API_KEY="",  # the assistant answers with its deterministic menu
-        ASSISTANT_DEV_TWILIO_AUTH_TOKEN="e2e-twilio-auth-token",
-        TWILIO_ACCOUNT_SID="",
-        TWILIO_AUTH_TOKEN="",
+        # Twilio and Gemini: the real SDKs, pointed at the local fakes.
+        TWILIO_API_BASE_URL=twilio_url,
+        TWILIO_ACCOUNT_SID="AC" + "e2e0" * 8,
+        TWILIO_AUTH_TOKEN="e2e-twilio-auth-token",  # also signs the inbound WhatsApp webhook
+        TWILIO_VERIFY_SERVICE_SID="VA" + "e2e0" * 8,
+        TWILIO_PHONE_NUMBER="+15005550006",
+        TWILIO_WHATSAPP_NUMBER="+14155238886",
+        TWILIO_MESSAGING_SERVICE_SID="",
+        TWILIO_CONTENT_SIDS="{}",
+        GEMINI_API_KEY="e2e-gemini-key",
+        GEMINI_BASE_URL=gemini_url,
+        ASSISTANT_GEMINI_ATTEMPTS="1",
     )
     manage("migrate", "--noinput", env=env)
     manage("seed_demo", env=env)
-    stack = Stack(base_url=base_url, wompi_url=wompi_url, env=env)
+    stack = Stack(
+        base_url=base_url,
+        wompi_url=wompi_url,
+        twilio_url=twilio_url,
+        gemini_url=gemini_url,
+        env=env,
+    )
     try:
         sandbox = Proc(
             "wompi-sandbox",
@@ -158,10 +188,24 @@ def stack() -> Iterator[Stack]:
             env,
         )
         stack.procs.append(sandbox)
+        twilio = Proc(
+            "twilio-fake",
+            [sys.executable, "manage.py", "twilio_fake", "--port", str(twilio_port)],
+            env,
+        )
+        stack.procs.append(twilio)
+        gemini = Proc(
+            "gemini-fake",
+            [sys.executable, "manage.py", "gemini_fake", "--port", str(gemini_port)],
+            env,
+        )
+        stack.procs.append(gemini)
         stack.procs.append(start_celery_worker(env, queues=QUEUES))
         stack.procs.append(start_gunicorn(env, port=web_port, workers=2))
         public_key = env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
         wait_http(f"{wompi_url}/v1/merchants/{public_key}", proc=sandbox, timeout=30)
+        wait_http(f"{twilio_url}/__requests", proc=twilio, timeout=30)
+        wait_http(f"{gemini_url}/__requests", proc=gemini, timeout=30)
         yield stack
     finally:
         for proc in reversed(stack.procs):

@@ -1,9 +1,10 @@
 """A client's whole journey over HTTP against the real processes (see conftest.py).
 
-register → OTP (delivered by the worker, read back from the outbox) → tokens → availability
-→ booking with a deposit → payment in the Wompi sandbox's Web Checkout (signed webhook) →
-appointment confirmed → reminder delivered → shop checkout (idempotent) → payment → order
-through its states (staff) → personal-data export → erasure.
+register → OTP (Twilio Verify, started by the worker, read back from the Twilio fake) → tokens
+→ availability → booking with a deposit → payment in the Wompi sandbox's Web Checkout (signed
+webhook) → appointment confirmed (WhatsApp/SMS at the Twilio fake) → reminder delivered → shop
+checkout (idempotent) → payment → order through its states (staff) → VIP → WhatsApp menu and a
+Gemini (fake) conversation that books → personal-data export → erasure.
 """
 
 from __future__ import annotations
@@ -45,6 +46,26 @@ def _delivered(stack: Stack, phone: str, *, contains: str = "") -> dict[str, Any
         if item["status"] == "sent" and contains in item["template"]:
             return item
     return None
+
+
+def _verification_code(stack: Stack, phone: str, *, after: int = 0) -> str:
+    """The code the Twilio fake generated for the newest Verify request to ``phone``."""
+
+    def started() -> list[dict[str, Any]]:
+        return [
+            v for v in stack.twilio_received("verification")[after:] if v["form"]["To"] == phone
+        ]
+
+    return str(eventually(started, what=f"Verify started for {phone}")[-1]["code"])
+
+
+def _twilio_messages(stack: Stack, phone: str, *, after: int = 0) -> list[dict[str, Any]]:
+    """Messages API requests to ``phone`` (SMS or WhatsApp) the Twilio fake received."""
+    return [
+        m
+        for m in stack.twilio_received("message")[after:]
+        if m["form"]["To"].removeprefix("whatsapp:") == phone
+    ]
 
 
 def _code(message: dict[str, Any]) -> str:
@@ -113,12 +134,14 @@ def sign_up(stack: Stack) -> tuple[str, str]:
             },
         )
         assert response.status_code == 202, response.text
-        # The worker delivers the OTP; the outbox records what the provider was given.
-        message = eventually(lambda: _delivered(stack, phone), what="OTP delivered")
-        assert message["sent_via"] == message["channel"] == "sms"  # OTP_DEFAULT_CHANNEL
-        response = http.post(
-            "/api/users/verify/", json={"phone_number": phone, "code": _code(message)}
-        )
+        # The worker starts a Twilio Verify verification; the fake "texts" the code.
+        code = _verification_code(stack, phone)
+        started = [v for v in stack.twilio_received("verification") if v["form"]["To"] == phone]
+        assert started[-1]["form"]["Channel"] == "sms"  # OTP_DEFAULT_CHANNEL
+        wrong = "000000" if code != "000000" else "111111"
+        response = http.post("/api/users/verify/", json={"phone_number": phone, "code": wrong})
+        assert response.status_code >= 400, response.text
+        response = http.post("/api/users/verify/", json={"phone_number": phone, "code": code})
         assert response.status_code == 200, response.text
         assert set(response.json()) == {"access", "refresh"}
         # Wrong password: 401 in the one error shape.
@@ -128,7 +151,8 @@ def sign_up(stack: Stack) -> tuple[str, str]:
     return phone, _login(stack, phone, PASSWORD)
 
 
-def book_with_deposit(stack: Stack, token: str) -> dict[str, Any]:
+def book_with_deposit(stack: Stack, phone: str, token: str) -> dict[str, Any]:
+    sent_before = len(stack.twilio_received("message"))
     with stack.client(token) as http:
         slot = _first_slot(http, "MASAJE-RELAX-60")
         request = {
@@ -161,13 +185,24 @@ def book_with_deposit(stack: Stack, token: str) -> dict[str, Any]:
         payment = http.get(f"/api/finances/payments/{checkout['reference']}")
         assert payment.status_code == 200, payment.text
         assert payment.json()["status"] == "APPROVED"
-        return current
+    # The booking messages reach Twilio (the fake's Messages API) through the worker.
+    messages = eventually(
+        lambda: [
+            m
+            for m in _twilio_messages(stack, phone, after=sent_before)
+            if "Masaje relajante" in m["form"].get("Body", "")
+        ],
+        what="booking message at the Twilio fake",
+    )
+    assert messages[0]["sid"].startswith("SM")
+    return current
 
 
 def reminder_is_delivered(stack: Stack, phone: str, appointment: dict[str, Any]) -> None:
     """The 24-hour reminder, sent now ("time advanced") by the operators' command, reaches
     the client through the worker exactly once."""
     before = {item["id"] for item in _outbox(stack, phone)}
+    sent_before = len(stack.twilio_received("message"))
     command = ("send_appointment_reminder", "--appointment", appointment["id"], "--hours", "24")
     assert "reminders sent: 1" in stack.manage(*command)
     assert "reminders sent: 0" in stack.manage(*command), "a reminder is claimed once"
@@ -180,6 +215,10 @@ def reminder_is_delivered(stack: Stack, phone: str, appointment: dict[str, Any])
 
     reminder = eventually(delivered, what="reminder delivered by the worker")
     assert "Masaje relajante" in reminder["body"], reminder
+    at_twilio = eventually(
+        lambda: _twilio_messages(stack, phone, after=sent_before), what="reminder at Twilio"
+    )
+    assert [m["form"]["Body"] for m in at_twilio] == [reminder["body"]]
 
 
 def buy_and_fulfil(stack: Stack, token: str) -> dict[str, Any]:
@@ -305,7 +344,7 @@ def _whatsapp(stack: Stack, phone: str, text: str) -> str:
     delivered by the worker (whatsapp channel of the outbox)."""
     from twilio.request_validator import RequestValidator
 
-    before = {item["id"] for item in _outbox(stack, phone)}
+    before = len(stack.twilio_received("message"))
     url = f"{stack.base_url}/api/assistant/webhooks/whatsapp/"
     params = {
         "MessageSid": f"SM{uuid.uuid4().hex}",
@@ -317,26 +356,23 @@ def _whatsapp(stack: Stack, phone: str, text: str) -> str:
         "ProfileName": "Ana",
         "WaId": phone.lstrip("+"),
     }
-    signature = RequestValidator(stack.env["ASSISTANT_DEV_TWILIO_AUTH_TOKEN"]).compute_signature(
-        url, params
-    )
+    signature = RequestValidator(stack.env["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
     unsigned = httpx.post(url, data=params, timeout=10)
     assert unsigned.status_code == 403, "an unsigned webhook is refused"
     response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
     assert response.status_code == 200, response.text
 
     def replies() -> list[dict[str, Any]]:
+        # Within the 24-hour window (the client just wrote): free-form WhatsApp.
         return [
-            item
-            for item in _outbox(stack, phone)
-            if item["id"] not in before
-            and item["channel"] == "whatsapp"
-            and item["status"] == "sent"
+            m
+            for m in _twilio_messages(stack, phone, after=before)
+            if m["form"]["To"] == f"whatsapp:{phone}"
         ]
 
-    eventually(replies, what=f"assistant reply to {text!r}")
+    eventually(replies, what=f"assistant reply to {text!r} at the Twilio fake")
     time.sleep(0.5)  # a turn may send more than one message
-    return "\n".join(item["body"] for item in reversed(replies()))
+    return "\n".join(m["form"].get("Body", "") for m in replies())
 
 
 def _option(menu: str, label: str) -> str:
@@ -347,9 +383,9 @@ def _option(menu: str, label: str) -> str:
     raise AssertionError(f"no option {label!r} in:\n{menu}")
 
 
-def book_over_whatsapp(stack: Stack, phone: str, token: str) -> None:
-    """Without Gemini the assistant's menu books through the same tools and confirmation."""
-    menu = _whatsapp(stack, phone, "hola")
+def book_over_whatsapp_menu(stack: Stack, phone: str, token: str) -> None:
+    """The assistant's menu ("menu") books through the same tools and confirmation."""
+    menu = _whatsapp(stack, phone, "menu")
     services = _whatsapp(stack, phone, _option(menu, "reservar"))
     slots = _whatsapp(stack, phone, _option(services, "Facial hidratante"))
     proposal = _whatsapp(stack, phone, "1")
@@ -367,6 +403,31 @@ def book_over_whatsapp(stack: Stack, phone: str, token: str) -> None:
         assert booked[0]["status"] in ("CONFIRMED", "PENDING_PAYMENT")
 
 
+def book_over_whatsapp_gemini(stack: Stack, phone: str, token: str) -> None:
+    """A question to the model (the Gemini fake, through the real SDK): list_services →
+    find_slots → book_appointment becomes a proposal; "sí" books exactly one appointment."""
+
+    def massages(http: httpx.Client) -> list[dict[str, Any]]:
+        items = http.get("/api/booking/appointments/mine").json()["items"]
+        return [a for a in items if a["service"] == "MASAJE-RELAX-60"]
+
+    asked = len(stack.gemini_received())
+    with stack.client(token) as http:
+        before = {a["id"] for a in massages(http)}
+        proposal = _whatsapp(stack, phone, "¿tienen masaje relajante el sábado en la tarde?")
+        assert "¿Confirmas" in proposal and "Masaje relajante" in proposal, proposal
+        calls = [
+            r["answer"].get("functionCall", {}).get("name") for r in stack.gemini_received()[asked:]
+        ]
+        assert calls == ["list_services", "find_slots", "book_appointment"], calls
+        assert {a["id"] for a in massages(http)} == before, "nothing booked before sí"
+        done = _whatsapp(stack, phone, "sí")
+        new = [a for a in massages(http) if a["id"] not in before]
+        assert len(new) == 1, done
+        assert new[0]["status"] in ("CONFIRMED", "PENDING_PAYMENT")
+        assert "sábado" in proposal.lower() or "sabado" in proposal.lower(), proposal
+
+
 def export_and_erase(stack: Stack, phone: str, token: str, appointment: dict, order: dict) -> None:
     with stack.client(token) as http:
         response = http.get("/api/users/me/export")
@@ -376,23 +437,12 @@ def export_and_erase(stack: Stack, phone: str, token: str, appointment: dict, or
         assert appointment["id"] in export, "booking's exporter contributes"
         assert order["code"] in export or order["id"] in export, "shop's exporter contributes"
 
-        before = {item["id"] for item in _outbox(stack, phone)}
+        started = len(stack.twilio_received("verification"))
         response = http.post("/api/users/me/reauth-code/", json={})
         assert response.status_code == 202, response.text
-
-        def code_message() -> dict[str, Any] | None:
-            return next(
-                (
-                    i
-                    for i in _outbox(stack, phone)
-                    if i["id"] not in before and i["status"] == "sent"
-                ),
-                None,
-            )
-
-        message = eventually(code_message, what="erasure confirmation code delivered")
+        code = _verification_code(stack, phone, after=started)
         response = http.request(
-            "DELETE", "/api/users/me", json={"password": PASSWORD, "code": _code(message)}
+            "DELETE", "/api/users/me", json={"password": PASSWORD, "code": code}
         )
         assert response.status_code == 204, response.text
         # The account is gone: the token and the password no longer work.
@@ -407,11 +457,12 @@ def export_and_erase(stack: Stack, phone: str, token: str, appointment: dict, or
 def test_client_journey(stack: Stack) -> None:
     try:
         phone, token = sign_up(stack)
-        appointment = book_with_deposit(stack, token)
+        appointment = book_with_deposit(stack, phone, token)
         reminder_is_delivered(stack, phone, appointment)
         order = buy_and_fulfil(stack, token)
         subscribe_and_renew_vip(stack, token)
-        book_over_whatsapp(stack, phone, token)
+        book_over_whatsapp_menu(stack, phone, token)
+        book_over_whatsapp_gemini(stack, phone, token)
         export_and_erase(stack, phone, token, appointment, order)
     except AssertionError as exc:
         exc.add_note(stack.logs())

@@ -98,13 +98,15 @@ def breaker() -> Any:
 
 
 @lru_cache(maxsize=4)
-def _client(api_key: str, timeout_seconds: int, attempts: int) -> genai.Client:
+def _client(api_key: str, timeout_seconds: int, attempts: int, base_url: str = "") -> genai.Client:
     options = types.HttpOptions(
         timeout=timeout_seconds * 1000,  # milliseconds
         retry_options=types.HttpRetryOptions(
             attempts=attempts, http_status_codes=RETRY_STATUS_CODES
         ),
     )
+    if base_url:  # GEMINI_BASE_URL: a local fake (manage.py gemini_fake); empty = Google
+        options.base_url = base_url
     if _injected_httpx_client is not None:
         options.httpx_client = _injected_httpx_client
     return genai.Client(api_key=api_key, http_options=options)
@@ -112,7 +114,10 @@ def _client(api_key: str, timeout_seconds: int, attempts: int) -> genai.Client:
 
 def get_client() -> genai.Client:
     return _client(
-        settings.GEMINI_API_KEY, settings.GEMINI_TIMEOUT, settings.ASSISTANT_GEMINI_ATTEMPTS
+        settings.GEMINI_API_KEY,
+        settings.GEMINI_TIMEOUT,
+        settings.ASSISTANT_GEMINI_ATTEMPTS,
+        settings.GEMINI_BASE_URL,
     )
 
 

@@ -58,14 +58,9 @@ class TwilioVerifyGateway:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from twilio.http.http_client import TwilioHttpClient
-            from twilio.rest import Client
+            from platform_core import twilio_client
 
-            self._client = Client(
-                settings.TWILIO_ACCOUNT_SID,
-                settings.TWILIO_AUTH_TOKEN,
-                http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT),
-            )
+            self._client = twilio_client.client()
         return self._client
 
     def _service(self) -> Any:

@@ -138,16 +138,10 @@ def set_twilio_http_client_factory(factory: Callable[[], Any] | None) -> None:
 
 
 def twilio_client() -> Any:
-    """The official SDK client with ``TWILIO_TIMEOUT`` on every request."""
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
+    """The official SDK client with ``TWILIO_TIMEOUT`` (and ``TWILIO_API_BASE_URL``)."""
+    from platform_core import twilio_client as sdk
 
-    http_client = (
-        _http_client_factory()
-        if _http_client_factory is not None
-        else TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT)
-    )
-    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
+    return sdk.client(http=_http_client_factory() if _http_client_factory is not None else None)
 
 
 def status_callback_url() -> str:

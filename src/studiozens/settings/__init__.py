@@ -404,6 +404,9 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_TIMEOUT = env.int("TWILIO_TIMEOUT", 10)
 TWILIO_CB_FAILURES = env.int("TWILIO_CB_FAILURES", 5)
 TWILIO_CB_TIMEOUT = env.int("TWILIO_CB_TIMEOUT", 60)
+# Empty = the real hosts (api.twilio.com, verify.twilio.com). Set to a local fake's URL
+# (`manage.py twilio_fake`) to send every SDK request there instead (development, e2e).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL").rstrip("/")
 TWILIO_ENABLED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
 TWILIO_WEBHOOK_SHARED_KEY = env.str("TWILIO_WEBHOOK_SHARED_KEY")  # HMAC-SHA256 webhook scheme
 # Approved WhatsApp Content templates (used outside the 24-hour window), JSON:
@@ -487,6 +490,8 @@ GEMINI_API_KEY = env.str("GEMINI_API_KEY")
 GEMINI_MODEL = env.str("GEMINI_MODEL", "gemini-3.5-flash")
 GEMINI_TIMEOUT = env.int("GEMINI_TIMEOUT", 20)
 GEMINI_REQUESTS_PER_MINUTE = env.int("GEMINI_REQUESTS_PER_MINUTE", 60)
+# Empty = Google's endpoint. Set to a local fake's URL (`manage.py gemini_fake`) in dev/e2e.
+GEMINI_BASE_URL = env.str("GEMINI_BASE_URL")
 
 # --- Assistant (WhatsApp concierge) --------------------------------------------------------------
 # Token that validates X-Twilio-Signature on the inbound webhook. Outside production, without
