@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.redis
 @pytest.mark.slow
-def test_worker_process_runs_a_task_through_the_broker() -> None:
+def test_worker_process_runs_a_task_through_the_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # This process only sends and waits; it must not act as an eager worker itself.
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     env = {
         **os.environ,
         "DJANGO_ENV": "test",
@@ -53,7 +55,6 @@ def test_worker_process_runs_a_task_through_the_broker() -> None:
     try:
         assert settings.CELERY_BROKER_URL.startswith("redis")
         started = time.monotonic()
-        # send_task always goes through the broker, even though this process is eager.
         result = app.send_task("platform_core.ping", queue="celery")
         assert result.get(timeout=60) == "pong"
         assert time.monotonic() - started < 60

@@ -43,7 +43,9 @@ def test_missing_token_is_401(sample_enabled) -> None:  # noqa: F811
 def test_token_signed_with_another_key_is_401(sample_enabled, user) -> None:  # noqa: F811
     import jwt
 
-    forged = jwt.encode({"sub": str(user.public_id), "token_type": "access"}, "wrong", "HS256")
+    forged = jwt.encode(
+        {"sub": str(user.public_id), "token_type": "access"}, "not-the-signing-key-" * 2, "HS256"
+    )
     response = sample_enabled.get("/api/sample/private", HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert response.status_code == 401
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
 from modules.payments import selectors, services, vip
@@ -84,7 +84,7 @@ def vip_subscribe(request: HttpRequest, payload: SubscribeIn) -> Any:
         acceptance_permalink=payload.acceptance_permalink,
         personal_data_permalink=payload.personal_data_permalink,
     )
-    return 201, sub
+    return Status(201, sub)
 
 
 @router.get("/vip/subscription/", response=SubscriptionOut, summary="Mi membresía VIP")
