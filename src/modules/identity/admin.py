@@ -142,6 +142,44 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     actions = ("export_personal_data", "erase_personal_data")
+    # Who may hand out rights: superusers, and admins with identity.manage_roles. Anyone
+    # else with identity.change_user (reception) edits clients' details only.
+    PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+    AUDITED_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+    @staticmethod
+    def _grants_rights(request: HttpRequest) -> bool:
+        return request.user.is_superuser or request.user.has_perm("identity.manage_roles")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # vip_until moves only through identity.public (payments), never by hand.
+        fields = (*super().get_readonly_fields(request, obj), "vip_until")
+        if not request.user.is_superuser:
+            fields += ("is_superuser",)
+        if not self._grants_rights(request):
+            fields += tuple(f for f in self.PRIVILEGE_FIELDS if f not in fields)
+        return fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or obj.pk == request.user.pk:
+            return True
+        if obj.is_superuser and not request.user.is_superuser:
+            return False  # covers the password form too: it asks this same question
+        return not obj.is_staff or self._grants_rights(request)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        changed = [f for f in self.AUDITED_FLAGS if change and f in form.changed_data]
+        super().save_model(request, obj, form, change)
+        if changed:
+            audit.record(
+                "account.flags_changed",
+                actor=request.user,
+                request=request,
+                target=f"user:{obj.public_id}",
+                details={f: getattr(obj, f) for f in changed} | {"via": "admin"},
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("groups")

@@ -231,3 +231,78 @@ def test_admin_erase_refuses_superusers(admin_site):
     assert r.status_code == 302
     admin_site.superuser.refresh_from_db()
     assert admin_site.superuser.erased_at is None
+
+
+def _change_form(user, **extra):
+    data = {
+        "phone_number": user.phone_number,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email or "",
+        "language": "es-co",
+        "notification_channel": "whatsapp",
+        "notification_opt_outs": "[]",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    return data | extra
+
+
+@pytest.fixture
+def reception_site(reception):
+    sync_role_permissions()
+    web = Client()
+    web.force_login(reception)
+    return web
+
+
+def test_reception_cannot_make_itself_superuser_or_grant_roles(reception_site, reception):
+    admin_group = Group.objects.get(name="admin")
+    r = reception_site.post(
+        f"/admin/identity/user/{reception.pk}/change/",
+        _change_form(
+            reception, first_name="Recepción", is_superuser="on", groups=[str(admin_group.pk)]
+        ),
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    reception.refresh_from_db()
+    assert reception.first_name == "Recepción"  # ordinary details still editable
+    assert not reception.is_superuser
+    assert sorted(reception.groups.values_list("name", flat=True)) == ["reception"]
+
+
+def test_reception_edits_clients_but_not_staff_or_their_passwords(
+    reception_site, admin_user, user
+):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    for target in (admin_user, superuser):
+        before = User.objects.get(pk=target.pk).password
+        r = reception_site.post(
+            f"/admin/identity/user/{target.pk}/password/",
+            {"password1": "Otra-Clave-2026!", "password2": "Otra-Clave-2026!"},
+        )
+        assert r.status_code == 403
+        assert User.objects.get(pk=target.pk).password == before
+        r = reception_site.post(
+            f"/admin/identity/user/{target.pk}/change/", _change_form(target, first_name="X")
+        )
+        assert r.status_code == 403
+    r = reception_site.post(
+        f"/admin/identity/user/{user.pk}/change/", _change_form(user, first_name="Lucía")
+    )
+    assert r.status_code == 302
+    user.refresh_from_db()
+    assert user.first_name == "Lucía" and not user.is_staff
+
+
+def test_vip_until_is_read_only_and_flag_changes_are_audited(admin_site, user):
+    r = admin_site.post(
+        f"/admin/identity/user/{user.pk}/change/",
+        _change_form(user, is_active="", vip_until_0="2030-01-01", vip_until_1="10:00:00"),
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.vip_until is None and not user.is_active
+    event = AuditEvent.objects.get(action="account.flags_changed", target=f"user:{user.public_id}")
+    assert event.details == {"is_active": False, "via": "admin"}
