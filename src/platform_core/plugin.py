@@ -1,4 +1,5 @@
-"""The shared kernel's own plugin: health endpoints under /api/core/."""
+"""The shared kernel's own plugin: health endpoints under /api/core/, the notification
+queue and its beat entries, and its share of personal-data export and erasure."""
 
 from platform_core.plugins import ModulePlugin, PeriodicTask
 
@@ -9,6 +10,8 @@ plugin = ModulePlugin(
     prefix="core/",
     router="platform_core.api:router",
     description="Salud del sistema y utilidades de la plataforma",
+    exporter="platform_core.personal_data:export_user",
+    eraser="platform_core.personal_data:erase_user",
     queues=("celery", "notifications"),
     task_routes={
         "platform_core.deliver_notification": "notifications",

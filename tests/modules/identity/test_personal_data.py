@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from platform_core.models import AuditEvent
-from platform_core.notifications import is_opted_out
+from platform_core.models import AuditEvent, MessagingContact, Notification, NotificationOptOut
+from platform_core.notifications import Recipient, is_opted_out, notify
+from platform_core.notifications.services import handle_inbound_keyword, record_inbound
 from tests.factories import UserFactory
 from tests.modules.identity import fake_plugin
 from tests.modules.identity.conftest import PASSWORD, bearer, otp_for
@@ -59,8 +60,32 @@ def test_export_gathers_every_plugin(client_as, ana, with_fake_plugin):
     ).exists()
 
 
+def _leave_traces_in_platform_core(user) -> None:
+    """What a real client leaves behind outside identity: messages sent to them, a STOP
+    by WhatsApp (an opt-out by phone), and the open WhatsApp session."""
+    notify(
+        to=Recipient.from_user(user),
+        template="booking_confirmed",
+        context={"client_name": "Ana Gómez", "service": "Masaje", "when": "sábado 10:00"},
+        idempotency_key=f"test:{user.pk}",
+    )
+    record_inbound(PHONE)
+    assert handle_inbound_keyword(PHONE, "BAJA")
+
+
+def test_export_includes_messages_opt_outs_and_whatsapp_session(client_as, ana):
+    _leave_traces_in_platform_core(ana)
+    core = client_as(ana).get("/api/users/me/export").json()["modules"]["core"]
+    assert [(m["template"], m["to"]) for m in core["notifications"]] == [
+        ("booking_confirmed", PHONE)
+    ]
+    assert "body" not in core["notifications"][0]  # bodies may hold one-time codes
+    assert core["opted_out_channels"] and core["whatsapp_last_inbound_at"]
+
+
 def test_erasure_with_password_erases_everywhere(client, client_as, ana, with_fake_plugin):
     fake_plugin.STORE[ana.pk] = [{"text": "Alergia al maní", "phone": PHONE}]
+    _leave_traces_in_platform_core(ana)
     pair = client.post("/api/users/token/", {"phone_number": PHONE, "password": PASSWORD}).json()
     public_id = ana.public_id
 
@@ -80,6 +105,11 @@ def test_erasure_with_password_erases_everywhere(client, client_as, ana, with_fa
     assert row.erased_at is not None and not row.is_active and not row.has_usable_password()
     assert not row.groups.exists()
     assert fake_plugin.STORE[ana.pk] == [{"text": "[borrado]", "phone": ""}]
+    # platform_core's rows: the outbox keeps statistics only, decrypted fields included.
+    sent = Notification.objects.get()
+    for value in (sent.to, sent.subject, sent.body, str(sent.context), str(sent.user_id)):
+        assert not any(p in value for p in personal), value
+    assert not MessagingContact.objects.exists() and not NotificationOptOut.objects.exists()
     # Sessions are gone: the access token's user is inactive, the refresh is blacklisted.
     assert client.get("/api/users/me", **bearer(pair["access"])).status_code == 401
     assert client.post("/api/users/token/refresh/", {"refresh": pair["refresh"]}).status_code == 401

@@ -272,9 +272,7 @@ def test_reception_cannot_make_itself_superuser_or_grant_roles(reception_site, r
     assert sorted(reception.groups.values_list("name", flat=True)) == ["reception"]
 
 
-def test_reception_edits_clients_but_not_staff_or_their_passwords(
-    reception_site, admin_user, user
-):
+def test_reception_edits_clients_but_not_staff_or_their_passwords(reception_site, admin_user, user):
     superuser = UserFactory(is_staff=True, is_superuser=True)
     for target in (admin_user, superuser):
         before = User.objects.get(pk=target.pk).password
