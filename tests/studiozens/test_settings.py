@@ -109,3 +109,24 @@ def test_env_reader_types() -> None:
     with pytest.raises(ImproperlyConfiguredEnv, match="N must be a number"):
         env.float("N", 0.0)
     check_secret("OK", "a" * 40)
+
+
+def test_secrets_generator_draws_again_when_a_random_key_looks_like_a_placeholder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import secrets
+
+    from scripts import generate_production_secrets as script
+
+    unlucky = iter(["a" * 40 + "tu_" + "b" * 43, "c" * 86, "d" * 86])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(unlucky))
+    values = script.generate()
+    assert values["SECRET_KEY"] == "c" * 86 and values["JWT_SIGNING_KEY"] == "d" * 86
+    for name, value in values.items():
+        check_secret(name, value, min_length=44)
+
+
+def test_placeholder_markers_match_as_written_not_case_blind() -> None:
+    check_secret("SECRET_KEY", "Tu_" + "k" * 60 + "xxxx", min_length=50)  # a random key
+    with pytest.raises(ImproperlyConfiguredEnv, match="placeholder"):
+        check_secret("SECRET_KEY", "tu_" + "k" * 60, min_length=50)

@@ -62,8 +62,9 @@ def check_secret(name: str, value: str, *, min_length: int = 32) -> None:
     """Refuse a missing, short or placeholder secret, naming the variable."""
     if not value:
         raise ImproperlyConfiguredEnv(f"{name} is required in production and is not set")
-    lowered = value.lower()
-    if any(marker.lower() in lowered for marker in PLACEHOLDER_MARKERS):
+    # Case-sensitive, as the templates write them: matched case-blind, "tu_" alone turns
+    # up in about one random 86-character key in a thousand.
+    if any(marker in value for marker in PLACEHOLDER_MARKERS):
         raise ImproperlyConfiguredEnv(f"{name} still holds a placeholder value")
     if len(value) < min_length:
         raise ImproperlyConfiguredEnv(
