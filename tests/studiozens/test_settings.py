@@ -43,11 +43,11 @@ def _production_env(**overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v is not None}
 
 
-def _load(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    code = (
-        "from django.conf import settings; "
-        "print(settings.CELERY_BROKER_USE_SSL, settings.SECURE_SSL_REDIRECT, settings.DEBUG)"
-    )
+def _load(
+    env: dict[str, str],
+    shown: str = "settings.CELERY_BROKER_USE_SSL, settings.SECURE_SSL_REDIRECT, settings.DEBUG",
+) -> subprocess.CompletedProcess[str]:
+    code = f"from django.conf import settings; print({shown})"
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
     )
@@ -130,3 +130,24 @@ def test_placeholder_markers_match_as_written_not_case_blind() -> None:
     check_secret("SECRET_KEY", "Tu_" + "k" * 60 + "xxxx", min_length=50)  # a random key
     with pytest.raises(ImproperlyConfiguredEnv, match="placeholder"):
         check_secret("SECRET_KEY", "tu_" + "k" * 60, min_length=50)
+
+
+@pytest.mark.parametrize(
+    ("environment", "api", "payouts"),
+    [
+        ("prod", "https://production.wompi.co/v1", "https://api.payouts.wompi.co/v1"),
+        ("test", "https://sandbox.wompi.co/v1", "https://api.sandbox.payouts.wompi.co/v1"),
+    ],
+)
+def test_wompi_hosts_follow_the_wompi_environment(environment: str, api: str, payouts: str) -> None:
+    env = _production_env(WOMPI_ENVIRONMENT=environment)
+    env.pop("WOMPI_BASE_URL", None)
+    env.pop("WOMPI_PAYOUT_BASE_URL", None)
+    result = _load(env, "settings.WOMPI_BASE_URL, settings.WOMPI_PAYOUT_BASE_URL")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [api, payouts]
+
+
+def test_unknown_wompi_environment_is_refused() -> None:
+    result = _load(_production_env(WOMPI_ENVIRONMENT="production"))
+    assert result.returncode != 0 and "WOMPI_ENVIRONMENT" in result.stderr

@@ -438,7 +438,14 @@ ENCRYPTION_ROTATION_BATCH_SIZE = env.int("ENCRYPTION_ROTATION_BATCH_SIZE", 500)
 
 # --- Wompi ---------------------------------------------------------------------------------------
 WOMPI_ENVIRONMENT = env.str("WOMPI_ENVIRONMENT", "test")  # "test" (sandbox) or "prod"
-WOMPI_BASE_URL = env.str("WOMPI_BASE_URL", "https://sandbox.wompi.co/v1").rstrip("/")
+if WOMPI_ENVIRONMENT not in {"test", "prod"}:
+    raise ImproperlyConfiguredEnv("WOMPI_ENVIRONMENT must be test or prod")
+_WOMPI_PROD = WOMPI_ENVIRONMENT == "prod"
+# The API hosts follow the environment, so production keys never meet a sandbox URL.
+WOMPI_BASE_URL = env.str(
+    "WOMPI_BASE_URL",
+    "https://production.wompi.co/v1" if _WOMPI_PROD else "https://sandbox.wompi.co/v1",
+).rstrip("/")
 WOMPI_PUBLIC_KEY = env.str("WOMPI_PUBLIC_KEY", "" if PRODUCTION else "pub_test_local_sandbox")
 WOMPI_PRIVATE_KEY = env.str("WOMPI_PRIVATE_KEY", "" if PRODUCTION else "prv_test_local_sandbox")
 WOMPI_EVENT_SECRET = env.str(
@@ -451,7 +458,8 @@ WOMPI_REDIRECT_URL = env.str("WOMPI_REDIRECT_URL", f"{SITE_URL}/pago/resultado")
 WOMPI_CHECKOUT_URL = env.str("WOMPI_CHECKOUT_URL", "https://checkout.wompi.co/p/")
 WOMPI_TIMEOUT = env.int("WOMPI_TIMEOUT", 10)
 WOMPI_PAYOUT_BASE_URL = env.str(
-    "WOMPI_PAYOUT_BASE_URL", "https://api.sandbox.payouts.wompi.co/v1"
+    "WOMPI_PAYOUT_BASE_URL",
+    "https://api.payouts.wompi.co/v1" if _WOMPI_PROD else "https://api.sandbox.payouts.wompi.co/v1",
 ).rstrip("/")
 WOMPI_PAYOUT_PRIVATE_KEY = env.str("WOMPI_PAYOUT_PRIVATE_KEY")
 WOMPI_PAYOUT_USER_PRINCIPAL_ID = env.str("WOMPI_PAYOUT_USER_PRINCIPAL_ID")
