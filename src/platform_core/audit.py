@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from platform_core.request_context import get_request_id
+from platform_core.request_context import get_client_ip, get_request_id
 
 logger = logging.getLogger("studiozens.audit")
 
@@ -60,13 +60,13 @@ def record(
     ip: str | None = None,
 ) -> None:
     """Append one AuditEvent. ``actor`` defaults to the request's user; ``ip`` to the
-    request's client IP; the request id comes from the current request context."""
+    request's client IP (or the current request context's); so does the request id."""
     from platform_core.models import AuditEvent
     from platform_core.ratelimit import client_ip
 
     actor = actor if actor is not None else _request_actor(request)
-    if ip is None and request is not None:
-        ip = client_ip(request) or None
+    if ip is None:
+        ip = (client_ip(request) if request is not None else get_client_ip()) or None
     label = ""
     if actor is not None:
         label = str(getattr(actor, "public_id", "") or getattr(actor, "pk", ""))

@@ -8,13 +8,21 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from platform_core.api_errors import error_response
-from platform_core.request_context import reset_request_id, set_request_id
+from platform_core.ratelimit import client_ip
+from platform_core.request_context import (
+    get_request_id,
+    reset_client_ip,
+    reset_request_id,
+    set_client_ip,
+    set_request_id,
+)
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,128}$")
 
 
 class RequestIdMiddleware:
-    """Takes X-Request-ID from the proxy (Render sends one) or makes one; echoes it back."""
+    """Takes X-Request-ID from the proxy (Render sends one) or makes one; echoes it back.
+    Also keeps the client IP for the audit log of services that never see the request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -22,14 +30,14 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         token = set_request_id(incoming if _VALID_ID.match(incoming) else None)
+        ip_token = set_client_ip(client_ip(request))
         try:
-            from platform_core.request_context import get_request_id
-
             request.request_id = get_request_id()  # type: ignore[attr-defined]
             response = self.get_response(request)
             response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
             return response
         finally:
+            reset_client_ip(ip_token)
             reset_request_id(token)
 
 

@@ -750,7 +750,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Code to confirm erasure */
+        /** Code to the current number, to confirm erasure or a phone change */
         post: operations["modules_identity_api_reauth_code"];
         delete?: never;
         options?: never;
@@ -1739,6 +1739,11 @@ export interface components {
         PhoneChangeIn: {
             /** Channel */
             channel?: ("sms" | "whatsapp") | null;
+            /**
+             * Code
+             * @default
+             */
+            code: string;
             /** New Phone Number */
             new_phone_number: string;
             /**

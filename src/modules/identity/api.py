@@ -132,7 +132,11 @@ def export_me(request: HttpRequest) -> dict:
     return services.export_personal_data(request.auth, request=request)
 
 
-@router.post("me/reauth-code/", response={202: DetailOut}, summary="Code to confirm erasure")
+@router.post(
+    "me/reauth-code/",
+    response={202: DetailOut},
+    summary="Code to the current number, to confirm erasure or a phone change",
+)
 def reauth_code(request: HttpRequest, payload: ReauthCodeIn) -> Status:
     services.send_reauthentication_code(
         request.auth, channel=payload.channel, ip=client_ip(request)
@@ -154,6 +158,7 @@ def change_phone(request: HttpRequest, payload: PhoneChangeIn) -> Status:
         request.auth,
         new_phone_number=payload.new_phone_number,
         password=payload.password,
+        code=payload.code,
         channel=payload.channel,
         ip=client_ip(request),
     )

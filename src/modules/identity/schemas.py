@@ -74,6 +74,8 @@ class PasswordResetConfirmIn(Schema):
 class PhoneChangeIn(Schema):
     new_phone_number: str = Field(..., max_length=32)
     password: str = Field("", max_length=128)
+    # Accounts without a password: the code from POST /api/users/me/reauth-code/.
+    code: str = Field("", max_length=10)
     channel: Channel | None = None
 
 

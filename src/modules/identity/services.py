@@ -383,14 +383,16 @@ def start_phone_change(
     *,
     new_phone_number: str,
     password: str = "",
+    code: str = "",
     channel: str | None = None,
     ip: str | None,
 ) -> None:
-    """Send a code to the new number; the change happens when it is confirmed."""
+    """Send a code to the new number; the change happens when it is confirmed. Moving the
+    login is proof-of-presence work: the password, or a code sent to the current number
+    (``me/reauth-code/``), so a stolen access token alone cannot take the account."""
     new_phone = normalize_phone(new_phone_number)
     channel = _validate_channel(channel)
-    if user.has_usable_password():
-        _reauthenticate(user, password=password)
+    _reauthenticate(user, password=password, code=code)
     if new_phone == user.phone_number:
         raise ValidationFailed(_("El número nuevo es igual al actual."), code="same_phone")
     _guard_otp_send(new_phone, ip)

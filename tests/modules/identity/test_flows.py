@@ -386,3 +386,39 @@ def test_verify_signs_in_an_already_verified_number(client, signup, settings):
 def test_verify_without_account_is_a_wrong_code(client):
     r = client.post("/api/users/verify/", {"phone_number": PHONE, "code": "12ab"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_code"
+
+
+def test_passwordless_account_changes_phone_only_with_a_code_from_the_current_number(
+    client_as, settings
+):
+    settings.OTP_RESEND_COOLDOWN_SECONDS = 0
+    walk_in = UserFactory(phone_number=PHONE, password=None)
+    walk_in.set_unusable_password()
+    walk_in.save()
+    me = client_as(walk_in)
+    new = "+573112223344"
+    r = me.post("/api/users/me/phone/", {"new_phone_number": new})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "reauthentication_failed"
+    assert not messages_to(new)  # nothing was sent to the would-be new number
+    assert me.post("/api/users/me/reauth-code/", {}).status_code == 202
+    r = me.post("/api/users/me/phone/", {"new_phone_number": new, "code": otp_for(PHONE)})
+    assert r.status_code == 202
+    r = me.post("/api/users/me/phone/confirm/", {"code": otp_for(new)})
+    assert r.status_code == 200 and r.json()["phone_number"] == new
+
+
+def test_audit_events_of_services_without_the_request_carry_ip_and_request_id(client, signup):
+    from platform_core.models import AuditEvent
+
+    pair = signup()
+    client.post(
+        "/api/users/logout/",
+        {"refresh": pair["refresh"]},
+        HTTP_X_REQUEST_ID="logout-req-0001",
+        REMOTE_ADDR="181.51.0.7",
+        **bearer(pair["access"]),
+    )
+    event = AuditEvent.objects.get(action="auth.logout")
+    assert event.ip == "181.51.0.7" and event.request_id == "logout-req-0001"
+    verified = AuditEvent.objects.get(action="auth.phone_verified")
+    assert verified.ip and verified.request_id
