@@ -81,3 +81,30 @@ def test_ready_is_200_with_real_redis(api, settings) -> None:
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["broker"]["status"] == "ok"
     assert response.json()["checks"]["cache"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_redis_outage_leaves_public_reads_and_login_working(api) -> None:
+    """Cache, sessions and rate limits all live in Redis: with it down, public reads
+    degrade to the database and the limiter fails open, so nothing turns into a 500."""
+    from tests.factories import UserFactory
+
+    user = UserFactory(phone_number="+573001112233")
+    with override_settings(CACHES=CLOSED_REDIS):
+        for path in (
+            "/api/",
+            "/api/booking/categories",
+            "/api/booking/services",
+            "/api/booking/therapists",
+            "/api/shop/categories",
+            "/api/shop/products",
+            "/api/finances/vip/plans/",
+            "/api/core/health/",
+        ):
+            assert api.get(path).status_code == 200, path
+        login = api.post(
+            "/api/users/token/",
+            {"phone_number": user.phone_number, "password": "ClaveSegura123!"},
+        )
+        assert login.status_code == 200, login.content
+        assert api.get("/api/core/health/ready").status_code == 503
