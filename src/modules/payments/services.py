@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -471,12 +472,26 @@ def _store_and_apply(body: dict[str, Any], tx: dict[str, Any], key: str) -> Webh
     return WebhookResult(200, outcome)
 
 
-def replay_event(public_id: str) -> str:
-    """Re-apply a stored event (operators, after fixing a bug). Idempotent by design."""
+def _stored_event(identifier: str) -> WebhookEvent:
+    """By the event's public id, or the newest event of a Wompi transaction id (what an
+    operator has in hand from Wompi's dashboard)."""
     try:
-        event = WebhookEvent.objects.get(public_id=public_id)
-    except (WebhookEvent.DoesNotExist, ValueError):
-        raise NotFound() from None
+        return WebhookEvent.objects.get(public_id=uuid.UUID(identifier))
+    except (ValueError, WebhookEvent.DoesNotExist):
+        pass
+    event = (
+        WebhookEvent.objects.filter(transaction_id=identifier).order_by("-received_at").first()
+        if identifier
+        else None
+    )
+    if event is None:
+        raise NotFound()
+    return event
+
+
+def replay_event(identifier: str) -> str:
+    """Re-apply a stored event (operators, after fixing a bug). Idempotent by design."""
+    event = _stored_event(identifier)
     tx = event.payload.get("data", {}).get("transaction") or {}
     with transaction.atomic():
         outcome, payment = apply_transaction(tx, source="replay")

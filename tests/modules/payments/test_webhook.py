@@ -253,6 +253,11 @@ def test_replay_command_reprocesses_a_stored_event(
     assert "applied" in out.getvalue()
     checkout.refresh_from_db()
     assert checkout.status == "APPROVED"
-    with pytest.raises(CommandError):
-        call_command("replay_wompi_event", "00000000-0000-0000-0000-000000000000")
+    # By the Wompi transaction id too (what the operator sees in Wompi's dashboard).
+    out = StringIO()
+    call_command("replay_wompi_event", event.transaction_id, stdout=out)
+    assert "noop" in out.getvalue()  # already settled: nothing happens twice
+    for unknown in ("00000000-0000-0000-0000-000000000000", "12345-0000000000-00000"):
+        with pytest.raises(CommandError):
+            call_command("replay_wompi_event", unknown)
     assert json.loads(json.dumps(payload))  # payload stays JSON

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Re-process a stored Wompi event (by its public id). Idempotent."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("event_id")
+        parser.add_argument(
+            "event_id", help="the stored event's public id, or a Wompi transaction id"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from modules.payments.services import replay_event
