@@ -48,13 +48,13 @@ def appointment_context(appointment: Any) -> dict[str, Any]:
 
 
 def send(appointment: Any, template: str, key_suffix: str, **extra: Any) -> None:
-    """One WhatsApp message to the appointment's client, at most once per key."""
+    """One message to the appointment's client on their channel, at most once per key."""
     from platform_core import notifications
 
     notifications.notify(
         to=notifications.Recipient.from_user(appointment.client),
         template=template,
         context={**appointment_context(appointment), **extra},
-        channels=("whatsapp",),
+        channels=None,  # the client's preferred channel
         idempotency_key=f"appt:{appointment.public_id}:{key_suffix}",
     )

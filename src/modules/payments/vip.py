@@ -69,7 +69,7 @@ def _notify(sub: VipSubscription, template: str, key: str, **context: Any) -> No
         to=Recipient.from_user(user),
         template=f"payments/{template}",
         context={"name": user.first_name, "plan": sub.plan.name, **context},
-        channels=("whatsapp",),
+        channels=None,  # the member's preferred channel
         idempotency_key=f"payments:{template}:{sub.public_id}:{key}",
     )
 

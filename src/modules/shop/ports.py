@@ -42,14 +42,14 @@ def request_refund(*, order_public_id: str, reason: str, amount_cents: int | Non
 
 
 def notify_user(user: Any, *, template: str, context: dict[str, Any], key: str) -> None:
-    """One WhatsApp message to a user, written to the outbox in the caller's transaction."""
+    """One message to a user on their channel, written to the outbox in the caller's transaction."""
     from platform_core import notifications
 
     notifications.notify(
         to=notifications.Recipient.from_user(user),
         template=template,
         context=context,
-        channels=("whatsapp",),
+        channels=None,  # the user's preferred channel
         idempotency_key=key,
     )
 

@@ -4,7 +4,12 @@ delivered on the ``notifications`` queue through Twilio (WhatsApp, SMS) or email
 Public surface (the contract other modules code against)::
 
     notify(to=Recipient.from_user(user), template="booking/confirmed", context={...},
-           channels=("whatsapp",), idempotency_key=f"booking-confirmed-{appt.public_id}")
+           idempotency_key=f"booking-confirmed-{appt.public_id}")
+        # channels=None (default): the user's notification_channel (whatsapp/sms/email),
+        # else WhatsApp, then SMS, then email — whichever has an address. Pass
+        # channels=("sms",) etc. to force channels (OTP, conversational replies).
+        # A channel without its own template uses whatsapp.txt (email: subject.txt or
+        # a generic subject).
     sent_messages() / clear_sent_messages()     # in-memory adapter (tests)
     set_opt_out(user_id=..., phone=..., channel="all", opted_out=True)
     record_inbound(phone)                       # the assistant's webhook: opens the 24 h window

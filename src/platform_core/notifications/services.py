@@ -24,6 +24,12 @@ logger = logging.getLogger("studiozens.notifications")
 
 CHANNELS = ("whatsapp", "sms", "email")
 PHONE_CHANNELS = ("whatsapp", "sms")
+# ``notify(channels=None)``: the recipient's preferred channel, else the first of these
+# that has an address (a user who prefers email but has none gets WhatsApp).
+DEFAULT_CHANNEL = "whatsapp"
+FALLBACK_CHANNELS = ("whatsapp", "sms", "email")
+# Email subject when a template has no subject.txt.
+DEFAULT_SUBJECT_TEMPLATE = "notifications/default_subject.txt"
 STOP_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "BAJA", "DARSE DE BAJA", "CANCELAR", "UNSUBSCRIBE", "END", "QUIT"}
 )
@@ -36,27 +42,53 @@ class Recipient:
     email: str = ""
     user_id: int | None = None  # for opt-outs/preferences and the outbox view
     language: str = "es-co"
+    # The channel the user chose ("whatsapp" | "sms" | "email"); "" means WhatsApp.
+    preferred_channel: str = ""
 
     @classmethod
     def from_user(cls, user: Any) -> Recipient:
+        # Duck-typed on purpose: platform_core never imports the identity module.
         return cls(
             phone=getattr(user, "phone_number", "") or "",
             email=getattr(user, "email", "") or "",
             user_id=user.pk,
             language=getattr(user, "language", "") or "es-co",
+            preferred_channel=getattr(user, "notification_channel", "") or "",
         )
 
 
+def preferred_channel(to: Recipient) -> str | None:
+    """The channel ``notify(channels=None)`` uses: the recipient's preference when it has
+    an address for it, else WhatsApp, then SMS, then email; None when it has no address."""
+    preferred = to.preferred_channel if to.preferred_channel in CHANNELS else DEFAULT_CHANNEL
+    for channel in dict.fromkeys((preferred, *FALLBACK_CHANNELS)):
+        if _address(to, channel):
+            return channel
+    return None
+
+
 # --- Rendering ---------------------------------------------------------------------------------
+def template_names(template: str, channel: str) -> list[str]:
+    """Body templates tried in order: ``<channel>.txt``, then (SMS, email) the WhatsApp
+    body, so a module may ship only ``whatsapp.txt`` and still honour other channels."""
+    base = f"notifications/{template}"
+    names = [f"{base}/{channel}.txt"]
+    if channel != "whatsapp":
+        names.append(f"{base}/whatsapp.txt")
+    return names
+
+
 def render(template: str, channel: str, context: dict[str, Any], language: str) -> tuple[str, str]:
-    """(subject, body) from ``notifications/<template>/<channel>.txt`` (email: subject.txt
-    + email.txt), rendered in the recipient's language."""
+    """(subject, body) from ``notifications/<template>/<channel>.txt`` (falling back to
+    ``whatsapp.txt``; email: ``subject.txt``, else a generic subject), rendered in the
+    recipient's language. No body template at all raises TemplateDoesNotExist."""
     base = f"notifications/{template}"
     with translation.override(language or settings.LANGUAGE_CODE):
-        body = render_to_string(f"{base}/{channel}.txt", context).strip()
+        body = render_to_string(template_names(template, channel), context).strip()
         subject = ""
         if channel == "email":
-            subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
+            names = [f"{base}/subject.txt", DEFAULT_SUBJECT_TEMPLATE]
+            subject = " ".join(render_to_string(names, context).split())
     return subject, body
 
 
@@ -142,16 +174,36 @@ def notify(
     to: Recipient,
     template: str,
     context: dict,
-    channels: Sequence[str] = ("whatsapp",),
+    channels: Sequence[str] | None = None,
     idempotency_key: str | None = None,
     transactional: bool = False,
 ) -> list[Any]:
     """Write one outbox row per channel inside the caller's transaction and enqueue
     delivery on commit (queue ``notifications``). The same ``idempotency_key`` (per
-    channel) never sends twice; ``transactional=True`` (OTP codes) ignores opt-outs."""
+    channel) never sends twice; ``transactional=True`` (OTP codes) ignores opt-outs.
+
+    ``channels=None`` sends on the recipient's preferred channel (``preferred_channel``);
+    explicit ``channels`` are used as given. With ``channels=None`` a key already used on
+    any channel returns those rows, so a preference changed between two calls does not
+    send the same message again on the new channel."""
     from platform_core.models import Notification, NotificationStatus
 
     rows: list[Notification] = []
+    if channels is None:
+        if idempotency_key:
+            # channel__in: lets the (channel, idempotency_key) unique index serve the lookup.
+            rows = list(
+                Notification.objects.filter(
+                    channel__in=CHANNELS, idempotency_key=idempotency_key
+                ).order_by("id")
+            )
+            if rows:
+                return rows
+        chosen = preferred_channel(to)
+        if chosen is None:
+            logger.info("notification %s: recipient has no address, nothing sent", template)
+            return rows
+        channels = (chosen,)
     for channel in dict.fromkeys(channels):
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
