@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from platform_core.http import CircuitBreaker
 from platform_core.models import Notification, NotificationStatus
-from platform_core.notifications import Recipient, notify, record_inbound, sent_messages
+from platform_core.notifications import (
+    Recipient,
+    notify,
+    record_inbound,
+    sent_messages,
+    set_opt_out,
+)
 from platform_core.notifications.services import deliver, relay_pending, requeue_failed
 from platform_core.tasks import deliver_notification, relay_pending_notifications
 from platform_core.testing import twilio_error, twilio_message, use_scripted_twilio
@@ -208,6 +214,100 @@ def test_outside_window_without_template_falls_back_to_sms(
     data = twilio.created[0]["data"]
     assert data["To"] == PHONE and data["From"] == "+15005550006"
     assert row.sent_via == "sms" and row.status == NotificationStatus.SENT
+
+
+def test_sms_fallback_respects_an_sms_opt_out(twilio_settings, django_capture_on_commit_callbacks):
+    # Outside the window, no Content template, and the client said STOP to SMS only:
+    # nothing is sent (WhatsApp free text would be refused, SMS was refused by the client).
+    twilio_settings.TWILIO_CONTENT_SIDS = {}
+    set_opt_out(phone=PHONE, channel="sms")
+    with use_scripted_twilio() as twilio:
+        row = _notify(django_capture_on_commit_callbacks)
+    assert twilio.requests == []
+    assert (row.status, row.error_code, row.attempts) == (
+        NotificationStatus.SKIPPED,
+        "sms_opted_out",
+        0,
+    )
+    assert row.provider_sid is None and row.next_attempt_at is None
+    assert CircuitBreaker("notifications:twilio", failures=5, reset_seconds=60).state == "closed"
+    assert requeue_failed() == 0  # SKIPPED is final, not a failure to retry
+
+
+def test_sms_fallback_opt_out_by_user_and_transactional_exemption(
+    twilio_settings, django_capture_on_commit_callbacks, user
+):
+    twilio_settings.TWILIO_CONTENT_SIDS = {}
+    set_opt_out(user_id=user.pk, channel="sms")
+    recipient = Recipient.from_user(user)
+    with use_scripted_twilio() as twilio, django_capture_on_commit_callbacks(execute=True):
+        [skipped] = notify(
+            to=recipient, template="otp", context={"code": "1"}, channels=("whatsapp",)
+        )
+        [otp] = notify(
+            to=recipient,
+            template="otp",
+            context={"code": "2"},
+            channels=("whatsapp",),
+            transactional=True,
+        )
+    skipped.refresh_from_db()
+    otp.refresh_from_db()
+    assert skipped.status == NotificationStatus.SKIPPED
+    assert (otp.status, otp.sent_via) == (NotificationStatus.SENT, "sms")  # OTPs are exempt
+    assert [r["data"]["To"] for r in twilio.requests] == [user.phone_number]
+
+
+def test_sms_opt_out_does_not_block_whatsapp_inside_the_window(
+    twilio_settings, django_capture_on_commit_callbacks
+):
+    set_opt_out(phone=PHONE, channel="sms")
+    record_inbound(PHONE)
+    with use_scripted_twilio() as twilio:
+        row = _notify(django_capture_on_commit_callbacks)
+    assert (row.status, row.sent_via) == (NotificationStatus.SENT, "whatsapp")
+    assert twilio.created[0]["data"]["To"] == f"whatsapp:{PHONE}"
+
+
+def test_skipped_fallback_does_not_take_the_half_open_probe(
+    twilio_settings, django_capture_on_commit_callbacks
+):
+    twilio_settings.TWILIO_CONTENT_SIDS = {}
+    set_opt_out(phone=PHONE, channel="sms")
+    breaker = CircuitBreaker("notifications:twilio", failures=5, reset_seconds=60)
+    with time_machine.travel(START, tick=False) as traveller, use_scripted_twilio() as twilio:
+        for _ in range(5):
+            breaker.record_failure()
+        traveller.shift(61)
+        assert breaker.state == "half-open"
+        skipped = _notify(django_capture_on_commit_callbacks)  # preflight: before the breaker
+        row = Notification.objects.create(
+            channel="sms", template="otp", to="+573009998877", body="Código 1", context={}
+        )
+        assert deliver(row.pk) == "sent"  # the probe was still free
+    assert skipped.status == NotificationStatus.SKIPPED
+    assert breaker.state == "closed"
+    assert len(twilio.requests) == 1
+
+
+def test_skip_found_at_send_time_is_recorded_without_an_attempt(
+    twilio_settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    # The window can close between the preflight and the send: the adapter's own check
+    # ends the row SKIPPED the same way.
+    from platform_core.notifications.adapters import TwilioAdapter
+
+    twilio_settings.TWILIO_CONTENT_SIDS = {}
+    set_opt_out(phone=PHONE, channel="sms")
+    monkeypatch.setattr(TwilioAdapter, "preflight", lambda self, notification: None)
+    with use_scripted_twilio() as twilio:
+        row = _notify(django_capture_on_commit_callbacks)
+    assert (row.status, row.error_code, row.attempts) == (
+        NotificationStatus.SKIPPED,
+        "sms_opted_out",
+        0,
+    )
+    assert twilio.requests == []
 
 
 def test_window_expires_after_24_hours(twilio_settings, django_capture_on_commit_callbacks):

@@ -1,7 +1,9 @@
 """Channel adapters: Twilio (WhatsApp, SMS), Django email, console and in-memory.
 
 An adapter's ``send(notification)`` returns a ``SendResult`` or raises ``DeliveryError``
-(``retryable`` says whether another attempt may succeed). Which adapter serves a channel
+(``retryable`` says whether another attempt may succeed); ``preflight(notification)``,
+called before the circuit breaker, raises ``DeliverySkipped`` when the message must not
+go out at all (e.g. the SMS fallback of an SMS opt-out). Which adapter serves a channel
 is chosen by ``settings.NOTIFICATIONS_BACKEND`` ("twilio" | "console" | "memory").
 """
 
@@ -41,6 +43,25 @@ class DeliveryError(Exception):
         super().__init__(f"{code}: {message}")
 
 
+class DeliverySkipped(Exception):
+    """The message must not be sent (the row ends SKIPPED with ``code``/``message``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = str(code)
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+class Adapter:
+    provider = ""
+
+    def preflight(self, notification: Any) -> None:
+        """Raise ``DeliverySkipped`` if the message must not be sent; no provider call."""
+
+    def send(self, notification: Any) -> SendResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
 def breaker_for(provider: str) -> CircuitBreaker:
     return CircuitBreaker(
         f"notifications:{provider}",
@@ -64,7 +85,7 @@ def clear_sent_messages() -> None:
         _sent.clear()
 
 
-class MemoryAdapter:
+class MemoryAdapter(Adapter):
     provider = "memory"
 
     def send(self, notification: Any) -> SendResult:
@@ -83,7 +104,7 @@ class MemoryAdapter:
         return SendResult(sid=sid, status="sent", sent_via=notification.channel)
 
 
-class ConsoleAdapter:
+class ConsoleAdapter(Adapter):
     """Development: the message goes to the log (and the DEBUG outbox shows it)."""
 
     provider = "console"
@@ -100,7 +121,7 @@ class ConsoleAdapter:
         return SendResult(sid=sid, status="sent", sent_via=notification.channel)
 
 
-class EmailAdapter:
+class EmailAdapter(Adapter):
     """Django's email backend (SMTP/SendGrid through EMAIL_*)."""
 
     provider = "email"
@@ -174,36 +195,56 @@ def content_template(template: str, context: dict[str, Any]) -> tuple[str, str] 
     return entry["sid"], json.dumps(variables)
 
 
-class TwilioAdapter:
+def _sms_opted_out(notification: Any) -> bool:
+    from platform_core.notifications.services import is_opted_out  # services imports us
+
+    return is_opted_out(channel="sms", user_id=notification.user_id, phone=notification.to)
+
+
+class TwilioAdapter(Adapter):
     """WhatsApp and SMS through the Messages API.
 
     WhatsApp free-form text is allowed only within 24 h of the client's last inbound
     message; outside it the approved Content template is sent, or SMS when the template
-    has no ContentSid configured.
+    has no ContentSid configured — unless the recipient opted out of SMS (and the message
+    is not transactional): then nothing is sent and the row ends SKIPPED
+    (``sms_opted_out``).
     """
 
     provider = "twilio"
 
+    def route(self, notification: Any) -> tuple[str, tuple[str, str] | None]:
+        """(channel actually used, Content template or None)."""
+        if notification.channel != "whatsapp" or in_whatsapp_window(notification.to):
+            return notification.channel, None
+        template = content_template(notification.template, notification.context or {})
+        if template is not None:
+            return "whatsapp", template
+        if not notification.transactional and _sms_opted_out(notification):
+            raise DeliverySkipped(
+                "sms_opted_out",
+                "Fuera de la ventana de 24 h de WhatsApp, sin plantilla aprobada y el "
+                "destinatario se dio de baja de SMS.",
+            )
+        return "sms", None
+
+    def preflight(self, notification: Any) -> None:
+        self.route(notification)
+
     def send(self, notification: Any) -> SendResult:
         kwargs: dict[str, Any] = {"status_callback": status_callback_url()}
-        via = notification.channel
+        via, template = self.route(notification)
         if via == "whatsapp":
-            template = None
-            if not in_whatsapp_window(notification.to):
-                template = content_template(notification.template, notification.context or {})
-                if template is None:
-                    via = "sms"
-            if via == "whatsapp":
-                kwargs["to"] = f"whatsapp:{notification.to}"
-                if settings.TWILIO_WHATSAPP_NUMBER:
-                    kwargs["from_"] = f"whatsapp:{settings.TWILIO_WHATSAPP_NUMBER}"
-                else:
-                    kwargs["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
-                if template is not None:
-                    kwargs["content_sid"], kwargs["content_variables"] = template
-                else:
-                    kwargs["body"] = str(notification.body)
-        if via == "sms":
+            kwargs["to"] = f"whatsapp:{notification.to}"
+            if settings.TWILIO_WHATSAPP_NUMBER:
+                kwargs["from_"] = f"whatsapp:{settings.TWILIO_WHATSAPP_NUMBER}"
+            else:
+                kwargs["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+            if template is not None:
+                kwargs["content_sid"], kwargs["content_variables"] = template
+            else:
+                kwargs["body"] = str(notification.body)
+        else:
             kwargs["to"] = notification.to
             kwargs["body"] = str(notification.body)
             if settings.TWILIO_MESSAGING_SERVICE_SID:

@@ -17,7 +17,12 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from platform_core.notifications.adapters import DeliveryError, adapter_for, breaker_for
+from platform_core.notifications.adapters import (
+    DeliveryError,
+    DeliverySkipped,
+    adapter_for,
+    breaker_for,
+)
 from platform_core.phones import normalize_phone
 
 logger = logging.getLogger("studiozens.notifications")
@@ -313,6 +318,11 @@ def deliver(notification_id: int) -> str:
             return "skipped"
 
         adapter = adapter_for(notification.channel)
+        try:
+            # Before the breaker: a skipped message must not take the half-open probe.
+            adapter.preflight(notification)
+        except DeliverySkipped as exc:
+            return _skipped(notification, exc)
         breaker = breaker_for(adapter.provider)
         if not breaker.allow():
             # Deferred, never dropped: the row stays pending until the breaker resets.
@@ -325,6 +335,9 @@ def deliver(notification_id: int) -> str:
         notification.attempts += 1
         try:
             result = adapter.send(notification)
+        except DeliverySkipped as exc:  # the route changed since the preflight
+            notification.attempts -= 1
+            return _skipped(notification, exc)
         except DeliveryError as exc:
             return _failed_attempt(notification, exc, breaker, now)
         breaker.record_success()
@@ -336,6 +349,20 @@ def deliver(notification_id: int) -> str:
         notification.next_attempt_at = None
         notification.save()
     return "sent"
+
+
+def _skipped(notification: Any, exc: DeliverySkipped) -> str:
+    """End the row SKIPPED (like an opt-out) with the reason in error_code/_message; no
+    provider call was made, so neither the attempt count nor the breaker changes."""
+    from platform_core.models import NotificationStatus
+
+    notification.status = NotificationStatus.SKIPPED
+    notification.error_code = exc.code[:30]
+    notification.error_message = exc.message
+    notification.next_attempt_at = None
+    notification.save()
+    logger.info("notification %s skipped: %s", notification.public_id, exc.code)
+    return "skipped"
 
 
 def _failed_attempt(notification: Any, exc: DeliveryError, breaker: Any, now: datetime) -> str:
