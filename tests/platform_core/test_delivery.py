@@ -407,3 +407,23 @@ def test_real_sdk_client_uses_twilio_timeout(twilio_settings):
     assert isinstance(client.http_client, TwilioHttpClient)
     assert client.http_client.timeout == 7
     assert client.username == twilio_settings.TWILIO_ACCOUNT_SID
+
+
+def test_retry_delay_grows_exponentially_with_bounded_jitter_and_a_cap(settings, monkeypatch):
+    from platform_core.notifications import services
+
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 30
+    settings.NOTIFICATION_RETRY_MAX_SECONDS = 3600
+    # base·2^(attempt-1): 30, 60, 120, … 1920, then capped at 3600.
+    expected = {0: 30, 1: 30, 2: 60, 3: 120, 4: 240, 5: 480, 6: 960, 7: 1920, 8: 3600, 20: 3600}
+
+    monkeypatch.setattr(services.random, "uniform", lambda low, high: high)  # jitter at its top
+    assert {n: services.retry_delay(n) for n in expected} == expected
+    monkeypatch.setattr(services.random, "uniform", lambda low, high: low)  # and at its bottom
+    assert {n: services.retry_delay(n) for n in expected} == {n: d / 2 for n, d in expected.items()}
+    monkeypatch.undo()
+
+    for attempt, full in expected.items():
+        samples = [services.retry_delay(attempt) for _ in range(200)]
+        assert all(full / 2 <= s <= full for s in samples)  # between half and all of it
+        assert max(samples) - min(samples) > full / 4  # really jittered, not constant
