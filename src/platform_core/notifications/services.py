@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import select_template
 from django.utils import timezone, translation
 
 from platform_core.notifications.adapters import (
@@ -89,12 +90,17 @@ def render(template: str, channel: str, context: dict[str, Any], language: str) 
     recipient's language. No body template at all raises TemplateDoesNotExist."""
     base = f"notifications/{template}"
     with translation.override(language or settings.LANGUAGE_CODE):
-        body = render_to_string(template_names(template, channel), context).strip()
+        body = _render_text(template_names(template, channel), context).strip()
         subject = ""
         if channel == "email":
             names = [f"{base}/subject.txt", DEFAULT_SUBJECT_TEMPLATE]
-            subject = " ".join(render_to_string(names, context).split())
+            subject = " ".join(_render_text(names, context).split())
     return subject, body
+
+
+def _render_text(names: list[str], context: dict[str, Any]) -> str:
+    # Plain text, not HTML: "Masaje & piedras" must not reach a phone as "&amp;".
+    return select_template(names).template.render(Context(context, autoescape=False))
 
 
 # --- Opt-outs ----------------------------------------------------------------------------------
