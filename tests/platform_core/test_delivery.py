@@ -111,6 +111,26 @@ def test_permanent_provider_error_fails_at_once(
     assert len(twilio.requests) == 1
 
 
+def test_permanent_error_on_the_half_open_probe_closes_the_breaker(
+    twilio_settings, django_capture_on_commit_callbacks
+):
+    breaker = CircuitBreaker("notifications:twilio", failures=5, reset_seconds=60)
+    with (
+        time_machine.travel(START, tick=False) as traveller,
+        use_scripted_twilio(twilio_error(400, 21211, "Invalid 'To' Phone Number")) as twilio,
+    ):
+        for _ in range(5):
+            breaker.record_failure()
+        traveller.shift(61)
+        assert breaker.state == "half-open"
+        refused = _notify(django_capture_on_commit_callbacks, channel="sms")  # the probe
+        assert refused.status == NotificationStatus.FAILED
+        assert breaker.state == "closed"  # Twilio answered: others need not wait
+        after = _notify(django_capture_on_commit_callbacks, channel="sms")
+    assert after.status == NotificationStatus.SENT
+    assert len(twilio.requests) == 2
+
+
 def test_breaker_opens_after_five_failures_defers_and_resumes(
     twilio_settings, django_capture_on_commit_callbacks
 ):

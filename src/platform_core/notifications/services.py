@@ -378,6 +378,10 @@ def _failed_attempt(notification: Any, exc: DeliveryError, breaker: Any, now: da
     notification.error_message = exc.message
     if exc.retryable:
         breaker.record_failure()
+    else:
+        # A permanent refusal (invalid number...) means the provider answered: it is up,
+        # and a half-open probe must not stay taken until the breaker's timeout.
+        breaker.record_success()
     if not exc.retryable or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
         notification.status = NotificationStatus.FAILED
         notification.next_attempt_at = None
