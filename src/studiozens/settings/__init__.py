@@ -312,7 +312,8 @@ DATA_POLICY_VERSION = env.str("DATA_POLICY_VERSION", "2026-01")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "es-co"
-LANGUAGES = [("es-co", "Español (Colombia)"), ("en", "English")]
+# Only languages with a catalogue and message templates are offered (docs/architecture.md).
+LANGUAGES = [("es-co", "Español (Colombia)")]
 LOCALE_PATHS = [BASE_DIR / "src" / "locale"]
 TIME_ZONE = "America/Bogota"
 USE_I18N = True

@@ -185,7 +185,7 @@ def test_patch_profile_and_opt_outs(client_as, user):
         {
             "first_name": " Luisa ",
             "email": "luisa@example.com",
-            "language": "en",
+            "language": "es-co",
             "notification_channel": "email",
             "notification_opt_outs": ["sms", "whatsapp"],
         },
@@ -194,7 +194,7 @@ def test_patch_profile_and_opt_outs(client_as, user):
     body = r.json()
     assert (body["first_name"], body["language"], body["notification_channel"]) == (
         "Luisa",
-        "en",
+        "es-co",
         "email",
     )
     assert body["notification_opt_outs"] == ["sms", "whatsapp"]
@@ -206,5 +206,7 @@ def test_patch_profile_and_opt_outs(client_as, user):
     r = me.patch("/api/users/me", {"notification_opt_outs": []})
     assert not is_opted_out(channel="sms", user_id=user.pk)
     assert me.patch("/api/users/me", {"language": "xx"}).status_code == 422
+    # English is not offered until it has a catalogue and templates: no silent Spanish.
+    assert me.patch("/api/users/me", {"language": "en"}).status_code == 422
     assert me.patch("/api/users/me", {"email": "bad"}).status_code == 422
     assert me.patch("/api/users/me", {"notification_opt_outs": ["fax"]}).status_code == 422
