@@ -512,7 +512,10 @@ def send_reminder(appointment_id: int, hours: int, now: datetime | None = None) 
         ).update(sent_at=now)
         if not claimed:
             return False
-        messaging.send(appt, "booking_reminder", f"reminder:{hours}", hours=hours)
+        # The start is part of the key: a rescheduled appointment (whose claims were
+        # deleted) gets a new message for its new time instead of the old outbox row.
+        key = f"reminder:{hours}:{int(appt.start.timestamp())}"
+        messaging.send(appt, "booking_reminder", key, hours=hours)
     return True
 
 

@@ -30,7 +30,7 @@ def _confirmed(spa: Any, hour: int, *, created_days_before: int = 3) -> Appointm
 def _reminders(hours: int | None = None) -> list[Notification]:
     rows = Notification.objects.filter(template="booking_reminder")
     if hours is not None:
-        rows = rows.filter(idempotency_key__endswith=f":reminder:{hours}")
+        rows = rows.filter(idempotency_key__contains=f":reminder:{hours}:")
     return list(rows)
 
 
@@ -46,8 +46,8 @@ def test_each_reminder_once(spa: Any, clock: Any, checkout_stub: list) -> None:
     assert services.send_due_reminders() == 1
     assert services.send_due_reminders() == 0
     assert {n.idempotency_key for n in _reminders()} == {
-        f"appt:{appt.public_id}:reminder:24",
-        f"appt:{appt.public_id}:reminder:2",
+        f"appt:{appt.public_id}:reminder:24:{int(appt.start.timestamp())}",
+        f"appt:{appt.public_id}:reminder:2:{int(appt.start.timestamp())}",
     }
 
 
@@ -60,7 +60,9 @@ def test_skips_cancelled_and_late_bookings(spa: Any, clock: Any, checkout_stub: 
     assert services.send_due_reminders() == 0  # 24 h reminder came before the booking
     clock.move_to(at(TUESDAY, 13, 5))
     assert services.send_due_reminders() == 1  # ... but the 2 h one is sent
-    assert [n.idempotency_key for n in _reminders()] == [f"appt:{fresh.public_id}:reminder:2"]
+    assert [n.idempotency_key for n in _reminders()] == [
+        f"appt:{fresh.public_id}:reminder:2:{int(fresh.start.timestamp())}"
+    ]
     assert services.send_reminder(cancelled.pk, 2) is False
 
 
@@ -94,12 +96,34 @@ def test_management_command_is_safe_anytime(spa: Any, clock: Any) -> None:
         call_command("send_appointment_reminder", "--appointment", "nope")
 
 
-def test_reschedule_rearms_reminders(spa: Any, clock: Any) -> None:
+def test_reschedule_rearms_reminders(
+    spa: Any, clock: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The reminder for the new time is a new outbox row, and it is delivered."""
+    from platform_core.models import NotificationStatus
+    from platform_core.notifications import clear_sent_messages, sent_messages
+
+    settings.NOTIFICATIONS_BACKEND = "memory"
+    clear_sent_messages()
     appt = _confirmed(spa, 10)
-    clock.move_to(at(TUESDAY, 9))
-    services.send_due_reminders()
+    clock.move_to(at(TUESDAY, 8, 5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_due_reminders() == 1
     services.reschedule_appointment(
         actor=UserFactory(roles=["reception"]), appointment=appt, start=at(TUESDAY, 11, 15)
     )
-    clock.move_to(at(TUESDAY, 9, 30))
-    assert services.send_due_reminders() == 1
+    clock.move_to(at(TUESDAY, 9, 20))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_due_reminders() == 1
+    rows = sorted(_reminders(2), key=lambda n: n.pk)
+    assert [n.idempotency_key for n in rows] == [
+        f"appt:{appt.public_id}:reminder:2:{int(at(TUESDAY, 10).timestamp())}",
+        f"appt:{appt.public_id}:reminder:2:{int(at(TUESDAY, 11, 15).timestamp())}",
+    ]
+    assert "a las 10:00" in rows[0].body and "a las 11:15" in rows[1].body
+    for row in rows:
+        row.refresh_from_db()
+        assert row.status == NotificationStatus.SENT, (row.status, row.error_code)
+    bodies = [m["body"] for m in sent_messages() if m["template"] == "booking_reminder"]
+    assert len(bodies) == 2 and "a las 11:15" in bodies[1]
+    clear_sent_messages()
