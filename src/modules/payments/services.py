@@ -385,6 +385,15 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
                 processed_at=timezone.now(),
             )
             _record_refund(payment, payment.amount_cents, "Anulación reportada por Wompi")
+            audit.record(
+                "payments.voided",
+                target=f"payment:{payment.reference}",
+                details={
+                    "source": source,
+                    "amount_cents": payment.amount_cents,
+                    "transaction_id": payment.wompi_transaction_id,
+                },
+            )
         return WebhookEvent.Outcome.APPLIED, payment
     if status == PaymentStatus.APPROVED and current != PaymentStatus.APPROVED:
         # Money moved for a payment we consider failed: never settle, never hide it.

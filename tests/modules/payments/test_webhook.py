@@ -218,6 +218,14 @@ def test_voided_after_approved_records_a_refund(
     from modules.payments.services import balance
 
     assert balance("merchant") == 0
+    voided = AuditEvent.objects.get(action="payments.voided")
+    assert voided.target == f"payment:{checkout.reference}"
+    assert voided.details["amount_cents"] == checkout.amount_cents
+    assert voided.details["source"] == "webhook"
+    # A redelivery of the same VOIDED event (new checksum) audits nothing twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(api, tx_event(checkout, "VOIDED", timestamp=1530299001))
+    assert AuditEvent.objects.filter(action="payments.voided").count() == 1
 
 
 def test_commission_accrues_with_integer_math(
