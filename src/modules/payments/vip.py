@@ -7,11 +7,11 @@ and never while one of its attempts is pending or after one was approved.
 
 from __future__ import annotations
 
-import calendar
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -37,11 +37,37 @@ logger = logging.getLogger(__name__)
 Status = VipSubscription.Status
 
 
+def add_months(value: datetime, months: int = 1) -> datetime:
+    """``months`` calendar months after ``value`` in the spa's wall time (TIME_ZONE,
+    America/Bogota), the day clamped to the month's last day (31 Jan -> 28/29 Feb);
+    returned in UTC. Computing in UTC would move a Bogotá evening to the next day."""
+    local = value.astimezone(timezone.get_default_timezone())
+    return (local + relativedelta(months=months)).astimezone(UTC)
+
+
 def add_month(value: datetime) -> datetime:
-    """Same day next month, clamped to the month's last day (Jan 31 -> Feb 28/29)."""
-    year, month = (value.year + 1, 1) if value.month == 12 else (value.year, value.month + 1)
-    day = min(value.day, calendar.monthrange(year, month)[1])
-    return value.replace(year=year, month=month, day=day)
+    return add_months(value, 1)
+
+
+def period_end(anchor: datetime, period_start: datetime) -> datetime:
+    """End of the period that starts at ``period_start`` for a membership that started
+    at ``anchor``: always counted from the anchor (31 Jan -> 28 Feb -> 31 Mar), never
+    from the previous end, so a short month does not pull later days back."""
+    tz = timezone.get_default_timezone()
+    first, start = anchor.astimezone(tz), period_start.astimezone(tz)
+    elapsed = (start.year - first.year) * 12 + (start.month - first.month)
+    return add_months(anchor, max(0, elapsed) + 1)
+
+
+def _anchor(sub: VipSubscription, period_start: datetime) -> datetime:
+    """The membership's start: the first period's start (the first charge's own)."""
+    first = (
+        VipCharge.objects.filter(subscription=sub)
+        .order_by("period_start")
+        .values_list("period_start", flat=True)
+        .first()
+    )
+    return first or period_start
 
 
 def get_acceptance() -> Acceptance:
@@ -143,7 +169,10 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
     charge, _ = VipCharge.objects.get_or_create(
         subscription=sub,
         period_start=period_start,
-        defaults={"period_end": add_month(period_start), "amount_cents": sub.plan.price_cents},
+        defaults={
+            "period_end": period_end(_anchor(sub, period_start), period_start),
+            "amount_cents": sub.plan.price_cents,
+        },
     )
     if charge.paid or charge.payments.filter(status=PaymentStatus.PENDING).exists():
         return None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -196,3 +196,60 @@ def test_cancel_keeps_vip_until_period_end(
 def test_add_month_clamps_to_month_end() -> None:
     assert vip.add_month(datetime(2026, 1, 31, tzinfo=BOGOTA)).day == 28
     assert vip.add_month(datetime(2026, 12, 15, tzinfo=BOGOTA)).year == 2027
+
+
+def test_add_month_counts_in_bogota_wall_time_and_returns_utc() -> None:
+    # 30 Jan 20:00 in Bogotá is 31 Jan 01:00 UTC: counted in UTC it ended 27 Feb 20:00.
+    evening = datetime(2026, 1, 30, 20, 0, tzinfo=BOGOTA).astimezone(UTC)
+    end = vip.add_month(evening)
+    assert end == datetime(2026, 2, 28, 20, 0, tzinfo=BOGOTA)
+    assert end.utcoffset() == timedelta(0)
+
+
+def test_periods_are_anchored_to_the_start_day() -> None:
+    anchor = datetime(2026, 1, 31, 10, 0, tzinfo=BOGOTA)
+    ends = []
+    start = anchor
+    for _ in range(4):
+        start = vip.period_end(anchor, start)
+        ends.append(start.astimezone(BOGOTA).date().isoformat())
+    # 31 Jan -> 28 Feb -> 31 Mar (not 28 Mar) -> 30 Apr -> 31 May
+    assert ends == ["2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31"]
+    leap = datetime(2028, 1, 31, 9, 0, tzinfo=BOGOTA)
+    assert vip.period_end(leap, leap) == datetime(2028, 2, 29, 9, 0, tzinfo=BOGOTA)
+
+
+def test_bogota_evening_sign_up_renews_on_the_same_local_day(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    signup = datetime(2026, 1, 30, 20, 0, tzinfo=BOGOTA)
+    with time_machine.travel(signup, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    assert sub.current_period_end == datetime(2026, 2, 28, 20, 0, tzinfo=BOGOTA)
+    assert sub.current_period_end.utcoffset() == timedelta(0)  # stored and read as UTC
+    with time_machine.travel(sub.current_period_end, tick=False):
+        _run(django_capture_on_commit_callbacks, vip.run_renewals)
+    sub.refresh_from_db()
+    assert sub.current_period_end == datetime(2026, 3, 30, 20, 0, tzinfo=BOGOTA)
+
+
+def test_month_end_sign_up_keeps_its_day_across_renewals(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(START, tick=False):  # 31 Jan 10:00 Bogotá
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    ends = []
+    for _ in range(3):
+        sub.refresh_from_db()
+        with time_machine.travel(sub.current_period_end, tick=False):
+            _run(django_capture_on_commit_callbacks, vip.run_renewals)
+        sub.refresh_from_db()
+        ends.append(sub.current_period_end)
+    assert ends == [
+        datetime(2026, 3, 31, 10, 0, tzinfo=BOGOTA),
+        datetime(2026, 4, 30, 10, 0, tzinfo=BOGOTA),
+        datetime(2026, 5, 31, 10, 0, tzinfo=BOGOTA),
+    ]
+    user.refresh_from_db()
+    assert user.vip_until == ends[-1]
