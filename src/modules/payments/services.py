@@ -532,13 +532,20 @@ def _expire(payment_pk: int) -> bool:
         payment.status = PaymentStatus.EXPIRED
         payment.finalized_at = timezone.now()
         payment.save()
+        if payment.vip_charge_id:
+            # A renewal attempt Wompi never received: a failed attempt for dunning.
+            from modules.payments import vip
+
+            vip.on_charge_failed(payment)
         _send_failed(payment)
     return True
 
 
 def reconcile_pending(*, limit: int = 200) -> dict[str, int]:
     """Poll Wompi for payments pending longer than PAYMENT_RECONCILE_AFTER_MINUTES and
-    apply what it says; expire checkouts past their expiry with no transaction."""
+    apply what it says; expire payments past their expiry for which Wompi has no
+    transaction (checkouts never paid, stored-card charges that never reached Wompi).
+    Nothing expires while Wompi cannot be asked: a look-up error skips the payment."""
     now = timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
     counts = {"polled": 0, "applied": 0, "expired": 0, "errors": 0}

@@ -189,6 +189,10 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
         description=f"{sub.plan.name} {period_start:%Y-%m}",
         customer_email=sub.customer_email,
         vip_charge=charge,
+        # An attempt whose outcome we never learn (timeout before Wompi answered) must
+        # end: reconciliation looks it up by reference after this and, if Wompi has no
+        # transaction for it, expires it, which counts as a failed attempt (dunning).
+        expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES),
     )
     charge.attempts += 1
     charge.save(update_fields=["attempts"])
@@ -207,10 +211,12 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
             payment_source_id=sub.vip_payment_token,
         )
     except WompiError as exc:
-        # Unknown outcome on network errors: stays PENDING and reconciliation polls it
-        # by reference. A definite rejection fails the attempt now.
+        # Unknown outcome (timeout or 5xx after sending): stays PENDING; reconciliation
+        # finds the transaction by reference, or expires the attempt at expires_at if
+        # Wompi has none. A definite rejection, or a request that never left (open
+        # circuit, connection refused), fails the attempt now: nothing can be charged.
         logger.warning("VIP charge %s failed to start: %s", payment.reference, exc)
-        if not exc.retryable:
+        if not exc.retryable or not exc.maybe_sent:
             from modules.payments.services import _fail
 
             _fail(payment, {"status_message": str(exc)[:255]}, PaymentStatus.ERROR)

@@ -253,3 +253,187 @@ def test_month_end_sign_up_keeps_its_day_across_renewals(
     ]
     user.refresh_from_db()
     assert user.vip_until == ends[-1]
+
+
+def _timeout_before_wompi(monkeypatch: Any) -> list[str]:
+    """create_source_transaction times out and Wompi never got the request."""
+    from modules.payments.wompi import gateway as gw
+
+    sent: list[str] = []
+
+    def timeout(self: Any, **kwargs: Any) -> Any:
+        sent.append(kwargs["reference"])
+        raise gw.WompiUnavailable("POST /transactions: timed out")
+
+    monkeypatch.setattr(gw.WompiGateway, "create_source_transaction", timeout)
+    return sent
+
+
+def _source_charges() -> list[dict[str, Any]]:
+    return [t for t in get_sandbox().state.transactions.values() if t["payment_source_id"]]
+
+
+def test_renewal_that_never_reached_wompi_expires_and_goes_through_dunning(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.services import reconcile_pending
+
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    due = sub.current_period_end
+    attempts = _timeout_before_wompi(monkeypatch)
+
+    def at(when: datetime, fn: Any) -> Any:
+        with time_machine.travel(when, tick=False):
+            return _run(django_capture_on_commit_callbacks, fn)
+
+    def attempt_and_expire(when: datetime) -> Payment:
+        assert at(when, vip.run_renewals)["charged"] == 1
+        payment = Payment.objects.get(reference=attempts[-1])
+        assert payment.status == "PENDING" and payment.expires_at is not None
+        # Too early: Wompi is not asked yet and nothing expires.
+        assert at(when + timedelta(minutes=5), reconcile_pending)["expired"] == 0
+        assert at(when + timedelta(minutes=6), vip.run_renewals)["charged"] == 0  # in flight
+        counts = at(when + timedelta(minutes=15), reconcile_pending)
+        assert counts == {"polled": 1, "applied": 0, "expired": 1, "errors": 0}
+        payment.refresh_from_db()
+        assert payment.status == "EXPIRED"
+        sub.refresh_from_db()
+        return payment
+
+    attempt_and_expire(due)
+    assert sub.status == "past_due" and sub.failed_attempts == 1
+    assert sub.next_retry_at == due + timedelta(days=1)
+    assert at(due + timedelta(hours=12), vip.run_renewals)["charged"] == 0  # not yet
+    attempt_and_expire(due + timedelta(days=1))
+    assert sub.status == "past_due" and sub.next_retry_at == due + timedelta(days=3)
+    attempt_and_expire(due + timedelta(days=3))
+    assert sub.status == "past_due" and sub.next_retry_at == due + timedelta(days=5)
+    attempt_and_expire(due + timedelta(days=5))
+    assert sub.status == "lapsed" and sub.next_retry_at is None
+    assert len(attempts) == 4 and len(_source_charges()) == 1  # only the first month
+    templates = [m["template"] for m in sent_messages()]
+    assert templates.count("payments/vip_payment_failed") == 3
+    assert templates.count("payments/vip_lapsed") == 1
+    assert at(due + timedelta(days=40), vip.run_renewals)["charged"] == 0
+    user.refresh_from_db()
+    assert user.vip_until == due
+
+
+def test_renewal_timeout_after_wompi_created_it_is_found_by_reference_not_charged_again(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.services import reconcile_pending
+    from modules.payments.wompi import gateway as gw
+
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    due = sub.current_period_end
+    real = gw.WompiGateway.create_source_transaction
+
+    def created_then_timeout(self: Any, **kwargs: Any) -> Any:
+        real(self, **kwargs)  # Wompi stores and approves it...
+        raise gw.WompiUnavailable("POST /transactions: read timed out")  # ...we never hear
+
+    monkeypatch.setattr(gw.WompiGateway, "create_source_transaction", created_then_timeout)
+    get_sandbox().on_event = None  # and the webhook is lost too
+    with time_machine.travel(due, tick=False):
+        assert vip.run_renewals()["charged"] == 1
+    payment = Payment.objects.filter(vip_charge__period_start=due).get()
+    assert payment.status == "PENDING" and not payment.wompi_transaction_id
+    with time_machine.travel(due + timedelta(hours=1), tick=False):
+        counts = _run(django_capture_on_commit_callbacks, reconcile_pending)
+        assert counts == {"polled": 1, "applied": 1, "expired": 0, "errors": 0}
+        assert _run(django_capture_on_commit_callbacks, vip.run_renewals)["charged"] == 0
+    payment.refresh_from_db()
+    sub.refresh_from_db()
+    assert payment.status == "APPROVED" and payment.wompi_transaction_id
+    assert sub.status == "active" and sub.current_period_start == due
+    assert len(_source_charges()) == 2  # first month + this renewal, never a third
+
+
+def test_renewal_with_wompi_unreachable_is_not_expired_blindly(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.services import reconcile_pending
+    from modules.payments.wompi import gateway as gw
+
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    _timeout_before_wompi(monkeypatch)
+    with time_machine.travel(sub.current_period_end, tick=False):
+        vip.run_renewals()
+
+    def unreachable(self: Any, reference: str) -> Any:
+        raise gw.WompiUnavailable("GET /transactions: timed out")
+
+    monkeypatch.setattr(gw.WompiGateway, "find_transactions", unreachable)
+    with time_machine.travel(sub.current_period_end + timedelta(hours=2), tick=False):
+        assert reconcile_pending()["errors"] == 1
+    assert Payment.objects.get(status="PENDING").vip_charge_id  # still asked about later
+
+
+def test_renewal_refused_before_sending_fails_at_once_and_counts(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    monkeypatch.setattr(get_gateway().breaker, "allow", lambda: False)  # circuit open
+    with time_machine.travel(sub.current_period_end, tick=False):
+        assert _run(django_capture_on_commit_callbacks, vip.run_renewals)["charged"] == 1
+    payment = Payment.objects.get(vip_charge__period_start=sub.current_period_end)
+    assert payment.status == "ERROR" and "circuit" in payment.status_message
+    sub.refresh_from_db()
+    assert sub.status == "past_due" and sub.failed_attempts == 1
+    assert len(_source_charges()) == 1
+
+
+def test_gateway_tells_unsent_requests_from_unknown_outcomes() -> None:
+    import httpx
+
+    from modules.payments.wompi.gateway import WompiError, WompiGateway
+
+    def gateway(exc: Exception) -> WompiGateway:
+        def handler(request: httpx.Request) -> httpx.Response:
+            raise exc
+
+        gw = WompiGateway(
+            base_url="https://sandbox.wompi.co/v1",
+            public_key="pub",
+            private_key="prv",
+            transport=httpx.MockTransport(handler),
+            sleep=lambda s: None,
+        )
+        gw.breaker = None
+        return gw
+
+    def outcome(exc: Exception) -> bool:
+        with pytest.raises(WompiError) as err:
+            gateway(exc).void_transaction("1")
+        assert err.value.retryable
+        return err.value.maybe_sent
+
+    assert outcome(httpx.ConnectError("refused")) is False
+    assert outcome(httpx.ConnectTimeout("connect")) is False
+    assert outcome(httpx.ReadTimeout("read")) is True
+    assert outcome(httpx.RemoteProtocolError("dropped")) is True
+
+
+def test_first_charge_that_never_reached_wompi_fails_the_subscription(
+    user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.services import reconcile_pending
+
+    _timeout_before_wompi(monkeypatch)
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    assert sub.status == "pending"
+    with time_machine.travel(START + timedelta(minutes=15), tick=False):
+        assert _run(django_capture_on_commit_callbacks, reconcile_pending)["expired"] == 1
+    sub.refresh_from_db()
+    assert sub.status == "failed"
+    assert any(m["template"] == "payments/vip_first_payment_failed" for m in sent_messages())

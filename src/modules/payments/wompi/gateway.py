@@ -30,12 +30,24 @@ RETRY_BACKOFF_SECONDS = 0.2
 
 
 class WompiError(Exception):
-    """Wompi answered with an error (4xx/5xx) or could not be reached."""
+    """Wompi answered with an error (4xx/5xx) or could not be reached.
 
-    def __init__(self, message: str, *, status: int | None = None, body: Any = None) -> None:
+    ``maybe_sent`` is False only when the request certainly never reached Wompi (open
+    circuit, connection refused or not established): then nothing can have been created.
+    A timeout or a 5xx after sending leaves the outcome unknown (True)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: Any = None,
+        maybe_sent: bool = True,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
+        self.maybe_sent = maybe_sent
 
     @property
     def retryable(self) -> bool:
@@ -95,13 +107,18 @@ class WompiGateway:
     # -- plumbing ----------------------------------------------------------------------
     def _send(self, client: httpx.Client, method: str, path: str, **kw: Any) -> Any:
         if self.breaker is not None and not self.breaker.allow():
-            raise WompiUnavailable("Wompi circuit is open")
+            raise WompiUnavailable("Wompi circuit is open", maybe_sent=False)
         attempts = 1 + (GET_RETRIES if method == "GET" else 0)
         for attempt in range(attempts):
             try:
                 response = client.request(method, path, **kw)
             except httpx.HTTPError as exc:
-                error: WompiError = WompiUnavailable(f"{method} {path}: {exc}")
+                # No connection, no request: ConnectError / ConnectTimeout. Anything
+                # later (read timeout, dropped connection) may have reached Wompi.
+                unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                error: WompiError = WompiUnavailable(
+                    f"{method} {path}: {exc}", maybe_sent=not unsent
+                )
             else:
                 if response.status_code < 400:
                     self._record(True)
