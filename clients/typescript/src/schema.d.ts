@@ -124,6 +124,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/booking/appointments/{appointment_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deposit checkout: the open payment attempt, or a new one after a decline
+         * @description While the appointment is PENDING_PAYMENT and its hold has not expired: the open
+         *     checkout if the last attempt is still pending, else a new attempt (expiring with the
+         *     hold). 409 ``hold_expired`` after the hold, ``deposit_not_due`` when nothing is owed,
+         *     ``deposit_being_confirmed`` when a payment was approved and is being applied.
+         */
+        post: operations["modules_booking_api_deposit_checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/booking/appointments/{appointment_id}/complete": {
         parameters: {
             query?: never;
@@ -2392,6 +2415,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CancelOut"];
+                };
+            };
+        };
+    };
+    modules_booking_api_deposit_checkout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingOut"];
                 };
             };
         };

@@ -190,6 +190,23 @@ def reschedule(request: HttpRequest, appointment_id: str, payload: RescheduleIn)
     return appointment_out(appt)
 
 
+@router.post(
+    "/appointments/{appointment_id}/checkout",
+    response=BookingOut,
+    summary="Deposit checkout: the open payment attempt, or a new one after a decline",
+)
+def deposit_checkout(request: HttpRequest, appointment_id: str) -> Any:
+    """While the appointment is PENDING_PAYMENT and its hold has not expired: the open
+    checkout if the last attempt is still pending, else a new attempt (expiring with the
+    hold). 409 ``hold_expired`` after the hold, ``deposit_not_due`` when nothing is owed,
+    ``deposit_being_confirmed`` when a payment was approved and is being applied."""
+    appt = selectors.appointment_for(request.auth, appointment_id)
+    if appt.client_id != request.auth.pk and not services.is_staff_booker(request.auth):
+        raise PermissionDenied()  # the performing therapist does not take payments
+    outcome = services.deposit_checkout(actor=request.auth, appointment=appt)
+    return {"appointment": appointment_out(outcome.appointment), "checkout": outcome.checkout}
+
+
 def _staff_close(request: HttpRequest, appointment_id: str, status: str) -> dict[str, Any]:
     appt = selectors.appointment_for(request.auth, appointment_id)
     performs = appt.therapist.user_id == request.auth.pk

@@ -45,3 +45,23 @@ class InvalidRange(ValidationFailed):
 class OutsideBookingWindow(ValidationFailed):
     code = "outside_booking_window"
     default_message = _("Esa hora está fuera del periodo en que se puede reservar.")
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+    default_message = _(
+        "Se agotó el tiempo para pagar el anticipo y la cita ya no está reservada. "
+        "Elige un horario y reserva de nuevo, por favor."
+    )
+
+
+class DepositNotDue(Conflict):
+    code = "deposit_not_due"
+    default_message = _("Esta cita no tiene un anticipo pendiente de pago.")
+
+
+class DepositBeingConfirmed(Conflict):
+    code = "deposit_being_confirmed"
+    default_message = _(
+        "Ya recibimos el pago del anticipo de esta cita; la confirmación tarda unos segundos."
+    )

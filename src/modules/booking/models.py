@@ -311,6 +311,10 @@ class Appointment(models.Model):
     deposit_cents = models.BigIntegerField("anticipo (centavos)", default=0)
     deposit_paid_cents = models.BigIntegerField("anticipo pagado (centavos)", default=0)
     payment_reference = models.CharField(max_length=100, blank=True)
+    # The open deposit checkout (payments' CheckoutDTO as a dict) while PENDING_PAYMENT,
+    # returned again by POST .../checkout while that attempt is pending; emptied when the
+    # appointment leaves PENDING_PAYMENT (its URL carries the client's contact data).
+    checkout = models.JSONField("pago abierto", default=dict, blank=True)
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     refund_requested_at = models.DateTimeField(null=True, blank=True)
     needs_attention = models.CharField(

@@ -28,7 +28,11 @@ def on_payment_failed(
     sender: Any = None, *, purpose: str = "", ref: str = "", **kwargs: Any
 ) -> None:
     if purpose == services.PURPOSE:
-        services.handle_deposit_failed(ref=ref)
+        services.handle_deposit_failed(
+            ref=ref,
+            payment_reference=str(kwargs.get("payment_reference") or ""),
+            status=str(kwargs.get("status") or ""),
+        )
 
 
 def schedule_changed(sender: Any = None, **kwargs: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -16,6 +16,9 @@ from django.utils.translation import gettext as _
 from modules.booking import messaging
 from modules.booking.availability import AvailabilityEngine, bump_version, granularity, local_tz
 from modules.booking.errors import (
+    DepositBeingConfirmed,
+    DepositNotDue,
+    HoldExpired,
     InvalidTransition,
     NotCancellable,
     OutsideBookingWindow,
@@ -256,6 +259,8 @@ def book_appointment(
                 expires_at=appt.hold_expires_at,
                 description=_("Anticipo: %(service)s") % {"service": service.name},
             )
+            appt.checkout = asdict(checkout)
+            appt.save(update_fields=["checkout", "updated_at"])
         else:
             _notify_safely(appt, "booking_confirmed", "confirmed")
         bump_version()
@@ -335,7 +340,7 @@ def cancel_appointment(
         )
         appt.cancelled_at = now
         appt.cancellation_reason = reason[:300]
-        appt.hold_expires_at = None
+        appt.hold_expires_at, appt.checkout = None, {}
         if refund:
             payments.request_refund(
                 purpose=PURPOSE,
@@ -415,7 +420,7 @@ def handle_deposit_settled(*, ref: str, payment_reference: str, amount_cents: in
         if payable:
             _set_status(appt, S.CONFIRMED, None, "payment_settled", payment_reference)
             appt.deposit_paid_cents = amount_cents
-            appt.confirmed_at, appt.hold_expires_at = now, None
+            appt.confirmed_at, appt.hold_expires_at, appt.checkout = now, None, {}
             appt.save()
             _notify_safely(appt, "booking_confirmed", "confirmed")
             bump_version()
@@ -450,15 +455,56 @@ def _take_slot_back(appt: Appointment) -> bool:
     return True
 
 
-def handle_deposit_failed(*, ref: str) -> None:
-    """A declined payment leaves the hold in place until it expires (the client may
-    retry within it); nothing to do but record it."""
+def handle_deposit_failed(*, ref: str, payment_reference: str = "", status: str = "") -> None:
+    """A declined (or errored, or expired) payment attempt never cancels nor expires the
+    appointment: the hold stays until ``hold_expires_at`` and the client may open a new
+    attempt within it (``deposit_checkout``). Nothing to do but record it."""
     try:
         appt = Appointment.objects.filter(public_id=uuid.UUID(str(ref))).first()
     except ValueError:
         return
     if appt is not None:
-        _event(appt, "payment_failed", None)
+        _event(appt, "payment_failed", None, note=f"{status} {payment_reference}".strip()[:300])
+
+
+def deposit_checkout(*, actor: Any, appointment: Appointment) -> BookingOutcome:
+    """The deposit checkout of a PENDING_PAYMENT appointment whose hold is still valid:
+    the open attempt while payments still has it PENDING, otherwise (the last attempt
+    was DECLINED / ERROR, or there is none) a new attempt that expires with the hold.
+    The appointment row is locked, so concurrent calls open at most one attempt and
+    all return it. The outcome's checkout is a dict in the shape of ``CheckoutDTO``."""
+    now = timezone.now()
+    with transaction.atomic():
+        appt = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("service", "client", "therapist", "room")
+            .get(pk=appointment.pk)
+        )
+        if appt.status == S.EXPIRED:
+            raise HoldExpired()
+        if appt.status != S.PENDING_PAYMENT or appt.deposit_cents <= 0:
+            raise DepositNotDue()
+        if appt.hold_expires_at is None or appt.hold_expires_at <= now:
+            raise HoldExpired()  # the beat has not expired it yet; it will
+        latest = payments.payment_status(purpose=PURPOSE, ref=str(appt.public_id))
+        if latest == "APPROVED":
+            # Paid; the settlement signal is on its way (or failed and staff will see
+            # the payment flagged). A new attempt would only charge the client twice.
+            raise DepositBeingConfirmed()
+        if latest == "PENDING" and appt.checkout:
+            return BookingOutcome(appt, appt.checkout)
+        checkout = payments.create_checkout(
+            purpose=PURPOSE,
+            ref=str(appt.public_id),
+            amount_cents=appt.deposit_cents,
+            customer=appt.client,
+            expires_at=appt.hold_expires_at,
+            description=_("Anticipo: %(service)s") % {"service": appt.service.name},
+        )
+        appt.checkout = asdict(checkout)
+        appt.save(update_fields=["checkout", "updated_at"])
+        _event(appt, "checkout_opened", actor, note=f"{latest or ''} {checkout.reference}"[:300])
+    return BookingOutcome(appt, appt.checkout)
 
 
 def expire_holds(now: datetime | None = None, limit: int = 500) -> int:
@@ -480,6 +526,7 @@ def expire_holds(now: datetime | None = None, limit: int = 500) -> int:
             if appt is None:
                 continue
             _set_status(appt, S.EXPIRED, None, "hold_expired")
+            appt.checkout = {}
             appt.save()
             bump_version()
             expired += 1
@@ -550,7 +597,9 @@ def erase_client_data(user: Any) -> None:
     now = timezone.now()
     for appt in Appointment.objects.filter(client=user, status__in=ACTIVE_STATUSES, start__gt=now):
         cancel_appointment(actor=None, appointment=appt, reason="account_erased")
-    Appointment.objects.filter(client=user).update(notes="", staff_notes="", cancellation_reason="")
+    Appointment.objects.filter(client=user).update(
+        notes="", staff_notes="", cancellation_reason="", checkout={}
+    )
     AppointmentEvent.objects.filter(appointment__client=user).update(note="")
 
 

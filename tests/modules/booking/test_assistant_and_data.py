@@ -137,7 +137,9 @@ def test_export_and_erase(spa: Any, client_user: Any, clock: Any) -> None:
     tools["book_appointment"].handler(
         _ctx(client_user, True), service_code="MASAJE-60", start=iso(TUESDAY, 10)
     )
-    Appointment.objects.update(notes="alergia a la lavanda")
+    Appointment.objects.update(
+        notes="alergia a la lavanda", checkout={"checkout_url": "https://p/?customer-data:email=a"}
+    )
     assert [a.service_code for a in public.upcoming_appointments(client_user)] == ["MASAJE-60"]
     data = export_user(client_user)
     assert data["appointments"][0]["notes"] == "alergia a la lavanda"
@@ -145,7 +147,7 @@ def test_export_and_erase(spa: Any, client_user: Any, clock: Any) -> None:
     assert export_user(spa.ana.user)["therapist_profile"]["code"] == "ana"
     erase_user(client_user)
     appt = Appointment.objects.get()
-    assert appt.notes == "" and appt.status == "CANCELLED"
+    assert appt.notes == "" and appt.status == "CANCELLED" and appt.checkout == {}
     erase_user(spa.ana.user)
     assert not Therapist.objects.get(pk=spa.ana.pk).is_active
 
