@@ -3,7 +3,8 @@
 A payout claims the unpaid commission ledger entries it disperses (one allocation row
 per entry, unique), debits the developer's balance in the same transaction, and is
 sent with an idempotency key stored on the payout row: a concurrent run finds nothing
-left to claim, and a retry after a timeout replays the same key.
+left to claim. Before any send the batch is looked up at Wompi by reference, so a retry
+after a timeout adopts the batch Wompi already stored instead of creating another.
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ def _fail_payout(payout: Payout, reason: str) -> None:
 
 def send_payout(payout_pk: int) -> Payout | None:
     """Send a CREATED payout once. The row lock (skip_locked) keeps concurrent senders
-    out; the stored idempotency key makes a retry after a timeout harmless."""
+    out. Before every send the batch is looked up at Wompi by its reference: a previous
+    attempt may have reached Wompi (timeout after it stored the batch, or a crash that
+    rolled our row back), and Wompi's idempotency key only lasts 24 h. Found → adopt it,
+    never send again; look-up failed → do not send now (retried later)."""
     with transaction.atomic():
         payout = (
             Payout.objects.select_for_update(skip_locked=True)
@@ -136,11 +140,29 @@ def send_payout(payout_pk: int) -> Payout | None:
         )
         if payout is None:
             return None
+        gateway = get_gateway()
+        try:
+            found = gateway.find_payouts(payout.reference)
+        except WompiError as exc:
+            payout.last_error = f"consulta por referencia: {exc}"[:255]
+            payout.save()
+            return payout
+        if found:
+            logger.warning("payout %s already at Wompi; not sent again", payout.reference)
+            _apply_status(payout, found[0])
+            if payout.status == Payout.Status.CREATED:  # an unknown status: keep polling
+                payout.status = Payout.Status.PENDING
+            payout.sent_at = payout.sent_at or timezone.now()
+            payout.save()
+            audit.record(
+                "payments.payout_found_at_wompi",
+                target=f"payout:{payout.reference}",
+                details={"provider_id": payout.provider_id, "status": payout.status},
+            )
+            return payout
         payout.attempts += 1
         try:
-            data = get_gateway().create_payout(
-                _body(payout), idempotency_key=payout.idempotency_key
-            )
+            data = gateway.create_payout(_body(payout), idempotency_key=payout.idempotency_key)
         except WompiError as exc:
             if exc.retryable:
                 payout.last_error = str(exc)[:255]
@@ -186,15 +208,36 @@ def refresh_payouts() -> int:
     return updated
 
 
-def disperse() -> dict[str, int]:
-    """Beat task body: claim a payout if due, send everything unsent, poll open ones."""
+def _configured() -> bool:
     if not destination() or not settings.WOMPI_PAYOUT_ACCOUNT_ID:
         logger.info("developer payouts not configured; skipping")
-        return {"sent": 0, "refreshed": 0}
-    claim_payout()
+        return False
+    return True
+
+
+def send_unsent() -> dict[str, int]:
+    """Send (after a look-up by reference) every CREATED payout and poll open ones.
+    Runs from the daily dispersal and every few minutes on its own (beat
+    ``payments.retry_payouts``), so a payout left CREATED by a network error is retried
+    well inside Wompi's 24 h idempotency window."""
     sent = 0
     for pk in list(
         Payout.objects.filter(status=Payout.Status.CREATED).values_list("pk", flat=True)
     ):
         sent += send_payout(pk) is not None
     return {"sent": sent, "refreshed": refresh_payouts()}
+
+
+def retry_unsent() -> dict[str, int]:
+    """Beat task body (every 10 min): retry unsent payouts, never claim new ones."""
+    if not _configured():
+        return {"sent": 0, "refreshed": 0}
+    return send_unsent()
+
+
+def disperse() -> dict[str, int]:
+    """Beat task body: claim a payout if due, send everything unsent, poll open ones."""
+    if not _configured():
+        return {"sent": 0, "refreshed": 0}
+    claim_payout()
+    return send_unsent()

@@ -28,6 +28,12 @@ plugin = ModulePlugin(
             crontab={"minute": "15", "hour": "6"},
             queue="payments",
         ),
+        PeriodicTask(
+            name="payments: retry unsent payouts",
+            task="payments.retry_payouts",
+            every_seconds=600,
+            queue="payments",
+        ),
     ),
     exporter="modules.payments.personal_data:export_user",
     eraser="modules.payments.personal_data:erase_user",

@@ -24,3 +24,10 @@ def disperse_payouts() -> dict[str, int]:
     from modules.payments.payouts import disperse
 
     return disperse()
+
+
+@shared_task(name="payments.retry_payouts", acks_late=True)
+def retry_payouts() -> dict[str, int]:
+    from modules.payments.payouts import retry_unsent
+
+    return retry_unsent()

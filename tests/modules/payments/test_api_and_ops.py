@@ -332,6 +332,8 @@ def test_real_adapter_against_the_http_sandbox_on_loopback(
         )
         assert payout["status"] == "REJECTED"
         assert gateway.get_payout(payout["id"])["id"] == payout["id"]
+        assert [p["id"] for p in gateway.find_payouts("P1")] == [payout["id"]]
+        assert gateway.find_payouts("P2") == []
         assert httpx.get(f"{base}/payouts/v1/accounts").status_code == 401
     finally:
         server.shutdown()
@@ -382,6 +384,20 @@ def test_real_adapter_recorded_payloads_and_retries(settings: Any) -> None:
                     }
                 },
             )
+        if request.url.path.endswith("/payouts") and request.method == "GET":
+            assert request.url.params["reference"] in ("SZP-1", "SZP-2")
+            assert "idempotency-key" not in request.headers
+            assert (
+                request.headers["x-api-key"] == "k" and request.headers["user-principal-id"] == "u"
+            )
+            found = [
+                {"id": "po-1", "reference": "SZP-1", "status": "PENDING"},
+                {"id": "po-0", "reference": "OTHER", "status": "TOTAL_PAYMENT"},
+            ]
+            if request.url.params["reference"] == "SZP-2":  # a paginated envelope
+                found.append({"id": "po-2", "reference": "SZP-2", "status": "PENDING"})
+                return httpx.Response(200, json={"data": {"items": found, "page": 1}})
+            return httpx.Response(200, json={"data": found})
         if request.url.path.endswith("/payouts"):
             assert request.headers["idempotency-key"] == "batch-1"
             assert (
@@ -415,6 +431,8 @@ def test_real_adapter_recorded_payloads_and_retries(settings: Any) -> None:
         == 3891
     )
     assert gateway.create_payout({"reference": "x"}, idempotency_key="batch-1")["id"] == "po-1"
+    assert [p["id"] for p in gateway.find_payouts("SZP-1")] == ["po-1"]  # exact reference only
+    assert [p["id"] for p in gateway.find_payouts("SZP-2")] == ["po-2"]
     with pytest.raises(WompiError) as err:
         gateway.void_transaction("nope")
     assert err.value.status == 422 and not err.value.retryable

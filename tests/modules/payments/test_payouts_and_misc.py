@@ -88,6 +88,65 @@ def test_payout_network_error_keeps_it_for_retry_with_same_key(
     assert len(get_sandbox().state.payouts) == 1
 
 
+def test_payout_stored_by_wompi_before_a_timeout_is_found_not_sent_twice(
+    payout_settings: Any, monkeypatch: Any
+) -> None:
+    from modules.payments.tasks import retry_payouts
+    from modules.payments.wompi import gateway as gw
+    from platform_core.models import AuditEvent
+
+    _commission(2500)
+    real = gw.WompiGateway.create_payout
+
+    def stored_then_timeout(self: Any, body: Any, *, idempotency_key: str) -> Any:
+        real(self, body, idempotency_key=idempotency_key)  # Wompi stores the batch...
+        raise gw.WompiUnavailable("POST /payouts: read timed out")  # ...the answer is lost
+
+    monkeypatch.setattr(gw.WompiGateway, "create_payout", stored_then_timeout)
+    payouts.disperse()
+    payout = Payout.objects.get()
+    assert payout.status == "CREATED" and payout.attempts == 1
+    monkeypatch.setattr(gw.WompiGateway, "create_payout", real)
+    sandbox = get_sandbox()
+    sandbox.state.payout_keys.clear()  # Wompi's idempotency key has expired (24 h)
+    assert retry_payouts.delay().get()["sent"] == 1  # the 10-minute retry, not the daily run
+    payout.refresh_from_db()
+    assert len(sandbox.state.payouts) == 1  # found by reference, never created again
+    assert payout.status == "TOTAL_PAYMENT" and payout.attempts == 1
+    assert payout.provider_id == next(iter(sandbox.state.payouts))
+    assert AuditEvent.objects.filter(action="payments.payout_found_at_wompi").count() == 1
+    assert payouts.developer_balance() == 0
+
+
+def test_payout_is_not_sent_while_the_look_up_fails(payout_settings: Any, monkeypatch: Any) -> None:
+    from modules.payments.wompi import gateway as gw
+
+    _commission(2500)
+
+    def down(self: Any, reference: str) -> Any:
+        raise gw.WompiUnavailable("GET /payouts: timed out")
+
+    monkeypatch.setattr(gw.WompiGateway, "find_payouts", down)
+    payouts.disperse()
+    payout = Payout.objects.get()
+    assert payout.status == "CREATED" and payout.attempts == 0
+    assert "consulta" in payout.last_error and not get_sandbox().state.payouts
+    monkeypatch.undo()
+    payouts.retry_unsent()
+    payout.refresh_from_db()
+    assert payout.status == "TOTAL_PAYMENT" and len(get_sandbox().state.payouts) == 1
+
+
+def test_unsent_payouts_are_retried_by_a_frequent_beat_entry(settings: Any) -> None:
+    from modules.payments.plugin import plugin
+    from modules.payments.tasks import retry_payouts
+
+    entry = next(t for t in plugin.periodic_tasks if t.task == "payments.retry_payouts")
+    assert entry.every_seconds and entry.every_seconds <= 3600 and entry.queue == "payments"
+    settings.WOMPI_DEVELOPER_DESTINATION = ""
+    assert retry_payouts.delay().get() == {"sent": 0, "refreshed": 0}
+
+
 def test_payout_4xx_fails_and_pending_payouts_are_polled(
     payout_settings: Any, monkeypatch: Any
 ) -> None:

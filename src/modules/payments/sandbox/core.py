@@ -361,6 +361,19 @@ class SandboxWompi:
             self.state.account_balance -= payout["totalAmountInCents"]
         return 201, {"data": dict(payout)}
 
+    def list_payouts(self, query: Mapping[str, str]) -> Response:
+        """GET /payouts, filtered by ``reference``, ``id`` and ``status`` (comma list)."""
+        statuses = {s for s in str(query.get("status") or "").split(",") if s}
+        with self._lock:
+            found = [
+                dict(p)
+                for p in self.state.payouts.values()
+                if (not query.get("reference") or p["reference"] == query["reference"])
+                and (not query.get("id") or p["id"] == query["id"])
+                and (not statuses or p["status"] in statuses)
+            ]
+        return 200, {"data": found}
+
     def get_payout(self, payout_id: str) -> Response:
         with self._lock:
             payout = self.state.payouts.get(payout_id)
@@ -381,7 +394,7 @@ class SandboxWompi:
         body = body if isinstance(body, dict) else {}
         query = query or {}
         if path.startswith(PAYOUTS_PREFIX + "/"):
-            return self._handle_payouts(method, path[len(PAYOUTS_PREFIX) :], headers, body)
+            return self._handle_payouts(method, path[len(PAYOUTS_PREFIX) :], headers, body, query)
         if not path.startswith(API_PREFIX + "/"):
             return _error(404, "NOT_FOUND_ERROR", "Ruta desconocida")
         route = path[len(API_PREFIX) :].rstrip("/")
@@ -420,7 +433,12 @@ class SandboxWompi:
         return _error(404, "NOT_FOUND_ERROR", "Ruta desconocida")
 
     def _handle_payouts(
-        self, method: str, route: str, headers: Mapping[str, str], body: dict[str, Any]
+        self,
+        method: str,
+        route: str,
+        headers: Mapping[str, str],
+        body: dict[str, Any],
+        query: Mapping[str, str] | None = None,
     ) -> Response:
         if not self._payout_auth(headers):
             return _error(401, "UNAUTHORIZED", "x-api-key y user-principal-id requeridos")
@@ -428,6 +446,8 @@ class SandboxWompi:
         parts = route.strip("/").split("/")
         if method == "POST" and route == "/payouts":
             return self.create_payout(headers, body)
+        if method == "GET" and route == "/payouts":
+            return self.list_payouts(query or {})
         if method == "GET" and len(parts) == 2 and parts[0] == "payouts":
             return self.get_payout(parts[1])
         if method == "GET" and route == "/accounts":

@@ -262,6 +262,27 @@ class WompiGateway:
             self.payout_client, "GET", f"/payouts/{payout_id}", headers=self._payout_headers()
         )["data"]
 
+    def find_payouts(self, reference: str) -> list[dict[str, Any]]:
+        """Batches with this reference (``GET /payouts?reference=``, Wompi's "consultar
+        lotes"). Only exact matches are returned, whatever else the API lists."""
+        data = self._send(
+            self.payout_client,
+            "GET",
+            "/payouts",
+            params={"reference": reference},
+            headers=self._payout_headers(),
+        ).get("data")
+        if isinstance(data, dict):  # tolerate a paginated envelope around the list
+            data = next(
+                (v for k in ("items", "payouts", "data") if isinstance(v := data.get(k), list)),
+                [],
+            )
+        return [
+            p
+            for p in (data if isinstance(data, list) else [])
+            if isinstance(p, dict) and str(p.get("reference", "")) == reference
+        ]
+
 
 _gateway: WompiGateway | None = None
 _gateway_key: tuple[Any, ...] | None = None
