@@ -41,11 +41,33 @@ class StrictManyToManyWidget(widgets.ManyToManyWidget):
         return objects
 
 
+class StrictForeignKeyWidget(widgets.ForeignKeyWidget):
+    """An unknown reference is a row error that names it, in Spanish (the default
+    message is Django's English "matching query does not exist")."""
+
+    def __init__(self, model: Any, field: str, *, label: str, **kwargs: Any) -> None:
+        super().__init__(model, field=field, **kwargs)
+        self.label = label
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(f"{self.label} desconocida: {value}") from None
+
+
 class ServiceResource(resources.ModelResource):
+    # A TextField gets import-export's plain widget, which keeps an empty XLSX cell as
+    # None (NOT NULL violation); CSV cells are "" anyway.
+    description = fields.Field(
+        attribute="description",
+        column_name="description",
+        widget=widgets.CharWidget(allow_blank=True),
+    )
     category = fields.Field(
         attribute="category",
         column_name="category",
-        widget=widgets.ForeignKeyWidget(ServiceCategory, field="slug"),
+        widget=StrictForeignKeyWidget(ServiceCategory, field="slug", label="Categoría"),
     )
     therapists = fields.Field(
         attribute="therapists",
