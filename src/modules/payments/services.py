@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from modules.payments import errors
+from modules.payments import delivery, errors
 from modules.payments.models import (
     FINAL_STATUSES,
     LedgerEntry,
@@ -235,38 +235,13 @@ def balance(account: str) -> int:
 
 # --- settlement -------------------------------------------------------------------------------
 def _send_settled(payment: Payment, late: bool) -> None:
-    kwargs = {
-        "purpose": payment.purpose,
-        "ref": payment.purpose_ref,
-        "payment_reference": payment.reference,
-        "amount_cents": payment.amount_cents,
-        "user_id": payment.user_id,
-        "late": late,
-    }
-    transaction.on_commit(lambda: _dispatch(payment_settled, kwargs))
+    kwargs = delivery.settled_kwargs(payment, late)
+    transaction.on_commit(lambda: delivery.dispatch(payment_settled, kwargs))
 
 
 def _send_failed(payment: Payment) -> None:
-    kwargs = {
-        "purpose": payment.purpose,
-        "ref": payment.purpose_ref,
-        "payment_reference": payment.reference,
-        "status": payment.status,
-    }
-    transaction.on_commit(lambda: _dispatch(payment_failed, kwargs))
-
-
-def _dispatch(signal: Any, kwargs: dict[str, Any]) -> None:
-    # One failing receiver must not stop the others; its error is logged (and reaches
-    # Sentry through the logging integration).
-    for receiver, result in signal.send_robust(sender=Payment, **kwargs):
-        if isinstance(result, Exception):
-            logger.error(
-                "payments signal receiver %r failed for %s",
-                receiver,
-                kwargs["payment_reference"],
-                exc_info=result,
-            )
+    kwargs = delivery.failed_kwargs(payment)
+    transaction.on_commit(lambda: delivery.dispatch(payment_failed, kwargs))
 
 
 def _flag(payment: Payment, reason: str, detail: dict[str, Any] | None = None) -> None:
@@ -498,17 +473,66 @@ def _stored_event(identifier: str) -> WebhookEvent:
     return event
 
 
-def replay_event(identifier: str) -> str:
-    """Re-apply a stored event (operators, after fixing a bug). Idempotent by design."""
-    event = _stored_event(identifier)
+@dataclass(frozen=True)
+class ReplayResult:
+    outcome: str
+    resent: str = ""  # the signal re-sent for a payment already final, if any
+
+    def __str__(self) -> str:
+        return f"{self.outcome} ({self.resent} re-sent)" if self.resent else self.outcome
+
+
+def replay_event(identifier: str) -> ReplayResult:
+    """Re-apply a stored event (operators, after fixing a bug). Idempotent by design.
+
+    If the payment was already final and stays so, its signal is re-sent (receivers are
+    idempotent): the way to recover a receiver that failed. ``identifier`` is the event's
+    public id or a Wompi transaction id; a payment reference (or a transaction id with no
+    stored event, e.g. settled by polling) re-sends the signal of that final payment."""
+    try:
+        event = _stored_event(identifier)
+    except NotFound:
+        return _resend_for_payment(identifier)
     tx = event.payload.get("data", {}).get("transaction") or {}
+    resent = ""
     with transaction.atomic():
+        before = (
+            Payment.objects.select_for_update()
+            .filter(reference=str(tx.get("reference") or ""))
+            .values_list("status", flat=True)
+            .first()
+        )
         outcome, payment = apply_transaction(tx, source="replay")
         WebhookEvent.objects.filter(pk=event.pk).update(
             outcome=outcome, payment=payment, processed_at=timezone.now()
         )
-    audit.record("payments.event_replayed", target=f"event:{event.public_id}")
-    return outcome
+        if payment is not None and before in FINAL_STATUSES and payment.status == before:
+            resent = delivery.resend_final(payment)
+    audit.record(
+        "payments.event_replayed",
+        target=f"event:{event.public_id}",
+        details={"outcome": outcome, "signal_resent": resent},
+    )
+    return ReplayResult(outcome, resent)
+
+
+def _resend_for_payment(identifier: str) -> ReplayResult:
+    payment = (
+        Payment.objects.filter(Q(reference=identifier) | Q(wompi_transaction_id=identifier))
+        .order_by("-created_at")
+        .first()
+        if identifier
+        else None
+    )
+    if payment is None or payment.status not in FINAL_STATUSES:
+        raise NotFound()
+    resent = delivery.resend_final(payment)
+    audit.record(
+        "payments.signal_resent",
+        target=f"payment:{payment.reference}",
+        details={"signal": resent, "status": payment.status},
+    )
+    return ReplayResult(WebhookEvent.Outcome.NOOP, resent)
 
 
 # --- reconciliation -------------------------------------------------------------------------

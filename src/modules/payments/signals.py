@@ -1,4 +1,6 @@
-"""Domain signals (re-exported by ``public``). Sent on commit; receivers must be idempotent."""
+"""Domain signals (re-exported by ``public``). Sent on commit; receivers must be idempotent:
+a receiver that raises gets the signal again (Celery retry with backoff, or an operator's
+``replay_wompi_event``), see ``modules.payments.delivery``."""
 
 from __future__ import annotations
 

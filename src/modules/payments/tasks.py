@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 
@@ -31,3 +33,12 @@ def retry_payouts() -> dict[str, int]:
     from modules.payments.payouts import retry_unsent
 
     return retry_unsent()
+
+
+@shared_task(name="payments.redeliver_signal", acks_late=True)
+def redeliver_signal(signal_name: str, kwargs: dict[str, Any], delivery: int) -> list[str]:
+    """Re-send payment_settled / payment_failed after a receiver failed (bounded,
+    scheduled with backoff by ``delivery.dispatch``)."""
+    from modules.payments.delivery import redeliver
+
+    return redeliver(signal_name, kwargs, delivery)

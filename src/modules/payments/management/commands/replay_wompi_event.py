@@ -8,11 +8,16 @@ from platform_core.errors import NotFound
 
 
 class Command(BaseCommand):
-    help = "Re-process a stored Wompi event (by its public id). Idempotent."
+    help = (
+        "Re-process a stored Wompi event (by its public id or a Wompi transaction id). "
+        "Idempotent; for a payment already final it re-sends payment_settled/payment_failed "
+        "(a payment reference does only that)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "event_id", help="the stored event's public id, or a Wompi transaction id"
+            "event_id",
+            help="the stored event's public id, a Wompi transaction id or a payment reference",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -21,5 +26,5 @@ class Command(BaseCommand):
         try:
             outcome = replay_event(options["event_id"])
         except NotFound as exc:
-            raise CommandError(f"no stored event {options['event_id']}") from exc
+            raise CommandError(f"no stored event or final payment {options['event_id']}") from exc
         self.stdout.write(f"event {options['event_id']}: {outcome}")
