@@ -45,7 +45,7 @@ from modules.payments.wompi.signatures import (
     verify_event,
 )
 from platform_core import audit
-from platform_core.errors import NotFound
+from platform_core.errors import NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +224,41 @@ def _record_refund(payment: Payment, amount: int, memo: str) -> None:
     if reversal:
         _entry(Kind.COMMISSION_REVERSAL, Account.DEVELOPER, -reversal, payment, memo)
         _entry(Kind.COMMISSION_REVERSAL, Account.MERCHANT, reversal, payment, memo)
+
+
+def record_fee(
+    *, amount_cents: int, memo: str, actor: Any = None, payment_reference: str = ""
+) -> LedgerEntry:
+    """Wompi's own fee, entered by staff from Wompi's dashboard or invoice: the
+    transaction API and its events do not report fees (see docs/payments.md). A merchant
+    debit, for one payment when its reference is given, otherwise for a period."""
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise errors.InvalidAmount()
+    memo = (memo or "").strip()
+    if not memo:
+        raise ValidationFailed(details={"memo": "required"})
+    payment = None
+    if payment_reference:
+        payment = Payment.objects.filter(reference=payment_reference).first()
+        if payment is None:
+            raise NotFound()
+    with transaction.atomic():
+        entry = LedgerEntry.objects.create(
+            kind=Kind.FEE,
+            account=Account.MERCHANT,
+            amount_cents=-amount_cents,
+            currency=payment.currency if payment else settings.CURRENCY,
+            payment=payment,
+            purpose=payment.purpose if payment else "",
+            memo=memo[:255],
+        )
+        audit.record(
+            "payments.fee_recorded",
+            actor=actor,
+            target=f"payment:{payment.reference}" if payment else f"ledger:{entry.public_id}",
+            details={"amount_cents": amount_cents, "memo": memo[:255]},
+        )
+    return entry
 
 
 def balance(account: str) -> int:

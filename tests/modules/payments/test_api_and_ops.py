@@ -436,3 +436,44 @@ def test_real_adapter_recorded_payloads_and_retries(settings: Any) -> None:
     with pytest.raises(WompiError) as err:
         gateway.void_transaction("nope")
     assert err.value.status == 422 and not err.value.retryable
+
+
+def test_staff_record_wompi_fees_in_the_ledger(checkout: Payment) -> None:
+    """Wompi's transaction API reports no fee: staff enter it, audited, as a merchant debit."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    staff = UserFactory(is_staff=True)
+    out = StringIO()
+    call_command(
+        "record_wompi_fee",
+        "119000",
+        "--memo",
+        "Factura Wompi enero 2026",
+        "--staff",
+        staff.phone_number,
+        stdout=out,
+    )
+    call_command("record_wompi_fee", "2380", "--memo", "Tarifa", "--payment", checkout.reference)
+    fees = LedgerEntry.objects.filter(kind="fee").order_by("id")
+    assert [(f.account, f.amount_cents, f.payment_id) for f in fees] == [
+        ("merchant", -119_000, None),
+        ("merchant", -2_380, checkout.pk),
+    ]
+    assert fees[1].purpose == checkout.purpose
+    assert services.balance("merchant") == -121_380
+    audits = AuditEvent.objects.filter(action="payments.fee_recorded").order_by("id")
+    assert audits[0].actor_id == staff.pk and audits[0].details["amount_cents"] == 119_000
+    assert audits[1].target == f"payment:{checkout.reference}"
+    for bad in (
+        ["0", "--memo", "x"],
+        ["5", "--memo", " "],
+        ["5", "--memo", "x", "--payment", "SZ-NO"],
+    ):
+        with pytest.raises(CommandError):
+            call_command("record_wompi_fee", *bad)
+    with pytest.raises(CommandError):
+        call_command("record_wompi_fee", "5", "--memo", "x", "--staff", "+573009999999")
+    assert LedgerEntry.objects.filter(kind="fee").count() == 2
