@@ -90,7 +90,7 @@ load: install
 e2e: install
 	DJANGO_ENV=test $(UV) run pytest tests/e2e -m slow -q -p no:cacheprovider
 
-## memory: RSS of the production web process (gunicorn + 3 uvicorn workers) against Postgres/Redis
+## memory: RSS/PSS of the web service and the Celery worker as render.yaml runs them, after a realistic warm-up
 .PHONY: memory
 memory: install
 	$(UV) run python benchmarks/memory.py

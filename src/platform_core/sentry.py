@@ -52,6 +52,11 @@ def init_sentry(dsn: str, *, environment: str, traces_sample_rate: float) -> Non
         traces_sample_rate=traces_sample_rate,
         send_default_pii=False,
         integrations=[DjangoIntegration(), CeleryIntegration()],
+        # Only the integrations above (plus the SDK's defaults: logging, stdlib, threading...).
+        # Auto-enabling would import every installed library Sentry can instrument at start-up,
+        # google-genai and aiohttp included (~30 MB in each web worker, which never calls
+        # Gemini: see docs/performance.md "Memory and start-up").
+        auto_enabling_integrations=False,
         before_send=before_send,
         before_send_transaction=before_send,
     )

@@ -73,6 +73,8 @@ def test_init_sentry_configures_the_sdk(monkeypatch) -> None:
     )
     assert captured["send_default_pii"] is False
     assert captured["before_send"] is before_send
+    # No auto-enabled integrations: they would import google-genai in every web worker.
+    assert captured["auto_enabling_integrations"] is False
     assert {type(i).__name__ for i in captured["integrations"]} == {
         "DjangoIntegration",
         "CeleryIntegration",
