@@ -11,8 +11,8 @@ import os
 pythonpath = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-worker_class = "uvicorn_worker.UvicornWorker"
-# 3 workers ≈ 3 x 110 MB + the master: see docs/performance.md ("Memory and start-up").
+worker_class = "studiozens.gunicorn_worker.DjangoUvicornWorker"  # uvicorn, lifespan off
+# 3 workers ≈ 3 x 142 MB + the master: see docs/performance.md ("Memory and start-up").
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # Render sends SIGTERM and waits maxShutdownDelaySeconds (30 s by default).

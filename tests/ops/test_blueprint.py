@@ -202,3 +202,17 @@ def test_database(doc) -> None:
     (db,) = doc["databases"]
     assert isinstance(db["postgresMajorVersion"], str)
     assert db["plan"] and db["databaseName"] == "studiozens"
+
+
+def test_gunicorn_runs_uvicorn_workers_without_the_lifespan_protocol() -> None:
+    """Django does not speak ASGI lifespan: with it on, every worker start logs an error
+    (and Sentry records it) each time gunicorn recycles a worker."""
+    import runpy
+
+    from gunicorn.util import load_class
+    from uvicorn_worker import UvicornWorker
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    worker = load_class(config["worker_class"])
+    assert issubclass(worker, UvicornWorker)
+    assert worker.CONFIG_KWARGS["lifespan"] == "off"
