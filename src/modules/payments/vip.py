@@ -216,6 +216,12 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
         # Wompi has none. A definite rejection, or a request that never left (open
         # circuit, connection refused), fails the attempt now: nothing can be charged.
         logger.warning("VIP charge %s failed to start: %s", payment.reference, exc)
+        if exc.retryable and not exc.maybe_sent and sub.status != Status.PENDING:
+            # Our side of the line is down (open circuit, connection refused): not the
+            # member's failure. No dunning step, no "payment failed" message; the hourly
+            # renewal run tries this period again.
+            _abandon_unsent(payment, charge, exc)
+            return payment
         if not exc.retryable or not exc.maybe_sent:
             from modules.payments.services import _fail
 
@@ -225,6 +231,15 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
     payment.method = str(tx.get("payment_method_type", "CARD"))[:32]
     payment.save(update_fields=["wompi_transaction_id", "method", "updated_at"])
     return payment
+
+
+def _abandon_unsent(payment: Payment, charge: VipCharge, exc: Exception) -> None:
+    payment.status = PaymentStatus.ERROR
+    payment.status_message = f"no enviado a Wompi: {exc}"[:255]
+    payment.finalized_at = timezone.now()
+    payment.save(update_fields=["status", "status_message", "finalized_at", "updated_at"])
+    charge.attempts -= 1
+    charge.save(update_fields=["attempts"])
 
 
 def _reference() -> str:

@@ -376,20 +376,32 @@ def test_renewal_with_wompi_unreachable_is_not_expired_blindly(
     assert Payment.objects.get(status="PENDING").vip_charge_id  # still asked about later
 
 
-def test_renewal_refused_before_sending_fails_at_once_and_counts(
+def test_renewal_that_never_left_is_retried_next_run_without_dunning(
     user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
+    """Wompi's circuit open (our side): not the member's failure, no "payment failed"
+    message; the next hourly run charges the same period once Wompi is back."""
     with time_machine.travel(START, tick=False):
         sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
     sub.refresh_from_db()
-    monkeypatch.setattr(get_gateway().breaker, "allow", lambda: False)  # circuit open
-    with time_machine.travel(sub.current_period_end, tick=False):
+    due = sub.current_period_end
+    breaker = get_gateway().breaker
+    monkeypatch.setattr(breaker, "allow", lambda: False)  # circuit open
+    sent_before = len(sent_messages())
+    with time_machine.travel(due, tick=False):
         assert _run(django_capture_on_commit_callbacks, vip.run_renewals)["charged"] == 1
-    payment = Payment.objects.get(vip_charge__period_start=sub.current_period_end)
+    payment = Payment.objects.get(vip_charge__period_start=due)
     assert payment.status == "ERROR" and "circuit" in payment.status_message
     sub.refresh_from_db()
-    assert sub.status == "past_due" and sub.failed_attempts == 1
+    assert sub.status == "active" and sub.failed_attempts == 0
+    assert len(sent_messages()) == sent_before
     assert len(_source_charges()) == 1
+    monkeypatch.undo()  # Wompi reachable again
+    with time_machine.travel(due + timedelta(hours=1), tick=False):
+        assert _run(django_capture_on_commit_callbacks, vip.run_renewals)["charged"] == 1
+    assert len(_source_charges()) == 2
+    charge = VipCharge.objects.get(subscription=sub, period_start=due)
+    assert charge.attempts == 1
 
 
 def test_gateway_tells_unsent_requests_from_unknown_outcomes() -> None:
