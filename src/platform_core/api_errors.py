@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -35,6 +37,25 @@ _STATUS_CODES = {
     422: "validation_error",
     429: "rate_limited",
 }
+
+
+class ErrorDetail(Schema):
+    code: str = Field(
+        description="Stable, machine-readable snake_case code (not_found, slot_taken, ...): "
+        "branch on it."
+    )
+    message: str = Field(description="Spanish (es-CO) text, safe to show to the end user.")
+    details: Any = Field(
+        description="null, or structured data: for validation_error a list of "
+        "{field, message, type}; for 429 {retry_after}; for 500 {request_id}; "
+        "module-specific objects for other codes."
+    )
+
+
+class ErrorResponse(Schema):
+    """The one error shape, whatever the status."""
+
+    error: ErrorDetail
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -141,3 +162,145 @@ def install(api: NinjaAPI) -> None:
             "Ocurrió un error inesperado. Ya fuimos notificados.",
             {"request_id": request_id},
         )
+
+
+# --- The error responses in the OpenAPI schema --------------------------------------------------
+# Every operation documents the errors it can answer with, all in the one shape (ErrorResponse),
+# as reusable responses under components.responses. Generic rules cover what the schema itself
+# shows (authentication, path identifiers, inputs, writes); what they cannot see (a public
+# login answering 401, rate-limited OTP endpoints, a provider being down, signed webhooks) is
+# declared by the API builder. Schemathesis checks the result (status_code_conformance).
+
+ERROR_RESPONSES: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "Malformed request (`bad_request`): the body is not valid JSON."),
+    401: (
+        "NotAuthenticated",
+        "Not authenticated (`not_authenticated`): missing, invalid or expired token, or wrong "
+        "credentials (`invalid_credentials`); on a webhook, a bad signature.",
+    ),
+    403: (
+        "PermissionDenied",
+        "Authenticated but not allowed (`permission_denied`): the role does not allow it; on a "
+        "webhook, a missing or invalid signature (`invalid_signature`).",
+    ),
+    404: ("NotFound", "Unknown object, or someone else's (`not_found` or a specific code)."),
+    409: (
+        "Conflict",
+        "The current state does not allow it (`conflict` or a specific code: `slot_taken`, "
+        "`out_of_stock`, `invalid_status_transition`, `idempotency_key_reused`, ...).",
+    ),
+    422: (
+        "ValidationError",
+        "Invalid input: `validation_error` (details lists the fields) or a business rule's "
+        "code (`outside_booking_window`, `invalid_code`, ...).",
+    ),
+    429: (
+        "RateLimited",
+        "Too many requests (`rate_limited` or a specific code such as `otp_cooldown`); wait "
+        "`Retry-After` seconds.",
+    ),
+    503: (
+        "ServiceUnavailable",
+        "A provider (Wompi, Twilio) is unavailable (`service_unavailable`, "
+        "`payment_gateway_unavailable`); retry later.",
+    ),
+}
+_UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+_METHODS = frozenset({"get", "head", "options", *_UNSAFE_METHODS})
+
+
+def generic_error_statuses(method: str, operation: Mapping[str, Any]) -> set[int]:
+    """The errors any operation of this form can answer with, whatever its handler does:
+
+    - authenticated (``security``): 401 (token) and 403 (role, or someone else's action);
+    - a path parameter: 404 (unknown or someone else's object);
+    - parameters or a body: 422 (schema validation, or input the database refuses);
+    - a JSON body: 400 (unparsable);
+    - a write: 409 (the state of the object does not allow it).
+    """
+    statuses: set[int] = set()
+    parameters = operation.get("parameters") or []
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)
+    if parameters or "requestBody" in operation:
+        statuses.add(422)
+    if "requestBody" in operation:
+        statuses.add(400)
+    if method in _UNSAFE_METHODS:
+        statuses.add(409)
+    return statuses
+
+
+def _error_response_components() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(schemas, responses) to merge into the schema's components."""
+    json_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = {**json_schema.pop("$defs", {}), "ErrorResponse": json_schema}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    responses: dict[str, Any] = {}
+    for status, (name, description) in ERROR_RESPONSES.items():
+        response: dict[str, Any] = {
+            "description": f"{HTTPStatus(status).phrase}. {description}",
+            "content": content,
+        }
+        if status == 429:
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        responses[name] = response
+    return schemas, responses
+
+
+def _declares_own_schema(response: Mapping[str, Any]) -> bool:
+    """A handler's own error response with a named schema (readiness's 503 ReadinessOut)."""
+    for media in (response.get("content") or {}).values():
+        if "$ref" in (media.get("schema") or {}):
+            return True
+    return False
+
+
+def document_error_responses(
+    schema: dict[str, Any], *, extra: Mapping[str, Iterable[int]] | None = None
+) -> dict[str, Any]:
+    """Add the error responses to every operation of an OpenAPI schema (in place).
+
+    ``extra`` maps ``"METHOD /path"`` (as in the schema) to statuses the generic rules cannot
+    see. A key that names no operation is logged (and fails tests/contract), so a renamed
+    route cannot silently lose its errors.
+    """
+    extra = {key: set(statuses) for key, statuses in (extra or {}).items()}
+    schemas, responses = _error_response_components()
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {}).update(schemas)
+    components.setdefault("responses", {}).update(responses)
+    for key, method, operation in operations(schema):
+        statuses = generic_error_statuses(method, operation) | extra.get(key, set())
+        # ninja keys the handler's own responses by int; the schema's JSON keys are strings.
+        declared = {str(code): value for code, value in operation.get("responses", {}).items()}
+        for status in sorted(statuses):
+            current = declared.get(str(status))
+            if current is not None and _declares_own_schema(current):
+                continue
+            declared[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
+        operation["responses"] = dict(sorted(declared.items()))
+    unknown = unknown_operations(schema, extra)
+    if unknown:
+        logger.warning("error statuses declared for unknown operations: %s", unknown)
+    return schema
+
+
+def operations(schema: Mapping[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            if method in _METHODS:
+                yield f"{method.upper()} {path}", method, operation
+
+
+def unknown_operations(schema: Mapping[str, Any], declared: Iterable[str]) -> list[str]:
+    """Keys of an ``extra`` declaration that name no operation of the schema."""
+    known = {key for key, _method, _operation in operations(schema)}
+    return sorted(set(declared) - known)

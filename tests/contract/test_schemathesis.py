@@ -18,6 +18,7 @@ import os
 import re
 import time
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,10 +30,14 @@ from django.core.management import call_command
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from scripts.contract.postman import _path_variables
 
@@ -40,7 +45,15 @@ from tests.factories import UserFactory
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 REPORT_PATH = Path(os.environ.get("SCHEMATHESIS_REPORT", "var/schemathesis-report.txt"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# Every status must be documented (errors included: the schema documents each operation's
+# error responses), and every body, error bodies included, must match its schema.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
 
 
 def _bearer(user: Any) -> dict[str, str]:
@@ -125,11 +138,16 @@ def fuzz_context(db: Any, settings: Any) -> Iterator[dict[str, Any]]:
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     client_user = UserFactory(phone_number="+573109990001", roles=["client"])
     staff_user = UserFactory(phone_number="+573109990002", roles=["admin"], is_staff=True)
-    auth = {"client": _bearer(client_user), "staff": _bearer(staff_user)}
+    # Anonymous too: authenticated operations answer 401, and that body is checked as well.
+    auth = {"client": _bearer(client_user), "staff": _bearer(staff_user), "anonymous": {}}
     http = Client()
     _make_client_objects(http, auth["client"])
     openapi = http.get("/api/openapi.json").json()
-    yield {"auth": auth, "pool": _identifier_pool(openapi, http, list(auth.values()))}
+    yield {
+        "auth": auth,
+        "pool": _identifier_pool(openapi, http, list(auth.values())),
+        "stats": Counter(),  # generated cases, and responses by status class
+    }
 
 
 def _headline(failure: str) -> str:
@@ -149,6 +167,16 @@ def _real_identifiers(case: Any, pool: dict[str, list[str]]) -> None:
             case.path_parameters[name] = values[digest // 2 % len(values)]
 
 
+def _strategy(operation: Any) -> Any:
+    """Valid inputs, and (for operations that take any) invalid ones too: the 400/422 answers
+    to those are checked against the documented error responses like any other."""
+    positive = operation.as_strategy(GenerationMode.POSITIVE)
+    definition = operation.definition.raw
+    if not (definition.get("parameters") or definition.get("requestBody")):
+        return positive
+    return st.one_of(positive, operation.as_strategy(GenerationMode.NEGATIVE))
+
+
 def _fuzz_operation(operation: Any, context: dict[str, Any]) -> list[str]:
     """Run Hypothesis on one operation; return readable failures (empty when it holds)."""
     failures: list[str] = []
@@ -161,13 +189,16 @@ def _fuzz_operation(operation: Any, context: dict[str, Any]) -> list[str]:
         suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.generate],
     )
-    @given(case=operation.as_strategy())
+    @given(case=_strategy(operation))
     def run(case: Any) -> None:
         _real_identifiers(case, context["pool"])
-        # Each generated case is sent as a client and as staff (half the generation cost).
+        # Each generated case is sent as a client, as staff and anonymously (a third of the
+        # generation cost).
+        context["stats"]["cases"] += 1
         for role, headers in context["auth"].items():
             try:
-                case.call_and_validate(headers=headers, checks=CHECKS)
+                response = case.call_and_validate(headers=headers, checks=CHECKS)
+                context["stats"][f"{response.status_code // 100}xx"] += 1
             except BaseException as exc:  # noqa: BLE001 - collected and reported below
                 if len(failures) < 3:
                     failures.append(f"as {role}: {case.method} {case.formatted_path}\n{exc}")
@@ -209,6 +240,11 @@ def test_every_operation_conforms_to_its_schema(
             report[operation.label] = failures
     slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
     print("slowest operations:", ", ".join(f"{k} {v:.1f}s" for k, v in slowest))
+    stats = fuzz_context["stats"]
+    print(
+        f"{operations} operations, {stats['cases']} cases x {len(fuzz_context['auth'])} roles:",
+        ", ".join(f"{k} {v}" for k, v in sorted(stats.items()) if k != "cases"),
+    )
     assert operations > 10
     full = "\n\n".join(f"{label}:\n" + "\n".join(items) for label, items in sorted(report.items()))
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)

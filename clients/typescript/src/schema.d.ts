@@ -1311,6 +1311,31 @@ export interface components {
              */
             password: string;
         };
+        /** ErrorDetail */
+        ErrorDetail: {
+            /**
+             * Code
+             * @description Stable, machine-readable snake_case code (not_found, slot_taken, ...): branch on it.
+             */
+            code: string;
+            /**
+             * Details
+             * @description null, or structured data: for validation_error a list of {field, message, type}; for 429 {retry_after}; for 500 {request_id}; module-specific objects for other codes.
+             */
+            details: unknown;
+            /**
+             * Message
+             * @description Spanish (es-CO) text, safe to show to the end user.
+             */
+            message: string;
+        };
+        /**
+         * ErrorResponse
+         * @description The one error shape, whatever the status.
+         */
+        ErrorResponse: {
+            error: components["schemas"]["ErrorDetail"];
+        };
         /** EventOut */
         EventOut: {
             /**
@@ -2215,7 +2240,82 @@ export interface components {
             outcome: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Bad Request. Malformed request (`bad_request`): the body is not valid JSON. */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Conflict. The current state does not allow it (`conflict` or a specific code: `slot_taken`, `out_of_stock`, `invalid_status_transition`, `idempotency_key_reused`, ...). */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Unauthorized. Not authenticated (`not_authenticated`): missing, invalid or expired token, or wrong credentials (`invalid_credentials`); on a webhook, a bad signature. */
+        NotAuthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Not Found. Unknown object, or someone else's (`not_found` or a specific code). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Forbidden. Authenticated but not allowed (`permission_denied`): the role does not allow it; on a webhook, a missing or invalid signature (`invalid_signature`). */
+        PermissionDenied: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Too Many Requests. Too many requests (`rate_limited` or a specific code such as `otp_cooldown`); wait `Retry-After` seconds. */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before trying again. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Service Unavailable. A provider (Wompi, Twilio) is unavailable (`service_unavailable`, `payment_gateway_unavailable`); retry later. */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Unprocessable Entity. Invalid input: `validation_error` (details lists the fields) or a business rule's code (`outside_booking_window`, `invalid_code`, ...). */
+        ValidationError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2263,6 +2363,9 @@ export interface operations {
                     "application/json": components["schemas"]["MetricsOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_assistant_api_whatsapp_webhook: {
@@ -2281,17 +2384,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
         };
     };
     modules_booking_api_agenda: {
@@ -2320,6 +2414,9 @@ export interface operations {
                     "application/json": components["schemas"]["PagedAppointmentOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_book: {
@@ -2344,6 +2441,13 @@ export interface operations {
                     "application/json": components["schemas"]["BookingOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_booking_api_mine: {
@@ -2369,6 +2473,9 @@ export interface operations {
                     "application/json": components["schemas"]["PagedAppointmentOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_detail: {
@@ -2391,6 +2498,10 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentDetailOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_cancel: {
@@ -2417,6 +2528,12 @@ export interface operations {
                     "application/json": components["schemas"]["CancelOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_deposit_checkout: {
@@ -2439,6 +2556,12 @@ export interface operations {
                     "application/json": components["schemas"]["BookingOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_booking_api_complete: {
@@ -2461,6 +2584,11 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_no_show: {
@@ -2483,6 +2611,11 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_reschedule: {
@@ -2509,6 +2642,12 @@ export interface operations {
                     "application/json": components["schemas"]["AppointmentOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_availability: {
@@ -2534,6 +2673,8 @@ export interface operations {
                     "application/json": components["schemas"]["AvailabilityOut"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_list_categories: {
@@ -2557,6 +2698,7 @@ export interface operations {
                     "application/json": components["schemas"]["PagedCategoryOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_list_services: {
@@ -2582,6 +2724,7 @@ export interface operations {
                     "application/json": components["schemas"]["PagedServiceOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_get_service: {
@@ -2604,6 +2747,8 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceOut"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_booking_api_list_therapists: {
@@ -2628,6 +2773,7 @@ export interface operations {
                     "application/json": components["schemas"]["PagedTherapistOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
         };
     };
     platform_core_api_dev_outbox: {
@@ -2653,6 +2799,8 @@ export interface operations {
                     "application/json": components["schemas"]["PagedOutboxItemOut"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     platform_core_api_health: {
@@ -2720,6 +2868,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
         };
     };
     modules_payments_api_my_payments: {
@@ -2743,6 +2893,9 @@ export interface operations {
                     "application/json": components["schemas"]["PagedPaymentOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_payments_api_payment_detail: {
@@ -2765,6 +2918,10 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_payments_api_vip_acceptance: {
@@ -2785,6 +2942,9 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptanceOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_payments_api_vip_plans: {
@@ -2808,6 +2968,7 @@ export interface operations {
                     "application/json": components["schemas"]["PagedVipPlanOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_payments_api_vip_subscription: {
@@ -2828,6 +2989,9 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
         };
     };
     modules_payments_api_vip_subscribe: {
@@ -2852,6 +3016,13 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_payments_api_vip_cancel: {
@@ -2872,6 +3043,10 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     modules_payments_api_wompi_webhook: {
@@ -2892,6 +3067,9 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            409: components["responses"]["Conflict"];
         };
     };
     modules_shop_api_get_cart: {
@@ -2912,6 +3090,8 @@ export interface operations {
                     "application/json": components["schemas"]["CartOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
         };
     };
     modules_shop_api_clear_cart: {
@@ -2932,6 +3112,9 @@ export interface operations {
                     "application/json": components["schemas"]["CartOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
         };
     };
     modules_shop_api_add_cart_item: {
@@ -2956,6 +3139,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_set_cart_item: {
@@ -2982,6 +3171,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_remove_cart_item: {
@@ -3004,6 +3199,11 @@ export interface operations {
                     "application/json": components["schemas"]["CartOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_list_categories: {
@@ -3027,6 +3227,7 @@ export interface operations {
                     "application/json": components["schemas"]["PagedProductCategoryOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_checkout: {
@@ -3051,6 +3252,13 @@ export interface operations {
                     "application/json": components["schemas"]["OrderCheckoutOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_shop_api_list_orders: {
@@ -3076,6 +3284,9 @@ export interface operations {
                     "application/json": components["schemas"]["PagedOrderOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_get_order: {
@@ -3098,6 +3309,10 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_cancel_order: {
@@ -3120,6 +3335,11 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_change_order_status: {
@@ -3146,6 +3366,12 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_list_products: {
@@ -3180,6 +3406,7 @@ export interface operations {
                     "application/json": components["schemas"]["PagedProductOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_shop_api_get_product: {
@@ -3202,6 +3429,8 @@ export interface operations {
                     "application/json": components["schemas"]["ProductOut"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_list_users: {
@@ -3228,6 +3457,9 @@ export interface operations {
                     "application/json": components["schemas"]["PagedUserSummaryOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_logout: {
@@ -3250,6 +3482,11 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_me: {
@@ -3270,6 +3507,8 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
         };
     };
     modules_identity_api_erase_me: {
@@ -3292,6 +3531,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_identity_api_update_me: {
@@ -3316,6 +3562,11 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_export_me: {
@@ -3336,6 +3587,8 @@ export interface operations {
                     "application/json": components["schemas"]["ExportOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
         };
     };
     modules_identity_api_change_phone: {
@@ -3360,6 +3613,13 @@ export interface operations {
                     "application/json": components["schemas"]["DetailOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_identity_api_confirm_phone: {
@@ -3384,6 +3644,13 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_identity_api_reauth_code: {
@@ -3408,6 +3675,13 @@ export interface operations {
                     "application/json": components["schemas"]["DetailOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_identity_api_password_reset: {
@@ -3432,6 +3706,10 @@ export interface operations {
                     "application/json": components["schemas"]["DetailOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
         };
     };
     modules_identity_api_password_reset_confirm: {
@@ -3456,6 +3734,11 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_identity_api_register: {
@@ -3480,6 +3763,10 @@ export interface operations {
                     "application/json": components["schemas"]["DetailOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
         };
     };
     modules_identity_api_create_staff: {
@@ -3504,6 +3791,11 @@ export interface operations {
                     "application/json": components["schemas"]["UserSummaryOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_token: {
@@ -3528,6 +3820,11 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
         };
     };
     modules_identity_api_refresh: {
@@ -3552,6 +3849,10 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_verify: {
@@ -3576,6 +3877,11 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     modules_identity_api_resend: {
@@ -3600,6 +3906,10 @@ export interface operations {
                     "application/json": components["schemas"]["DetailOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["RateLimited"];
         };
     };
     modules_identity_api_get_account: {
@@ -3622,6 +3932,10 @@ export interface operations {
                     "application/json": components["schemas"]["UserSummaryOut"];
                 };
             };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     modules_identity_api_set_roles: {
@@ -3648,6 +3962,12 @@ export interface operations {
                     "application/json": components["schemas"]["UserSummaryOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
 }
