@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -164,6 +165,60 @@ def start_celery_worker(env: Mapping[str, str], *, queues: str) -> Proc:
         "INFO",
     ]
     return Proc("celery-worker", argv, env)
+
+
+def start_celery_beat(env: Mapping[str, str], *, max_interval: int = 1) -> Proc:
+    """The production beat command (render.yaml): django-celery-beat's DatabaseScheduler, so
+    it sends what the PeriodicTask rows of the database say (seeded by sync_periodic_tasks).
+    ``max_interval`` bounds its sleep between schedule checks (shortened schedules)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "studiozens",
+        "beat",
+        "--scheduler",
+        "django_celery_beat.schedulers:DatabaseScheduler",
+        "--max-interval",
+        str(max_interval),
+        "-l",
+        "INFO",
+    ]
+    return Proc("celery-beat", argv, env)
+
+
+SHORTEN_SCHEDULES = """
+import json, sys
+from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
+every = json.loads(sys.argv[-1])
+for task, seconds in every.items():
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=seconds, period=IntervalSchedule.SECONDS
+    )
+    rows = PeriodicTask.objects.filter(task=task, enabled=True)
+    if rows.count() != 1:
+        raise SystemExit(f"no single enabled beat entry runs {task}")
+    rows.update(interval=interval, crontab=None, last_run_at=None)
+PeriodicTasks.update_changed()
+print(json.dumps(sorted(every)))
+"""
+
+
+def shorten_schedules(env: Mapping[str, str], every_seconds: Mapping[str, int]) -> None:
+    """Make the beat entries of the given tasks (by task name) run every N seconds, in the
+    database ``env`` points at (after ``sync_periodic_tasks``, before beat starts)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _django_snippet(SHORTEN_SCHEDULES), json.dumps(every_seconds)],
+        env=dict(env),
+        cwd=ROOT,
+        check=False,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"shortening the beat schedules failed:\n{result.stdout}{result.stderr}")
 
 
 CREATE_USERS = """

@@ -2,6 +2,9 @@
 
 - the production ASGI app under gunicorn with uvicorn workers (gunicorn.conf.py),
 - a Celery worker consuming every queue through Redis (not eager),
+- Celery beat with django-celery-beat's DatabaseScheduler, on the PeriodicTask rows that
+  `sync_periodic_tasks` writes, with the intervals of the tasks the journey waits for
+  shortened in the e2e database (BEAT_EVERY_SECONDS) before beat starts,
 - the local Wompi sandbox (`manage.py wompi_sandbox`): its own HTTP API and Web Checkout,
   posting signed events to the app's webhook,
 - the local Twilio fake (`manage.py twilio_fake`): the real SDK is pointed at it with
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +36,23 @@ from scripts.contract.live_server import (
     base_env,
     free_port,
     manage,
+    shorten_schedules,
+    start_celery_beat,
     start_celery_worker,
     start_gunicorn,
     wait_http,
 )
 
 QUEUES = "celery,payments,appointments,notifications,bot"
+# Beat entries (by task) run every few seconds instead of every 1-5 minutes, so that what
+# the journey waits for happens through beat -> worker within the run. The other entries
+# keep their production schedules (they do not come due during a run).
+BEAT_EVERY_SECONDS = {
+    "booking.send_reminders": 2,  # production: 300 s
+    "shop.expire_orders": 2,  # production: 60 s
+}
+# An unpaid order is held this long (production: 30 min): the journey leaves one unpaid.
+ORDER_HOLD_MINUTES = 1
 
 
 def _e2e_database_url() -> str:
@@ -99,6 +114,18 @@ class Stack:
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
+    def book_earlier(self, appointment_id: str, *, days: int) -> None:
+        """Move a booking's creation back (the one write the journey makes behind the API):
+        the reminder rule skips a reminder whose moment had passed when the booking was made,
+        and its offsets are whole hours, so only a booking made "days ago" has one due now."""
+        with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as conn:
+            updated = conn.execute(
+                "UPDATE booking_appointment SET created_at = created_at - make_interval(days => %s)"
+                " WHERE public_id = %s",
+                (days, uuid.UUID(appointment_id)),
+            ).rowcount
+        assert updated == 1, appointment_id
+
     def twilio_received(self, kind: str = "message") -> list[dict[str, Any]]:
         """What the Twilio fake received (oldest first): kind message/verification/..."""
         items = httpx.get(f"{self.twilio_url}/__requests", timeout=10).json()
@@ -155,6 +182,10 @@ def stack() -> Iterator[Stack]:
         LOG_LEVEL="WARNING",
         # Shortened schedule: the erasure code is requested seconds after the sign-up's.
         OTP_RESEND_COOLDOWN_SECONDS="1",
+        ORDER_HOLD_MINUTES=str(ORDER_HOLD_MINUTES),
+        # The reminder offsets also include 48 h, so that the first free slot always has a
+        # reminder due (Sunday is closed: from Saturday afternoon it is Monday, up to ~40 h).
+        BOOKING_REMINDER_HOURS="48,24,2",
         # Twilio and Gemini: the real SDKs, pointed at the local fakes.
         TWILIO_API_BASE_URL=twilio_url,
         TWILIO_ACCOUNT_SID="AC" + "e2e0" * 8,
@@ -170,6 +201,8 @@ def stack() -> Iterator[Stack]:
     )
     manage("migrate", "--noinput", env=env)
     manage("seed_demo", env=env)
+    manage("sync_periodic_tasks", env=env)  # what deploys run (migrate does it too)
+    shorten_schedules(env, BEAT_EVERY_SECONDS)
     stack = Stack(
         base_url=base_url,
         wompi_url=wompi_url,
@@ -201,6 +234,8 @@ def stack() -> Iterator[Stack]:
         )
         stack.procs.append(gemini)
         stack.procs.append(start_celery_worker(env, queues=QUEUES))
+        # INFO: its log lists every "Sending due task" (var/contract-logs/celery-beat-*.log).
+        stack.procs.append(start_celery_beat({**env, "LOG_LEVEL": "INFO"}))
         stack.procs.append(start_gunicorn(env, port=web_port, workers=2))
         public_key = env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
         wait_http(f"{wompi_url}/v1/merchants/{public_key}", proc=sandbox, timeout=30)

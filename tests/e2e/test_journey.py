@@ -1,10 +1,12 @@
 """A client's whole journey over HTTP against the real processes (see conftest.py).
 
 register → OTP (Twilio Verify, started by the worker, read back from the Twilio fake) → tokens
-→ availability → booking with a deposit → payment in the Wompi sandbox's Web Checkout (signed
-webhook) → appointment confirmed (WhatsApp/SMS at the Twilio fake) → reminder delivered → shop
-checkout (idempotent) → payment → order through its states (staff) → VIP → WhatsApp menu and a
-Gemini (fake) conversation that books → personal-data export → erasure.
+→ an order left unpaid → availability → booking with a deposit → payment in the Wompi
+sandbox's Web Checkout (signed webhook) → appointment confirmed (WhatsApp/SMS at the Twilio
+fake) → reminder sent by beat → worker → shop checkout (idempotent) → payment → order through
+its states (staff), each status message at the Twilio fake → VIP with a renewal → WhatsApp
+menu and a Gemini (fake) conversation that book → the unpaid order expired by beat → worker
+→ personal-data export → erasure.
 """
 
 from __future__ import annotations
@@ -14,20 +16,22 @@ import random
 import re
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack, eventually
+from tests.e2e.conftest import BEAT_EVERY_SECONDS, Stack, eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 PASSWORD = "Zen-E2E-Clave-2030!"
 STAFF_PHONE, STAFF_PASSWORD = "+573000000001", "StudioZens-Staff-2026!"  # seed_demo's admin
 APPROVED_CARD = "4242424242424242"  # the sandbox approves this card
+BOGOTA = ZoneInfo("America/Bogota")
 
 
 def _outbox(stack: Stack, phone: str, template: str = "") -> list[dict[str, Any]]:
@@ -108,7 +112,8 @@ def _sandbox_transaction(stack: Stack, reference: str) -> dict[str, Any]:
 
 
 def _first_slot(http: httpx.Client, service: str) -> dict[str, Any]:
-    start = date.today() + timedelta(days=1)
+    """The first free slot from today on (Bogotá's calendar)."""
+    start = datetime.now(BOGOTA).date()
     response = http.get(
         "/api/booking/availability",
         params={"service": service, "date_from": start, "date_to": start + timedelta(days=6)},
@@ -198,14 +203,20 @@ def book_with_deposit(stack: Stack, phone: str, token: str) -> dict[str, Any]:
     return current
 
 
+def _reminders(stack: Stack, phone: str) -> list[dict[str, Any]]:
+    return [m for m in _twilio_messages(stack, phone) if "te recordamos" in m["form"]["Body"]]
+
+
 def reminder_is_delivered(stack: Stack, phone: str, appointment: dict[str, Any]) -> None:
-    """The 24-hour reminder, sent now ("time advanced") by the operators' command, reaches
-    the client through the worker exactly once."""
+    """The reminder goes out through beat → worker: beat sends booking.send_reminders every
+    2 s (conftest.BEAT_EVERY_SECONDS). A reminder whose moment had passed when the booking
+    was made is skipped by design, so the booking just made gets none; moved back three days
+    ("booked earlier"), the next beat run sends it, once."""
+    beat = BEAT_EVERY_SECONDS["booking.send_reminders"]
+    time.sleep(2 * beat)  # beat has run since the booking was confirmed...
+    assert not _reminders(stack, phone), "...and sent nothing for a booking made just now"
     before = {item["id"] for item in _outbox(stack, phone)}
-    sent_before = len(stack.twilio_received("message"))
-    command = ("send_appointment_reminder", "--appointment", appointment["id"], "--hours", "24")
-    assert "reminders sent: 1" in stack.manage(*command)
-    assert "reminders sent: 0" in stack.manage(*command), "a reminder is claimed once"
+    stack.book_earlier(appointment["id"], days=3)
 
     def delivered() -> dict[str, Any] | None:
         for item in _outbox(stack, phone):
@@ -213,19 +224,86 @@ def reminder_is_delivered(stack: Stack, phone: str, appointment: dict[str, Any])
                 return item
         return None
 
-    reminder = eventually(delivered, what="reminder delivered by the worker")
+    reminder = eventually(delivered, what="reminder sent by beat, delivered by the worker")
+    assert "reminder" in reminder["template"], reminder
     assert "Masaje relajante" in reminder["body"], reminder
-    at_twilio = eventually(
-        lambda: _twilio_messages(stack, phone, after=sent_before), what="reminder at Twilio"
-    )
+    at_twilio = eventually(lambda: _reminders(stack, phone), what="reminder at Twilio")
+    time.sleep(3 * beat)  # more beat runs: the reminder is claimed once
+    assert [m["form"]["Body"] for m in _reminders(stack, phone)] == [reminder["body"]]
     assert [m["form"]["Body"] for m in at_twilio] == [reminder["body"]]
+    new = [item for item in _outbox(stack, phone) if item["id"] not in before]
+    assert [item["id"] for item in new] == [reminder["id"]], new
 
 
-def buy_and_fulfil(stack: Stack, token: str) -> dict[str, Any]:
+def leave_an_order_unpaid(stack: Stack, token: str) -> dict[str, Any]:
+    """Check out every unit left of a low-stock product and never pay. The order holds the
+    units for ORDER_HOLD_MINUTES (1 in the e2e); `unpaid_order_expires` sees beat expire it."""
+    with stack.client(token) as http:
+        products = http.get("/api/shop/products", params={"page_size": 50}).json()["items"]
+        product = next(p for p in products if p["availability"] == "low")
+        for quantity in range(20, 0, -1):  # SHOP_MAX_LINE_QUANTITY down to what is left
+            response = http.put(
+                f"/api/shop/cart/items/{product['id']}", json={"quantity": quantity}
+            )
+            if response.status_code == 200:
+                break
+            assert response.status_code in (409, 422), response.text
+            assert response.json()["error"]["code"]
+        response = http.post("/api/shop/checkout", json={"fulfilment": "pickup"})
+        assert response.status_code == 201, response.text
+        order = response.json()["order"]
+        assert order["status"] == "PENDING_PAYMENT"
+        detail = http.get(f"/api/shop/products/{product['id']}").json()
+        assert detail["availability"] == "out", "the order holds every unit left"
+    return {"order": order, "product": product}
+
+
+def unpaid_order_expires(stack: Stack, phone: str, token: str, unpaid: dict[str, Any]) -> None:
+    """Beat sends shop.expire_orders every 2 s; the order expires once its hold is over, its
+    units are back on sale, and the client is told (Twilio fake)."""
+    order, product = unpaid["order"], unpaid["product"]
+    expires_at = datetime.fromisoformat(order["expires_at"])
+    with stack.client(token) as http:
+        left = (expires_at - datetime.now(BOGOTA)).total_seconds()
+        if left > 2:  # beat has been running: nothing expires before its time
+            current = http.get(f"/api/shop/orders/{order['id']}").json()
+            assert current["status"] == "PENDING_PAYMENT", current
+
+        def expired() -> dict[str, Any] | None:
+            current = http.get(f"/api/shop/orders/{order['id']}").json()
+            return current if current["status"] == "EXPIRED" else None
+
+        eventually(expired, timeout=max(left, 0) + 30, interval=1, what="order expired by beat")
+        detail = http.get(f"/api/shop/products/{product['id']}").json()
+        assert detail["availability"] != "out", "the held units are released"
+    notice = eventually(
+        lambda: [
+            m
+            for m in _twilio_messages(stack, phone)
+            if order["code"] in m["form"]["Body"] and "venció" in m["form"]["Body"]
+        ],
+        what="expiry message at the Twilio fake",
+    )
+    assert len(notice) == 1, notice
+
+
+ORDER_MESSAGES = {  # shop/order_status, by status: what the client is told
+    "PAID": "confirmamos el pago de tu pedido",
+    "PREPARING": "estamos preparando tu pedido",
+    "READY_FOR_PICKUP": "está listo",
+    "COMPLETED": "fue entregado",
+}
+
+
+def buy_and_fulfil(stack: Stack, phone: str, token: str) -> dict[str, Any]:
     staff = _login(stack, STAFF_PHONE, STAFF_PASSWORD)
+    sent_before = len(stack.twilio_received("message"))
     with stack.client(token) as http, stack.client(staff) as staff_http:
         products = http.get("/api/shop/products", params={"page_size": 50}).json()["items"]
-        product = next(p for p in products if p["availability"] != "out_of_stock")
+        # The low-stock product is held whole by the unpaid order: "out" is not for sale.
+        on_sale = [p for p in products if p["availability"] != "out"]
+        assert len(on_sale) < len(products), [p["availability"] for p in products]
+        product = on_sale[0]
         response = http.post(
             "/api/shop/cart/items", json={"product_id": product["id"], "quantity": 1}
         )
@@ -242,12 +320,18 @@ def buy_and_fulfil(stack: Stack, token: str) -> dict[str, Any]:
         assert payment["amount_in_cents"] == order["total_cents"]
 
         _pay(stack, payment["checkout_url"])
+        # The sandbox recorded one approved transaction for the order's reference and amount.
+        tx = _sandbox_transaction(stack, payment["reference"])
+        assert (tx["status"], tx["amount_in_cents"]) == ("APPROVED", order["total_cents"])
 
         def paid() -> dict[str, Any] | None:
             current = http.get(f"/api/shop/orders/{order['id']}").json()
             return current if current["status"] == "PAID" else None
 
         eventually(paid, what="order paid by the signed webhook")
+        settled = http.get(f"/api/finances/payments/{payment['reference']}")
+        assert settled.status_code == 200, settled.text
+        assert settled.json()["status"] == "APPROVED"
         # A client cannot move an order; staff walk it through fulfilment.
         denied = http.post(f"/api/shop/orders/{order['id']}/status", json={"status": "PREPARING"})
         assert denied.status_code in (403, 404)
@@ -261,7 +345,21 @@ def buy_and_fulfil(stack: Stack, token: str) -> dict[str, Any]:
         assert wrong.status_code in (409, 422), wrong.text
         final = http.get(f"/api/shop/orders/{order['id']}").json()
         assert final["status"] == "COMPLETED"
-        return final
+
+    # Each status reached the client through the worker (the Twilio fake), in order, once.
+    def told() -> list[str] | None:
+        bodies = [
+            m["form"]["Body"]
+            for m in _twilio_messages(stack, phone, after=sent_before)
+            if order["code"] in m["form"].get("Body", "")
+        ]
+        return bodies if len(bodies) >= len(ORDER_MESSAGES) else None
+
+    bodies = eventually(told, what="order status messages at the Twilio fake")
+    assert len(bodies) == len(ORDER_MESSAGES), bodies
+    for body, (status, text) in zip(bodies, ORDER_MESSAGES.items(), strict=True):
+        assert text in body, (status, body)
+    return final
 
 
 RENEW_WITH_TIME_ADVANCED = """
@@ -457,12 +555,14 @@ def export_and_erase(stack: Stack, phone: str, token: str, appointment: dict, or
 def test_client_journey(stack: Stack) -> None:
     try:
         phone, token = sign_up(stack)
+        unpaid = leave_an_order_unpaid(stack, token)  # its hold ends during the journey
         appointment = book_with_deposit(stack, phone, token)
         reminder_is_delivered(stack, phone, appointment)
-        order = buy_and_fulfil(stack, token)
+        order = buy_and_fulfil(stack, phone, token)
         subscribe_and_renew_vip(stack, token)
         book_over_whatsapp_menu(stack, phone, token)
         book_over_whatsapp_gemini(stack, phone, token)
+        unpaid_order_expires(stack, phone, token, unpaid)
         export_and_erase(stack, phone, token, appointment, order)
     except AssertionError as exc:
         exc.add_note(stack.logs())
