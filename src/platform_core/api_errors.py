@@ -22,6 +22,7 @@ from ninja_extra.exceptions import APIException
 
 from platform_core.errors import DomainError, RateLimited
 from platform_core.request_context import get_request_id
+from platform_core.validation_messages import spanish_message
 
 logger = logging.getLogger("studiozens.api")
 
@@ -71,7 +72,7 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for err in errors:
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "payload")]
         details.append(
-            {"field": ".".join(loc), "message": err.get("msg", ""), "type": err.get("type", "")}
+            {"field": ".".join(loc), "message": spanish_message(err), "type": err.get("type", "")}
         )
     return details
 

@@ -104,3 +104,37 @@ def test_rate_limited_sets_retry_after(sample_enabled) -> None:  # noqa: F811
     response = handler(RequestFactory().get("/api/"), exc)
     assert response.status_code == 429 and response["Retry-After"] == "7"
     assert error_response(400, "x", "y").status_code == 400
+
+
+@pytest.mark.django_db
+def test_validation_details_are_spanish_for_people(client) -> None:
+    """Pydantic's English ("Field required") never reaches a client's screen."""
+    import json
+
+    response = client.post(
+        "/api/users/register/",
+        data=json.dumps({"phone_number": 5, "password": ""}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    details = {d["field"]: d["message"] for d in _error(response)["details"]}
+    assert details == {
+        "phone_number": "Debe ser un texto.",
+        "password": "No puede estar vacío.",
+    }
+    missing = client.get("/api/booking/availability?date_from=mañana")
+    messages = {d["field"]: d["message"] for d in _error(missing)["details"]}
+    assert messages["query.date_from"] == "Debe ser una fecha (AAAA-MM-DD)."
+    assert "Este campo es obligatorio." in messages.values()
+
+
+def test_spanish_message_keeps_custom_validator_text_and_has_a_fallback() -> None:
+    from platform_core.validation_messages import spanish_message
+
+    assert spanish_message({"type": "value_error", "msg": "Value error, Número inválido."}) == (
+        "Número inválido."
+    )
+    assert spanish_message({"type": "something_new", "msg": "x"}) == "El valor no es válido."
+    assert spanish_message({"type": "literal_error", "ctx": {"expected": "'sms' or 'email'"}}) == (
+        "Valor no permitido. Opciones: sms, email."
+    )
