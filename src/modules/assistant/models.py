@@ -34,6 +34,9 @@ class Conversation(models.Model):
     # "awaiting_code" while an unknown number is confirming its sign-up OTP.
     signup_stage = models.CharField(max_length=20, blank=True, default="")
     handed_off_at = models.DateTimeField(null=True, blank=True)
+    # When the number's owner last changed (phone moved to another account, or erased):
+    # older messages belong to someone else and never reach the model again.
+    history_since = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -198,13 +198,30 @@ class _Turn:
         self._answer()
 
     def _link_user(self) -> None:
+        """Act for whoever owns this number *now*: a client who moved to another number
+        (or was erased) must not be reachable from the old one, whose next holder may be
+        a stranger. On any change of owner the pending proposal, the menu position and
+        the model's view of earlier messages are dropped."""
         conv = self.conversation
-        if conv.user_id is None:
-            user = identity.get_user_by_phone(conv.phone)
-            if user is not None:
-                conv.user = user
-                conv.signup_stage = ""
-                conv.save(update_fields=["user", "signup_stage", "updated_at"])
+        owner = identity.get_user_by_phone(conv.phone)
+        owner_id = owner.pk if owner is not None else None
+        if owner_id == conv.user_id:
+            return
+        fields = ["user", "signup_stage", "updated_at"]
+        if conv.user_id is not None:
+            logger.info("assistant: %s changed owner", mask_phone(conv.phone))
+            Proposal.objects.filter(conversation=conv, status=Proposal.Status.PENDING).update(
+                status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
+            )
+            conv.history_since = timezone.now()
+            conv.menu_state = {}
+            fields += ["history_since", "menu_state"]
+            if conv.state == Conversation.State.AWAITING_CONFIRMATION:
+                conv.state = Conversation.State.BOT
+                fields.append("state")
+        conv.user = owner
+        conv.signup_stage = ""
+        conv.save(update_fields=fields)
 
     def _within_rate_limit(self) -> bool:
         conv = self.conversation
@@ -413,6 +430,8 @@ class _Turn:
     def _history(self) -> list:
         conv = self.conversation
         since = timezone.now() - timedelta(hours=settings.ASSISTANT_HISTORY_HOURS)
+        if conv.history_since and conv.history_since > since:
+            since = conv.history_since
         rows = list(
             conv.messages.filter(created_at__gte=since, processed_at__isnull=False)
             .exclude(body="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -141,6 +142,33 @@ def test_a_user_created_later_is_linked_to_the_conversation(whatsapp: Any, no_ge
     user = UserFactory(phone_number=NEW)
     whatsapp.send(NEW, "hola")
     assert Conversation.objects.get().user == user
+
+
+def test_a_number_the_client_left_no_longer_acts_as_them(
+    whatsapp: Any, fake_gemini: Any, user: Any, tools: Any
+) -> None:
+    """After a phone change the old number's next holder is a stranger: no link, no
+    pending proposal, and none of the earlier conversation reaches the model."""
+    old = user.phone_number
+    fake_gemini.script(
+        call("book_appointment", service_code="facial", start="2026-11-28T14:00:00-05:00")
+    )
+    whatsapp.send(old, "reserva facial, soy Ana")
+    assert Proposal.objects.get().status == "pending"
+    user.phone_number = "+573129998877"  # what identity's confirm_phone_change does
+    user.save(update_fields=["phone_number"])
+
+    fake_gemini.script(text("¡Hola! ¿En qué te ayudo?"))
+    whatsapp.send(old, "sí")
+    conversation = Conversation.objects.get(phone=old)
+    assert conversation.user is None and conversation.state == "bot"
+    assert Proposal.objects.get().status == "superseded"
+    assert tools.appointments == []  # the "sí" booked nothing
+    seen = json.dumps(fake_gemini.requests[-1]["contents"], ensure_ascii=False)
+    assert "soy Ana" not in seen and "sí" in seen
+
+    whatsapp.send(user.phone_number, "hola")  # the client, from the new number
+    assert Conversation.objects.get(phone=user.phone_number).user == user
 
 
 def test_per_number_limit_warns_once_then_stays_silent(
