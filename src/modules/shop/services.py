@@ -191,6 +191,14 @@ def get_or_create_cart(user: Any) -> Cart:
     return cart
 
 
+def _locked_cart(user: Any) -> Cart:
+    """The user's cart, row-locked for the caller's transaction: concurrent changes to one
+    cart (a double click, two tabs) run one after the other instead of both inserting the
+    same line."""
+    cart = get_or_create_cart(user)
+    return Cart.objects.select_for_update().get(pk=cart.pk)
+
+
 def _active_product(product_public_id: Any) -> Product:
     try:
         return Product.objects.get(public_id=parse_public_id(product_public_id), active=True)
@@ -219,8 +227,8 @@ def _check_available(product: Product, quantity: int) -> None:
 def add_to_cart(user: Any, product_public_id: Any, quantity: int = 1) -> Cart:
     product = _active_product(product_public_id)
     with transaction.atomic():
-        cart = get_or_create_cart(user)
-        item = CartItem.objects.select_for_update().filter(cart=cart, product=product).first()
+        cart = _locked_cart(user)
+        item = CartItem.objects.filter(cart=cart, product=product).first()
         new_quantity = quantity + (item.quantity if item else 0)
         _check_quantity(new_quantity)
         _check_available(product, new_quantity)
@@ -241,7 +249,7 @@ def set_cart_quantity(user: Any, product_public_id: Any, quantity: int) -> Cart:
     product = _active_product(product_public_id)
     _check_available(product, quantity)
     with transaction.atomic():
-        cart = get_or_create_cart(user)
+        cart = _locked_cart(user)
         CartItem.objects.update_or_create(
             cart=cart, product=product, defaults={"quantity": quantity}
         )

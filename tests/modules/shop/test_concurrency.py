@@ -88,3 +88,31 @@ def test_concurrent_multi_line_checkouts_are_all_or_nothing():
     assert set(Product.objects.filter(pk__in=[a.pk, b.pk]).values_list("stock", flat=True)) == {0}
     for product in (a, b):
         assert product.movements.aggregate(s=Sum("quantity"))["s"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_double_clicked_add_to_cart_adds_up_without_errors(api_as):
+    """Four simultaneous adds of the same product to one cart (a double click, two tabs):
+    the cart row lock serialises them, so there is one line with the sum, never a 500."""
+    product = ProductFactory(stock=50)
+    for _round in range(5):
+        client = api_as(UserFactory())
+        client.get("/api/shop/cart")  # the cart exists, the line does not yet
+        barrier = threading.Barrier(4)
+
+        def add(client=client, barrier=barrier) -> int:
+            try:
+                barrier.wait(timeout=30)
+                response = client.post(
+                    "/api/shop/cart/items", {"product_id": str(product.public_id)}
+                )
+                return response.status_code
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            statuses = list(pool.map(lambda _: add(), range(4)))
+        assert len(set(statuses)) == 1 and statuses[0] in (200, 201), statuses
+        lines = client.get("/api/shop/cart").json()["items"]
+        assert [line["quantity"] for line in lines] == [4]
