@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -28,21 +29,25 @@ def public_urls(request: HttpRequest) -> list[str]:
 def validate_twilio_request(request: HttpRequest) -> bool:
     """True when ``X-Twilio-Signature`` is valid for the request's form parameters.
     A forged host header cannot help an attacker: the HMAC needs the auth token."""
+    return twilio_signature_valid(request, request.POST, auth_token=settings.TWILIO_AUTH_TOKEN)
+
+
+def twilio_signature_valid(request: HttpRequest, params: Any, *, auth_token: str) -> bool:
+    """Both of Twilio's schemes: the legacy HMAC-SHA1 signed with the auth token, and the
+    HMAC-SHA256 one (``X-Twilio-Webhooks-Signature-Settings``) signed with
+    ``TWILIO_WEBHOOK_SHARED_KEY``; checked against every candidate public URL."""
     from twilio.request_validator import HMAC_SHA1, RequestValidator, get_signature_algorithm
 
     signature = request.headers.get("X-Twilio-Signature", "")
     algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
-    # The legacy scheme signs with the auth token; the HMAC-SHA256 scheme with a shared key.
     token = (
-        settings.TWILIO_AUTH_TOKEN
-        if algorithm == HMAC_SHA1
-        else getattr(settings, "TWILIO_WEBHOOK_SHARED_KEY", "")
+        auth_token if algorithm == HMAC_SHA1 else getattr(settings, "TWILIO_WEBHOOK_SHARED_KEY", "")
     )
     if not token or not signature:
         return False
     validator = RequestValidator(token)
     for url in public_urls(request):
-        if validator.validate(url, request.POST, signature, algorithm=algorithm):
+        if validator.validate(url, params, signature, algorithm=algorithm):
             return True
     logger.warning("rejected a Twilio webhook with an invalid signature")
     return False

@@ -74,6 +74,33 @@ def test_signature_checked_against_forwarded_public_url(whatsapp: Any, settings:
     assert Message.objects.filter(provider_sid="SM1").exists()
 
 
+def test_sha256_signature_scheme_with_the_shared_key(whatsapp: Any, settings: Any) -> None:
+    """Twilio's newer scheme (HMAC-SHA256 over a shared key) is accepted, as for status
+    callbacks; the same signature without the key configured is refused."""
+    from twilio.request_validator import RequestValidator
+
+    settings.TWILIO_WEBHOOK_SHARED_KEY = "shared-key-0123456789"
+    params = twilio_params(PHONE, "hola", sid="SM256")
+    signature = RequestValidator("shared-key-0123456789").compute_signature(
+        f"http://testserver{WEBHOOK}", params, algorithm="HMAC_SHA256"
+    )
+    scheme = "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256"
+    response = whatsapp.post(
+        params,
+        HTTP_X_TWILIO_SIGNATURE=signature,
+        HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=scheme,
+    )
+    assert response.status_code == 200
+    assert Message.objects.filter(provider_sid="SM256").exists()
+    settings.TWILIO_WEBHOOK_SHARED_KEY = ""
+    refused = whatsapp.post(
+        twilio_params(PHONE, "hola", sid="SM257"),
+        HTTP_X_TWILIO_SIGNATURE=signature,
+        HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=scheme,
+    )
+    assert refused.status_code == 403
+
+
 def test_same_message_sid_twice_is_processed_once(
     whatsapp: Any, fake_gemini: Any, user: Any
 ) -> None:
