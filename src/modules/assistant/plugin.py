@@ -1,4 +1,4 @@
-from platform_core.plugins import ModulePlugin
+from platform_core.plugins import ModulePlugin, PeriodicTask
 
 plugin = ModulePlugin(
     name="assistant",
@@ -9,6 +9,14 @@ plugin = ModulePlugin(
     description="Asistente de WhatsApp",
     queues=("bot",),
     task_routes={"assistant.*": "bot"},
+    periodic_tasks=(
+        PeriodicTask(
+            name="assistant: answer messages whose processing was never queued",
+            task="assistant.requeue_unanswered",
+            every_seconds=300,
+            queue="bot",
+        ),
+    ),
     exporter="modules.assistant.personal_data:export_user",
     eraser="modules.assistant.personal_data:erase_user",
     order=50,

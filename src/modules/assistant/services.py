@@ -121,17 +121,53 @@ def receive_inbound(params: Mapping[str, str]) -> Message | None:
                     num_media=num_media,
                 )
         except IntegrityError:
-            logger.info("assistant: duplicate delivery of %s ignored", sid)
+            _requeue_if_unanswered(sid)
             return None
         public_id = str(message.public_id)
         transaction.on_commit(lambda: _enqueue(public_id))
     return message
 
 
+def _requeue_if_unanswered(sid: str) -> None:
+    """Twilio redelivers when our first answer failed. If that delivery was stored but its
+    processing never got queued (the broker refused it), this retry queues it; processing
+    is idempotent, so queueing a message twice still answers it once."""
+    stored = Message.objects.filter(provider_sid=sid, processed_at__isnull=True).first()
+    if stored is None:
+        logger.info("assistant: duplicate delivery of %s ignored", sid)
+        return
+    public_id = str(stored.public_id)
+    transaction.on_commit(lambda: _enqueue(public_id))
+
+
 def _enqueue(message_id: str) -> None:
+    """Queue the processing. A broker failure must not turn the webhook into a 500 after
+    the message is safely stored: it is logged, and Twilio's retry or the periodic sweep
+    (``requeue_unanswered``) queues it again."""
     from modules.assistant.tasks import process_message_task
 
-    process_message_task.delay(message_id)
+    try:
+        process_message_task.delay(message_id)
+    except Exception:
+        logger.exception("assistant: could not queue message %s; the sweep will", message_id)
+
+
+def requeue_unanswered(*, older_than_seconds: int = 120, max_age_hours: int = 6) -> int:
+    """Beat task body: queue inbound messages stored but never processed (a lost publish,
+    or a processing crash that rolled back). Younger ones are still in the normal flow;
+    much older ones would be answered out of context and are left to staff."""
+    now = timezone.now()
+    ids = list(
+        Message.objects.filter(
+            direction=Message.Direction.INBOUND,
+            processed_at__isnull=True,
+            created_at__lte=now - timedelta(seconds=older_than_seconds),
+            created_at__gte=now - timedelta(hours=max_age_hours),
+        ).values_list("public_id", flat=True)[:200]
+    )
+    for public_id in ids:
+        _enqueue(str(public_id))
+    return len(ids)
 
 
 def _conversation_for(phone: str) -> Conversation:

@@ -7,3 +7,9 @@ from modules.assistant import services
 def process_message_task(message_id: str) -> None:
     """Answer one stored inbound message (idempotent: processed once)."""
     services.process_message(message_id)
+
+
+@shared_task(name="assistant.requeue_unanswered")
+def requeue_unanswered_task() -> int:
+    """Queue inbound messages that were stored but never processed."""
+    return services.requeue_unanswered()

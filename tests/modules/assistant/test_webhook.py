@@ -178,3 +178,49 @@ def test_concurrent_duplicate_deliveries_store_one_row(settings: Any) -> None:
     assert statuses == [200] * 4
     assert Message.objects.filter(provider_sid="SMrace").count() == 1
     assert Conversation.objects.filter(phone=PHONE).count() == 1
+
+
+def test_broker_refusal_loses_no_message(
+    whatsapp: Any, no_gemini: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis refuses the publish: the webhook still answers 200 (the message is stored),
+    and Twilio's redelivery of the same MessageSid gets it answered, once."""
+    from modules.assistant import tasks
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("redis down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.process_message_task, "delay", broker_down)
+        first = whatsapp.send(PHONE, "hola", sid="SMlost")
+    assert first == []  # stored, not answered yet
+    assert Message.objects.get(provider_sid="SMlost").processed_at is None
+    retry = whatsapp.send(PHONE, "hola", sid="SMlost")
+    assert len(retry) == 1
+    assert Message.objects.get(provider_sid="SMlost").processed_at is not None
+    assert whatsapp.send(PHONE, "hola", sid="SMlost") == []  # a third delivery: nothing
+
+
+def test_sweep_answers_messages_whose_processing_was_never_queued(
+    whatsapp: Any,
+    no_gemini: None,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from modules.assistant import tasks
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.process_message_task, "delay", lambda *a, **k: None)  # lost
+        whatsapp.send(PHONE, "hola", sid="SMswept")
+    assert services.requeue_unanswered() == 0  # too young: still in the normal flow
+    Message.objects.filter(provider_sid="SMswept").update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.requeue_unanswered() == 1
+    assert Message.objects.get(provider_sid="SMswept").processed_at is not None
+    assert services.requeue_unanswered() == 0
