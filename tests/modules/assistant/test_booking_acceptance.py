@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,3 +118,32 @@ def test_quota_exhausted_menu_completes_a_real_booking(
     assert "¿Confirmas?" in whatsapp.send(phone, "1")[-1]
     assert whatsapp.send(phone, "confirmo")[0].startswith("¡Listo!")
     assert len(appointments_of(user)) == 1
+
+
+def test_a_booking_conversation_logs_no_phone_name_or_code(
+    spa: Any, whatsapp: Any, fake_gemini: Any, user: Any, caplog: Any
+) -> None:
+    """Our own log lines (before any scrubbing filter) carry masked numbers only."""
+    import logging
+
+    user.first_name = "Valentina"
+    user.save(update_fields=["first_name"])
+    fake_gemini.script(
+        call("list_services"),
+        call("find_slots", service_code=SERVICE, date_from="2030-03-09", date_to="2030-03-09"),
+        first_afternoon_slot,
+    )
+    with caplog.at_level(logging.DEBUG):
+        whatsapp.send(user.phone_number, "¿tienen masaje relajante el sábado?")
+        whatsapp.send(user.phone_number, "sí")
+        whatsapp.send("+573004445566", "registrarme")  # sign-up: an OTP is sent
+    ours = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith(("modules", "platform_core", "studiozens"))
+    ]
+    assert ours, "the flow logs something"
+    text = "\n".join(ours)
+    for secret in (user.phone_number, user.phone_number[3:], "3004445566", "Valentina"):
+        assert secret not in text, secret
+    assert not re.search(r"\b\d{6}\b", text)  # no one-time code
