@@ -258,19 +258,22 @@ def set_cart_quantity(user: Any, product_public_id: Any, quantity: int) -> Cart:
 
 
 def remove_from_cart(user: Any, product_public_id: Any) -> Cart:
-    cart = get_or_create_cart(user)
-    deleted, _rows = CartItem.objects.filter(
-        cart=cart, product__public_id=parse_public_id(product_public_id)
-    ).delete()
-    if not deleted:
-        raise ProductNotFound(_("Ese producto no está en tu carrito."))
-    cart.save(update_fields=["updated_at"])
+    product_id = parse_public_id(product_public_id)
+    with transaction.atomic():
+        # Locked like the other changes: an add that has read this line updates it before
+        # the line goes, instead of finding it deleted under it.
+        cart = _locked_cart(user)
+        deleted, _rows = CartItem.objects.filter(cart=cart, product__public_id=product_id).delete()
+        if not deleted:
+            raise ProductNotFound(_("Ese producto no está en tu carrito."))
+        cart.save(update_fields=["updated_at"])
     return cart
 
 
 def clear_cart(user: Any) -> Cart:
-    cart = get_or_create_cart(user)
-    cart.items.all().delete()
+    with transaction.atomic():
+        cart = _locked_cart(user)
+        cart.items.all().delete()
     return cart
 
 

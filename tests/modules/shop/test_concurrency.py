@@ -94,11 +94,13 @@ def test_concurrent_multi_line_checkouts_are_all_or_nothing():
 @pytest.mark.django_db(transaction=True)
 def test_double_clicked_add_to_cart_adds_up_without_errors(api_as):
     """Four simultaneous adds of the same product to one cart (a double click, two tabs):
-    the cart row lock serialises them, so there is one line with the sum, never a 500."""
+    the cart row lock serialises them, so there is one line with the sum, never a 500 -
+    also when the cart itself does not exist yet (every request creates it)."""
     product = ProductFactory(stock=50)
-    for _round in range(5):
+    for round_ in range(6):
         client = api_as(UserFactory())
-        client.get("/api/shop/cart")  # the cart exists, the line does not yet
+        if round_ % 2:
+            client.get("/api/shop/cart")  # the cart exists, the line does not yet
         barrier = threading.Barrier(4)
 
         def add(client=client, barrier=barrier) -> int:
@@ -116,3 +118,50 @@ def test_double_clicked_add_to_cart_adds_up_without_errors(api_as):
         assert len(set(statuses)) == 1 and statuses[0] in (200, 201), statuses
         lines = client.get("/api/shop/cart").json()["items"]
         assert [line["quantity"] for line in lines] == [4]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["remove", "clear", "set_zero"])
+def test_removing_a_line_while_it_is_being_added_to_is_no_error(change, monkeypatch):
+    """An add that has read the line must not find it deleted under it ("Save with
+    update_fields did not affect any rows", a 500): removing and emptying lock the cart
+    row too. The add pauses after reading the line; without the lock the removal would
+    commit in that pause."""
+    product = ProductFactory(stock=50)
+    user = UserFactory()
+    services.add_to_cart(user, product.public_id, 1)
+    paused, removed = threading.Event(), threading.Event()
+    check_available = services._check_available
+
+    def slow_check(product, quantity):
+        paused.set()
+        removed.wait(timeout=1.5)  # with the lock the removal waits for this transaction
+        check_available(product, quantity)
+
+    monkeypatch.setattr(services, "_check_available", slow_check)
+
+    def add():
+        try:
+            services.add_to_cart(user, product.public_id, 1)
+        finally:
+            connection.close()
+
+    def remove():
+        try:
+            assert paused.wait(timeout=10)
+            if change == "remove":
+                services.remove_from_cart(user, product.public_id)
+            elif change == "clear":
+                services.clear_cart(user)
+            else:
+                services.set_cart_quantity(user, product.public_id, 0)
+            removed.set()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        adding, removing = pool.submit(add), pool.submit(remove)
+        adding.result(timeout=30)  # raises what the request would have answered with a 500
+        removing.result(timeout=30)
+    assert not services.get_or_create_cart(user).items.exists()  # the removal came last
