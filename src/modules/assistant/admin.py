@@ -59,8 +59,23 @@ class ConversationAdmin(admin.ModelAdmin):
     list_display = ("masked_phone", "user", "state", "last_message_at", "updated_at")
     list_filter = ("state",)
     search_fields = ("public_id",)
-    readonly_fields = ("public_id", "masked_phone", "user", "handed_off_at", "created_at")
-    fields = ("public_id", "masked_phone", "user", "state", "handed_off_at", "created_at")
+    readonly_fields = (
+        "public_id",
+        "masked_phone",
+        "user",
+        "handed_off_at",
+        "archived_at",
+        "created_at",
+    )
+    fields = (
+        "public_id",
+        "masked_phone",
+        "user",
+        "state",
+        "handed_off_at",
+        "archived_at",
+        "created_at",
+    )
     inlines = (MessageInline, ProposalInline)
     actions = ("release_to_bot", "close_conversations")
     change_list_template = "admin/assistant/conversation/change_list.html"

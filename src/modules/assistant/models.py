@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Conversation(models.Model):
-    """One per WhatsApp number; linked to the identity user owning that phone, if any."""
+    """One live conversation per WhatsApp number, linked to the identity user owning that
+    phone, if any. When the number changes owner the conversation is archived with its
+    owner (their transcript stays theirs) and the number starts a new one."""
 
     class State(models.TextChoices):
         BOT = "bot", _("Asistente")
@@ -20,7 +22,7 @@ class Conversation(models.Model):
         CLOSED = "closed", _("Cerrada")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    phone = models.CharField(_("teléfono"), max_length=20, unique=True)
+    phone = models.CharField(_("teléfono"), max_length=20)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -34,9 +36,9 @@ class Conversation(models.Model):
     # "awaiting_code" while an unknown number is confirming its sign-up OTP.
     signup_stage = models.CharField(max_length=20, blank=True, default="")
     handed_off_at = models.DateTimeField(null=True, blank=True)
-    # When the number's owner last changed (phone moved to another account, or erased):
-    # older messages belong to someone else and never reach the model again.
-    history_since = models.DateTimeField(null=True, blank=True)
+    # Set when the number's owner changed (the client moved to another number, or the number
+    # moved to another account): the conversation stays with its owner, read-only.
+    archived_at = models.DateTimeField(_("archivada"), null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -46,6 +48,13 @@ class Conversation(models.Model):
         verbose_name_plural = _("conversaciones")
         ordering = ("-updated_at",)
         indexes = [models.Index(fields=["state", "-updated_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(archived_at__isnull=True),
+                name="assistant_one_live_conversation_per_phone",
+            )
+        ]
 
     def __str__(self) -> str:
         from platform_core.phones import mask_phone

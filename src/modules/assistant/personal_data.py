@@ -10,9 +10,12 @@ from modules.assistant.models import Conversation
 
 
 def _conversations(user: Any) -> Any:
+    """The user's conversations, archived ones included, plus the live conversation of their
+    number while it is not linked to anyone else (written before they signed up). A live
+    conversation still linked to the number's previous owner is that owner's."""
     query = Q(user=user)
     if getattr(user, "phone_number", ""):
-        query |= Q(phone=user.phone_number)
+        query |= Q(phone=user.phone_number, archived_at__isnull=True, user__isnull=True)
     return Conversation.objects.filter(query)
 
 

@@ -171,14 +171,16 @@ def requeue_unanswered(*, older_than_seconds: int = 120, max_age_hours: int = 6)
 
 
 def _conversation_for(phone: str) -> Conversation:
-    conversation = Conversation.objects.filter(phone=phone).first()
+    """The number's live conversation (archived ones belong to earlier owners)."""
+    live = Conversation.objects.filter(phone=phone, archived_at__isnull=True)
+    conversation = live.first()
     if conversation is not None:
         return conversation
     try:
         with transaction.atomic():
             return Conversation.objects.create(phone=phone)
     except IntegrityError:  # created by a concurrent delivery
-        return Conversation.objects.get(phone=phone)
+        return live.get()
 
 
 # --- Processing ----------------------------------------------------------------------------------
@@ -193,8 +195,13 @@ def process_message(message_id: str) -> None:
         if message is None or message.processed_at is not None:
             return
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+        if conversation.archived_at is not None:
+            # Stored just before the number changed owner: it belongs to the live one.
+            live = _conversation_for(conversation.phone)
+            conversation = Conversation.objects.select_for_update().get(pk=live.pk)
+            message.conversation = conversation
         message.processed_at = timezone.now()
-        message.save(update_fields=["processed_at"])
+        message.save(update_fields=["processed_at", "conversation"])
         _Turn(conversation, message).run()
 
 
@@ -209,11 +216,12 @@ class _Turn:
 
     # The order matters: opt-out keywords, rate limit, handoff silence, then the bot.
     def run(self) -> None:
-        conv = self.conversation
-        integrations.record_inbound(conv.phone)
-        if integrations.handle_inbound_keyword(conv.phone, self.text):
+        phone = self.conversation.phone
+        integrations.record_inbound(phone)
+        if integrations.handle_inbound_keyword(phone, self.text):
             return
         self._link_user()
+        conv = self.conversation  # a new one if the number changed owner
         if not self._within_rate_limit():
             return
         if conv.state == Conversation.State.HANDED_OFF:
@@ -235,29 +243,34 @@ class _Turn:
 
     def _link_user(self) -> None:
         """Act for whoever owns this number *now*: a client who moved to another number
-        (or was erased) must not be reachable from the old one, whose next holder may be
-        a stranger. On any change of owner the pending proposal, the menu position and
-        the model's view of earlier messages are dropped."""
+        (or whose number moved to another account) must not be reachable from the old one,
+        whose next holder may be a stranger. An unknown number becoming a client's (sign-up)
+        is simply linked; a client's conversation is archived with them instead - its
+        pending proposal superseded, its transcript, handoff and menu position left behind,
+        still theirs for export and erasure - and this message starts a new one."""
         conv = self.conversation
         owner = identity.get_user_by_phone(conv.phone)
         owner_id = owner.pk if owner is not None else None
         if owner_id == conv.user_id:
             return
-        fields = ["user", "signup_stage", "updated_at"]
-        if conv.user_id is not None:
-            logger.info("assistant: %s changed owner", mask_phone(conv.phone))
-            Proposal.objects.filter(conversation=conv, status=Proposal.Status.PENDING).update(
-                status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
-            )
-            conv.history_since = timezone.now()
-            conv.menu_state = {}
-            fields += ["history_since", "menu_state"]
-            if conv.state == Conversation.State.AWAITING_CONFIRMATION:
-                conv.state = Conversation.State.BOT
-                fields.append("state")
-        conv.user = owner
-        conv.signup_stage = ""
-        conv.save(update_fields=fields)
+        if conv.user_id is None:
+            conv.user, conv.signup_stage = owner, ""
+            conv.save(update_fields=["user", "signup_stage", "updated_at"])
+            return
+        logger.info("assistant: %s changed owner; conversation archived", mask_phone(conv.phone))
+        now = timezone.now()
+        Proposal.objects.filter(conversation=conv, status=Proposal.Status.PENDING).update(
+            status=Proposal.Status.SUPERSEDED, decided_at=now
+        )
+        conv.archived_at, conv.state = now, Conversation.State.CLOSED
+        conv.menu_state, conv.signup_stage = {}, ""
+        conv.save(
+            update_fields=["archived_at", "state", "menu_state", "signup_stage", "updated_at"]
+        )
+        fresh = Conversation.objects.create(phone=conv.phone, user=owner)
+        self.message.conversation = fresh
+        self.message.save(update_fields=["conversation"])
+        self.conversation = fresh
 
     def _within_rate_limit(self) -> bool:
         conv = self.conversation
@@ -466,8 +479,6 @@ class _Turn:
     def _history(self) -> list:
         conv = self.conversation
         since = timezone.now() - timedelta(hours=settings.ASSISTANT_HISTORY_HOURS)
-        if conv.history_since and conv.history_since > since:
-            since = conv.history_since
         rows = list(
             conv.messages.filter(created_at__gte=since, processed_at__isnull=False)
             .exclude(body="")
@@ -589,6 +600,13 @@ def staff_reply(conversation: Conversation, *, author: Any, text: str) -> list[M
         raise ValidationFailed(_("Escribe un mensaje."))
     with transaction.atomic():
         conv = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conv.archived_at is not None:
+            raise ValidationFailed(
+                _(
+                    "Esta conversación está archivada: el número ya no es de este cliente. "
+                    "Escríbele en su conversación actual."
+                )
+            )
         if conv.state != Conversation.State.HANDED_OFF:
             conv.state = Conversation.State.HANDED_OFF
             conv.handed_off_at = conv.handed_off_at or timezone.now()
@@ -601,7 +619,7 @@ def staff_reply(conversation: Conversation, *, author: Any, text: str) -> list[M
 
 def release_to_bot(conversation: Conversation, *, closed: bool = False) -> None:
     """Staff is done: the bot answers again (or the conversation is closed)."""
-    Conversation.objects.filter(pk=conversation.pk).update(
+    Conversation.objects.filter(pk=conversation.pk, archived_at__isnull=True).update(
         state=Conversation.State.CLOSED if closed else Conversation.State.BOT,
         menu_state={},
         updated_at=timezone.now(),

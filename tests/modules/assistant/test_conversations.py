@@ -160,7 +160,7 @@ def test_a_number_the_client_left_no_longer_acts_as_them(
 
     fake_gemini.script(text("¡Hola! ¿En qué te ayudo?"))
     whatsapp.send(old, "sí")
-    conversation = Conversation.objects.get(phone=old)
+    conversation = Conversation.objects.get(phone=old, archived_at__isnull=True)
     assert conversation.user is None and conversation.state == "bot"
     assert Proposal.objects.get().status == "superseded"
     assert tools.appointments == []  # the "sí" booked nothing
@@ -169,6 +169,71 @@ def test_a_number_the_client_left_no_longer_acts_as_them(
 
     whatsapp.send(user.phone_number, "hola")  # the client, from the new number
     assert Conversation.objects.get(phone=user.phone_number).user == user
+
+
+def test_a_number_changing_hands_keeps_each_owners_transcript_apart(
+    whatsapp: Any, no_gemini: None, user: Any, other_user: Any
+) -> None:
+    """Unlinking alone would leave the old client's transcript on the number: out of their
+    export and erasure, and inside the export of whoever registers the number next. The
+    conversation is archived with its owner instead, and the number starts a new one."""
+    old = user.phone_number
+    whatsapp.send(old, "soy Ana, vivo en la calle 93")
+    whatsapp.send(old, "asesor")  # Ana was talking to staff
+    user.phone_number = "+573129998877"
+    user.save(update_fields=["phone_number"])
+
+    assert whatsapp.send(old, "hola, número nuevo") != []  # a stranger: the bot answers
+    archived, live = Conversation.objects.filter(phone=old).order_by("created_at")
+    assert archived.user == user and archived.archived_at is not None
+    assert archived.state == "closed"
+    assert live.user is None and live.archived_at is None and live.state == "bot"
+    assert not live.messages.filter(body__contains="Ana").exists()
+    assert live.messages.filter(body="hola, número nuevo").exists()
+    with pytest.raises(ValidationFailed):  # staff cannot write to the stranger from Ana's
+        services.staff_reply(archived, author=other_user, text="Hola Ana")
+
+    newcomer = UserFactory(phone_number=old)  # the new holder registers the number
+    mine = json.dumps(export_user(user), ensure_ascii=False)
+    theirs = json.dumps(export_user(newcomer), ensure_ascii=False)
+    assert "calle 93" in mine and "número nuevo" not in mine
+    assert "calle 93" not in theirs and "número nuevo" in theirs
+    erase_user(user)
+    assert not Message.objects.filter(body__contains="calle 93").exists()
+    assert Message.objects.filter(body="hola, número nuevo").exists()
+
+
+def test_a_number_registered_by_someone_else_before_anyone_writes_exports_nothing_of_the_last(
+    whatsapp: Any, no_gemini: None, user: Any
+) -> None:
+    old = user.phone_number
+    whatsapp.send(old, "soy Ana, vivo en la calle 93")
+    user.phone_number = "+573129998877"
+    user.save(update_fields=["phone_number"])
+    newcomer = UserFactory(phone_number=old)  # still linked to Ana: nobody wrote since
+    assert export_user(newcomer) == {"conversations": []}
+    erase_user(newcomer)
+    assert "calle 93" in json.dumps(export_user(user), ensure_ascii=False)
+
+
+def test_a_message_stored_on_a_conversation_archived_meanwhile_moves_to_the_live_one(
+    whatsapp: Any, no_gemini: None, user: Any
+) -> None:
+    """Stored while the old conversation was still live, processed after the change."""
+    old = user.phone_number
+    whatsapp.send(old, "hola")
+    first = Conversation.objects.get()
+    stored = services.receive_inbound(
+        {"MessageSid": "SMlate", "From": f"whatsapp:{old}", "Body": "¿sigue ahí?"}
+    )
+    user.phone_number = "+573129998877"
+    user.save(update_fields=["phone_number"])
+    whatsapp.send(old, "buenas")  # archives ``first``
+    services.process_message(str(stored.public_id))
+    stored.refresh_from_db()
+    live = Conversation.objects.get(phone=old, archived_at__isnull=True)
+    assert stored.conversation == live != first and stored.processed_at is not None
+    assert Conversation.objects.filter(phone=old).count() == 2
 
 
 def test_per_number_limit_warns_once_then_stays_silent(

@@ -74,6 +74,7 @@ class Command(BaseCommand):
             raise CommandError(f"webhook answered {response.status_code}")
         message = Message.objects.get(provider_sid=params["MessageSid"])
         services.process_message(str(message.public_id))
+        message.refresh_from_db()  # processing moves it if the number changed owner
         conversation = Conversation.objects.get(pk=message.conversation_id)
         for out in conversation.messages.filter(
             direction=Message.Direction.OUTBOUND, created_at__gte=message.created_at
