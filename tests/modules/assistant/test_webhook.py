@@ -224,3 +224,30 @@ def test_sweep_answers_messages_whose_processing_was_never_queued(
         assert services.requeue_unanswered() == 1
     assert Message.objects.get(provider_sid="SMswept").processed_at is not None
     assert services.requeue_unanswered() == 0
+
+
+def test_the_sweep_is_a_beat_entry_on_the_bot_queue(
+    whatsapp: Any, no_gemini: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from celery import current_app
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask as BeatTask
+
+    from modules.assistant import tasks
+    from platform_core.beat import sync_periodic_tasks
+
+    sync_periodic_tasks()
+    entry = BeatTask.objects.get(task="assistant.requeue_unanswered")
+    assert entry.enabled and entry.queue == "bot" and entry.interval.every == 300
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.process_message_task, "delay", lambda *a, **k: None)  # lost
+        whatsapp.send(PHONE, "hola", sid="SMbeat")
+    Message.objects.filter(provider_sid="SMbeat").update(
+        created_at=timezone.now() - timedelta(minutes=3)
+    )
+    queued: list[str] = []
+    monkeypatch.setattr(tasks.process_message_task, "delay", queued.append)
+    assert current_app.tasks["assistant.requeue_unanswered"].apply().get() == 1
+    assert queued == [str(Message.objects.get(provider_sid="SMbeat").public_id)]
