@@ -81,6 +81,9 @@ class ModulePlugin:
     eraser: str | None = None  # callable(user) -> None
     health_checks: Mapping[str, str] = field(default_factory=dict)  # name -> callable()
     assistant_tools: str | None = None  # callable() -> list[AssistantTool]
+    # Error statuses of this router's operations that the schema's generic rules cannot see
+    # (services raise them): "METHOD path-under-prefix" -> statuses. See docs/api.md.
+    error_statuses: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     seed_demo: str | None = None  # callable(stdout) -> None
     user_model: str | None = None  # "identity.User" for the module that owns accounts
     extra_apps: tuple[str, ...] = ()  # third-party apps this module needs

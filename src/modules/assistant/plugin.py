@@ -17,6 +17,7 @@ plugin = ModulePlugin(
             queue="bot",
         ),
     ),
+    error_statuses={"POST webhooks/whatsapp/": (403,)},  # Twilio's signature
     exporter="modules.assistant.personal_data:export_user",
     eraser="modules.assistant.personal_data:erase_user",
     order=50,

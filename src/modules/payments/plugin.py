@@ -35,6 +35,14 @@ plugin = ModulePlugin(
             queue="payments",
         ),
     ),
+    # Wompi called during the request; singletons that may not exist yet; the signed webhook.
+    error_statuses={
+        "GET vip/acceptance/": (503,),
+        "GET vip/subscription/": (404,),
+        "POST vip/subscription/": (404, 503),
+        "POST vip/subscription/cancel/": (404,),
+        "POST webhooks/wompi/": (400, 401),
+    },
     exporter="modules.payments.personal_data:export_user",
     eraser="modules.payments.personal_data:erase_user",
     health_checks={"wompi_circuit": "modules.payments.health:wompi_circuit"},

@@ -14,6 +14,11 @@ plugin = ModulePlugin(
             name="shop: expire unpaid orders", task="shop.expire_orders", every_seconds=60
         ),
     ),
+    # A product named in the body that is unknown or withdrawn; Wompi called in the request.
+    error_statuses={
+        "POST cart/items": (404,),
+        "POST checkout": (404, 503),
+    },
     exporter="modules.shop.personal_data:export_user",
     eraser="modules.shop.personal_data:erase_user",
     assistant_tools="modules.shop.assistant_tools:get_tools",
