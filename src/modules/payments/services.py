@@ -319,6 +319,11 @@ def _settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
 
 def _fail(payment: Payment, tx: dict[str, Any], status: str) -> None:
     _absorb(payment, tx)
+    _end_failed(payment, status)
+
+
+def _end_failed(payment: Payment, status: str) -> None:
+    """Final failed status: a VIP attempt counts for dunning; purposes get payment_failed."""
     payment.status = status
     payment.finalized_at = timezone.now()
     payment.save()
@@ -588,15 +593,8 @@ def _expire(payment_pk: int) -> bool:
         payment = Payment.objects.select_for_update().get(pk=payment_pk)
         if payment.status != PaymentStatus.PENDING:
             return False
-        payment.status = PaymentStatus.EXPIRED
-        payment.finalized_at = timezone.now()
-        payment.save()
-        if payment.vip_charge_id:
-            # A renewal attempt Wompi never received: a failed attempt for dunning.
-            from modules.payments import vip
-
-            vip.on_charge_failed(payment)
-        _send_failed(payment)
+        # For a VIP renewal Wompi never received, a failed attempt for dunning too.
+        _end_failed(payment, PaymentStatus.EXPIRED)
     return True
 
 
