@@ -11,7 +11,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -259,9 +259,7 @@ class _Turn:
             return
         logger.info("assistant: %s changed owner; conversation archived", mask_phone(conv.phone))
         now = timezone.now()
-        Proposal.objects.filter(conversation=conv, status=Proposal.Status.PENDING).update(
-            status=Proposal.Status.SUPERSEDED, decided_at=now
-        )
+        _supersede_pending(conv, now)
         conv.archived_at, conv.state = now, Conversation.State.CLOSED
         conv.menu_state, conv.signup_stage = {}, ""
         conv.save(
@@ -520,14 +518,19 @@ def _decide(proposal: Proposal, status: str, result: dict[str, Any] | None = Non
 
 
 # --- Shared actions ------------------------------------------------------------------------------
+def _supersede_pending(conversation: Conversation, now: datetime) -> None:
+    """The conversation's pending proposal (at most one) will never run."""
+    Proposal.objects.filter(conversation=conversation, status=Proposal.Status.PENDING).update(
+        status=Proposal.Status.SUPERSEDED, decided_at=now
+    )
+
+
 def propose(
     conversation: Conversation, action: gemini.PendingAction, *, via_menu: bool
 ) -> Proposal:
     """Store what would be done and ask for an explicit "sí" (nothing runs yet)."""
     now = timezone.now()
-    Proposal.objects.filter(conversation=conversation, status=Proposal.Status.PENDING).update(
-        status=Proposal.Status.SUPERSEDED, decided_at=now
-    )
+    _supersede_pending(conversation, now)
     proposal = Proposal.objects.create(
         conversation=conversation,
         tool_name=action.tool.name,
@@ -572,9 +575,7 @@ def reply(
 
 def hand_off(conversation: Conversation) -> None:
     """Put the conversation in the staff queue; the bot stays silent until released."""
-    Proposal.objects.filter(conversation=conversation, status=Proposal.Status.PENDING).update(
-        status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
-    )
+    _supersede_pending(conversation, timezone.now())
     conversation.state = Conversation.State.HANDED_OFF
     conversation.handed_off_at = timezone.now()
     conversation.menu_state = {}
