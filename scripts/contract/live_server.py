@@ -144,26 +144,16 @@ def start_gunicorn(env: Mapping[str, str], *, port: int, workers: int = 3) -> Pr
     return proc
 
 
+def _celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "studiozens", *args, "-l", "INFO"]
+
+
 def start_celery_worker(env: Mapping[str, str], *, queues: str) -> Proc:
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "studiozens",
+    argv = _celery(
         "worker",
-        "--pool",
-        "threads",
-        "--concurrency",
-        "4",
-        "-Q",
-        queues,
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "INFO",
-    ]
+        *("--pool", "threads", "--concurrency", "4", "-Q", queues),
+        *("--without-heartbeat", "--without-gossip", "--without-mingle"),
+    )
     return Proc("celery-worker", argv, env)
 
 
@@ -171,20 +161,11 @@ def start_celery_beat(env: Mapping[str, str], *, max_interval: int = 1) -> Proc:
     """The production beat command (render.yaml): django-celery-beat's DatabaseScheduler, so
     it sends what the PeriodicTask rows of the database say (seeded by sync_periodic_tasks).
     ``max_interval`` bounds its sleep between schedule checks (shortened schedules)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "studiozens",
+    argv = _celery(
         "beat",
-        "--scheduler",
-        "django_celery_beat.schedulers:DatabaseScheduler",
-        "--max-interval",
-        str(max_interval),
-        "-l",
-        "INFO",
-    ]
+        *("--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"),
+        *("--max-interval", str(max_interval)),
+    )
     return Proc("celery-beat", argv, env)
 
 
