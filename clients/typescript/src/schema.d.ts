@@ -2395,7 +2395,7 @@ export interface operations {
                 view?: "day" | "week";
                 therapist?: string | null;
                 room?: string | null;
-                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "ARRIVED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
                 page?: number;
                 page_size?: number;
             };
@@ -2453,7 +2453,7 @@ export interface operations {
     modules_booking_api_mine: {
         parameters: {
             query?: {
-                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "ARRIVED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
                 upcoming?: boolean | null;
                 page?: number;
                 page_size?: number;

@@ -30,7 +30,7 @@ from platform_core.pagination import Pagination
 
 router = Router()
 StatusFilter = Literal[
-    "", "PENDING_PAYMENT", "CONFIRMED", "COMPLETED", "NO_SHOW", "CANCELLED", "EXPIRED"
+    "", "PENDING_PAYMENT", "CONFIRMED", "ARRIVED", "COMPLETED", "NO_SHOW", "CANCELLED", "EXPIRED"
 ]
 
 

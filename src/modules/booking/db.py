@@ -63,3 +63,34 @@ class PostgresOnlyConstraint(Operation):
             [],
             {"model_name": self.model_name, "constraint": self.constraint},
         )
+
+
+class ReplacePostgresOnlyConstraint(PostgresOnlyConstraint):
+    """Swaps a PostgreSQL-only constraint for a new definition (same model), e.g. when
+    the statuses that occupy a slot change. Reversible: backwards restores ``old``."""
+
+    def __init__(self, model_name: str, old: Any, constraint: Any) -> None:
+        super().__init__(model_name, constraint)
+        self.old = old
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            model = self._model(app_label, to_state)
+            schema_editor.remove_constraint(model, self.old)
+            schema_editor.add_constraint(model, self.constraint)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor == "postgresql":
+            model = self._model(app_label, from_state)
+            schema_editor.remove_constraint(model, self.constraint)
+            schema_editor.add_constraint(model, self.old)
+
+    def describe(self) -> str:
+        return f"Replace PostgreSQL-only constraint {self.constraint.name} on {self.model_name}"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"model_name": self.model_name, "old": self.old, "constraint": self.constraint},
+        )

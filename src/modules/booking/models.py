@@ -262,14 +262,23 @@ class ClosedDay(models.Model):
 class AppointmentStatus(models.TextChoices):
     PENDING_PAYMENT = "PENDING_PAYMENT", "Pendiente de pago"
     CONFIRMED = "CONFIRMED", "Confirmada"
+    ARRIVED = "ARRIVED", "En el spa"
     COMPLETED = "COMPLETED", "Completada"
     NO_SHOW = "NO_SHOW", "No asistió"
     CANCELLED = "CANCELLED", "Cancelada"
     EXPIRED = "EXPIRED", "Expirada"
 
 
-# States that occupy the therapist and the room (the exclusion constraints' condition).
-ACTIVE_STATUSES = (AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.CONFIRMED)
+# States that occupy the therapist and the room (the exclusion constraints' condition):
+# a client who has arrived is in the cabin, so ARRIVED holds the slot like CONFIRMED.
+ACTIVE_STATUSES = (
+    AppointmentStatus.PENDING_PAYMENT,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.ARRIVED,
+)
+# States from which an appointment can still be moved or cancelled (not once the
+# client is in the spa: then it is completed, or staff fix it by hand).
+CHANGEABLE_STATUSES = (AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.CONFIRMED)
 
 
 class Appointment(models.Model):
@@ -326,6 +335,7 @@ class Appointment(models.Model):
     cancellation_reason = models.CharField(max_length=300, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField("llegada", null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

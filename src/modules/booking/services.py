@@ -27,7 +27,7 @@ from modules.booking.errors import (
     TherapistNotFound,
 )
 from modules.booking.models import (
-    ACTIVE_STATUSES,
+    CHANGEABLE_STATUSES,
     Appointment,
     AppointmentEvent,
     AppointmentReminder,
@@ -274,7 +274,7 @@ def reschedule_appointment(
     Clients may move their own only until the cancellation window; staff anytime."""
     now = timezone.now()
     staff = is_staff_booker(actor)
-    if appointment.status not in ACTIVE_STATUSES:
+    if appointment.status not in CHANGEABLE_STATUSES:
         raise InvalidTransition()
     window = timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
     if not staff and appointment.start - window < now:
@@ -291,7 +291,7 @@ def reschedule_appointment(
     )
     with transaction.atomic():
         appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if appt.status not in ACTIVE_STATUSES:
+        if appt.status not in CHANGEABLE_STATUSES:
             raise InvalidTransition()
         therapist, room = _lock_and_place(
             service, start, candidates, exclude_appointment_id=appt.pk
@@ -330,7 +330,7 @@ def cancel_appointment(
     now = timezone.now()
     with transaction.atomic():
         appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if appt.status not in ACTIVE_STATUSES or (not by_spa and appt.start <= now):
+        if appt.status not in CHANGEABLE_STATUSES or (not by_spa and appt.start <= now):
             raise NotCancellable()
         in_window = now <= appt.start - timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
         refund = appt.deposit_paid_cents > 0 and (by_spa or in_window)
@@ -356,11 +356,13 @@ def cancel_appointment(
     return CancelOutcome(appt, refund, kept)
 
 
-def _close(actor: Any, appointment: Appointment, status: str, kind: str) -> Appointment:
+def _close(
+    actor: Any, appointment: Appointment, status: str, kind: str, allowed: tuple[str, ...]
+) -> Appointment:
     now = timezone.now()
     with transaction.atomic():
         appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if appt.status != S.CONFIRMED or appt.start > now:
+        if appt.status not in allowed or appt.start > now:
             raise InvalidTransition()
         _set_status(appt, status, actor, kind)
         if status == S.COMPLETED:
@@ -373,12 +375,33 @@ def _close(actor: Any, appointment: Appointment, status: str, kind: str) -> Appo
 
 
 def mark_completed(*, actor: Any, appointment: Appointment) -> Appointment:
-    """Staff close a visit; the client gets a thank-you message."""
-    return _close(actor, appointment, S.COMPLETED, "completed")
+    """Staff close a visit (confirmed or checked in); the client gets a thank-you."""
+    return _close(actor, appointment, S.COMPLETED, "completed", (S.CONFIRMED, S.ARRIVED))
 
 
 def mark_no_show(*, actor: Any, appointment: Appointment) -> Appointment:
-    return _close(actor, appointment, S.NO_SHOW, "no_show")
+    """Only a confirmed appointment that has started: a checked-in client came."""
+    return _close(actor, appointment, S.NO_SHOW, "no_show", (S.CONFIRMED,))
+
+
+def check_in(*, actor: Any, appointment: Appointment) -> Appointment:
+    """The client is at the spa: CONFIRMED -> ARRIVED, on the appointment's own day
+    (Bogotá) and before it ends. ARRIVED keeps the slot (exclusion constraints)."""
+    now = timezone.now()
+    with transaction.atomic():
+        appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        today = now.astimezone(local_tz()).date()
+        if (
+            appt.status != S.CONFIRMED
+            or appt.start.astimezone(local_tz()).date() != today
+            or appt.end <= now
+        ):
+            raise InvalidTransition()
+        _set_status(appt, S.ARRIVED, actor, "arrived")
+        appt.arrived_at = now
+        appt.save()
+        bump_version()
+    return appt
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -598,7 +621,9 @@ def erase_client_data(user: Any) -> None:
     """Cancel the user's upcoming appointments (as a client cancellation, under the
     policy) and scrub free text; visit records stay for accounting, anonymised."""
     now = timezone.now()
-    for appt in Appointment.objects.filter(client=user, status__in=ACTIVE_STATUSES, start__gt=now):
+    for appt in Appointment.objects.filter(
+        client=user, status__in=CHANGEABLE_STATUSES, start__gt=now
+    ):
         cancel_appointment(actor=None, appointment=appt, reason="account_erased")
     Appointment.objects.filter(client=user).update(
         notes="", staff_notes="", cancellation_reason="", checkout={}
