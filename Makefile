@@ -1,14 +1,21 @@
 # StudioZens developer commands. `make dev` and `make test` are all a newcomer needs.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# Resolved each time a recipe runs (`=`, not `:=`): on a machine without uv, `make uv` installs
+# it first and the install recipe must then find it where it landed.
+UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),$(wildcard $(CURDIR)/.tools/bin/uv),uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-MANAGE := $(UV) run python manage.py
+MANAGE = $(UV) run python manage.py
 
 .PHONY: dev install uv migrate seed serve test test-fast check lint format worker beat clean
 
+# uv from PyPI: the user's site, else (PEP 668 system Python, or inside a virtualenv) a private
+# virtualenv in .tools/.
 uv:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || [ -x .tools/bin/uv ] || \
+	  python3 -m pip install --user --quiet uv 2>/dev/null || \
+	  { python3 -m venv .tools && .tools/bin/python -m pip install --quiet uv; } || \
+	  { echo "could not install uv: install it (https://docs.astral.sh/uv/) and run make again" >&2; exit 1; }
 
 install: uv
 	$(UV) sync --frozen
@@ -21,12 +28,13 @@ seed: migrate
 	$(MANAGE) seed_demo
 
 ## dev: install everything, migrate, load demo data and serve the ASGI app on 127.0.0.1:8000
+##      (`make dev PORT=8300`: checkout links and Wompi's redirect follow the port)
 dev: seed
 	@echo "StudioZens API on http://$(HOST):$(PORT)/api/docs"
-	$(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT) --reload --reload-dir src
+	PORT=$(PORT) $(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT) --reload --reload-dir src
 
 serve: install
-	$(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT)
+	PORT=$(PORT) $(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT)
 
 ## test: the whole suite with the coverage gate (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 test: install
@@ -54,7 +62,7 @@ beat: install
 	$(UV) run celery -A studiozens beat -l INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache htmlcov .coverage staticfiles
+	rm -rf var .pytest_cache .ruff_cache htmlcov .coverage staticfiles .tools
 
 # --- Frontend contract, API fuzzing and load test (docs/api.md, docs/e2e.md) -------------------
 CONTRACT_TS_BIN := clients/typescript/node_modules/.bin/openapi-typescript
@@ -82,12 +90,14 @@ LOAD_TIME ?= 60s
 # Persistent connections leak under ASGI (one per request thread): see docs/performance.md.
 LOAD_DB_POOL_MAX_SIZE ?= 4
 load: install
+	@$(UV) run python scripts/require_services.py --for "make load"
 	DB_POOL_MAX_SIZE=$(LOAD_DB_POOL_MAX_SIZE) $(UV) run python -m scripts.contract.live_server --workers 3 --seed --load-users $(LOAD_USERS) -- \
 		$(UV) run locust -f benchmarks/locustfile.py --headless -u $(LOAD_USERS) -r 10 \
 		-t $(LOAD_TIME) --host '$${BASE_URL}' --only-summary --exit-code-on-error 0
 
 ## e2e: the end-to-end suite (real processes, PostgreSQL and Redis required)
 e2e: install
+	@$(UV) run python scripts/require_services.py --for "make e2e"
 	DJANGO_ENV=test $(UV) run pytest tests/e2e -m slow -q -p no:cacheprovider
 
 ## memory: RSS/PSS of the web service and the Celery worker as render.yaml runs them, after a realistic warm-up

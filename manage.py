@@ -7,6 +7,9 @@ from pathlib import Path
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
+    if sys.argv[1:2] == ["test"]:
+        # The settings of the test run (in-memory notifications, fast hashing, ...).
+        os.environ["DJANGO_ENV"] = "test"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

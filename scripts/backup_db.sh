@@ -14,6 +14,10 @@
 # pg_dump must be at least the server's major version (Render: postgresMajorVersion).
 # Prints the path of the new dump on stdout.
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 
 DB_URL="${1:-${DATABASE_URL:-}}"
 if [[ -z "$DB_URL" ]]; then

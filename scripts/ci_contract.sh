@@ -6,6 +6,10 @@
 #      workers) on loopback, on its own PostgreSQL database and Redis db, demo data seeded.
 # Bounded in time; the server is started and stopped by scripts/contract/live_server.py.
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.local/bin:$PATH"
 

@@ -348,4 +348,10 @@ if __name__ == "__main__":
     if "--probe" in sys.argv[1:]:
         _probe_main()
     else:
+        import argparse
+
+        argparse.ArgumentParser(
+            description="Report drift between the variables the code reads and "
+            ".env.example, .env.production.template and render.yaml (exit 1 if any)."
+        ).parse_args()
         sys.exit(report())

@@ -51,7 +51,13 @@ def generate() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> None:
-    prefix = "export " if "--export" in argv else ""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Print fresh production secrets: SECRET_KEY, JWT_SIGNING_KEY, FERNET_KEY."
+    )
+    parser.add_argument("--export", action="store_true", help="print `export KEY=value` lines")
+    prefix = "export " if parser.parse_args(argv).export else ""
     for name, value in generate().items():
         print(f"{prefix}{name}={value}")
 

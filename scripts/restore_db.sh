@@ -8,6 +8,10 @@
 # in the target are dropped first (overwrites data: stop the web, worker and beat first).
 # Runs in one transaction: on any error nothing is changed.
 set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 
 if [[ $# -lt 2 ]]; then
   echo "usage: $0 DUMP_FILE TARGET_DATABASE_URL [--clean]" >&2

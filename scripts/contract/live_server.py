@@ -17,6 +17,7 @@ Everything runs against DATABASE_URL / REDIS_URL from the environment.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
@@ -52,22 +53,50 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+_RUNNING: set[Proc] = set()
+
+
+def stop_all() -> None:
+    """Stop every child still running (at exit, even after SIGTERM or Ctrl-C)."""
+    for proc in list(_RUNNING):
+        proc.stop(timeout=10)
+
+
+atexit.register(stop_all)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def stop_children_on_signals() -> None:
+    """Turn SIGTERM/SIGHUP into KeyboardInterrupt, as Ctrl-C is: ``finally`` blocks, pytest
+    teardowns and the atexit hook then stop the children's process groups. Without it a
+    SIGTERM ends Python at once and leaves gunicorn, Celery and the fakes running."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+
+
 class Proc:
     """A child process in its own process group, output to a log file, stopped cleanly."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str], *, log: bool = True
+    ) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.log_path = LOG_DIR / f"{name}-{os.getpid()}.log"
-        self._log = self.log_path.open("wb")
+        # log=False: the child writes to our terminal (the command the user asked for).
+        self._log = self.log_path.open("wb") if log else open(os.devnull, "wb")  # noqa: SIM115
         self.popen = subprocess.Popen(
             list(argv),
             env=dict(env),
             cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            stdout=self._log if log else None,
+            stderr=subprocess.STDOUT if log else None,
             start_new_session=True,
         )
+        _RUNNING.add(self)
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -78,15 +107,18 @@ class Proc:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout: float = 20) -> None:
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
+        # The whole group, even when its leader already exited (its children may not have).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)  # stragglers that ignored SIGTERM
+        _RUNNING.discard(self)
         self._log.close()
 
 
@@ -275,11 +307,21 @@ def main(argv: list[str] | None = None) -> int:
     command = [c for c in args.command if c != "--"]
     if not command:
         parser.error("give the command to run after --")
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from require_services import main as require_services
+
+    if require_services(["--for", "the live server (make load, the contract run)"]):
+        return 2
+    stop_children_on_signals()
     env = server_environment(eager=True)
     with live_server(env, workers=args.workers, seed=args.seed, load_users=args.load_users) as url:
         print(f"live server on {url}", flush=True)
         command = [c.replace("${BASE_URL}", url) for c in command]
-        return subprocess.run(command, env={**env, "BASE_URL": url}, check=False).returncode
+        child = Proc("command", command, {**env, "BASE_URL": url}, log=False)
+        try:
+            return child.popen.wait()
+        finally:
+            child.stop()
 
 
 if __name__ == "__main__":

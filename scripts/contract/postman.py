@@ -738,3 +738,10 @@ def build_environment() -> dict[str, Any]:
         ],
         "_postman_variable_scope": "environment",
     }
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(__doc__.strip() + "\n\nA library of scripts/contract/generate.py: run that instead.")
+    sys.exit(0 if {"-h", "--help"} & set(sys.argv[1:]) else 2)

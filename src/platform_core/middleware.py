@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 
 from platform_core.api_errors import error_response
@@ -12,8 +14,10 @@ from platform_core.ratelimit import client_ip
 from platform_core.request_context import (
     get_request_id,
     reset_client_ip,
+    reset_origin,
     reset_request_id,
     set_client_ip,
+    set_origin,
     set_request_id,
 )
 
@@ -31,14 +35,27 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         token = set_request_id(incoming if _VALID_ID.match(incoming) else None)
         ip_token = set_client_ip(client_ip(request))
+        origin_token = set_origin(_request_origin(request))
         try:
             request.request_id = get_request_id()  # type: ignore[attr-defined]
             response = self.get_response(request)
             response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
             return response
         finally:
+            reset_origin(origin_token)
             reset_client_ip(ip_token)
             reset_request_id(token)
+
+
+def _request_origin(request: HttpRequest) -> str:
+    """scheme://host of the request, only where links may follow it (development without
+    SITE_URL); an unknown host (DisallowedHost) is never used."""
+    if not getattr(settings, "SITE_URL_FROM_REQUEST", False):
+        return ""
+    try:
+        return f"{request.scheme}://{request.get_host()}"
+    except DisallowedHost:
+        return ""
 
 
 class ApiErrorShapeMiddleware:

@@ -85,6 +85,9 @@ class ModulePlugin:
     # (services raise them): "METHOD path-under-prefix" -> statuses. See docs/api.md.
     error_statuses: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     seed_demo: str | None = None  # callable(stdout) -> None
+    # Pages served outside production only (the front-end owns them in production):
+    # URL path (no leading slash) -> view, e.g. {"pago/resultado": "modules.x.pages:view"}.
+    dev_pages: Mapping[str, str] = field(default_factory=dict)
     user_model: str | None = None  # "identity.User" for the module that owns accounts
     extra_apps: tuple[str, ...] = ()  # third-party apps this module needs
     order: int = 100  # lower first (URL mounting, demo seeding, apps order)

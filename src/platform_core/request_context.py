@@ -33,3 +33,37 @@ def set_client_ip(value: str) -> contextvars.Token[str]:
 
 def reset_client_ip(token: contextvars.Token[str]) -> None:
     _client_ip.reset(token)
+
+
+_origin: contextvars.ContextVar[str] = contextvars.ContextVar("origin", default="")
+
+
+def set_origin(value: str) -> contextvars.Token[str]:
+    return _origin.set(value)
+
+
+def reset_origin(token: contextvars.Token[str]) -> None:
+    _origin.reset(token)
+
+
+def site_url() -> str:
+    """Our public base URL: ``SITE_URL``, or in development without ``SITE_URL`` the
+    scheme and host the current request came in on (any port the developer chose)."""
+    from django.conf import settings
+
+    origin = _origin.get()
+    if origin and getattr(settings, "SITE_URL_FROM_REQUEST", False):
+        return origin
+    return str(settings.SITE_URL)
+
+
+def rebase_site_url(url: str) -> str:
+    """``url`` with the configured ``SITE_URL`` prefix replaced by :func:`site_url`
+    (a URL on another host is returned unchanged)."""
+    from django.conf import settings
+
+    base = str(settings.SITE_URL)
+    current = site_url()
+    if current != base and (url == base or url.startswith(base + "/")):
+        return current + url[len(base) :]
+    return url

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
+from platform_core.plugins import get_plugins, resolve
 from studiozens.api import api
 
 admin.site.site_header = "StudioZens"
@@ -12,6 +13,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+if not settings.PRODUCTION:
+    # Development pages the front-end serves in production (e.g. Wompi's redirect target).
+    urlpatterns += [
+        path(route, resolve(view), name=f"dev-page-{plugin.name}-{index}")
+        for plugin in get_plugins()
+        for index, (route, view) in enumerate(sorted(plugin.dev_pages.items()))
+    ]
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -40,6 +40,7 @@ from scripts.contract.live_server import (
     start_celery_beat,
     start_celery_worker,
     start_gunicorn,
+    stop_children_on_signals,
     wait_http,
 )
 
@@ -156,6 +157,8 @@ def eventually(
 def stack() -> Iterator[Stack]:
     if not settings.USING_POSTGRES or not settings.REDIS_URL:
         pytest.skip("the e2e stack needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL)")
+    # `make e2e` stopped with SIGTERM runs the teardowns as Ctrl-C does (no process left).
+    stop_children_on_signals()
     database_url, redis_url = _e2e_database_url(), _e2e_redis_url()
     _recreate_database(database_url)
     _flush_redis(redis_url)

@@ -29,3 +29,49 @@ def filled_env() -> dict[str, str]:
 def production_probe(filled_env: dict[str, str]) -> dict[str, Any]:
     """Which variables production cannot start without (one subprocess per session)."""
     return env_inventory.probe(filled_env, env_inventory.settings_variables())
+
+
+# --- A local S3-compatible server (moto's server mode) ---------------------------------------
+S3_KEY, S3_SECRET = "AKIALOCALTESTING0001", "local-testing-secret-0123456789abcdefgh"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Any:
+    """moto's S3 server on a free loopback port, for the session (a real HTTP S3 API)."""
+    pytest.importorskip("moto.server", reason="moto[server] is a dev dependency")
+    from scripts.contract.live_server import Proc, free_port, wait_http
+
+    port = free_port()
+    proc = Proc(
+        "moto-s3",
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        {**__import__("os").environ, "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET},
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/moto-api/", proc=proc, timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> Any:
+    """A fresh bucket on the local S3 server: (endpoint, name, boto3 client)."""
+    import uuid
+
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEY,
+        aws_secret_access_key=S3_SECRET,
+    )
+    name = f"sz-test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    yield s3_endpoint, name, client
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=name, Key=item["Key"])
+    client.delete_bucket(Bucket=name)

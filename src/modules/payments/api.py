@@ -13,6 +13,7 @@ from modules.payments import selectors, services, vip
 from modules.payments.errors import AcceptanceRequired
 from modules.payments.schemas import (
     AcceptanceOut,
+    CheckoutResultOut,
     PaymentOut,
     SubscribeIn,
     SubscriptionOut,
@@ -21,7 +22,7 @@ from modules.payments.schemas import (
 )
 from platform_core.errors import NotFound
 from platform_core.pagination import Pagination
-from platform_core.ratelimit import client_ip
+from platform_core.ratelimit import RateThrottle, client_ip
 
 router = Router()
 
@@ -35,6 +36,22 @@ def my_payments(request: HttpRequest) -> Any:
 @router.get("/payments/{reference}", response=PaymentOut, summary="Estado de un pago propio")
 def payment_detail(request: HttpRequest, reference: str) -> Any:
     return selectors.payment_for_owner(reference=reference, user=request.auth)
+
+
+@router.get(
+    "/checkout-results/{transaction_id}/",
+    auth=None,
+    response=CheckoutResultOut,
+    throttle=RateThrottle("120/1m", scope="checkout_result"),
+    summary="Resultado de un pago por id de transacción Wompi",
+    description=(
+        "For the page Wompi redirects to (`/pago/resultado?id=<transaction id>`): our record's "
+        "status and amount, without a login (Wompi itself shows a transaction's status to "
+        "anyone holding its id). 404 until Wompi's event has reached us; poll every few seconds."
+    ),
+)
+def checkout_result(request: HttpRequest, transaction_id: str) -> Any:
+    return selectors.payment_by_transaction(transaction_id)
 
 
 @router.post(
@@ -68,7 +85,11 @@ def vip_plans(request: HttpRequest) -> Any:
 @router.get("/vip/acceptance/", response=AcceptanceOut, summary="Documentos de Wompi a aceptar")
 def vip_acceptance(request: HttpRequest) -> Any:
     acceptance = vip.get_acceptance()
-    return {**acceptance.__dict__, "public_key": settings.WOMPI_PUBLIC_KEY}
+    return {
+        **acceptance.__dict__,
+        "public_key": settings.WOMPI_PUBLIC_KEY,
+        "tokens_url": services.card_tokens_url(),
+    }
 
 
 @router.post("/vip/subscription/", response={201: SubscriptionOut}, summary="Suscribirse a VIP")
@@ -112,3 +133,20 @@ def sandbox_checkout(request: HttpRequest) -> HttpResponse:
     from modules.payments.sandbox.views import checkout_page
 
     return checkout_page(request)
+
+
+@router.api_operation(
+    ["GET", "POST", "PUT"],
+    "/sandbox/v1/{path:rest}",
+    auth=None,
+    include_in_schema=False,
+    response=None,
+)
+def sandbox_api(request: HttpRequest, rest: str) -> HttpResponse:
+    """The in-process sandbox's Wompi API over HTTP (WOMPI_ADAPTER=sandbox, never prod), so
+    a browser can tokenize a test card (POST .../tokens/cards with the public key) for VIP."""
+    if settings.WOMPI_ADAPTER != "sandbox" or settings.PRODUCTION:
+        raise NotFound()
+    from modules.payments.sandbox.views import api_call
+
+    return api_call(request, rest)

@@ -37,6 +37,7 @@ plugin = ModulePlugin(
     ),
     # Wompi called during the request; singletons that may not exist yet; the signed webhook.
     error_statuses={
+        "GET checkout-results/{transaction_id}/": (404,),
         "GET vip/acceptance/": (503,),
         "GET vip/subscription/": (404,),
         "POST vip/subscription/": (404, 503),
@@ -48,5 +49,7 @@ plugin = ModulePlugin(
     health_checks={"wompi_circuit": "modules.payments.health:wompi_circuit"},
     assistant_tools="modules.payments.assistant_tools:get_tools",
     seed_demo="modules.payments.demo:seed",
+    # Wompi's redirect target while developing (production: the front-end serves it).
+    dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
     order=20,
 )

@@ -22,6 +22,17 @@ class PaymentOut(Schema):
     created_at: datetime
 
 
+class CheckoutResultOut(Schema):
+    """What the payment result page may show without a login: status and amount only."""
+
+    status: str = Field(
+        description="PENDING, APPROVED, DECLINED, VOIDED, ERROR or EXPIRED (our record)."
+    )
+    purpose: str = Field(description="What was paid: booking, shop order or VIP membership.")
+    amount_cents: int = Field(description="Amount in cents of COP (6200000 = $ 62.000).")
+    currency: str = Field(description="Always COP.")
+
+
 class WebhookAck(Schema):
     ok: bool
     outcome: str
@@ -41,6 +52,14 @@ class AcceptanceOut(Schema):
     personal_data_token: str
     personal_data_permalink: str
     public_key: str
+    tokens_url: str = Field(
+        description=(
+            "Where the browser tokenizes the card: POST this URL with the public key as "
+            "Bearer and {number, cvc, exp_month, exp_year, card_holder}; send the tok_… "
+            "it returns as card_token. Wompi's API in production, the local sandbox in "
+            "development (test card 4242 4242 4242 4242 approves, 4111 1111 1111 1111 declines)."
+        )
+    )
 
 
 class SubscribeIn(Schema):

@@ -83,3 +83,17 @@ def revenue_by_day_and_purpose(
             item["refunds"] += row["total"]
         item["net"] += row["total"]
     return list(report.values())
+
+
+def payment_by_transaction(transaction_id: str) -> Payment:
+    """The newest payment Wompi reported under ``transaction_id``; NotFound otherwise."""
+    payment = (
+        Payment.objects.filter(wompi_transaction_id=transaction_id)
+        .order_by("-created_at", "-id")
+        .first()
+        if transaction_id and len(transaction_id) <= 64
+        else None
+    )
+    if payment is None:
+        raise NotFound()
+    return payment

@@ -46,6 +46,7 @@ from modules.payments.wompi.signatures import (
 )
 from platform_core import audit
 from platform_core.errors import NotFound, ValidationFailed
+from platform_core.request_context import rebase_site_url
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,20 @@ def _customer_fields(customer: Any) -> tuple[int | None, str, str, str]:
 
 def checkout_base_url() -> str:
     if settings.WOMPI_ADAPTER == "sandbox":
-        return settings.WOMPI_SANDBOX_CHECKOUT_URL
+        return rebase_site_url(settings.WOMPI_SANDBOX_CHECKOUT_URL)
     return settings.WOMPI_CHECKOUT_URL
+
+
+def card_tokens_url() -> str:
+    """Wompi's card tokenization endpoint as the browser must call it."""
+    if settings.WOMPI_ADAPTER == "sandbox":
+        return rebase_site_url(f"{settings.SITE_URL}/api/finances/sandbox/v1/tokens/cards")
+    return f"{settings.WOMPI_BASE_URL}/tokens/cards"
+
+
+def redirect_url() -> str:
+    """Where Wompi sends the browser after paying (follows the dev server's host/port)."""
+    return rebase_site_url(settings.WOMPI_REDIRECT_URL)
 
 
 def checkout_for(payment: Payment, *, full_name: str = "", phone: str = "") -> CheckoutDTO:
@@ -117,13 +130,14 @@ def checkout_for(payment: Payment, *, full_name: str = "", phone: str = "") -> C
         settings.WOMPI_INTEGRITY_SECRET,
         expiration,
     )
+    redirect = redirect_url()
     params: dict[str, Any] = {
         "public-key": settings.WOMPI_PUBLIC_KEY,
         "currency": payment.currency,
         "amount-in-cents": payment.amount_cents,
         "reference": payment.reference,
         "signature:integrity": signature,
-        "redirect-url": settings.WOMPI_REDIRECT_URL,
+        "redirect-url": redirect,
     }
     if expiration:
         params["expiration-time"] = expiration
@@ -140,7 +154,7 @@ def checkout_for(payment: Payment, *, full_name: str = "", phone: str = "") -> C
         currency=payment.currency,
         public_key=settings.WOMPI_PUBLIC_KEY,
         signature_integrity=signature,
-        redirect_url=settings.WOMPI_REDIRECT_URL,
+        redirect_url=redirect,
         expiration_time=expiration,
         checkout_url=f"{checkout_base_url()}?{urlencode(params)}",
         status=payment.status,

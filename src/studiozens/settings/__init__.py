@@ -19,12 +19,16 @@ from corsheaders.defaults import default_headers as cors_default_headers
 from platform_core.plugins import discover, installed_apps, user_model
 
 from .celery_queues import celery_queues_and_routes
-from .env import Env, ImproperlyConfiguredEnv, check_secret
+from .env import Env, ImproperlyConfiguredEnv, check_secret, load_dotenv_for_development
 from .logging import build_logging
+from .storage import media_storage
 
 env = Env()
 
 BASE_DIR = Path(__file__).resolve().parents[3]
+# Development reads ./.env (variables already in the environment win); production and test
+# never do: production takes its variables from the platform only (docs/DEPLOYMENT_RUNBOOK.md).
+DOTENV_LOADED = load_dotenv_for_development(BASE_DIR / ".env")
 DJANGO_ENV = env.str("DJANGO_ENV", "development")
 if DJANGO_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfiguredEnv(
@@ -63,8 +67,20 @@ ALLOWED_HOSTS = env.list(
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfiguredEnv("ALLOWED_HOSTS is required in production and is not set")
-SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Outside production, without SITE_URL, links follow the port the server runs on (PORT, as
+# `make dev PORT=8300` exports it) and, inside a request, the host the browser used
+# (platform_core.request_context.site_url).
+SITE_URL_FROM_REQUEST = not PRODUCTION and not env.str("SITE_URL")
+SITE_URL = (env.str("SITE_URL") or f"http://127.0.0.1:{env.int('PORT', 8000)}").rstrip("/")
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS")
+# Development: any http://localhost:<port> front-end (Vite 5173, Next 3000, ...) may call the
+# API. Never in production.
+CORS_ALLOW_LOCALHOST = env.bool("CORS_ALLOW_LOCALHOST", DJANGO_ENV == "development")
+if PRODUCTION and CORS_ALLOW_LOCALHOST:
+    raise ImproperlyConfiguredEnv("CORS_ALLOW_LOCALHOST must be false in production")
+CORS_ALLOWED_ORIGIN_REGEXES = (
+    [r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$"] if CORS_ALLOW_LOCALHOST else []
+)
 # A browser front-end must be able to send our request headers and read our response headers.
 CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id")
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after", "idempotent-replayed")
@@ -122,6 +138,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "studiozens.urls"
+# `python manage.py test` runs the pytest suite (studiozens/test_runner.py).
+TEST_RUNNER = "studiozens.test_runner.PytestRunner"
 WSGI_APPLICATION = "studiozens.wsgi.application"
 ASGI_APPLICATION = "studiozens.asgi.application"
 
@@ -326,8 +344,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Uploaded media: local disk in development, object storage in production (storage.py).
+MEDIA_STORAGE, _MEDIA_STORAGE_ENTRY = media_storage(env, production=PRODUCTION)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_STORAGE_ENTRY,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -375,7 +395,8 @@ LOG_JSON = env.bool("LOG_JSON", PRODUCTION)
 LOGGING = build_logging(level=LOG_LEVEL, json=LOG_JSON, sql=LOG_SQL_QUERIES)
 SENTRY_DSN = env.str("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", DJANGO_ENV)
-SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+# The roadmap's 10 % of transactions traced in production (render.yaml sets it too).
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", 0.1 if PRODUCTION else 0.0)
 if SENTRY_DSN:
     from platform_core.sentry import init_sentry
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 PLACEHOLDER_MARKERS = ("CAMBIAR", "XXXX", "tu_", "change-me", "changeme")
 
@@ -70,3 +71,26 @@ def check_secret(name: str, value: str, *, min_length: int = 32) -> None:
         raise ImproperlyConfiguredEnv(
             f"{name} is too short ({len(value)} characters, at least {min_length})"
         )
+
+
+def load_dotenv_for_development(path: Path) -> bool:
+    """Load ``path`` (a ``.env`` file) into ``os.environ`` unless the environment says test or
+    production. Existing variables win. A ``.env`` that tries to switch to production is
+    refused: production reads its variables from the platform, never from a file."""
+    if os.environ.get("DJANGO_ENV", "development").strip() not in {"", "development"}:
+        return False
+    if os.environ.get("DJANGO_READ_DOT_ENV", "true").strip().lower() in {"0", "false", "no"}:
+        return False
+    if not path.is_file():
+        return False
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    if values.get("DJANGO_ENV", "development").strip() not in {"", "development"}:
+        raise ImproperlyConfiguredEnv(
+            f"{path.name} sets DJANGO_ENV={values['DJANGO_ENV']}; .env is read in development "
+            "only (export DJANGO_ENV in the environment instead)"
+        )
+    for key, value in values.items():
+        os.environ.setdefault(key, value)
+    return True

@@ -280,8 +280,17 @@ class SandboxWompi:
         for key in ("acceptance_token", "accept_personal_auth", "customer_email"):
             if not body.get(key):
                 return _error(422, "INPUT_VALIDATION_ERROR", {key: ["Requerido"]})
+        token_id = str(body.get("token", ""))
+        if token_id not in self.state.tokens and re.fullmatch(r"[\d ]{13,23}", token_id):
+            # Local convenience (never Wompi's behaviour): a test card number in place of a
+            # token is tokenized first, so VIP can be tried from the API docs page.
+            _status, created = self.tokenize_card(
+                {"number": token_id, "cvc": "123", "exp_month": "12", "exp_year": "30",
+                 "card_holder": "Cliente sandbox"}
+            )
+            token_id = created["data"]["id"]
         with self._lock:
-            token = self.state.tokens.get(str(body.get("token", "")))
+            token = self.state.tokens.get(token_id)
             if token is None or token["uses"] >= 2:
                 return _error(422, "INPUT_VALIDATION_ERROR", {"token": ["Token inválido"]})
             token["uses"] += 1

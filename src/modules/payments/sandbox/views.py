@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 from modules.payments.sandbox.inprocess import get_sandbox
@@ -17,3 +19,21 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     if location:
         return HttpResponseRedirect(location)
     return HttpResponse(page)
+
+
+def api_call(request: HttpRequest, rest: str) -> JsonResponse:
+    """One Wompi API request (``/v1/<rest>``) answered by the in-process sandbox core."""
+    body = None
+    if request.body:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return JsonResponse({"error": {"type": "INVALID_JSON"}}, status=400)
+    status, payload = get_sandbox().handle(
+        request.method or "GET",
+        "/v1/" + rest,
+        dict(request.headers),
+        body,
+        request.GET.dict(),
+    )
+    return JsonResponse(payload, status=status)
