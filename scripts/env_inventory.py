@@ -37,6 +37,9 @@ RENDER_YAML = ROOT / "render.yaml"
 ENV_METHODS = frozenset({"str", "int", "bool", "float", "list"})
 # Read by the platform (Render) or the build, not by our Python code.
 PLATFORM_VARS = frozenset({"PORT", "PYTHON_VERSION"})
+# Services that never load the Django settings (so need none of their variables): the backup
+# cron runs scripts/offsite_backup.py alone.
+NON_DJANGO_SERVICES = frozenset({"studiozens-db-backup"})
 _TEMPLATE_LINE = re.compile(r"^\s*(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$")
 
 
@@ -135,8 +138,25 @@ def runtime_variables(root: Path = ROOT) -> dict[str, EnvRead]:
     return found
 
 
+def script_variables(root: Path = ROOT) -> set[str]:
+    """Variables of the standalone scripts services run (the backup cron): their ENVIRONMENT."""
+    found: set[str] = set()
+    for path in (root / "scripts" / "offsite_backup.py",):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [
+                "ENVIRONMENT"
+            ]:
+                found |= set(ast.literal_eval(node.value))
+    return found
+
+
 def known_variables(settings_dir: Path = SETTINGS_DIR, root: Path = ROOT) -> set[str]:
-    return set(settings_variables(settings_dir)) | set(runtime_variables(root)) | set(PLATFORM_VARS)
+    return (
+        set(settings_variables(settings_dir))
+        | set(runtime_variables(root))
+        | set(PLATFORM_VARS)
+        | script_variables(root)
+    )
 
 
 def parse_template(text: str) -> dict[str, TemplateVar]:
@@ -212,7 +232,8 @@ def blueprint_problems(
     problems: list[str] = []
     required_set, known_set = set(required), set(known)
     for service, env in blueprint_env(doc).items():
-        missing = sorted(required_set - set(env))
+        needs = set() if service in NON_DJANGO_SERVICES else required_set
+        missing = sorted(needs - set(env))
         unknown = sorted(set(env) - known_set)
         if missing:
             problems.append(f"service {service}: missing required {', '.join(missing)}")

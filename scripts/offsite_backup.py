@@ -48,6 +48,22 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every variable this script reads (scripts/env_inventory.py knows them from here; the backup
+# cron in render.yaml declares them).
+ENVIRONMENT = (
+    "DATABASE_URL",
+    "BACKUP_S3_BUCKET",
+    "BACKUP_S3_PREFIX",
+    "BACKUP_S3_ENDPOINT_URL",
+    "BACKUP_S3_REGION",
+    "BACKUP_S3_ACCESS_KEY_ID",
+    "BACKUP_S3_SECRET_ACCESS_KEY",
+    "BACKUP_AGE_RECIPIENT",
+    "BACKUP_AGE_IDENTITY",
+    "BACKUP_KEEP",
+    "BACKUP_MAX_AGE_DAYS",
+    "BACKUP_VERIFY_DATABASE",
+)
 KEY_PATTERN = re.compile(r"studiozens-(\d{8}T\d{6}Z)(?:-(\d+))?\.dump\.age")
 
 
@@ -75,6 +91,7 @@ class Config:
         env = os.environ if environ is None else environ
 
         def get(name: str, default: str = "") -> str:
+            assert name in ENVIRONMENT, name
             return (env.get(name) or default).strip()
 
         def whole(name: str, default: str) -> int:
@@ -92,7 +109,9 @@ class Config:
             region=get("BACKUP_S3_REGION", "us-east-1"),
             access_key=get("BACKUP_S3_ACCESS_KEY_ID") or None,
             secret_key=get("BACKUP_S3_SECRET_ACCESS_KEY") or None,
-            recipients=tuple(r.strip() for r in get("BACKUP_AGE_RECIPIENT").split(",") if r.strip()),
+            recipients=tuple(
+                r.strip() for r in get("BACKUP_AGE_RECIPIENT").split(",") if r.strip()
+            ),
             identity=get("BACKUP_AGE_IDENTITY") or None,
             keep=whole("BACKUP_KEEP", "30"),
             max_age_days=whole("BACKUP_MAX_AGE_DAYS", "35"),
@@ -105,7 +124,7 @@ class Config:
             "bucket": "BACKUP_S3_BUCKET",
             "identity": "BACKUP_AGE_IDENTITY",
         }
-        missing = [labels[n] for n in names if not getattr(self, n)]
+        missing = [labels[n] for n in names if n in labels and not getattr(self, n)]
         if "recipients" in names and not (self.recipients or self.identity):
             missing.append("BACKUP_AGE_RECIPIENT (or BACKUP_AGE_IDENTITY)")
         if missing:
@@ -124,13 +143,14 @@ def keygen() -> tuple[str, str]:
 
 
 def _recipients(config: Config) -> list[Any]:
+    import pyrage
     from pyrage import x25519
 
     try:
         found = [x25519.Recipient.from_str(r) for r in config.recipients]
         if config.identity:
             found.append(x25519.Identity.from_str(config.identity).to_public())
-    except Exception as exc:  # pyrage raises its own error types
+    except (pyrage.RecipientError, pyrage.IdentityError, ValueError) as exc:
         raise BackupError(f"BACKUP_AGE_RECIPIENT/IDENTITY is not a valid age key: {exc}") from None
     return found
 
@@ -149,7 +169,7 @@ def decrypt(encrypted: Path, target: Path, config: Config) -> None:
     try:
         identity = x25519.Identity.from_str(config.identity or "")
         pyrage.decrypt_file(str(encrypted), str(target), [identity])
-    except Exception as exc:
+    except (pyrage.DecryptError, pyrage.IdentityError, OSError, ValueError) as exc:
         raise BackupError(f"cannot decrypt {encrypted.name}: {exc}") from None
 
 
@@ -230,8 +250,10 @@ def _run(argv: Sequence[str], **env: str) -> str:
         list(argv), cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
-        raise BackupError(f"{Path(argv[1] if argv[0] == 'bash' else argv[0]).name} failed "
-                          f"(exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        raise BackupError(
+            f"{Path(argv[1] if argv[0] == 'bash' else argv[0]).name} failed "
+            f"(exit {proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
     return proc.stdout
 
 
@@ -327,8 +349,10 @@ def backup(config: Config, *, client: Any | None = None) -> str:
                 "ContentType": "application/octet-stream",
             },
         )
-        _log(f"uploaded s3://{config.bucket}/{key} ({encrypted.stat().st_size} bytes, "
-             f"{tables} tables)")
+        _log(
+            f"uploaded s3://{config.bucket}/{key} ({encrypted.stat().st_size} bytes, "
+            f"{tables} tables)"
+        )
     return key
 
 
@@ -365,8 +389,10 @@ def verify(config: Config, *, key: str | None = None, client: Any | None = None)
         raise BackupError(
             f"{key}: restored {figures['tables']} tables, the dump lists {expected_tables}"
         )
-    _log(f"verified {key}: {figures['tables']} tables, {figures['rows']} rows, "
-         f"{figures['migrations']} migrations restored")
+    _log(
+        f"verified {key}: {figures['tables']} tables, {figures['rows']} rows, "
+        f"{figures['migrations']} migrations restored"
+    )
     return {"key": key, **figures}
 
 

@@ -13,3 +13,10 @@ class PlatformCoreConfig(AppConfig):
         from platform_core.beat import sync_after_migrate
 
         post_migrate.connect(sync_after_migrate, sender=self, dispatch_uid="sz-sync-beat")
+
+        from celery.signals import before_task_publish
+
+        from platform_core.queues import stamp_published_at
+
+        # Queue age monitoring (manage.py queue_depths) needs each task's publish time.
+        before_task_publish.connect(stamp_published_at, dispatch_uid="sz-published-at")

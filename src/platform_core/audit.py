@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from platform_core import geoip
 from platform_core.request_context import get_client_ip, get_request_id
 
 logger = logging.getLogger("studiozens.audit")
@@ -70,6 +71,10 @@ def record(
     label = ""
     if actor is not None:
         label = str(getattr(actor, "public_id", "") or getattr(actor, "pk", ""))
+    details = _clean(details)
+    country = geoip.country_of(ip)  # GEOIP_PATH: where a sign-up or login came from
+    if country:
+        details.setdefault("country", country)
     request_id = get_request_id()
     if request_id == "-" and request is not None:
         request_id = getattr(request, "request_id", "") or ""
@@ -78,7 +83,7 @@ def record(
         actor=actor if getattr(actor, "pk", None) is not None else None,
         actor_label=label[:150],
         target=str(target)[:255],
-        details=_clean(details),
+        details=details,
         request_id="" if request_id == "-" else request_id[:64],
         ip=ip,
     )

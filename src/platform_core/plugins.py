@@ -85,6 +85,9 @@ class ModulePlugin:
     # (services raise them): "METHOD path-under-prefix" -> statuses. See docs/api.md.
     error_statuses: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     seed_demo: str | None = None  # callable(stdout) -> None
+    # Production start check: callable(settings values) -> list of problems (pure Python,
+    # runs while the settings load); any problem stops the process with its message.
+    settings_check: str | None = None
     # Pages served outside production only (the front-end owns them in production):
     # URL path (no leading slash) -> view, e.g. {"pago/resultado": "modules.x.pages:view"}.
     dev_pages: Mapping[str, str] = field(default_factory=dict)

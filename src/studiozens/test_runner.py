@@ -92,4 +92,5 @@ class PytestRunner:
             extra=self.extra,
         )
         env = {**os.environ, "DJANGO_ENV": "test"}
-        return subprocess.run([sys.executable, "-m", "pytest", *argv], cwd=root, env=env).returncode
+        command = [sys.executable, "-m", "pytest", *argv]
+        return subprocess.run(command, cwd=root, env=env, check=False).returncode  # noqa: S603

@@ -45,7 +45,11 @@ def s3_endpoint() -> Any:
     proc = Proc(
         "moto-s3",
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        {**__import__("os").environ, "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET},
+        {
+            **__import__("os").environ,
+            "AWS_ACCESS_KEY_ID": S3_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+        },
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/moto-api/", proc=proc, timeout=60)
@@ -75,3 +79,37 @@ def s3_bucket(s3_endpoint: str) -> Any:
         for item in page.get("Contents", []):
             client.delete_object(Bucket=name, Key=item["Key"])
     client.delete_bucket(Bucket=name)
+
+
+# --- PostgreSQL scratch databases (backup/restore tests) -------------------------------------
+
+
+def pg_url(name: str) -> str:
+    """A URL for database ``name`` on the test database's server."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "postgres")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"])
+    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
+
+
+@pytest.fixture
+def fresh_database() -> Any:
+    """An empty database of our own, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"sz_restore_{uuid.uuid4().hex[:10]}"
+    admin_url = pg_url("postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

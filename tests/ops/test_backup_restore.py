@@ -6,10 +6,7 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,20 +14,13 @@ from django.db import connection
 
 from tests.factories import UserFactory
 from tests.ops.conftest import ROOT
+from tests.ops.conftest import pg_url as _url
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("pg_dump"), reason="pg_dump/pg_restore not installed"),
 ]
-
-
-def _url(name: str) -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "postgres")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"])
-    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
 
 
 def _run(cmd: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -51,21 +41,6 @@ def _row_counts(url: str) -> dict[str, int]:
             )
         ]
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    import psycopg
-
-    name = f"sz_restore_{uuid.uuid4().hex[:10]}"
-    admin_url = _url("postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _url(name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _seed() -> None:

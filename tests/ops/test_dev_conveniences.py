@@ -25,7 +25,10 @@ def _settings(env: dict[str, str], *names: str) -> list[str]:
             "DJANGO_READ_DOT_ENV": "false",
         }
     )
-    code = "from django.conf import settings as s; print(*[repr(getattr(s, n)) for n in %r], sep='\\n')"
+    code = (
+        "from django.conf import settings as s; "
+        "print(*[repr(getattr(s, n)) for n in %r], sep='\\n')"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", code % (names,)],
         env={**base, **env},
@@ -39,12 +42,16 @@ def _settings(env: dict[str, str], *names: str) -> list[str]:
 
 
 def test_site_url_follows_port_in_development_and_not_when_set() -> None:
-    assert _settings({"PORT": "8300"}, "SITE_URL", "SITE_URL_FROM_REQUEST", "WOMPI_REDIRECT_URL") == [
+    assert _settings(
+        {"PORT": "8300"}, "SITE_URL", "SITE_URL_FROM_REQUEST", "WOMPI_REDIRECT_URL"
+    ) == [
         "'http://127.0.0.1:8300'",
         "True",
         "'http://127.0.0.1:8300/pago/resultado'",
     ]
-    assert _settings({"PORT": "8300", "SITE_URL": "https://dev.example.co/"}, "SITE_URL", "SITE_URL_FROM_REQUEST") == [
+    assert _settings(
+        {"PORT": "8300", "SITE_URL": "https://dev.example.co/"}, "SITE_URL", "SITE_URL_FROM_REQUEST"
+    ) == [
         "'https://dev.example.co'",
         "False",
     ]
@@ -54,7 +61,7 @@ def test_cors_accepts_any_localhost_port_in_development_only() -> None:
     import re
 
     (dev,) = _settings({}, "CORS_ALLOWED_ORIGIN_REGEXES")
-    patterns = eval(dev)  # noqa: S307 - our own repr of a list of strings
+    patterns = eval(dev)
     allowed = [
         "http://localhost:5173",
         "http://127.0.0.1:3000",
@@ -76,7 +83,9 @@ def test_cors_localhost_is_refused_in_production() -> None:
 
 
 def test_cors_headers_for_a_vite_app(api: Any, settings: Any) -> None:
-    settings.CORS_ALLOWED_ORIGIN_REGEXES = [r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$"]
+    settings.CORS_ALLOWED_ORIGIN_REGEXES = [
+        r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$"
+    ]
     response = api.client.options(
         "/api/core/health/",
         HTTP_ORIGIN="http://localhost:5173",

@@ -48,15 +48,20 @@ def test_development_defaults_to_local_disk() -> None:
         ({}, "MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME"),
         ({"AWS_STORAGE_BUCKET_NAME": "b"}, "AWS_ACCESS_KEY_ID is required in production"),
         (
-            {"AWS_STORAGE_BUCKET_NAME": "b", "AWS_ACCESS_KEY_ID": "AKIA0123456789ABCDEF",
-             "AWS_SECRET_ACCESS_KEY": "CAMBIAR"},
+            {
+                "AWS_STORAGE_BUCKET_NAME": "b",
+                "AWS_ACCESS_KEY_ID": "AKIA0123456789ABCDEF",
+                "AWS_SECRET_ACCESS_KEY": "CAMBIAR",
+            },
             "AWS_SECRET_ACCESS_KEY still holds a placeholder",
         ),
         ({"MEDIA_STORAGE": "cloudinary"}, "needs CLOUDINARY_URL"),
         ({"MEDIA_STORAGE": "disk"}, "MEDIA_STORAGE must be local, s3 or cloudinary"),
     ],
 )
-def test_production_refuses_media_that_would_not_survive(environ: dict[str, str], message: str) -> None:
+def test_production_refuses_media_that_would_not_survive(
+    environ: dict[str, str], message: str
+) -> None:
     with pytest.raises(ImproperlyConfiguredEnv, match=message):
         media_storage(Env(environ), production=True)
 

@@ -35,8 +35,12 @@ def test_every_script_answers_help(script: Path) -> None:
         module = ".".join(script.relative_to(ROOT).with_suffix("").parts)
         argv = [sys.executable, "-m", module, "--help"]
     proc = subprocess.run(
-        argv, cwd=ROOT, env=_env(DATABASE_URL="", DJANGO_ENV="test"), capture_output=True,
-        text=True, timeout=60,
+        argv,
+        cwd=ROOT,
+        env=_env(DATABASE_URL="", DJANGO_ENV="test"),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.strip().splitlines()) >= 2, proc.stdout
@@ -60,7 +64,11 @@ def test_require_services_explains_what_is_missing(environ: dict[str, str], mess
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     proc = subprocess.run(
         [sys.executable, "scripts/require_services.py", "--for", "make e2e"],
-        cwd=ROOT, env={**env, **environ}, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        env={**env, **environ},
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 2
     assert "make e2e needs PostgreSQL and Redis" in proc.stderr
@@ -79,7 +87,11 @@ def test_live_server_refuses_sqlite_without_starting_anything() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     proc = subprocess.run(
         [sys.executable, "-m", "scripts.contract.live_server", "--", "true"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "DATABASE_URL is not set" in proc.stderr
 
@@ -101,10 +113,21 @@ def test_sigterm_stops_the_live_server_and_its_command(tmp_path: Path) -> None:
     marker = tmp_path / "child.pid"
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "scripts.contract.live_server", "--workers", "1", "--",
-            "bash", "-c", f"echo $$ > {marker}; sleep 300",
+            sys.executable,
+            "-m",
+            "scripts.contract.live_server",
+            "--workers",
+            "1",
+            "--",
+            "bash",
+            "-c",
+            f"echo $$ > {marker}; sleep 300",
         ],
-        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -161,14 +184,30 @@ def test_pytest_labels_from_manage_py_test() -> None:
 
 def test_manage_py_test_runs_pytest_and_reports_failure() -> None:
     ok = subprocess.run(
-        [sys.executable, "manage.py", "test", "tests/ops/test_scripts.py", "-k",
-         "labels_from_manage_py_test", "-v", "2"],
-        cwd=ROOT, env=_env(DJANGO_ENV="development"), capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "manage.py",
+            "test",
+            "tests/ops/test_scripts.py",
+            "-k",
+            "labels_from_manage_py_test",
+            "-v",
+            "2",
+        ],
+        cwd=ROOT,
+        env=_env(DJANGO_ENV="development"),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "1 passed" in ok.stdout and "test_pytest_labels_from_manage_py_test PASSED" in ok.stdout
     none = subprocess.run(
         [sys.executable, "manage.py", "test", "tests/ops/test_scripts.py", "-k", "no_such_test_zz"],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert none.returncode != 0

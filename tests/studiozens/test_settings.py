@@ -37,6 +37,9 @@ def _production_env(**overrides: str) -> dict[str, str]:
             "WOMPI_INTEGRITY_SECRET": "prod_integrity_abcdefghijklmnop",
             "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
             "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
+            "AWS_STORAGE_BUCKET_NAME": "studiozens-media",
+            "AWS_ACCESS_KEY_ID": "AKIA0123456789ABCDEF",
+            "AWS_SECRET_ACCESS_KEY": "0123456789abcdef0123456789abcdef01234567",
         }
     )
     env.update(overrides)

@@ -13,6 +13,7 @@ import httpx
 from django.conf import settings
 
 from modules.identity.errors import RecaptchaFailed
+from platform_core import geoip
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,17 @@ client_factory: Callable[[], httpx.Client] = _default_client
 
 def enabled() -> bool:
     return bool(settings.RECAPTCHA_SECRET_KEY)
+
+
+def required_for_signup(ip: str | None) -> bool:
+    """reCAPTCHA on sign-up only for clients outside RECAPTCHA_EXEMPT_COUNTRIES (Colombia),
+    by GeoIP. Without GeoIP, or for an address it does not know, it is always required."""
+    if not enabled():
+        return False
+    exempt = {c.upper() for c in settings.RECAPTCHA_EXEMPT_COUNTRIES}
+    if not exempt or not geoip.enabled():
+        return True
+    return geoip.country_of(ip) not in exempt
 
 
 def verify(token: str, *, remote_ip: str | None = None) -> None:

@@ -257,6 +257,7 @@ def register(
                     )
             except IntegrityError:
                 return  # a concurrent registration won; answer the same
+            audit.record("auth.signup_started", target=f"phone:{mask_phone(phone)}", ip=ip)
         elif user.is_active or user.erased_at is not None:
             return  # an existing account: same answer, no code, no change
         else:

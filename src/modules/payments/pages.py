@@ -21,10 +21,16 @@ from platform_core.errors import NotFound
 def _titles() -> dict[str, tuple[str, str]]:
     return {
         "APPROVED": (_("Pago aprobado"), _("Recibimos tu pago. ¡Gracias por elegir StudioZens!")),
-        "DECLINED": (_("Pago rechazado"), _("Tu banco no aprobó el pago. Puedes intentarlo de nuevo.")),
+        "DECLINED": (
+            _("Pago rechazado"),
+            _("Tu banco no aprobó el pago. Puedes intentarlo de nuevo."),
+        ),
         "VOIDED": (_("Pago anulado"), _("La transacción fue anulada.")),
         "ERROR": (_("No pudimos procesar el pago"), _("Intenta de nuevo con otro medio de pago.")),
-        "EXPIRED": (_("El pago expiró"), _("El tiempo para pagar terminó. Inicia la reserva de nuevo.")),
+        "EXPIRED": (
+            _("El pago expiró"),
+            _("El tiempo para pagar terminó. Inicia la reserva de nuevo."),
+        ),
         "PENDING": (
             _("Estamos confirmando tu pago…"),
             _("Esto suele tardar unos segundos. No cierres esta página."),

@@ -9,7 +9,6 @@ after a timeout adopts the batch Wompi already stored instead of creating anothe
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from typing import Any
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from modules.payments import destination as destination_module
 from modules.payments.models import LedgerEntry, Payout, PayoutAllocation
 from modules.payments.wompi.gateway import WompiError, get_gateway
 from platform_core import audit
@@ -32,13 +32,7 @@ _FAILED = ("REJECTED", "NOT_APPROVED", "FAILED")
 def destination() -> dict[str, str]:
     """WOMPI_DEVELOPER_DESTINATION: a JSON object or ``key=value;key=value`` with
     legalIdType, legalId, bankId, accountType, accountNumber, name, email."""
-    raw = (settings.WOMPI_DEVELOPER_DESTINATION or "").strip()
-    if not raw:
-        return {}
-    if raw.startswith("{"):
-        return {str(k): str(v) for k, v in json.loads(raw).items()}
-    pairs = (item.split("=", 1) for item in raw.split(";") if "=" in item)
-    return {k.strip(): v.strip() for k, v in pairs}
+    return destination_module.parse(settings.WOMPI_DEVELOPER_DESTINATION or "")
 
 
 def developer_balance() -> int:

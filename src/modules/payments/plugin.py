@@ -49,6 +49,8 @@ plugin = ModulePlugin(
     health_checks={"wompi_circuit": "modules.payments.health:wompi_circuit"},
     assistant_tools="modules.payments.assistant_tools:get_tools",
     seed_demo="modules.payments.demo:seed",
+    # Production refuses a commission whose payout Wompi could not make.
+    settings_check="modules.payments.destination:settings_check",
     # Wompi's redirect target while developing (production: the front-end serves it).
     dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
     order=20,

@@ -17,6 +17,7 @@ import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
 
 from platform_core.plugins import discover, installed_apps, user_model
+from platform_core.plugins import resolve as resolve_plugin_path
 
 from .celery_queues import celery_queues_and_routes
 from .env import Env, ImproperlyConfiguredEnv, check_secret, load_dotenv_for_development
@@ -316,6 +317,8 @@ RECAPTCHA_VERIFY_URL = env.str(
     "RECAPTCHA_VERIFY_URL", "https://www.google.com/recaptcha/api/siteverify"
 )
 RECAPTCHA_TIMEOUT = env.int("RECAPTCHA_TIMEOUT", 5)
+# Sign-ups from these countries (GeoIP, GEOIP_PATH) skip reCAPTCHA; empty = everyone solves it.
+RECAPTCHA_EXEMPT_COUNTRIES = env.list("RECAPTCHA_EXEMPT_COUNTRIES", ["CO"])
 # Phone verification (OTP). Twilio Verify is used when TWILIO_VERIFY_SERVICE_SID is set.
 OTP_DEFAULT_CHANNEL = env.str("OTP_DEFAULT_CHANNEL", "sms")  # sms | whatsapp
 OTP_CODE_TTL_SECONDS = env.int("OTP_CODE_TTL_SECONDS", 600)
@@ -356,6 +359,8 @@ STORAGES = {
         )
     },
 }
+# A MaxMind .mmdb (GeoLite2-Country) or a directory holding one: the country on audit entries
+# and the reCAPTCHA rule for sign-ups (platform_core/geoip.py). Empty = countries unknown.
 GEOIP_PATH = env.str("GEOIP_PATH")
 
 # --- Security ---------------------------------------------------------------------------------
@@ -581,3 +586,9 @@ SHOP_MAX_LINE_QUANTITY = env.int("SHOP_MAX_LINE_QUANTITY", 20)
 if PRODUCTION:
     for _name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
         check_secret(_name, globals()[_name], min_length=16)
+    # Each module's own production checks (e.g. payments: a payable payout destination).
+    for _plugin in _PLUGINS:
+        if _plugin.settings_check:
+            _problems = resolve_plugin_path(_plugin.settings_check)(dict(globals()))
+            if _problems:
+                raise ImproperlyConfiguredEnv(f"{_plugin.name}: " + " | ".join(_problems))

@@ -23,7 +23,9 @@ def media_storage(env: Env, *, production: bool) -> tuple[str, dict[str, Any]]:
     """(kind, the ``STORAGES["default"]`` entry) from the environment."""
     kind = env.str("MEDIA_STORAGE", "s3" if production else "local")
     if kind not in MEDIA_STORAGES:
-        raise ImproperlyConfiguredEnv(f"MEDIA_STORAGE must be local, s3 or cloudinary, got {kind!r}")
+        raise ImproperlyConfiguredEnv(
+            f"MEDIA_STORAGE must be local, s3 or cloudinary, got {kind!r}"
+        )
     if kind == "local":
         if production:
             raise ImproperlyConfiguredEnv(

@@ -285,8 +285,13 @@ class SandboxWompi:
             # Local convenience (never Wompi's behaviour): a test card number in place of a
             # token is tokenized first, so VIP can be tried from the API docs page.
             _status, created = self.tokenize_card(
-                {"number": token_id, "cvc": "123", "exp_month": "12", "exp_year": "30",
-                 "card_holder": "Cliente sandbox"}
+                {
+                    "number": token_id,
+                    "cvc": "123",
+                    "exp_month": "12",
+                    "exp_year": "30",
+                    "card_holder": "Cliente sandbox",
+                }
             )
             token_id = created["data"]["id"]
         with self._lock:
