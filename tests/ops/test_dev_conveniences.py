@@ -169,22 +169,34 @@ def test_checkout_and_redirect_follow_the_request_host(
     assert response.json()["tokens_url"].startswith("http://127.0.0.1:8000/")
 
 
+def _pay_in_sandbox(
+    api: Any, user: Any, settings: Any, on_commit: Any, amount_cents: int, card: str
+) -> tuple[Any, Any]:
+    """A checkout link paid on the in-process sandbox's form with ``card``: (dto, response)."""
+    from modules.payments.public import create_checkout
+    from modules.payments.sandbox.inprocess import reset_sandbox
+
+    settings.WOMPI_ADAPTER = "sandbox"
+    reset_sandbox()
+    dto = create_checkout(
+        purpose="demo.order", ref=f"o-{amount_cents}", amount_cents=amount_cents, customer=user
+    )
+    form = dict(parse_qsl(urlsplit(dto.checkout_url).query))
+    form.update({"type": "CARD", "number": card})
+    with on_commit(execute=True):
+        return dto, api.client.post(urlsplit(dto.checkout_url).path, form)
+
+
 def test_sandbox_checkout_lands_on_the_result_page_with_pago_aprobado(
     api: Any, user: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     """make dev's round trip in-process: checkout link -> sandbox form with Wompi's test card
     -> Wompi's redirect -> /pago/resultado shows our (webhook-set) status."""
     from modules.payments.models import Payment
-    from modules.payments.public import create_checkout
-    from modules.payments.sandbox.inprocess import reset_sandbox
 
-    settings.WOMPI_ADAPTER = "sandbox"
-    reset_sandbox()
-    dto = create_checkout(purpose="demo.order", ref="o-9", amount_cents=6_200_000, customer=user)
-    form = dict(parse_qsl(urlsplit(dto.checkout_url).query))
-    form.update({"type": "CARD", "number": "4242 4242 4242 4242"})
-    with django_capture_on_commit_callbacks(execute=True):
-        paid = api.client.post(urlsplit(dto.checkout_url).path, form)
+    dto, paid = _pay_in_sandbox(
+        api, user, settings, django_capture_on_commit_callbacks, 6_200_000, "4242 4242 4242 4242"
+    )
     assert paid.status_code == 302
     location = urlsplit(paid["Location"])
     assert location.path == "/pago/resultado"
@@ -216,16 +228,9 @@ def test_result_page_before_the_event_polls_and_unknown_ids_are_404(api: Any, db
 def test_declined_card_shows_pago_rechazado(
     api: Any, user: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from modules.payments.public import create_checkout
-    from modules.payments.sandbox.inprocess import reset_sandbox
-
-    settings.WOMPI_ADAPTER = "sandbox"
-    reset_sandbox()
-    dto = create_checkout(purpose="demo.order", ref="o-10", amount_cents=70_000, customer=user)
-    form = dict(parse_qsl(urlsplit(dto.checkout_url).query))
-    form.update({"type": "CARD", "number": "4111 1111 1111 1111"})
-    with django_capture_on_commit_callbacks(execute=True):
-        paid = api.client.post(urlsplit(dto.checkout_url).path, form)
+    _dto, paid = _pay_in_sandbox(
+        api, user, settings, django_capture_on_commit_callbacks, 70_000, "4111 1111 1111 1111"
+    )
     page = api.client.get(paid["Location"].replace("http://127.0.0.1:8000", ""))
     assert "Pago rechazado" in page.content.decode()
 
