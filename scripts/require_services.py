@@ -16,7 +16,7 @@ import sys
 from urllib.parse import urlsplit
 
 HINT = (
-    "Start them (see README, 'PostgreSQL and Redis') and export, for example:\n"
+    "Start them (.ci/run shows how CI does) and export, for example:\n"
     "  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/studiozens\n"
     "  export REDIS_URL=redis://127.0.0.1:6379/0"
 )

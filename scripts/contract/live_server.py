@@ -325,4 +325,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: children already stopped
+        print(f"live server stopped ({stop or 'interrupted'})", file=sys.stderr)
+        sys.exit(130)

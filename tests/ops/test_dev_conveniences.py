@@ -281,3 +281,25 @@ def test_sandbox_tokenizes_documented_test_cards_over_http_for_vip(
     # The sandbox's HTTP API is off with the real adapter.
     settings.WOMPI_ADAPTER = "wompi"
     assert client.client.post(urlsplit(acceptance["tokens_url"]).path).status_code == 404
+
+
+def test_the_result_page_is_a_development_page_only(settings: Any) -> None:
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import studiozens.urls as urls
+
+    def routes() -> list[str]:
+        return [str(p.pattern) for p in urls.urlpatterns]
+
+    assert "pago/resultado" in routes()
+    settings.PRODUCTION = True
+    try:
+        importlib.reload(urls)
+        assert "pago/resultado" not in routes()
+    finally:
+        settings.PRODUCTION = False
+        importlib.reload(urls)
+        clear_url_caches()
+    assert "pago/resultado" in routes()
