@@ -157,3 +157,11 @@ def test_gitignore_covers_every_filled_env_file() -> None:
         check=False,
     )
     assert sorted(result.stdout.split()) == sorted(ignored)
+
+
+def test_worker_check_cron_alerts_on_queue_depth_and_age() -> None:
+    script = (ROOT / "bin/worker-healthcheck").read_text()
+    assert "celery_ping" in script
+    assert "queue_depths --max-depth 100 --max-age 300" in script
+    runbook = (ROOT / "docs/DEPLOYMENT_RUNBOOK.md").read_text()
+    assert "queue depth 100 or oldest task 5 min" in runbook
