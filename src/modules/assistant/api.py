@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from modules.assistant import selectors, services, webhook
+from modules.assistant import links, selectors, services, webhook
 from modules.assistant.schemas import MetricsOut
 from modules.identity import public as identity
 from platform_core.api_errors import error_response
-from platform_core.errors import PermissionDenied
+from platform_core.errors import NotFound, PermissionDenied
 
 router = Router(tags=["assistant"])
 
@@ -42,3 +42,18 @@ def assistant_metrics(request: HttpRequest, query: Query[MetricsQuery]) -> dict[
     if not identity.has_role(request.auth, identity.ADMIN, identity.RECEPTION):
         raise PermissionDenied()
     return selectors.metrics(days=max(1, min(query.days, 90)))
+
+
+@router.get(
+    "/l/{code}",
+    auth=None,
+    include_in_schema=False,
+    response=None,
+    url_name="assistant_short_link",
+)
+def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    """The short payment link sent on WhatsApp: a redirect while the payment is open."""
+    url = links.target(code)
+    if url is None:
+        raise NotFound(_("Este enlace ya venció. Escríbenos para recibir uno nuevo."))
+    return HttpResponseRedirect(url)

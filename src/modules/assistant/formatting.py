@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +11,34 @@ from django.utils.translation import gettext as _
 
 WHATSAPP_LIMIT = 1600
 _DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
+WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+MONTHS = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+# Raw states a tool may return, in the client's words (never PENDING_PAYMENT on WhatsApp).
+STATUS_WORDS = {
+    "PENDING_PAYMENT": "pendiente de pago",
+    "CONFIRMED": "confirmada",
+    "COMPLETED": "completada",
+    "NO_SHOW": "no asististe",
+    "CANCELLED": "cancelada",
+    "EXPIRED": "vencida",
+    "pending": "pendiente",
+    "confirmed": "confirmada",
+    "cancelled": "cancelada",
+    "paid": "pagado",
+}
 
 
 def items_of(result: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
@@ -30,7 +58,7 @@ def money(cents: Any, currency: str = "COP") -> str:
         pesos = int(cents) // 100
     except (TypeError, ValueError):
         return ""
-    return f"${pesos:,}".replace(",", ".") + ("" if currency == "COP" else f" {currency}")
+    return f"$ {pesos:,}".replace(",", ".") + ("" if currency == "COP" else f" {currency}")
 
 
 def when(value: Any) -> str:
@@ -91,6 +119,7 @@ def describe_appointment(item: dict[str, Any]) -> str:
     if isinstance(service, dict):
         service = service.get("name")
     status = _first(item, "status_display", "status")
+    status = STATUS_WORDS.get(str(status), str(status).lower()) if status else None
     moment = item.get("when") or when(_first(item, "start", "starts_at"))
     parts = [p for p in (str(service or ""), str(moment or "")) if p]
     return " — ".join(parts) + (f" ({status})" if status else "")
@@ -127,3 +156,55 @@ def error_text(result: dict[str, Any]) -> str | None:
     if result.get("ok") is False or "error" in result:
         return str(result.get("message") or result.get("error") or "")
     return None
+
+
+def day_label(value: date) -> str:
+    """'sábado 12 de diciembre'."""
+    return f"{WEEKDAYS[value.weekday()]} {value.day} de {MONTHS[value.month - 1]}"
+
+
+def clock(value: datetime | time) -> str:
+    """'3:00 p. m.' (12-hour clock, as people in Bogotá say it)."""
+    hour = value.hour % 12 or 12
+    suffix = "a. m." if value.hour < 12 else "p. m."
+    return f"{hour}:{value.minute:02d} {suffix}"
+
+
+def local(value: Any) -> datetime | None:
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
+        return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return timezone.localtime(parsed)
+
+
+def hours_text(result: dict[str, Any]) -> str:
+    """The weekly hours from the opening_hours tool: consecutive days with equal hours
+    grouped ("lunes a viernes: 9:00 a. m. a 7:00 p. m.")."""
+    week = [w for w in result.get("week") or [] if isinstance(w, dict)]
+    groups: list[list[Any]] = []
+    for row in week:
+        span = (row.get("opens"), row.get("closes"))
+        if groups and groups[-1][1] == span and groups[-1][0][-1] == row["weekday"] - 1:
+            groups[-1][0].append(row["weekday"])
+        else:
+            groups.append([[row["weekday"]], span])
+    lines = []
+    for days, (opens, closes) in groups:
+        names = (
+            WEEKDAYS[days[0]] if len(days) == 1 else f"{WEEKDAYS[days[0]]} a {WEEKDAYS[days[-1]]}"
+        )
+        start, end = time.fromisoformat(opens), time.fromisoformat(closes)
+        lines.append(f"• {names}: {clock(start)} a {clock(end)}")
+    open_days = {w["weekday"] for w in week}
+    closed = [WEEKDAYS[d] for d in range(7) if d not in open_days]
+    if closed:
+        lines.append("• " + _("%(days)s: cerrado") % {"days": ", ".join(closed)})
+    for day in result.get("closed_days") or []:
+        when = date.fromisoformat(day["date"])
+        reason = f" ({day['reason']})" if day.get("reason") else ""
+        lines.append(
+            "• " + _("%(day)s: cerrado%(reason)s") % {"day": day_label(when), "reason": reason}
+        )
+    return "\n".join(lines)

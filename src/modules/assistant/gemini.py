@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,6 +77,9 @@ class AgentReply:
     action: PendingAction | None = None
     tool_calls: int = 0
     tools_used: list[str] = field(default_factory=list)
+    tool_args: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0  # HTTP requests made (retries included)
+    tokens: int = 0  # total tokens reported by the API
 
 
 def inject_httpx_client(client: Any) -> None:
@@ -98,12 +102,12 @@ def breaker() -> Any:
 
 
 @lru_cache(maxsize=4)
-def _client(api_key: str, timeout_seconds: int, attempts: int, base_url: str = "") -> genai.Client:
+def _client(api_key: str, timeout_seconds: int, base_url: str = "") -> genai.Client:
+    # The SDK's own retries stay off (attempts=1): _generate retries itself, so every HTTP
+    # request passes the Gemini budget and the per-number cap.
     options = types.HttpOptions(
         timeout=timeout_seconds * 1000,  # milliseconds
-        retry_options=types.HttpRetryOptions(
-            attempts=attempts, http_status_codes=RETRY_STATUS_CODES
-        ),
+        retry_options=types.HttpRetryOptions(attempts=1),
     )
     if base_url:  # GEMINI_BASE_URL: a local fake (manage.py gemini_fake); empty = Google
         options.base_url = base_url
@@ -113,12 +117,7 @@ def _client(api_key: str, timeout_seconds: int, attempts: int, base_url: str = "
 
 
 def get_client() -> genai.Client:
-    return _client(
-        settings.GEMINI_API_KEY,
-        settings.GEMINI_TIMEOUT,
-        settings.ASSISTANT_GEMINI_ATTEMPTS,
-        settings.GEMINI_BASE_URL,
-    )
+    return _client(settings.GEMINI_API_KEY, settings.GEMINI_TIMEOUT, settings.GEMINI_BASE_URL)
 
 
 def system_instruction(*, now: datetime, registered: bool, first_name: str = "") -> str:
@@ -184,29 +183,55 @@ def declarations(tools: dict[str, AssistantTool]) -> list[types.Tool]:
     ]
 
 
-def _generate(client: genai.Client, contents: list[types.Content], config: Any) -> Any:
+def _spend(caller: str) -> None:
+    """One request against the global per-minute budget and the caller's daily cap."""
     if not integrations.allow(
         "gemini:global", limit=settings.GEMINI_REQUESTS_PER_MINUTE, window_seconds=60
     ):
         raise GeminiUnavailable("budget")
-    cb = breaker()
-    if not cb.allow():
-        raise GeminiUnavailable("breaker_open")
-    try:
-        response = client.models.generate_content(
-            model=settings.GEMINI_MODEL, contents=contents, config=config
-        )
-    except genai_errors.APIError as exc:
-        cb.record_failure()
-        logger.warning("gemini error %s %s", exc.code, exc.status)
-        raise GeminiUnavailable("quota" if exc.code == 429 else f"http_{exc.code}") from exc
-    except (*_TRANSPORT_ERRORS, TimeoutError, OSError) as exc:
-        cb.record_failure()
-        logger.warning("gemini transport failure: %s", type(exc).__name__)
-        reason = "timeout" if "Timeout" in type(exc).__name__ else "transport"
-        raise GeminiUnavailable(reason) from exc
-    cb.record_success()
-    return response
+    if caller and not integrations.allow(
+        f"gemini:number:{caller}:{timezone.localdate().isoformat()}",
+        limit=settings.ASSISTANT_GEMINI_PER_NUMBER_PER_DAY,
+        window_seconds=86_400,
+    ):
+        raise GeminiUnavailable("number_daily_cap")
+
+
+def _generate(
+    client: genai.Client, contents: list[types.Content], config: Any, reply: AgentReply, caller: str
+) -> Any:
+    """One generateContent, retried up to ASSISTANT_GEMINI_ATTEMPTS times on 408/429/5xx
+    and transport errors (short exponential backoff); every attempt is budgeted."""
+    attempts = max(1, settings.ASSISTANT_GEMINI_ATTEMPTS)
+    for attempt in range(attempts):
+        _spend(caller)
+        cb = breaker()
+        if not cb.allow():
+            raise GeminiUnavailable("breaker_open")
+        reply.requests += 1
+        try:
+            response = client.models.generate_content(
+                model=settings.GEMINI_MODEL, contents=contents, config=config
+            )
+        except genai_errors.APIError as exc:
+            cb.record_failure()
+            logger.warning("gemini error %s %s", exc.code, exc.status)
+            failure = GeminiUnavailable("quota" if exc.code == 429 else f"http_{exc.code}")
+            retry = exc.code in RETRY_STATUS_CODES
+        except (*_TRANSPORT_ERRORS, TimeoutError, OSError) as exc:
+            cb.record_failure()
+            logger.warning("gemini transport failure: %s", type(exc).__name__)
+            reason = "timeout" if "Timeout" in type(exc).__name__ else "transport"
+            failure, retry = GeminiUnavailable(reason), True
+        else:
+            cb.record_success()
+            usage = getattr(response, "usage_metadata", None)
+            reply.tokens += int(getattr(usage, "total_token_count", 0) or 0)
+            return response
+        if not retry or attempt == attempts - 1:
+            raise failure
+        time.sleep(min(settings.ASSISTANT_GEMINI_BACKOFF_SECONDS * 2**attempt, 8))
+    raise GeminiUnavailable("attempts")  # pragma: no cover - the loop returns or raises
 
 
 def _text_of(response: Any) -> str:
@@ -224,8 +249,10 @@ def respond(
     tools: dict[str, AssistantTool],
     ctx: ToolContext,
     instruction: str,
+    caller: str = "",
 ) -> AgentReply:
-    """Run the bounded tool loop for one user message. Raises GeminiUnavailable."""
+    """Run the bounded tool loop for one user message. Raises GeminiUnavailable.
+    ``caller`` (a digest of the number) is charged against the per-number daily cap."""
     if not is_configured():
         raise GeminiUnavailable("not_configured")
     client = get_client()
@@ -238,7 +265,7 @@ def respond(
     contents = list(history)
     reply = AgentReply()
     for _round in range(settings.ASSISTANT_MAX_TOOL_ROUNDS + 1):
-        response = _generate(client, contents, config)
+        response = _generate(client, contents, config, reply, caller)
         calls = response.function_calls or []
         if not calls:
             reply.text = _text_of(response)
@@ -251,6 +278,7 @@ def respond(
             reply.tool_calls += 1
             name = call.name or ""
             reply.tools_used.append(name)
+            reply.tool_args.append(dict(call.args or {}))
             tool = tools.get(name)
             if tool is None:
                 outcome: dict[str, Any] = {"error": "Herramienta no disponible."}

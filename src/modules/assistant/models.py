@@ -97,6 +97,11 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Processing attempts of an inbound message (bounded by ASSISTANT_MAX_ATTEMPTS), when the
+    # sweep may try it again (exponential backoff), and why the last attempt failed.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(_("fallo"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -160,6 +165,7 @@ class ModelTurn(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
     engine = models.CharField(max_length=8, choices=Engine.choices)
     reason = models.CharField(max_length=32, blank=True, default="")  # why the menu answered
+    intent = models.CharField(max_length=20, blank=True, default="")  # what the fallback read
     tool_calls = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -169,3 +175,20 @@ class ModelTurn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.engine} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ShortLink(models.Model):
+    """A short redirect to a long payment URL (Wompi's checkout links carry a long query
+    string): WhatsApp replies stay short and readable. Expires with the payment."""
+
+    code = models.CharField(max_length=16, unique=True)
+    target = models.URLField(max_length=2000)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("enlace corto")
+        verbose_name_plural = _("enlaces cortos")
+
+    def __str__(self) -> str:
+        return self.code

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.assistant import formatting as fmt
-from modules.assistant import gemini, integrations, menu
+from modules.assistant import gemini, integrations, links, menu
 from modules.assistant.formatting import split_message
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
 from modules.assistant.toolbox import available_tools, run_tool
@@ -152,22 +152,105 @@ def _enqueue(message_id: str) -> None:
         logger.exception("assistant: could not queue message %s; the sweep will", message_id)
 
 
-def requeue_unanswered(*, older_than_seconds: int = 120, max_age_hours: int = 6) -> int:
+def requeue_unanswered(
+    *, older_than_seconds: int | None = None, max_age_hours: int | None = None
+) -> int:
     """Beat task body: queue inbound messages stored but never processed (a lost publish,
-    or a processing crash that rolled back). Younger ones are still in the normal flow;
-    much older ones would be answered out of context and are left to staff."""
+    or a processing crash that rolled back), each at most ASSISTANT_MAX_ATTEMPTS times with
+    exponential backoff between tries. Younger ones are still in the normal flow; much
+    older ones would be answered out of context and are left to staff. A message out of
+    attempts is handed to staff (normally done right after its last failure)."""
     now = timezone.now()
+    older = (
+        settings.ASSISTANT_REQUEUE_AFTER_SECONDS
+        if older_than_seconds is None
+        else older_than_seconds
+    )
+    age = settings.ASSISTANT_REQUEUE_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
+    pending = Message.objects.filter(
+        direction=Message.Direction.INBOUND,
+        processed_at__isnull=True,
+        created_at__lte=now - timedelta(seconds=older),
+        created_at__gte=now - timedelta(hours=age),
+    )
+    for public_id in pending.filter(attempts__gte=settings.ASSISTANT_MAX_ATTEMPTS).values_list(
+        "public_id", flat=True
+    )[:50]:
+        give_up(str(public_id), reason="")
     ids = list(
-        Message.objects.filter(
-            direction=Message.Direction.INBOUND,
-            processed_at__isnull=True,
-            created_at__lte=now - timedelta(seconds=older_than_seconds),
-            created_at__gte=now - timedelta(hours=max_age_hours),
-        ).values_list("public_id", flat=True)[:200]
+        pending.filter(attempts__lt=settings.ASSISTANT_MAX_ATTEMPTS)
+        .filter(models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now))
+        .values_list("public_id", flat=True)[:200]
     )
     for public_id in ids:
         _enqueue(str(public_id))
     return len(ids)
+
+
+def _claim_attempt(message_id: str) -> bool:
+    """Count one processing attempt (committed on its own, so a failure that rolls the
+    turn back still counts). False when the message is done or out of attempts."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(public_id=message_id, direction=Message.Direction.INBOUND)
+            .first()
+        )
+        if message is None or message.processed_at is not None:
+            return False
+        if message.attempts >= settings.ASSISTANT_MAX_ATTEMPTS:
+            out_of_attempts = True
+        else:
+            out_of_attempts = False
+            message.attempts += 1
+            backoff = settings.ASSISTANT_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1)
+            message.next_attempt_at = now + timedelta(seconds=backoff)
+            message.save(update_fields=["attempts", "next_attempt_at"])
+    if out_of_attempts:
+        give_up(message_id, reason="")
+        return False
+    return True
+
+
+def _record_failure(message_id: str, exc: BaseException) -> None:
+    reason = f"{type(exc).__name__}: {exc}"[:200]
+    Message.objects.filter(public_id=message_id, processed_at__isnull=True).update(failure=reason)
+    attempts = (
+        Message.objects.filter(public_id=message_id).values_list("attempts", flat=True).first()
+    )
+    if attempts is not None and attempts >= settings.ASSISTANT_MAX_ATTEMPTS:
+        give_up(message_id, reason=reason)
+
+
+def give_up(message_id: str, *, reason: str) -> None:
+    """The message could not be processed within its attempts: mark it done (never tried
+    again) and put the conversation in the staff queue with the reason."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(public_id=message_id, processed_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return
+        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+        if conversation.archived_at is not None:
+            conversation = _conversation_for(conversation.phone)
+        message.processed_at = timezone.now()
+        message.failure = (reason or message.failure or "max_attempts")[:200]
+        message.save(update_fields=["processed_at", "failure"])
+        logger.warning(
+            "assistant: message %s failed %s times; handed to staff",
+            message.public_id,
+            message.attempts,
+        )
+        if conversation.state != Conversation.State.HANDED_OFF:
+            hand_off(
+                conversation,
+                reason=_("No pude procesar un mensaje tras %(n)s intentos (%(why)s).")
+                % {"n": message.attempts, "why": message.failure},
+            )
 
 
 def _conversation_for(phone: str) -> Conversation:
@@ -185,7 +268,18 @@ def _conversation_for(phone: str) -> Conversation:
 
 # --- Processing ----------------------------------------------------------------------------------
 def process_message(message_id: str) -> None:
-    """Answer one inbound message. Safe to call more than once: it acts only the first time."""
+    """Answer one inbound message. Safe to call more than once: it acts only the first time.
+    Each call is one counted attempt; the last failing one hands the conversation to staff."""
+    if not _claim_attempt(message_id):
+        return
+    try:
+        _process(message_id)
+    except Exception as exc:
+        _record_failure(message_id, exc)
+        raise
+
+
+def _process(message_id: str) -> None:
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
@@ -272,7 +366,7 @@ class _Turn:
 
     def _within_rate_limit(self) -> bool:
         conv = self.conversation
-        digest = hashlib.sha256(conv.phone.encode()).hexdigest()[:20]
+        digest = _digest(conv.phone)
         window = settings.ASSISTANT_RATE_WINDOW_SECONDS
         if integrations.allow(
             f"assistant:number:{digest}",
@@ -362,7 +456,7 @@ class _Turn:
         if failed:
             reply(conv, _("No pude completarlo: %(e)s") % {"e": error}, source=source)
         else:
-            reply(conv, _success_text(result), source=source)
+            reply(conv, _success_text(proposal.tool_name, result), source=source)
 
     # --- sign-up for unknown numbers ---
     def _signup(self) -> bool:
@@ -427,6 +521,7 @@ class _Turn:
                 history=self._history(),
                 tools=tools,
                 ctx=ctx,
+                caller=_digest(conv.phone),
                 instruction=gemini.system_instruction(
                     now=timezone.now(),
                     registered=conv.user is not None,
@@ -434,12 +529,8 @@ class _Turn:
                 ),
             )
         except gemini.GeminiUnavailable as exc:
-            ModelTurn.objects.create(
-                conversation=conv, engine=ModelTurn.Engine.MENU, reason=exc.reason
-            )
-            # A menu choice ("2") is answered as one; anything else gets the menu shown.
-            intro = "" if self.words.isdigit() else _("Ahora mismo te atiendo con nuestro menú.")
-            self._menu(ctx, tools, intro=intro, record=False)
+            # The fallback reads the same message: free text, menu numbers or both.
+            self._menu(ctx, tools, reason=exc.reason)
             return
         ModelTurn.objects.create(
             conversation=conv, engine=ModelTurn.Engine.GEMINI, tool_calls=agent.tool_calls
@@ -456,11 +547,15 @@ class _Turn:
         )
         reply(conv, text, source=Message.Source.GEMINI)
 
-    def _menu(self, ctx: ToolContext, tools: dict, *, intro: str = "", record: bool = True) -> None:
+    def _menu(self, ctx: ToolContext, tools: dict, *, reason: str = "menu") -> None:
         conv = self.conversation
-        if record:
-            ModelTurn.objects.create(conversation=conv, engine=ModelTurn.Engine.MENU, reason="menu")
-        result, state = menu.handle(self.text if not intro else "", conv.menu_state, ctx, tools)
+        result, state = menu.handle(self.text, conv.menu_state, ctx, tools)
+        ModelTurn.objects.create(
+            conversation=conv,
+            engine=ModelTurn.Engine.MENU,
+            reason=reason[:32],
+            intent=result.intent[:20],
+        )
         conv.menu_state = state
         conv.save(update_fields=["menu_state", "updated_at"])
         if result.handoff:
@@ -468,11 +563,7 @@ class _Turn:
         elif result.action is not None:
             propose(conv, result.action, via_menu=True)
         else:
-            reply(
-                conv,
-                f"{intro}\n\n{result.text}" if intro else result.text,
-                source=Message.Source.MENU,
-            )
+            reply(conv, result.text, source=Message.Source.MENU)
 
     def _history(self) -> list:
         conv = self.conversation
@@ -492,6 +583,11 @@ class _Turn:
         return gemini.build_history(turns)
 
 
+def _digest(phone: str) -> str:
+    """A number's key in the limiter (never the number itself)."""
+    return hashlib.sha256(phone.encode()).hexdigest()[:20]
+
+
 def _media_text() -> str:
     return _(
         "Gracias por tu archivo 🙏. Por ahora solo puedo leer mensajes de texto; "
@@ -499,13 +595,31 @@ def _media_text() -> str:
     )
 
 
-def _success_text(result: dict[str, Any]) -> str:
+def _success_text(tool_name: str, result: dict[str, Any]) -> str:
+    if tool_name == "cancel_appointment" and not result.get("message"):
+        text = _("Listo, tu cita quedó cancelada.")
+        if result.get("refund_requested"):
+            text += " " + _("Te devolveremos el anticipo en los próximos días.")
+        elif result.get("deposit_kept_cents"):
+            text += " " + _("El anticipo de %(m)s no se reembolsa.") % {
+                "m": fmt.money(result["deposit_kept_cents"])
+            }
+        return text
     when = result.get("when")
     default = _("¡Listo! Quedó agendado para el %(when)s.") % {"when": when} if when else None
+    if default and result.get("therapist"):
+        default = default[:-1] + _(" con %(who)s.") % {"who": result["therapist"]}
     text = str(result.get("message") or default or _("¡Listo! Quedó hecho."))
     link = result.get("checkout_url") or result.get("payment_url")
     if link and link not in text:
-        text += "\n" + _("Para confirmar, paga el anticipo aquí: %(url)s") % {"url": link}
+        amount = fmt.money(result["deposit_cents"]) if result.get("deposit_cents") else ""
+        text += "\n" + _("Para confirmarla, paga el anticipo%(amount)s aquí: %(url)s") % {
+            "amount": f" de {amount}" if amount else "",
+            "url": links.shorten(str(link)),
+        }
+        hold = fmt.local(result.get("hold_expires_at"))
+        if hold is not None:
+            text += "\n" + _("Te guardamos el espacio hasta las %(t)s.") % {"t": fmt.clock(hold)}
     return text
 
 
@@ -573,23 +687,29 @@ def reply(
     return messages
 
 
-def hand_off(conversation: Conversation) -> None:
-    """Put the conversation in the staff queue; the bot stays silent until released."""
+def hand_off(conversation: Conversation, *, reason: str = "") -> None:
+    """Put the conversation in the staff queue; the bot stays silent until released.
+    ``reason`` (for staff, never sent to the client) is kept in the audit log."""
     _supersede_pending(conversation, timezone.now())
     conversation.state = Conversation.State.HANDED_OFF
     conversation.handed_off_at = timezone.now()
     conversation.menu_state = {}
     conversation.save(update_fields=["state", "handed_off_at", "menu_state", "updated_at"])
     integrations.audit(
-        "assistant.handoff", target=f"assistant.conversation:{conversation.public_id}"
+        "assistant.handoff",
+        target=f"assistant.conversation:{conversation.public_id}",
+        details={"reason": reason} if reason else None,
     )
+    tools = available_tools(has_user=conversation.user_id is not None)
+    ctx = ToolContext(user=conversation.user, conversation_id=str(conversation.public_id))
+    hours = menu.hours_text(tools, ctx)
     reply(
         conversation,
         _(
             "Te comunico con una persona de nuestro equipo. Te responderemos por aquí mismo "
-            "lo antes posible (horario: %(hours)s)."
+            "lo antes posible. Nuestro horario:\n%(hours)s"
         )
-        % {"hours": settings.ASSISTANT_OPENING_HOURS},
+        % {"hours": hours},
         source=Message.Source.SYSTEM,
     )
 

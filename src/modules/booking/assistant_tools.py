@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from modules.booking import selectors, services
 from modules.booking.messaging import spanish_datetime
+from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus
 from platform_core.errors import DomainError
 from platform_core.plugins import AssistantTool, ToolContext
 
@@ -23,6 +24,7 @@ def _error(exc: DomainError) -> dict[str, Any]:
 
 
 def list_services(ctx: ToolContext) -> dict[str, Any]:
+    qs = selectors.services().prefetch_related("therapists")[:50]
     return {
         "ok": True,
         "services": [
@@ -34,8 +36,14 @@ def list_services(ctx: ToolContext) -> dict[str, Any]:
                 "vip_price_cents": s.vip_price_cents,
                 "deposit_percent": s.deposit_percent,
                 "category": s.category.name if s.category else "",
+                # Who performs it: lets the assistant recognise "con Tatiana".
+                "therapists": [
+                    {"id": str(t.public_id), "name": t.display_name}
+                    for t in s.therapists.all()
+                    if t.is_active
+                ],
             }
-            for s in selectors.services()[:50]
+            for s in qs
         ],
     }
 
@@ -62,6 +70,14 @@ def find_slots(
         return _error(exc)
     hours = PARTS_OF_DAY.get(part_of_day or "", (0, 24))
     names = {t["id"]: t["name"] for t in result["therapists"]}
+    # Free starts per day and part of the day over the whole range (the slot list below is
+    # capped): lets a client narrow by day, then part of the day, then time.
+    days: dict[str, dict[str, int]] = {}
+    for slot in result["slots"]:
+        start = slot["start"]
+        part = next(p for p, (lo, hi) in PARTS_OF_DAY.items() if lo <= start.hour < hi)
+        counts = days.setdefault(start.date().isoformat(), dict.fromkeys(PARTS_OF_DAY, 0))
+        counts[part] += 1
     slots = [
         {
             "start": slot["start"].isoformat(),
@@ -76,6 +92,7 @@ def find_slots(
         "service": result["service"],
         "slots": slots[:MAX_SLOTS],
         "total": len(slots),
+        "days": [{"date": day, **counts} for day, counts in sorted(days.items())],
     }
 
 
@@ -139,23 +156,35 @@ def book_appointment(
     return data
 
 
+def _free_change(appt: Any) -> bool:
+    """Still outside the cancellation window: cancelling refunds, moving is allowed."""
+    window = timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
+    return appt.start - window >= timezone.now()
+
+
 def my_appointments(ctx: ToolContext) -> dict[str, Any]:
     if ctx.user is None:
         return {"ok": False, "error": "not_authenticated"}
     qs = selectors.my_appointments(ctx.user, upcoming=True)
-    return {
-        "ok": True,
-        "appointments": [
-            {
-                "id": str(a.public_id),
-                "service": a.service.name,
-                "when": spanish_datetime(a.start),
-                "status": a.status,
-                "therapist": a.therapist.display_name,
-            }
-            for a in qs[:20]
-        ],
-    }
+    items = []
+    for a in qs[:20]:
+        item = {
+            "id": str(a.public_id),
+            "service": a.service.name,
+            "service_code": a.service.code,
+            "start": timezone.localtime(a.start).isoformat(),
+            "when": spanish_datetime(a.start),
+            "status": a.status,
+            "status_display": a.get_status_display(),
+            "therapist": a.therapist.display_name,
+            "active": a.status in ACTIVE_STATUSES,
+            "free_change": _free_change(a),
+            "deposit_paid_cents": a.deposit_paid_cents,
+        }
+        if a.status == AppointmentStatus.PENDING_PAYMENT and (a.checkout or {}).get("checkout_url"):
+            item["payment_url"] = a.checkout["checkout_url"]
+        items.append(item)
+    return {"ok": True, "appointments": items}
 
 
 def _own(ctx: ToolContext, appointment_id: str) -> Any:
@@ -174,11 +203,24 @@ def propose_cancel(ctx: ToolContext, appointment_id: str) -> str:
         "service": appt.service.name,
         "when": spanish_datetime(appt.start),
     }
-    late = appt.start - timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
-    if appt.deposit_paid_cents and late < timezone.now():
-        text += " " + _("Faltan menos de %(h)s horas, así que el anticipo no se reembolsa.") % {
-            "h": settings.CANCELLATION_WINDOW_HOURS
-        }
+    hours = settings.CANCELLATION_WINDOW_HOURS
+    paid = _cop(appt.deposit_paid_cents)
+    # The policy's consequence, stated before the client says "sí".
+    if _free_change(appt):
+        text += " " + (
+            _("Cancelas con más de %(h)s horas de anticipación: no tiene costo") % {"h": hours}
+            + (
+                _(" y te devolvemos el anticipo de %(paid)s.") % {"paid": paid}
+                if appt.deposit_paid_cents
+                else "."
+            )
+        )
+    elif appt.deposit_paid_cents:
+        text += " " + _(
+            "Faltan menos de %(h)s horas, así que el anticipo de %(paid)s no se reembolsa."
+        ) % {"h": hours, "paid": paid}
+    else:
+        text += " " + _("Faltan menos de %(h)s horas para la cita.") % {"h": hours}
     return text
 
 
@@ -197,6 +239,62 @@ def cancel_appointment(ctx: ToolContext, appointment_id: str) -> dict[str, Any]:
         "refund_requested": outcome.refund_requested,
         "deposit_kept_cents": outcome.deposit_kept_cents,
     }
+
+
+def _cop(cents: int) -> str:
+    return "$ " + f"{cents // 100:,}".replace(",", ".")
+
+
+def propose_reschedule(
+    ctx: ToolContext, appointment_id: str, start: str, therapist_id: str | None = None
+) -> str:
+    try:
+        appt = _own(ctx, appointment_id)
+        when = spanish_datetime(_parse_start(start))
+    except (DomainError, ValueError):
+        return _("No encontré esa cita.")
+    text = _("¿Confirmas que movemos tu cita de %(service)s del %(old)s al %(new)s?") % {
+        "service": appt.service.name,
+        "old": spanish_datetime(appt.start),
+        "new": when,
+    }
+    if _free_change(appt):
+        text += " " + _("El cambio no tiene costo y tu anticipo se conserva.")
+    else:
+        text += " " + _("Faltan menos de %(h)s horas: ya no se puede reprogramar por aquí.") % {
+            "h": settings.CANCELLATION_WINDOW_HOURS
+        }
+    return text
+
+
+def reschedule_appointment(
+    ctx: ToolContext, appointment_id: str, start: str, therapist_id: str | None = None
+) -> dict[str, Any]:
+    if not ctx.confirmed or ctx.user is None:
+        return {"ok": False, "error": "confirmation_required"}
+    try:
+        appt = services.reschedule_appointment(
+            actor=ctx.user,
+            appointment=_own(ctx, appointment_id),
+            start=_parse_start(start),
+            therapist_public_id=therapist_id or None,
+        )
+    except ValueError:
+        return {"ok": False, "error": "invalid_start", "message": _("Hora no válida.")}
+    except DomainError as exc:
+        return _error(exc)
+    return {
+        "ok": True,
+        "appointment_id": str(appt.public_id),
+        "when": spanish_datetime(appt.start),
+        "message": _("¡Listo! Tu cita quedó para el %(when)s con %(who)s.")
+        % {"when": spanish_datetime(appt.start), "who": appt.therapist.display_name},
+    }
+
+
+def opening_hours(ctx: ToolContext) -> dict[str, Any]:
+    """The spa's real hours: a weekday counts only if it opens and someone works then."""
+    return {"ok": True, **selectors.bookable_week()}
 
 
 def get_tools() -> list[AssistantTool]:
@@ -259,5 +357,31 @@ def get_tools() -> list[AssistantTool]:
             handler=cancel_appointment,
             needs_confirmation=True,
             propose=propose_cancel,
+        ),
+        AssistantTool(
+            name="reschedule_appointment",
+            description=(
+                "Mueve una cita del usuario a otra hora libre (usa find_slots primero; requiere "
+                "confirmación explícita)."
+            ),
+            parameters={
+                "type": "object",
+                "properties": {
+                    "appointment_id": {"type": "string"},
+                    "start": {"type": "string", "description": "ISO-8601 con zona horaria"},
+                    "therapist_id": {"type": "string"},
+                },
+                "required": ["appointment_id", "start"],
+            },
+            handler=reschedule_appointment,
+            needs_confirmation=True,
+            propose=propose_reschedule,
+        ),
+        AssistantTool(
+            name="opening_hours",
+            description=("Horario real del spa por día de la semana y los próximos días cerrados."),
+            parameters={"type": "object", "properties": {}},
+            handler=opening_hours,
+            requires_user=False,
         ),
     ]

@@ -160,3 +160,39 @@ def history(appointment: Appointment) -> QuerySet:
     return appointment.events.select_related("old_therapist", "new_therapist").order_by(
         "created_at", "pk"
     )
+
+
+def bookable_week(*, closed_days_ahead: int = 30) -> dict[str, Any]:
+    """The spa's weekly hours as clients can use them: a weekday appears only if the spa
+    opens and at least one active therapist works then (hours clipped to both), plus the
+    closed days coming up. What the assistant quotes, instead of a hand-written string."""
+    from django.utils import timezone
+
+    from modules.booking.models import ClosedDay, OpeningHours, WorkingHours
+
+    working: dict[int, list[tuple[Any, Any]]] = {}
+    for row in WorkingHours.objects.filter(therapist__is_active=True).values(
+        "weekday", "start", "end"
+    ):
+        working.setdefault(row["weekday"], []).append((row["start"], row["end"]))
+    week = []
+    for row in OpeningHours.objects.order_by("weekday", "opens"):
+        shifts = working.get(row.weekday, [])
+        starts = [max(row.opens, s) for s, e in shifts if s < row.closes and e > row.opens]
+        ends = [min(row.closes, e) for s, e in shifts if s < row.closes and e > row.opens]
+        if starts:
+            week.append(
+                {
+                    "weekday": row.weekday,
+                    "opens": min(starts).strftime("%H:%M"),
+                    "closes": max(ends).strftime("%H:%M"),
+                }
+            )
+    today = timezone.localdate()
+    closed = ClosedDay.objects.filter(
+        date__gte=today, date__lte=today + timedelta(days=closed_days_ahead)
+    ).order_by("date")
+    return {
+        "week": week,
+        "closed_days": [{"date": c.date.isoformat(), "reason": c.reason} for c in closed],
+    }

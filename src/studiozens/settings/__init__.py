@@ -545,10 +545,27 @@ ASSISTANT_CONFIRMATION_MINUTES = env.int("ASSISTANT_CONFIRMATION_MINUTES", 10)
 ASSISTANT_MESSAGES_PER_WINDOW = env.int("ASSISTANT_MESSAGES_PER_WINDOW", 20)
 ASSISTANT_RATE_WINDOW_SECONDS = env.int("ASSISTANT_RATE_WINDOW_SECONDS", 300)
 ASSISTANT_MENU_MINUTES = env.int("ASSISTANT_MENU_MINUTES", 30)
+# Attempts per Gemini request (our own retries, each one budgeted; the SDK's are off).
 ASSISTANT_GEMINI_ATTEMPTS = env.int("ASSISTANT_GEMINI_ATTEMPTS", 2)
+ASSISTANT_GEMINI_BACKOFF_SECONDS = env.float("ASSISTANT_GEMINI_BACKOFF_SECONDS", 0.5)
 ASSISTANT_GEMINI_CB_FAILURES = env.int("ASSISTANT_GEMINI_CB_FAILURES", 5)
 ASSISTANT_GEMINI_CB_RESET_SECONDS = env.int("ASSISTANT_GEMINI_CB_RESET_SECONDS", 60)
 ASSISTANT_SIGNUP_URL = env.str("ASSISTANT_SIGNUP_URL", f"{SITE_URL}/registro")
+# Bounded work (docs/assistant.md): a message whose processing fails is tried at most
+# ASSISTANT_MAX_ATTEMPTS times, the sweep waiting ASSISTANT_RETRY_BASE_SECONDS × 2^(n-1)
+# between tries, then handed to staff with the reason. The sweep looks at messages older
+# than ASSISTANT_REQUEUE_AFTER_SECONDS and younger than ASSISTANT_REQUEUE_MAX_AGE_HOURS.
+ASSISTANT_MAX_ATTEMPTS = env.int("ASSISTANT_MAX_ATTEMPTS", 3)
+ASSISTANT_RETRY_BASE_SECONDS = env.int("ASSISTANT_RETRY_BASE_SECONDS", 60)
+ASSISTANT_REQUEUE_AFTER_SECONDS = env.int("ASSISTANT_REQUEUE_AFTER_SECONDS", 120)
+ASSISTANT_REQUEUE_MAX_AGE_HOURS = env.int("ASSISTANT_REQUEUE_MAX_AGE_HOURS", 6)
+# Gemini requests (each HTTP attempt, retries included) one number may cause per day; past
+# it that number is answered by the fallback until midnight (Bogotá).
+ASSISTANT_GEMINI_PER_NUMBER_PER_DAY = env.int("ASSISTANT_GEMINI_PER_NUMBER_PER_DAY", 150)
+ASSISTANT_SHORT_LINK_HOURS = env.int("ASSISTANT_SHORT_LINK_HOURS", 48)
+ASSISTANT_SPA_ADDRESS = env.str(
+    "ASSISTANT_SPA_ADDRESS", "Calle 93 # 11-27, Chicó, Bogotá (frente al Parque de la 93)"
+)
 ASSISTANT_SPA_PERSONA = env.str(
     "ASSISTANT_SPA_PERSONA",
     "Eres Zen, la asistente virtual de StudioZens, un spa en Bogotá. Hablas en español de "

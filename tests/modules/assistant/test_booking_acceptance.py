@@ -108,17 +108,12 @@ def test_quota_exhausted_menu_completes_a_real_booking(
 ) -> None:
     fake_gemini.script(QUOTA)
     phone = user.phone_number
-    assert "menú" in whatsapp.send(phone, "¿tienen masaje relajante el sábado en la tarde?")[0]
-    services = whatsapp.send(phone, "2")[0]
-    number = next(
-        line.split(".*")[0].lstrip("*")
-        for line in services.splitlines()
-        if "Masaje relajante" in line
-    )
-    assert "*1.*" in whatsapp.send(phone, number)[0]
+    times = whatsapp.send(phone, "¿tienen masaje relajante el sábado en la tarde?")[0]
+    assert "sábado 9 de marzo en la tarde" in times and "*1.* 12:00 p. m." in times
     assert "¿Confirmas?" in whatsapp.send(phone, "1")[-1]
     assert whatsapp.send(phone, "confirmo")[0].startswith("¡Listo!")
-    assert len(appointments_of(user)) == 1
+    [booked] = appointments_of(user)
+    assert booked["start"].startswith("2030-03-09T12:00")
 
 
 def test_a_booking_conversation_logs_no_phone_name_or_code(

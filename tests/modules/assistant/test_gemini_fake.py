@@ -35,9 +35,9 @@ def gemini_fake(settings: Any) -> Iterator[FakeServer]:
 
 
 def test_base_url_is_passed_to_the_sdk() -> None:
-    client = gemini._client("k", 5, 1, "http://127.0.0.1:9/")
+    client = gemini._client("k", 5, "http://127.0.0.1:9/")
     assert client._api_client._http_options.base_url.startswith("http://127.0.0.1:9")
-    default = gemini._client("k", 5, 1)
+    default = gemini._client("k", 5)
     assert "googleapis.com" in default._api_client._http_options.base_url
     gemini._client.cache_clear()
 

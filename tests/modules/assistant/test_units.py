@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_money_and_items() -> None:
-    assert fmt.money(12_000_000) == "$120.000"
-    assert fmt.money(100, "USD") == "$1 USD"
+    assert fmt.money(12_000_000) == "$ 120.000"
+    assert fmt.money(100, "USD") == "$ 1 USD"
     assert fmt.money("x") == ""
     assert fmt.items_of({"other": [{"a": 1}, "junk"]}, "services") == [{"a": 1}]
     assert fmt.items_of({"n": 1}) == []
@@ -34,7 +34,7 @@ def test_describe_helpers() -> None:
     assert fmt.when("2030-03-09T09:30:00") == "sáb 09/03 09:30 a. m."
     assert fmt.when("no es fecha") == "no es fecha"
     appt = {"service": {"name": "Facial"}, "when": "sábado 9", "status": "confirmed"}
-    assert fmt.describe_appointment(appt) == "Facial — sábado 9 (confirmed)"
+    assert fmt.describe_appointment(appt) == "Facial — sábado 9 (confirmada)"
     assert fmt.describe_product({"sku": "A1"}) == "A1"
     assert fmt.error_text({"ok": False, "error": "gone"}) == "gone"
     assert fmt.error_text({"ok": True}) is None
