@@ -139,9 +139,12 @@ class _Session:
         )
 
     # --- replies ---
-    def main(self, lead: str = "", *, intent: str = "") -> Result:
-        text = f"{lead}\n\n{menu_text()}" if lead else menu_text()
-        return MenuReply(text, intent=intent), new_state()
+    def main(self, lead: str = "", *, intent: str = "", full: bool = False) -> Result:
+        """``lead`` then the numbered menu (``full``) or a one-line pointer to it."""
+        if not lead:
+            return MenuReply(menu_text(), intent=intent), new_state()
+        tail = menu_text() if full else _("¿Algo más? Escribe *menú* para ver las opciones.")
+        return MenuReply(f"{lead}\n\n{tail}", intent=intent), new_state()
 
     def ask(self, text: str, step: str, reply_intent: str, **data: Any) -> Result:
         data.setdefault("intent", reply_intent)
@@ -168,6 +171,17 @@ class _Session:
         intent = str(data.get("intent") or nlu.BOOK)
         options = data.get("options") or []
         choice = _choice(self.text, len(options)) if options else None
+        if step == PICK_SERVICE and choice is None and not self.text.strip().isdigit():
+            u = self.understand()  # "el facial", "masaje relajante mañana a las 4pm"
+            if u.service is not None and u.intent in (nlu.BOOK, nlu.PRICES, nlu.UNKNOWN):
+                carried = _when_of(data)
+                when = dates.When(
+                    day=u.when.day or carried.day,
+                    part=u.when.part or carried.part,
+                    at=u.when.at or carried.at,
+                )
+                therapist = u.therapist.code if u.therapist else data.get("therapist")
+                return self.book(u.service.code, when, therapist, data.get("appt"), intent=intent)
         if step == PICK_SERVICE and choice is not None:
             when = _when_of(data)
             return self.book(
@@ -213,7 +227,9 @@ class _Session:
         if intent == nlu.GREETING:
             name = getattr(self.ctx.user, "first_name", "") or ""
             hello = _("¡Hola, %(name)s! 👋") % {"name": name} if name else _("¡Hola! 👋")
-            return self.main(hello + " " + _("Soy Zen, la asistente de StudioZens."), intent=intent)
+            return self.main(
+                hello + " " + _("Soy Zen, la asistente de StudioZens."), intent=intent, full=True
+            )
         if intent == nlu.THANKS:
             return self.main(_("¡Con gusto! Aquí estoy si necesitas algo más 🌿"), intent=intent)
         if intent == nlu.PRICES:
@@ -239,7 +255,7 @@ class _Session:
             return self.vip()
         if intent == nlu.HOURS:
             return self.hours()
-        return self.main(_("No te entendí del todo 🙏."), intent=nlu.UNKNOWN)
+        return self.main(_("No te entendí del todo 🙏."), intent=nlu.UNKNOWN, full=True)
 
     def prices(self, u: nlu.Understanding) -> Result:
         services = u.candidates or self.services()
@@ -292,6 +308,12 @@ class _Session:
             start = self.now.date()
             return self.days(start, data, when, lead=lead)
         return self.day(when.day, when, data, lead=lead)
+
+    def with_therapist(self, data: dict[str, Any]) -> str:
+        """ " con Tatiana" when the client asked for someone."""
+        wanted = data.get("therapist")
+        name = next((t.get("name") for t in self.therapists() if str(t.get("id")) == wanted), "")
+        return _(" con %(n)s") % {"n": name} if wanted and name else ""
 
     def _find(self, data: dict[str, Any], first: date, last: date, part: str = "") -> dict:
         args: dict[str, Any] = {
@@ -354,7 +376,8 @@ class _Session:
         head = lead + "\n" if lead else ""
         return self.ask(
             head
-            + _("¿Qué día te queda bien?\n%(list)s\n\n") % {"list": fmt.numbered(lines)}
+            + _("¿Qué día te queda bien%(who)s?\n%(list)s\n\n")
+            % {"who": self.with_therapist(data), "list": fmt.numbered(lines)}
             + _(
                 "También puedes escribir el día (p. ej. *el sábado en la tarde*), *otro día* "
                 "o *0* para el menú."
@@ -428,11 +451,8 @@ class _Session:
         head = (lead + "\n") if lead else ""
         return self.ask(
             head
-            + _("El %(day)s, ¿en qué momento del día?\n%(list)s\n\n")
-            % {
-                "day": label,
-                "list": fmt.numbered(lines),
-            }
+            + _("El %(day)s%(who)s, ¿en qué momento del día?\n%(list)s\n\n")
+            % {"day": label, "who": self.with_therapist(data), "list": fmt.numbered(lines)}
             + _("O escribe una hora (p. ej. *a las 3pm*), *otro día* o *0* para el menú."),
             PICK_PART,
             intent,

@@ -619,7 +619,7 @@ def _success_text(tool_name: str, result: dict[str, Any]) -> str:
         }
         hold = fmt.local(result.get("hold_expires_at"))
         if hold is not None:
-            text += "\n" + _("Te guardamos el espacio hasta las %(t)s.") % {"t": fmt.clock(hold)}
+            text += "\n" + _("Te guardamos el espacio hasta las %(t)s") % {"t": fmt.clock(hold)}
     return text
 
 

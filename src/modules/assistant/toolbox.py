@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -34,6 +35,20 @@ FORBIDDEN_ARGS = frozenset(
 )
 
 
+# Who wants to see every tool call (the evaluation runner records them).
+_observers: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+@contextmanager
+def observe(callback: Callable[[str, dict[str, Any]], None]) -> Iterator[None]:
+    """Call ``callback(tool_name, args)`` for each tool run while the block is active."""
+    _observers.append(callback)
+    try:
+        yield
+    finally:
+        _observers.remove(callback)
+
+
 def available_tools(*, has_user: bool) -> dict[str, AssistantTool]:
     """Tools offered to this writer: unknown numbers get only the ones that need no account."""
     return {
@@ -55,6 +70,8 @@ def sanitize_args(tool: AssistantTool, args: Mapping[str, Any] | None) -> dict[s
 
 def run_tool(tool: AssistantTool, ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     """Call the handler; domain failures become an error dict the model/menu can explain."""
+    for callback in _observers:
+        callback(tool.name, dict(args))
     if tool.requires_user and ctx.user is None:
         return {"error": _("Para esto necesitas una cuenta. Escribe *registrarme*.")}
     if tool.needs_confirmation and not ctx.confirmed:
