@@ -13,25 +13,9 @@ from typing import Any
 import pytest
 
 from modules.assistant import evaluation
-from platform_core.plugins import get_plugins, resolve
 
 EVAL = Path(__file__).parent / "eval"
 pytestmark = pytest.mark.django_db
-
-
-class _Quiet:
-    def write(self, _: str) -> None: ...
-
-
-@pytest.fixture
-def demo_spa(settings: Any) -> None:
-    from platform_core.ratelimit import reset_local
-
-    reset_local()
-    settings.GEMINI_API_KEY = ""
-    for plugin in sorted(get_plugins(), key=lambda p: p.order):
-        if plugin.seed_demo:
-            resolve(plugin.seed_demo)(_Quiet())
 
 
 def test_the_set_is_complete() -> None:
@@ -39,7 +23,8 @@ def test_the_set_is_complete() -> None:
     assert len(cases) >= 60
     intents = {turn.intent for case in cases for turn in case.turns}
     assert set(evaluation.EXPECTED_INTENTS) <= intents
-    assert any(case.tags or True for case in cases)
+    assert any("injection" in case.tags for case in cases)
+    assert len(evaluation.load(EVAL / "heldout")) >= 20
 
 
 def test_fallback_scores_at_least_90_percent(demo_spa: None) -> None:
@@ -48,3 +33,30 @@ def test_fallback_scores_at_least_90_percent(demo_spa: None) -> None:
     heldout = evaluation.run(evaluation.load(EVAL / "heldout"))
     print("held-out:\n" + evaluation.report(heldout))
     assert evaluation.score(results) >= 90, evaluation.report(results)
+
+
+def test_a_model_run_counts_requests_and_tokens(demo_spa: None, settings: Any) -> None:
+    """The model path (manage.py assistant_eval --model) through the real SDK, with
+    Gemini's wire format served by a mock transport."""
+    import httpx
+
+    from modules.assistant import gemini
+    from tests.modules.assistant.conftest import text
+
+    settings.GEMINI_API_KEY = "eval-key"
+    settings.ASSISTANT_GEMINI_ATTEMPTS = 1
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json=text("¡Hola, Camila! ¿Reservar una cita?"))
+
+    gemini.inject_httpx_client(httpx.Client(transport=httpx.MockTransport(handler)))
+    try:
+        [case] = [c for c in evaluation.load(EVAL) if c.path.stem == "greeting_01_hola"]
+        results = evaluation.run([case], engine=evaluation.GEMINI, model="gemini-test-model")
+    finally:
+        gemini.inject_httpx_client(None)
+    assert "gemini-test-model" in seen[0]
+    assert results[0].ok and results[0].turns[0].tokens == 15
+    assert "Gemini requests: 1, tokens: 15" in evaluation.report(results)

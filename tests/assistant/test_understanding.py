@@ -1,0 +1,101 @@
+"""Table tests for the fallback's Spanish: dates and times, intents, catalog names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pytest
+
+from modules.assistant import dates, nlu
+
+MONDAY = datetime(2026, 12, 7, 10, 0)
+A, T, N, M = dates.AFTERNOON, dates.EVENING, dates.EVENING, dates.MORNING
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "part", "at"),
+    [
+        # The expressions dateparser alone does not read (docs/assistant.md).
+        ("el viernes", date(2026, 12, 11), None, None),
+        ("el sábado en la tarde", date(2026, 12, 12), A, None),
+        ("el sabado a las 10", date(2026, 12, 12), M, time(10)),
+        ("pasado mañana 4pm", date(2026, 12, 9), A, time(16)),
+        ("mañana a las 3 de la tarde", date(2026, 12, 8), A, time(15)),
+        ("hoy en la tarde", date(2026, 12, 7), A, None),
+        ("mñn a las 3", date(2026, 12, 8), A, time(15)),
+        ("mñn 4", date(2026, 12, 8), A, time(16)),
+        # And the ones it does, through it.
+        ("mañana a las 3pm", date(2026, 12, 8), A, time(15)),
+        ("quiero un masaje relajante mañana a las 3pm", date(2026, 12, 8), A, time(15)),
+        ("15 de diciembre a las 11am", date(2026, 12, 15), M, time(11)),
+        ("20/12", date(2026, 12, 20), None, None),
+        ("el 20", date(2026, 12, 20), None, None),
+        # Parts of the day, clock forms.
+        ("el sábado en la mañana", date(2026, 12, 12), M, None),
+        ("mañana en la mañana", date(2026, 12, 8), M, None),
+        ("a las 3", None, A, time(15)),
+        ("3pm", None, A, time(15)),
+        ("3 p. m.", None, A, time(15)),
+        ("a las 10 y media", None, M, time(10, 30)),
+        ("11:30", None, M, time(11, 30)),
+        ("a las 9 de la mañana", None, M, time(9)),
+        ("al mediodía", None, A, time(12)),
+        ("en la noche", None, N, None),
+        ("jueves 4:30 pm", date(2026, 12, 10), A, time(16, 30)),
+        ("el lunes", date(2026, 12, 7), None, None),
+        ("el próximo lunes", date(2026, 12, 14), None, None),
+        ("quiero 2 masajes", None, None, None),
+        ("15 de diciembre", date(2026, 12, 15), None, None),
+    ],
+)
+def test_spanish_dates(text: str, day: date | None, part: str | None, at: time | None) -> None:
+    assert dates.parse(text, now=MONDAY) == dates.When(day=day, part=part, at=at)
+
+
+SERVICES = [
+    {"code": "RELAX", "name": "Masaje relajante 60 min", "category": "Masajes"},
+    {"code": "PIEDRAS", "name": "Masaje con piedras calientes 90 min", "category": "Masajes"},
+    {"code": "PAREJA", "name": "Masaje en pareja 60 min", "category": "Masajes"},
+    {"code": "FACIAL", "name": "Facial hidratante", "category": "Faciales"},
+]
+THERAPISTS = [{"id": "t1", "name": "Tatiana"}, {"id": "t2", "name": "Tomás"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "service"),
+    [
+        # The phrases quoted in issue 19.
+        ("hola", nlu.GREETING, None),
+        ("¿Cuánto cuesta un masaje?", nlu.PRICES, None),
+        ("quiero un masaje relajante mañana a las 3pm", nlu.BOOK, "RELAX"),
+        ("cancela mi cita", nlu.CANCEL, None),
+        ("¿dónde está mi pedido?", nlu.ORDER_STATUS, None),
+        # Typos, accents, WhatsApp spellings.
+        ("kiero reservar un masage con piedras pa mñn", nlu.BOOK, "PIEDRAS"),
+        ("canselar mi sita", nlu.CANCEL, None),
+        ("q precio tiene el facial xfa", nlu.PRICES, "FACIAL"),
+        ("necesito cambiar mi cita para el viernes", nlu.RESCHEDULE, None),
+        ("a q hora abren el domingo", nlu.HOURS, None),
+        ("soy vip?", nlu.VIP, None),
+        ("quiero hablar con una persona", nlu.HUMAN, None),
+        ("tienen espacio el sabado en la tarde?", nlu.BOOK, None),
+        ("cuando es mi cita", nlu.MY_APPOINTMENTS, None),
+        ("holaaa", nlu.GREETING, None),
+        ("masaje relajnte", nlu.PRICES, "RELAX"),
+        ("masaje en pareja el 20 de diciembre", nlu.BOOK, "PAREJA"),
+        ("asdfgh", nlu.UNKNOWN, None),
+    ],
+)
+def test_intents_and_services(text: str, intent: str, service: str | None) -> None:
+    understood = nlu.understand(text, now=MONDAY, services=SERVICES, therapists=THERAPISTS)
+    assert understood.intent == intent
+    assert (understood.service.code if understood.service else None) == service
+
+
+def test_a_category_offers_its_services_and_a_therapist_is_recognised() -> None:
+    understood = nlu.understand(
+        "hay turno con tatiana para masajes?", now=MONDAY, services=SERVICES, therapists=THERAPISTS
+    )
+    assert understood.intent == nlu.BOOK and understood.service is None
+    assert {s["code"] for s in understood.candidates} == {"RELAX", "PIEDRAS", "PAREJA"}
+    assert understood.therapist is not None and understood.therapist.code == "t1"
