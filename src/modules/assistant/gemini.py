@@ -120,14 +120,16 @@ def get_client() -> genai.Client:
     return _client(settings.GEMINI_API_KEY, settings.GEMINI_TIMEOUT, settings.GEMINI_BASE_URL)
 
 
-def system_instruction(*, now: datetime, registered: bool, first_name: str = "") -> str:
+def system_instruction(
+    *, now: datetime, registered: bool, first_name: str = "", hours: str = ""
+) -> str:
     local = timezone.localtime(now)
     days = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
     lines = [
         settings.ASSISTANT_SPA_PERSONA,
         f"Hoy es {days[local.weekday()]} {local:%Y-%m-%d} y son las {local:%H:%M} en Bogotá "
         f"(zona horaria America/Bogota, UTC-05:00).",
-        f"Horario del spa: {settings.ASSISTANT_OPENING_HOURS}",
+        f"Horario del spa: {hours or settings.ASSISTANT_OPENING_HOURS}",
         f"Políticas: {settings.ASSISTANT_POLICIES}",
         "Reglas:",
         "- Solo ayudas con temas del spa: servicios, precios, horarios, reservas, citas, "

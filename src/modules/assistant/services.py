@@ -526,6 +526,7 @@ class _Turn:
                     now=timezone.now(),
                     registered=conv.user is not None,
                     first_name=getattr(conv.user, "first_name", "") or "",
+                    hours=menu.hours_text(tools, ctx),  # the real schedule, not a sentence
                 ),
             )
         except gemini.GeminiUnavailable as exc:
