@@ -485,9 +485,12 @@ def book_over_whatsapp_menu(stack: Stack, phone: str, token: str) -> None:
     """The assistant's menu ("menu") books through the same tools and confirmation."""
     menu = _whatsapp(stack, phone, "menu")
     services = _whatsapp(stack, phone, _option(menu, "reservar"))
-    slots = _whatsapp(stack, phone, _option(services, "Facial hidratante"))
-    proposal = _whatsapp(stack, phone, "1")
-    assert "¿Confirmas?" in proposal, slots + proposal
+    # Service → day → (part of the day) → time: the first option each time.
+    steps = [_whatsapp(stack, phone, _option(services, "Facial hidratante"))]
+    while "¿Confirmas?" not in steps[-1] and len(steps) < 4:
+        steps.append(_whatsapp(stack, phone, "1"))
+    proposal = steps[-1]
+    assert "¿Confirmas?" in proposal, "\n---\n".join(steps)
     with stack.client(token) as http:
         mine = http.get("/api/booking/appointments/mine").json()["items"]
         assert not [a for a in mine if a["service"] == "FACIAL-HIDRATANTE"], "nothing before sí"

@@ -187,16 +187,20 @@ def requeue_unanswered(
     return len(ids)
 
 
+def _locked_inbound(message_id: str) -> Message | None:
+    return (
+        Message.objects.select_for_update()
+        .filter(public_id=message_id, direction=Message.Direction.INBOUND)
+        .first()
+    )
+
+
 def _claim_attempt(message_id: str) -> bool:
     """Count one processing attempt (committed on its own, so a failure that rolls the
     turn back still counts). False when the message is done or out of attempts."""
     now = timezone.now()
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update()
-            .filter(public_id=message_id, direction=Message.Direction.INBOUND)
-            .first()
-        )
+        message = _locked_inbound(message_id)
         if message is None or message.processed_at is not None:
             return False
         if message.attempts >= settings.ASSISTANT_MAX_ATTEMPTS:
@@ -281,11 +285,7 @@ def process_message(message_id: str) -> None:
 
 def _process(message_id: str) -> None:
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update()
-            .filter(public_id=message_id, direction=Message.Direction.INBOUND)
-            .first()
-        )
+        message = _locked_inbound(message_id)
         if message is None or message.processed_at is not None:
             return
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)

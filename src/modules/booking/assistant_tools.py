@@ -299,6 +299,10 @@ def opening_hours(ctx: ToolContext) -> dict[str, Any]:
 
 def get_tools() -> list[AssistantTool]:
     date_str = {"type": "string", "description": "Fecha AAAA-MM-DD"}
+    slot = {  # a start time and (optionally) who: booking and rescheduling take the same
+        "start": {"type": "string", "description": "ISO-8601 con zona horaria"},
+        "therapist_id": {"type": "string"},
+    }
     return [
         AssistantTool(
             name="list_services",
@@ -329,11 +333,7 @@ def get_tools() -> list[AssistantTool]:
             description="Reserva una cita para el usuario (requiere confirmación explícita).",
             parameters={
                 "type": "object",
-                "properties": {
-                    "service_code": {"type": "string"},
-                    "start": {"type": "string", "description": "ISO-8601 con zona horaria"},
-                    "therapist_id": {"type": "string"},
-                },
+                "properties": {"service_code": {"type": "string"}, **slot},
                 "required": ["service_code", "start"],
             },
             handler=book_appointment,
@@ -366,11 +366,7 @@ def get_tools() -> list[AssistantTool]:
             ),
             parameters={
                 "type": "object",
-                "properties": {
-                    "appointment_id": {"type": "string"},
-                    "start": {"type": "string", "description": "ISO-8601 con zona horaria"},
-                    "therapist_id": {"type": "string"},
-                },
+                "properties": {"appointment_id": {"type": "string"}, **slot},
                 "required": ["appointment_id", "start"],
             },
             handler=reschedule_appointment,
@@ -379,7 +375,7 @@ def get_tools() -> list[AssistantTool]:
         ),
         AssistantTool(
             name="opening_hours",
-            description=("Horario real del spa por día de la semana y los próximos días cerrados."),
+            description="Horario real del spa por día de la semana y los próximos días cerrados.",
             parameters={"type": "object", "properties": {}},
             handler=opening_hours,
             requires_user=False,

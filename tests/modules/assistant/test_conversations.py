@@ -335,7 +335,7 @@ def test_plugin_contributes_exporter_and_eraser() -> None:
 def test_bot_chat_runs_the_same_pipeline(no_gemini: None, user: Any, capsys: Any) -> None:
     call_command("bot_chat", phone=user.phone_number, message=["hola", "1"])
     out = capsys.readouterr().out
-    assert "Asistente (menú)" in out and "Masaje relajante" in out
+    assert "> hola" in out and "Masaje relajante" in out and "INFO" not in out
     assert Message.objects.filter(direction="in").count() == 2
 
 
