@@ -16,6 +16,11 @@ plugin = ModulePlugin(
     },
     exporter="platform_core.personal_data:export_user",
     eraser="platform_core.personal_data:erase_user",
+    admin_technical=(
+        "platform_core.idempotencykey",
+        "platform_core.keyrotationcheckpoint",
+        "platform_core.messagingcontact",
+    ),
     queues=("celery", "notifications"),
     task_routes={
         "platform_core.deliver_notification": "notifications",

@@ -91,6 +91,10 @@ class ModulePlugin:
     # Pages served outside production only (the front-end owns them in production):
     # URL path (no leading slash) -> view, e.g. {"pago/resultado": "modules.x.pages:view"}.
     dev_pages: Mapping[str, str] = field(default_factory=dict)
+    # The admin (platform_core.admin_site / platform_core.dashboard):
+    admin_index: str | None = None  # callable(request) -> list[IndexCard] for the index
+    dashboard: str | None = None  # callable(Period) -> Section | list[Section] (owner only)
+    admin_technical: tuple[str, ...] = ()  # "app_label.model" sections only the owner sees
     user_model: str | None = None  # "identity.User" for the module that owns accounts
     extra_apps: tuple[str, ...] = ()  # third-party apps this module needs
     order: int = 100  # lower first (URL mounting, demo seeding, apps order)

@@ -5,10 +5,6 @@ from django.urls import path
 from platform_core.plugins import get_plugins, resolve
 from studiozens.api import api
 
-admin.site.site_header = "StudioZens"
-admin.site.site_title = "StudioZens"
-admin.site.index_title = "Administración del spa"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),

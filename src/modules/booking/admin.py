@@ -24,6 +24,7 @@ from modules.booking.models import (
     TimeOff,
     WorkingHours,
 )
+from platform_core.importing import SpanishColumnsMixin, StrictForeignKeyWidget
 
 
 class StrictManyToManyWidget(widgets.ManyToManyWidget):
@@ -41,22 +42,25 @@ class StrictManyToManyWidget(widgets.ManyToManyWidget):
         return objects
 
 
-class StrictForeignKeyWidget(widgets.ForeignKeyWidget):
-    """An unknown reference is a row error that names it, in Spanish (the default
-    message is Django's English "matching query does not exist")."""
+class ServiceResource(SpanishColumnsMixin, resources.ModelResource):
+    # Spanish file columns; files with the attribute names (older exports) still import.
+    column_names = {
+        "code": "codigo",
+        "name": "nombre",
+        "description": "descripcion",
+        "category": "categoria",
+        "duration_minutes": "duracion_minutos",
+        "buffer_before_minutes": "preparacion_antes_minutos",
+        "buffer_after_minutes": "preparacion_despues_minutos",
+        "price_cents": "precio_centavos",
+        "vip_price_cents": "precio_vip_centavos",
+        "currency": "moneda",
+        "deposit_percent": "anticipo_porcentaje",
+        "is_active": "activo",
+        "resource_kind": "tipo_de_sala",
+        "therapists": "terapeutas",
+    }
 
-    def __init__(self, model: Any, field: str, *, label: str, **kwargs: Any) -> None:
-        super().__init__(model, field=field, **kwargs)
-        self.label = label
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
-        try:
-            return super().clean(value, row, **kwargs)
-        except self.model.DoesNotExist:
-            raise ValueError(f"{self.label} desconocida: {value}") from None
-
-
-class ServiceResource(resources.ModelResource):
     # A TextField gets import-export's plain widget, which keeps an empty XLSX cell as
     # None (NOT NULL violation); CSV cells are "" anyway.
     description = fields.Field(

@@ -33,5 +33,6 @@ plugin = ModulePlugin(
     exporter="modules.identity.personal_data:export_user",
     eraser="modules.identity.personal_data:erase_user",
     seed_demo="modules.identity.demo:seed",
+    admin_technical=("identity.localverification",),
     order=10,
 )

@@ -53,5 +53,6 @@ plugin = ModulePlugin(
     settings_check="modules.payments.destination:settings_check",
     # Wompi's redirect target while developing (production: the front-end serves it).
     dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
+    admin_technical=("payments.webhookevent",),
     order=20,
 )

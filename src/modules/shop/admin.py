@@ -80,6 +80,8 @@ class MovementForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "kind" not in self.fields:
+            return  # the read-only view of a recorded movement has no form fields
         self.fields["kind"].choices = [
             (k.value, k.label)
             for k in services.MANUAL_KINDS  # reservations are the system's

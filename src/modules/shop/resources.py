@@ -19,6 +19,7 @@ from import_export.fields import Field
 
 from modules.shop import ports
 from modules.shop.models import Category, Product, Tag
+from platform_core.importing import SpanishColumnsMixin, StrictForeignKeyWidget
 
 
 class TagsWidget(widgets.ManyToManyWidget):
@@ -37,7 +38,18 @@ class TagsWidget(widgets.ManyToManyWidget):
         return Tag.objects.filter(slug__in=slugs)
 
 
-class ProductResource(resources.ModelResource):
+class ProductResource(SpanishColumnsMixin, resources.ModelResource):
+    # Spanish file columns; files with the attribute names (older exports) still import.
+    column_names = {
+        "name": "nombre",
+        "description": "descripcion",
+        "category": "categoria",
+        "price_cents": "precio_centavos",
+        "vip_price_cents": "precio_vip_centavos",
+        "active": "activo",
+        "tags": "etiquetas",
+        "stock": "existencias",
+    }
     # Empty spreadsheet cells arrive as None: text columns become "".
     name = Field(attribute="name", column_name="name", widget=widgets.CharWidget())
     description = Field(
@@ -46,7 +58,7 @@ class ProductResource(resources.ModelResource):
     category = Field(
         attribute="category",
         column_name="category",
-        widget=widgets.ForeignKeyWidget(Category, field="slug"),
+        widget=StrictForeignKeyWidget(Category, field="slug", label="Categoría"),
     )
     tags = Field(
         attribute="tags", column_name="tags", widget=TagsWidget(Tag, separator="|", field="slug")

@@ -103,7 +103,8 @@ STUDIOZENS_ENTRY_POINTS = env.bool("STUDIOZENS_ENTRY_POINTS", True)
 _PLUGINS = discover(STUDIOZENS_MODULES, use_entry_points=STUDIOZENS_ENTRY_POINTS)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our default site (Spanish labels, pesos, sections by role).
+    "platform_core.admin_site.StudioZensAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -341,6 +342,13 @@ USE_I18N = True
 USE_TZ = True
 PHONE_DEFAULT_REGION = "CO"
 CURRENCY = "COP"
+
+# --- Admin ------------------------------------------------------------------------------------
+# Members of this group (and superusers) are the owner: dashboard and technical sections.
+ADMIN_OWNER_GROUP = "admin"
+# Third-party apps whose admin sections only the owner sees (modules list theirs in their
+# plugin's ``admin_technical``).
+ADMIN_TECHNICAL_APPS = ("token_blacklist", "django_celery_beat")
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "/static/"

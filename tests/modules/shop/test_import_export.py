@@ -113,9 +113,10 @@ def test_export_has_stock_and_slugs(existing):
     data = ProductResource().export()
     row = dict(zip(data.headers, data[0], strict=True))
     assert row["sku"] == "ACE-1"
-    assert str(row["stock"]) == "4"
-    assert row["tags"] == "regalo"
-    assert data.headers[:2] == ["sku", "name"]
+    assert str(row["existencias"]) == "4"
+    assert row["etiquetas"] == "regalo"
+    assert data.headers[:2] == ["sku", "nombre"]
+    assert "precio_centavos" in data.headers  # money keeps integer cents, named so
 
 
 @pytest.fixture
