@@ -95,6 +95,9 @@ class ModulePlugin:
     admin_index: str | None = None  # callable(request) -> list[IndexCard] for the index
     dashboard: str | None = None  # callable(Period) -> Section | list[Section] (owner only)
     admin_technical: tuple[str, ...] = ()  # "app_label.model" sections only the owner sees
+    # Payment purposes this module owns -> a person's name for them ("Reservas"), e.g. for
+    # revenue by source on the dashboard.
+    payment_purposes: Mapping[str, str] = field(default_factory=dict)
     user_model: str | None = None  # "identity.User" for the module that owns accounts
     extra_apps: tuple[str, ...] = ()  # third-party apps this module needs
     order: int = 100  # lower first (URL mounting, demo seeding, apps order)
@@ -172,6 +175,14 @@ def assistant_tools() -> dict[str, AssistantTool]:
                     raise ValueError(f"two assistant tools are named {tool.name!r}")
                 tools[tool.name] = tool
     return tools
+
+
+def payment_purpose_labels() -> dict[str, str]:
+    """Every enabled plugin's payment purposes and their names."""
+    labels: dict[str, str] = {}
+    for plugin in get_plugins():
+        labels.update(plugin.payment_purposes)
+    return labels
 
 
 def personal_data_exporters() -> dict[str, Callable[[Any], dict[str, Any]]]:

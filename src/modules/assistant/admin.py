@@ -6,12 +6,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from modules.assistant import selectors, services
+from modules.assistant import integrations, selectors, services
 from modules.assistant.models import Conversation, HandoffConversation, Message, Proposal
 from platform_core.errors import DomainError
 from platform_core.phones import mask_phone
@@ -136,21 +141,137 @@ class ConversationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/assistant/metrics.html", context)
 
 
-@admin.register(HandoffConversation)
-class HandoffQueueAdmin(ConversationAdmin):
-    """Conversations waiting for a person, oldest handoff first."""
+class InboxReplyForm(forms.ModelForm):
+    staff_reply = forms.CharField(
+        label=_("Tu respuesta"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Escribe al cliente…")}),
+    )
 
-    list_display = ("masked_phone", "user", "handed_off_at", "last_message_at")
-    list_filter = ()
-    change_list_template = None
+    class Meta:
+        model = HandoffConversation
+        fields = ()
+
+
+@admin.register(HandoffConversation)
+class HandoffQueueAdmin(admin.ModelAdmin):
+    """The WhatsApp inbox: conversations waiting for a person, newest client message
+    first, with unread counts; each opens on its transcript with a reply box and
+    "Devolver al asistente"."""
+
+    form = InboxReplyForm
+    list_display = ("client", "last_message", "last_in_display", "unread_display", "window")
+    list_display_links = ("client", "last_message")
+    fieldsets = ((None, {"fields": ("staff_reply",)}),)
+    change_form_template = "admin/assistant/handoffconversation/change_form.html"
+    change_list_template = "admin/assistant/handoffconversation/change_list.html"
+    search_fields = ("public_id", "user__first_name", "user__last_name")
+    actions = None
+
+    def get_ordering(self, request: HttpRequest) -> Any:
+        # The changelist re-applies an ordering: the newest client message first.
+        return (F("last_in").desc(nulls_last=True), "-handed_off_at")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {"title": _("Buzón de WhatsApp"), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(state=Conversation.State.HANDED_OFF)
-            .order_by("handed_off_at")
-        )
+        return selectors.inbox()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("cliente"))
+    def client(self, obj: Conversation) -> str:
+        name = obj.user.get_full_name() if obj.user_id else ""
+        return f"{name} · {mask_phone(obj.phone)}" if name else mask_phone(obj.phone)
+
+    @admin.display(description=_("último mensaje"))
+    def last_message(self, obj: Any) -> str:
+        body = (obj.last_body or "").strip().replace("\n", " ")
+        prefix = _("Tú: ") if obj.last_source == Message.Source.STAFF else ""
+        return prefix + (body[:80] + "…" if len(body) > 80 else body)
+
+    @admin.display(description=_("escribió"), ordering="last_in")
+    def last_in_display(self, obj: Any) -> str:
+        if not obj.last_in:
+            return "-"
+        return _("hace %(time)s") % {"time": timesince(obj.last_in, depth=1)}
+
+    @admin.display(description=_("sin leer"), ordering="unread")
+    def unread_display(self, obj: Any) -> Any:
+        if not obj.unread:
+            return "0"
+        return format_html('<strong class="sz-unread">{}</strong>', obj.unread)
+
+    @admin.display(description=_("ventana de 24 h"))
+    def window(self, obj: Conversation) -> str:
+        return _("abierta") if integrations.in_whatsapp_window(obj.phone) else _("cerrada")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        conv = self.get_object(request, object_id)
+        if conv is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        open_window = integrations.in_whatsapp_window(conv.phone)
+        context = {
+            "transcript": conv.messages.select_related("author").order_by("created_at", "id"),
+            "window_open": open_window,
+            "has_template": integrations.has_content_template(integrations.STAFF_REPLY_TEMPLATE),
+            "client_label": self.client(conv),
+            "can_reply": self.has_change_permission(request, conv),
+            **(extra_context or {}),
+        }
+        response = super().change_view(request, object_id, form_url, context)
+        if request.method == "GET":
+            services.mark_read(conv)
+        return response
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        text = form.cleaned_data.get("staff_reply")
+        if not text:
+            self.message_user(request, _("Escribe un mensaje."), messages.WARNING)
+            return
+        try:
+            services.staff_reply(obj, author=request.user, text=text)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Respuesta enviada."), messages.SUCCESS)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return None  # the reply is audited by the service
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        # Stay on the conversation (Django's default message names the object in English
+        # word order and goes back to the list).
+        return redirect(reverse("admin:assistant_handoffconversation_change", args=[obj.pk]))
 
     def get_urls(self) -> list[Any]:
-        return admin.ModelAdmin.get_urls(self)
+        extra = [
+            path(
+                "<path:object_id>/devolver/",
+                self.admin_site.admin_view(self.return_view),
+                name="assistant_handoffconversation_return",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def return_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        conv = self.get_object(request, object_id)
+        if request.method != "POST" or conv is None:
+            return redirect(reverse("admin:assistant_handoffconversation_changelist"))
+        if not self.has_change_permission(request, conv):
+            raise PermissionDenied
+        if services.return_to_assistant(conv, author=request.user):
+            self.message_user(request, _("La conversación volvió al asistente."), messages.SUCCESS)
+        else:
+            self.message_user(
+                request, _("La conversación ya no estaba con el equipo."), messages.WARNING
+            )
+        return redirect(reverse("admin:assistant_handoffconversation_changelist"))

@@ -40,6 +40,8 @@ class Conversation(models.Model):
     # moved to another account): the conversation stays with its owner, read-only.
     archived_at = models.DateTimeField(_("archivada"), null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # When a staff member last opened it in the inbox: later inbound messages are unread.
+    staff_read_at = models.DateTimeField(_("leída por el equipo"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

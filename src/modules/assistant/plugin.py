@@ -16,9 +16,16 @@ plugin = ModulePlugin(
             every_seconds=300,
             queue="bot",
         ),
+        PeriodicTask(
+            name="assistant: return unanswered handoffs to the assistant",
+            task="assistant.release_stale_handoffs",
+            every_seconds=300,
+            queue="bot",
+        ),
     ),
     error_statuses={"POST webhooks/whatsapp/": (403,)},  # Twilio's signature
     exporter="modules.assistant.personal_data:export_user",
     eraser="modules.assistant.personal_data:erase_user",
+    admin_index="modules.assistant.dashboard:index_cards",
     order=50,
 )

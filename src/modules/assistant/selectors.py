@@ -52,3 +52,37 @@ def metrics(*, days: int = 14) -> dict[str, Any]:
         "fallback_turns": turns["fallback"],
         "fallback_rate": round(turns["fallback"] / total, 4) if total else 0.0,
     }
+
+
+# --- The staff inbox -----------------------------------------------------------------------------
+def inbox() -> Any:
+    """Conversations waiting for a person, newest client message first, each with its
+    unread count (inbound messages after a staff member last opened it), its last
+    message and when the client last wrote. One query, whatever the number of rows."""
+    from django.db.models import DateTimeField, F, Max, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    epoch = Value(timezone.make_aware(timezone.datetime(2000, 1, 1)), DateTimeField())
+    return (
+        Conversation.objects.filter(state=Conversation.State.HANDED_OFF, archived_at__isnull=True)
+        .select_related("user")
+        .annotate(
+            last_in=Max("messages__created_at", filter=Q(messages__direction="in")),
+            unread=Count(
+                "messages",
+                filter=Q(messages__direction="in")
+                & Q(messages__created_at__gt=Coalesce(F("staff_read_at"), epoch)),
+            ),
+            last_body=Subquery(last.values("body")[:1]),
+            last_source=Subquery(last.values("source")[:1]),
+        )
+        .order_by(F("last_in").desc(nulls_last=True), "-handed_off_at")
+    )
+
+
+def inbox_counts() -> dict[str, int]:
+    """For the admin index: conversations waiting, and how many have unread messages."""
+    rows = inbox().order_by().values("unread")
+    waiting = len(rows)
+    return {"waiting": waiting, "with_unread": sum(1 for r in rows if r["unread"])}

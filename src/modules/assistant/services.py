@@ -665,7 +665,12 @@ def propose(
 
 
 def reply(
-    conversation: Conversation, text: str, *, source: str, author: Any = None
+    conversation: Conversation,
+    text: str,
+    *,
+    source: str,
+    author: Any = None,
+    template: str = integrations.REPLY_TEMPLATE,
 ) -> list[Message]:
     """Store the outbound text and queue it on WhatsApp, split at WhatsApp's length limit."""
     messages = []
@@ -683,6 +688,7 @@ def reply(
             user_id=conversation.user_id,
             body=chunk,
             idempotency_key=f"assistant:{message.public_id}",
+            template=template,
         )
         messages.append(message)
     return messages
@@ -690,10 +696,13 @@ def reply(
 
 def hand_off(conversation: Conversation, *, reason: str = "") -> None:
     """Put the conversation in the staff queue; the bot stays silent until released.
-    ``reason`` (for staff, never sent to the client) is kept in the audit log."""
+    ``reason`` (for staff, never sent to the client) is kept in the audit log. The staff
+    on duty (``ASSISTANT_HANDOFF_ALERT_ROLES``) are alerted once per handoff."""
+    already = conversation.state == Conversation.State.HANDED_OFF
     _supersede_pending(conversation, timezone.now())
     conversation.state = Conversation.State.HANDED_OFF
-    conversation.handed_off_at = timezone.now()
+    if not already or conversation.handed_off_at is None:
+        conversation.handed_off_at = timezone.now()
     conversation.menu_state = {}
     conversation.save(update_fields=["state", "handed_off_at", "menu_state", "updated_at"])
     integrations.audit(
@@ -701,6 +710,7 @@ def hand_off(conversation: Conversation, *, reason: str = "") -> None:
         target=f"assistant.conversation:{conversation.public_id}",
         details={"reason": reason} if reason else None,
     )
+    _alert_staff(conversation)
     tools = available_tools(has_user=conversation.user_id is not None)
     ctx = ToolContext(user=conversation.user, conversation_id=str(conversation.public_id))
     hours = menu.hours_text(tools, ctx)
@@ -736,7 +746,15 @@ def staff_reply(conversation: Conversation, *, author: Any, text: str) -> list[M
         integrations.audit(
             "assistant.staff_reply", actor=author, target=f"assistant.conversation:{conv.public_id}"
         )
-        return reply(conv, text, source=Message.Source.STAFF, author=author)
+        conv.staff_read_at = timezone.now()  # answering is reading
+        conv.save(update_fields=["staff_read_at", "updated_at"])
+        return reply(
+            conv,
+            text,
+            source=Message.Source.STAFF,
+            author=author,
+            template=integrations.STAFF_REPLY_TEMPLATE,
+        )
 
 
 def release_to_bot(conversation: Conversation, *, closed: bool = False) -> None:
@@ -746,3 +764,90 @@ def release_to_bot(conversation: Conversation, *, closed: bool = False) -> None:
         menu_state={},
         updated_at=timezone.now(),
     )
+
+
+# --- The staff inbox -----------------------------------------------------------------------------
+def _alert_staff(conversation: Conversation) -> None:
+    """One alert per handoff and staff member (the key carries the handoff's time)."""
+    stamp = int(conversation.handed_off_at.timestamp()) if conversation.handed_off_at else 0
+    client = conversation.user.get_full_name() if conversation.user_id else ""
+    integrations.alert_staff(
+        roles=tuple(settings.ASSISTANT_HANDOFF_ALERT_ROLES),
+        context={
+            "client": client or mask_phone(conversation.phone),
+            "url": f"{settings.SITE_URL}/admin/assistant/handoffconversation/"
+            f"{conversation.pk}/change/",
+        },
+        key=f"assistant:handoff-alert:{conversation.public_id}:{stamp}",
+    )
+
+
+def mark_read(conversation: Conversation) -> None:
+    """A staff member opened the conversation: its inbound messages so far are read."""
+    Conversation.objects.filter(pk=conversation.pk).update(staff_read_at=timezone.now())
+
+
+def return_to_assistant(conversation: Conversation, *, author: Any = None) -> bool:
+    """Staff hands the conversation back ("Devolver al asistente") and the client is told.
+    False when it was no longer with staff (released meanwhile, or archived)."""
+    with transaction.atomic():
+        conv = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation.pk, archived_at__isnull=True)
+            .first()
+        )
+        if conv is None or conv.state != Conversation.State.HANDED_OFF:
+            return False
+        _back_to_bot(conv, "assistant.handoff_returned", author)
+        reply(
+            conv,
+            _(
+                "Te dejo de nuevo con nuestro asistente virtual. Si necesitas a una persona, "
+                "escribe *asesor*."
+            ),
+            source=Message.Source.SYSTEM,
+        )
+    return True
+
+
+def release_stale_handoffs(*, minutes: int | None = None, limit: int = 100) -> int:
+    """Beat task body: a handoff no staff member answered within ``minutes``
+    (``ASSISTANT_HANDOFF_TIMEOUT_MINUTES``) returns to the assistant, and the client is
+    told. Rows are locked one by one (SKIP LOCKED: a reply being written wins)."""
+    minutes = settings.ASSISTANT_HANDOFF_TIMEOUT_MINUTES if minutes is None else minutes
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    stale = Conversation.objects.filter(
+        state=Conversation.State.HANDED_OFF,
+        archived_at__isnull=True,
+        handed_off_at__lte=cutoff,
+    )
+    released = 0
+    for pk in list(stale.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            conv = stale.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if conv is None:
+                continue
+            answered = conv.messages.filter(
+                source=Message.Source.STAFF, created_at__gte=conv.handed_off_at
+            ).exists()
+            if answered:
+                continue
+            _back_to_bot(conv, "assistant.handoff_timed_out", None)
+            reply(
+                conv,
+                _(
+                    "Disculpa la espera: nuestro equipo no alcanzó a responderte. "
+                    "Te sigo atendiendo yo, el asistente virtual. Si quieres intentar de nuevo "
+                    "con una persona, escribe *asesor*."
+                ),
+                source=Message.Source.SYSTEM,
+            )
+            released += 1
+    return released
+
+
+def _back_to_bot(conv: Conversation, action: str, author: Any) -> None:
+    conv.state = Conversation.State.BOT
+    conv.menu_state = {}
+    conv.save(update_fields=["state", "menu_state", "updated_at"])
+    integrations.audit(action, actor=author, target=f"assistant.conversation:{conv.public_id}")

@@ -13,3 +13,9 @@ def process_message_task(message_id: str) -> None:
 def requeue_unanswered_task() -> int:
     """Queue inbound messages that were stored but never processed."""
     return services.requeue_unanswered()
+
+
+@shared_task(name="assistant.release_stale_handoffs")
+def release_stale_handoffs_task() -> int:
+    """Return unanswered handoffs to the assistant after ASSISTANT_HANDOFF_TIMEOUT_MINUTES."""
+    return services.release_stale_handoffs()

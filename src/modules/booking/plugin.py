@@ -33,5 +33,8 @@ plugin = ModulePlugin(
     eraser="modules.booking.personal_data:erase_user",
     assistant_tools="modules.booking.assistant_tools:get_tools",
     seed_demo="modules.booking.demo:seed",
+    payment_purposes={"booking.appointment": "Reservas"},
+    dashboard="modules.booking.dashboard:section",
+    admin_index="modules.booking.dashboard:index_cards",
     order=30,
 )

@@ -23,6 +23,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "identity.view_user",
         "identity.change_user",
         "identity.export_personal_data",
+        # The WhatsApp inbox: read and answer handed-off conversations.
+        "assistant.view_handoffconversation",
+        "assistant.change_handoffconversation",
     ),
     ADMIN: (
         "identity.*",

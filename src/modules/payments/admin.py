@@ -24,6 +24,7 @@ from modules.payments.models import (
     WebhookEvent,
 )
 from platform_core import audit
+from platform_core.money import format_cop
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
@@ -87,10 +88,13 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         table = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((r["day"], r["purpose"], r["gross"], r["refunds"], r["net"]) for r in rows),
+            (
+                (r["day"], r["purpose"], *(format_cop(r[k]) for k in ("gross", "refunds", "net")))
+                for r in rows
+            ),
         )
         body = (
-            "<h1>Ingresos por día y propósito (centavos COP)</h1>"
+            "<h1>Ingresos por día y propósito</h1>"
             '<p><a href="?format=csv">Exportar CSV</a></p><table border="1">'
             "<tr><th>Día</th><th>Propósito</th><th>Bruto</th><th>Reembolsos</th>"
             f"<th>Neto</th></tr>{table}</table>"

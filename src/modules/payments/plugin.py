@@ -54,5 +54,7 @@ plugin = ModulePlugin(
     # Wompi's redirect target while developing (production: the front-end serves it).
     dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
     admin_technical=("payments.webhookevent",),
+    payment_purposes={"payments.vip": "Membresía VIP"},
+    dashboard="modules.payments.dashboard:section",
     order=20,
 )

@@ -23,5 +23,8 @@ plugin = ModulePlugin(
     eraser="modules.shop.personal_data:erase_user",
     assistant_tools="modules.shop.assistant_tools:get_tools",
     seed_demo="modules.shop.demo:seed",
+    payment_purposes={"shop.order": "Tienda"},
+    dashboard="modules.shop.dashboard:section",
+    admin_index="modules.shop.dashboard:index_cards",
     order=40,
 )

@@ -558,6 +558,11 @@ ASSISTANT_GEMINI_ATTEMPTS = env.int("ASSISTANT_GEMINI_ATTEMPTS", 2)
 ASSISTANT_GEMINI_BACKOFF_SECONDS = env.float("ASSISTANT_GEMINI_BACKOFF_SECONDS", 0.5)
 ASSISTANT_GEMINI_CB_FAILURES = env.int("ASSISTANT_GEMINI_CB_FAILURES", 5)
 ASSISTANT_GEMINI_CB_RESET_SECONDS = env.int("ASSISTANT_GEMINI_CB_RESET_SECONDS", 60)
+# Handoff to a person: who is alerted (once per handoff, on their preferred channel:
+# WhatsApp or email) and how long a handoff may wait for a staff reply before the
+# assistant takes the conversation back and tells the client (beat, every 5 minutes).
+ASSISTANT_HANDOFF_ALERT_ROLES = tuple(env.list("ASSISTANT_HANDOFF_ALERT_ROLES", ["reception"]))
+ASSISTANT_HANDOFF_TIMEOUT_MINUTES = env.int("ASSISTANT_HANDOFF_TIMEOUT_MINUTES", 30)
 ASSISTANT_SIGNUP_URL = env.str("ASSISTANT_SIGNUP_URL", f"{SITE_URL}/registro")
 # Bounded work (docs/assistant.md): a message whose processing fails is tried at most
 # ASSISTANT_MAX_ATTEMPTS times, the sweep waiting ASSISTANT_RETRY_BASE_SECONDS × 2^(n-1)
