@@ -27,5 +27,6 @@ plugin = ModulePlugin(
     exporter="modules.assistant.personal_data:export_user",
     eraser="modules.assistant.personal_data:erase_user",
     admin_index="modules.assistant.dashboard:index_cards",
+    seed_demo="modules.assistant.demo:seed",
     order=50,
 )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from modules.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    ClosedDay,
     OpeningHours,
     Room,
     Service,
@@ -23,6 +30,8 @@ from modules.identity import public as identity
 THERAPISTS = [
     ("+573000000003", "Tatiana", "Terapeuta", "tatiana"),
     ("+573000000004", "Tomás", "Terapeuta", "tomas"),
+    ("+573000000007", "Valentina", "Terapeuta", "valentina"),
+    ("+573000000008", "Sebastián", "Terapeuta", "sebastian"),
 ]
 CATEGORIES = [("masajes", "Masajes", 1), ("faciales", "Faciales", 2)]
 SERVICES = [
@@ -141,3 +150,171 @@ def seed(stdout: Any) -> None:
         for weekday in range(6):
             OpeningHours.objects.create(weekday=weekday, opens=time(9), closes=time(19))
     stdout.write(f"    booking: {len(SERVICES)} services, {len(therapists)} therapists, rooms")
+    made = seed_agenda(therapists)
+    stdout.write(f"    booking: agenda around today, {made} new appointments")
+
+
+# --- A living agenda ------------------------------------------------------------------------------
+# Demo clients (walk-in style accounts: a phone and a name, no password).
+CLIENTS = [
+    ("+573101000001", "Laura", "Gómez"),
+    ("+573101000002", "Andrés", "Rojas"),
+    ("+573101000003", "Mariana", "López"),
+    ("+573101000004", "Felipe", "Castro"),
+    ("+573101000005", "Daniela", "Vargas"),
+    ("+573101000006", "Juan Pablo", "Herrera"),
+    ("+573101000007", "Catalina", "Moreno"),
+    ("+573101000008", "Santiago", "Ruiz"),
+    ("+573101000009", "Paula", "Jiménez"),
+    ("+573101000010", "Camilo", "Torres"),
+]
+# Each therapist's service and room for the demo (no two therapists share a room).
+LANES = [
+    ("MASAJE-RELAX-60", "Cabina Bambú"),
+    ("MASAJE-PIEDRAS-90", "Cabina Lavanda"),
+    ("FACIAL-HIDRATANTE", "Sala facial Jade"),
+    ("MASAJE-PAREJA-60", "Cabina doble Orquídea"),
+]
+SLOTS = (time(9), time(11), time(14), time(16))  # 2-hour lanes, lunch left free
+
+
+def _demo_days(today: date) -> list[date]:
+    """Seven days around today (two before, four after) on which the spa opens."""
+    open_days = set(OpeningHours.objects.values_list("weekday", flat=True))
+    closed = set(ClosedDay.objects.values_list("date", flat=True))
+    days = [today + timedelta(days=n) for n in range(-2, 5)]
+    return [d for d in days if d.weekday() in open_days and d not in closed]
+
+
+def _status_for(start: datetime, end: datetime, now: datetime, n: int) -> str:
+    """A plausible state for the n-th demo slot given where it sits in time."""
+    S = AppointmentStatus
+    if end <= now:  # past: mostly completed, some no-shows, cancellations, an expired hold
+        return (S.COMPLETED, S.COMPLETED, S.NO_SHOW, S.COMPLETED, S.CANCELLED, S.EXPIRED)[n % 6]
+    if start <= now:  # under way: the client is in the spa
+        return S.ARRIVED
+    # coming: mostly confirmed, some waiting for the deposit, a cancellation
+    return (S.CONFIRMED, S.PENDING_PAYMENT, S.CONFIRMED, S.CANCELLED, S.CONFIRMED)[n % 5]
+
+
+def seed_agenda(therapists: list[Therapist]) -> int:
+    """At least 40 appointments around today in every state and for every therapist,
+    some with their deposit paid and some with it due. Idempotent: a therapist's slot
+    that already has an appointment is left alone, so a second run adds nothing."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    now = timezone.now()
+    today = timezone.localdate()
+    clients = [identity_user(phone, first, last) for phone, first, last in CLIENTS]
+    services = {s.code: s for s in Service.objects.filter(code__in=[c for c, _ in LANES])}
+    rooms = {r.name: r for r in Room.objects.filter(name__in=[n for _, n in LANES])}
+    taken = set(
+        Appointment.objects.filter(therapist__in=therapists).values_list("therapist_id", "start")
+    )
+    made = 0
+    n = 0
+    for day in _demo_days(today):
+        for t_index, therapist in enumerate(therapists):
+            code, room_name = LANES[t_index % len(LANES)]
+            service, room = services[code], rooms[room_name]
+            for s_index, slot in enumerate(SLOTS):
+                n += 1
+                if (day.toordinal() + t_index + s_index) % 4 == 3:
+                    continue  # a free slot now and then: a real agenda has gaps
+                start = datetime.combine(day, slot, tz)
+                if (therapist.pk, start) in taken:
+                    continue
+                end = start + timedelta(minutes=service.duration_minutes)
+                status = _status_for(start, end, now, n)
+                try:
+                    with transaction.atomic():  # a real booking may already hold the time
+                        _create_demo_appointment(
+                            service,
+                            therapist,
+                            room,
+                            clients[n % len(clients)],
+                            start,
+                            end,
+                            status,
+                            now,
+                        )
+                except IntegrityError:
+                    continue
+                made += 1
+    _someone_in_the_spa(now)
+    return made
+
+
+def _someone_in_the_spa(now: datetime) -> None:
+    """Outside opening hours no slot is under way: the latest completed demo appointment
+    becomes "En el spa" so the calendar shows every state."""
+    S = AppointmentStatus
+    if Appointment.objects.filter(status=S.ARRIVED).exists():
+        return
+    latest = (
+        Appointment.objects.filter(
+            status=S.COMPLETED,
+            end__lte=now,
+            client__phone_number__in=[phone for phone, _, _ in CLIENTS],
+        )
+        .order_by("-start")
+        .first()
+    )
+    if latest is not None:
+        latest.status, latest.completed_at = S.ARRIVED, None
+        latest.save(update_fields=["status", "completed_at", "updated_at"])
+
+
+def identity_user(phone: str, first: str, last: str) -> Any:
+    user = identity.get_or_create_client_by_phone(phone)
+    if not user.first_name:
+        user.first_name, user.last_name = first, last
+        user.save(update_fields=["first_name", "last_name"])
+    return user
+
+
+def _create_demo_appointment(
+    service: Service,
+    therapist: Therapist,
+    room: Room,
+    client: Any,
+    start: datetime,
+    end: datetime,
+    status: str,
+    now: datetime,
+) -> Appointment:
+    S = AppointmentStatus
+    deposit = service.price_cents * service.deposit_percent // 100
+    paid = deposit if status in (S.CONFIRMED, S.ARRIVED, S.COMPLETED, S.NO_SHOW) else 0
+    fields: dict[str, Any] = {}
+    if status in (S.CONFIRMED, S.ARRIVED, S.COMPLETED, S.NO_SHOW):
+        fields["confirmed_at"] = min(now, start) - timedelta(days=1)
+    if status == S.ARRIVED:
+        fields["arrived_at"] = start - timedelta(minutes=5)
+    if status == S.COMPLETED:
+        fields["arrived_at"], fields["completed_at"] = start - timedelta(minutes=5), end
+    if status == S.CANCELLED:
+        late = start.hour >= 14  # afternoon ones were cancelled by the client, late
+        fields["cancelled_by"] = (
+            Appointment.CancelledBy.CLIENT if late else Appointment.CancelledBy.SPA
+        )
+        fields["cancelled_at"] = start - (timedelta(hours=3) if late else timedelta(days=2))
+        fields["cancellation_reason"] = "Demo: cambio de planes" if late else "Demo: terapeuta"
+    if status == S.PENDING_PAYMENT:
+        fields["hold_expires_at"] = max(now, start - timedelta(hours=2))
+    if status == S.EXPIRED:
+        fields["hold_expires_at"] = start - timedelta(days=1)
+    return Appointment.objects.create(
+        client=client,
+        service=service,
+        therapist=therapist,
+        room=room,
+        start=start,
+        end=end,
+        blocked_start=start - timedelta(minutes=service.buffer_before_minutes),
+        blocked_end=end + timedelta(minutes=service.buffer_after_minutes),
+        status=status,
+        price_cents=service.price_cents,
+        deposit_cents=deposit,
+        deposit_paid_cents=paid,
+        **fields,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modules.shop import services
-from modules.shop.models import Category, MovementKind, Product, Tag
+from modules.shop.models import Category, Fulfilment, MovementKind, Order, Product, Tag
 
 CATEGORIES = [
     ("aceites", "Aceites", None),
@@ -107,3 +107,45 @@ def seed(stdout: Any) -> None:
             services.receive_stock(product, stock, reason="Inventario inicial (demo)", actor=None)
         created += is_new
     stdout.write(f"shop: {len(CATEGORIES)} categories, {created} new products\n")
+    orders = seed_orders()
+    stdout.write(f"shop: {orders} new demo orders (paid and pending)\n")
+
+
+# Demo clients' orders: (phone, [(sku, quantity)], paid?). Real checkouts: stock is reserved
+# by the order and the payment is opened through payments; "paid" ones are then settled
+# as payments' webhook would.
+ORDERS = [
+    ("+573000000005", [("ACE-LAV-30", 2), ("CRE-COR-KAR-200", 1)], True),
+    ("+573000000006", [("SET-REL-01", 1)], True),
+    ("+573101000002", [("ACE-MAS-ALM-250", 1), ("ACE-LAV-30", 1)], True),
+    ("+573101000001", [("CRE-FAC-ALO-50", 1)], False),
+    ("+573101000003", [("ACE-EUC-30", 2)], False),
+]
+
+
+def seed_orders() -> int:
+    """Paid and pending orders for demo clients that have none yet (idempotent)."""
+    from modules.identity import public as identity
+
+    products = {p.sku: p for p in Product.objects.all()}
+    made = 0
+    for index, (phone, lines, paid) in enumerate(ORDERS):
+        user = identity.get_user_by_phone(phone)
+        if user is None or Order.objects.filter(user=user).exists():
+            continue
+        skus = [sku for sku, _ in lines if sku in products]
+        if not skus:
+            continue
+        services.clear_cart(user)
+        for sku, quantity in lines:
+            if sku in products:
+                services.add_to_cart(user, products[sku].public_id, quantity)
+        result = services.checkout(user, fulfilment=Fulfilment.PICKUP)
+        if paid:
+            services.mark_paid(
+                str(result.order.public_id),
+                payment_reference=f"DEMO-{index + 1}",
+                amount_cents=result.order.total_cents,
+            )
+        made += 1
+    return made
