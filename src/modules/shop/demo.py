@@ -111,15 +111,16 @@ def seed(stdout: Any) -> None:
     stdout.write(f"shop: {orders} new demo orders (paid and pending)\n")
 
 
-# Demo clients' orders: (phone, [(sku, quantity)], paid?). Real checkouts: stock is reserved
+# Demo clients' orders: (phone, [(sku, quantity)], paid?), from well-stocked products (the
+# low-stock ones stay as they are for the e2e journey). Real checkouts: stock is reserved
 # by the order and the payment is opened through payments; "paid" ones are then settled
 # as payments' webhook would.
 ORDERS = [
     ("+573000000005", [("ACE-LAV-30", 2), ("CRE-COR-KAR-200", 1)], True),
-    ("+573000000006", [("SET-REL-01", 1)], True),
-    ("+573101000002", [("ACE-MAS-ALM-250", 1), ("ACE-LAV-30", 1)], True),
-    ("+573101000001", [("CRE-FAC-ALO-50", 1)], False),
-    ("+573101000003", [("ACE-EUC-30", 2)], False),
+    ("+573000000006", [("ACE-EUC-30", 1)], True),
+    ("+573101000002", [("CRE-COR-KAR-200", 1), ("ACE-LAV-30", 1)], True),
+    ("+573101000001", [("ACE-LAV-30", 1)], False),
+    ("+573101000003", [("ACE-EUC-30", 1)], False),
 ]
 
 
