@@ -37,8 +37,12 @@
         }
       };
       if (!round) {
-        var valueAxis = { beginAtZero: true, stacked: spec.stacked, ticks: { callback: function (v) { return fmt(v); } } };
-        var labelAxis = { stacked: spec.stacked };
+        var valueAxis = { beginAtZero: true, stacked: spec.stacked, ticks: { precision: 0, callback: function (v) { return fmt(v); } } };
+        // Long names (products, services) are cut so the bars keep their room.
+        var labelAxis = { stacked: spec.stacked, ticks: { callback: function (v) {
+          var text = this.getLabelForValue(v);
+          return text && text.length > 24 ? text.slice(0, 23) + "…" : text;
+        } } };
         options.scales = spec.horizontal ? { x: valueAxis, y: labelAxis } : { x: labelAxis, y: valueAxis };
       }
       canvas.parentNode.style.height = "300px";
