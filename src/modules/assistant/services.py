@@ -769,7 +769,7 @@ def release_to_bot(conversation: Conversation, *, closed: bool = False) -> None:
 # --- The staff inbox -----------------------------------------------------------------------------
 def _alert_staff(conversation: Conversation) -> None:
     """One alert per handoff and staff member (the key carries the handoff's time)."""
-    stamp = int(conversation.handed_off_at.timestamp()) if conversation.handed_off_at else 0
+    stamp = conversation.handed_off_at.isoformat() if conversation.handed_off_at else ""
     client = conversation.user.get_full_name() if conversation.user_id else ""
     integrations.alert_staff(
         roles=tuple(settings.ASSISTANT_HANDOFF_ALERT_ROLES),
