@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assistant', '0002_conversation_archived_at'),
+        ('assistant', '0003_fallback_attempts_links'),
     ]
 
     operations = [
