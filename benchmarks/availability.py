@@ -142,7 +142,7 @@ def run(runs: int) -> None:
     date_to = str(datetime.fromisoformat(date_from).date() + timedelta(days=DAYS - 1))
     http = Client()
     params = {"service": "BENCH-00", "date_from": date_from, "date_to": date_to}
-    url = "/api/booking/availability"
+    url = "/api/booking/availability/"
     response = http.get(url, params)
     assert response.status_code == 200, response.content[:500]
     body = response.json()

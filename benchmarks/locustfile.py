@@ -69,10 +69,12 @@ class _Catalog:
     client: Any
 
     def services(self) -> list[str]:
-        return _catalog_items(self.client, "services", "/api/booking/services?page_size=50", "code")
+        return _catalog_items(
+            self.client, "services", "/api/booking/services/?page_size=50", "code"
+        )
 
     def products(self) -> list[str]:
-        return _catalog_items(self.client, "products", "/api/shop/products?page_size=100", "id")
+        return _catalog_items(self.client, "products", "/api/shop/products/?page_size=100", "id")
 
     def availability(self) -> list[dict[str, Any]]:
         services = self.services()
@@ -85,9 +87,9 @@ class _Catalog:
             "date_to": (start + timedelta(days=2)).isoformat(),
         }
         with self.client.get(
-            "/api/booking/availability",
+            "/api/booking/availability/",
             params=params,
-            name="/api/booking/availability",
+            name="/api/booking/availability/",
             catch_response=True,
         ) as response:
             if not _expect(response, 200):
@@ -104,24 +106,24 @@ class Visitor(_Catalog, HttpUser):
 
     @task(4)
     def browse_services(self) -> None:
-        self.client.get("/api/booking/categories")
-        self.client.get("/api/booking/services")
+        self.client.get("/api/booking/categories/")
+        self.client.get("/api/booking/services/")
         services = self.services()
         if services:
             self.client.get(
-                f"/api/booking/services/{random.choice(services)}",
-                name="/api/booking/services/{code}",
+                f"/api/booking/services/{random.choice(services)}/",
+                name="/api/booking/services/{code}/",
             )
 
     @task(4)
     def browse_products(self) -> None:
-        self.client.get("/api/shop/categories")
-        self.client.get("/api/shop/products", params={"page_size": 20})
+        self.client.get("/api/shop/categories/")
+        self.client.get("/api/shop/products/", params={"page_size": 20})
         products = self.products()
         if products:
             self.client.get(
-                f"/api/shop/products/{random.choice(products)}",
-                name="/api/shop/products/{id}",
+                f"/api/shop/products/{random.choice(products)}/",
+                name="/api/shop/products/{id}/",
             )
 
     @task(3)
@@ -157,9 +159,9 @@ class Client(_Catalog, HttpUser):
             return
         slot = random.choice(slots)
         with self.client.post(
-            "/api/booking/appointments",
+            "/api/booking/appointments/",
             json={"service": slot["service"], "start": slot["start"]},
-            name="/api/booking/appointments",
+            name="/api/booking/appointments/",
             catch_response=True,
         ) as response:
             if response.status_code == 409:  # taken by another user since the availability read
@@ -169,9 +171,9 @@ class Client(_Catalog, HttpUser):
                 return
             appointment = response.json()["appointment"]["id"]
         with self.client.post(
-            f"/api/booking/appointments/{appointment}/cancel",
+            f"/api/booking/appointments/{appointment}/cancel/",
             json={"reason": "prueba de carga"},
-            name="/api/booking/appointments/{id}/cancel",
+            name="/api/booking/appointments/{id}/cancel/",
             catch_response=True,
         ) as response:
             _expect(response, 200)
@@ -182,9 +184,9 @@ class Client(_Catalog, HttpUser):
         if not products:
             return
         with self.client.post(
-            "/api/shop/cart/items",
+            "/api/shop/cart/items/",
             json={"product_id": random.choice(products), "quantity": 1},
-            name="/api/shop/cart/items",
+            name="/api/shop/cart/items/",
             catch_response=True,
         ) as response:
             if response.status_code in (409, 422):  # out of stock: a correct refusal
@@ -193,31 +195,31 @@ class Client(_Catalog, HttpUser):
             if not _expect(response, 200):
                 return
         with self.client.post(
-            "/api/shop/checkout",
+            "/api/shop/checkout/",
             json={"fulfilment": "pickup"},
             headers={"Idempotency-Key": str(uuid.uuid4())},
-            name="/api/shop/checkout",
+            name="/api/shop/checkout/",
             catch_response=True,
         ) as response:
             if response.status_code in (409, 422):
                 response.success()
-                self.client.delete("/api/shop/cart")
+                self.client.delete("/api/shop/cart/")
                 return
             if not _expect(response, 201):
                 return
             order = response.json()["order"]["id"]
         with self.client.post(
-            f"/api/shop/orders/{order}/cancel",
-            name="/api/shop/orders/{id}/cancel",
+            f"/api/shop/orders/{order}/cancel/",
+            name="/api/shop/orders/{id}/cancel/",
             catch_response=True,
         ) as response:
             _expect(response, 200)
 
     @task(2)
     def my_account(self) -> None:
-        self.client.get("/api/users/me")
-        self.client.get("/api/booking/appointments/mine")
-        self.client.get("/api/shop/orders")
+        self.client.get("/api/users/me/")
+        self.client.get("/api/booking/appointments/mine/")
+        self.client.get("/api/shop/orders/")
 
     @task(1)
     def health(self) -> None:

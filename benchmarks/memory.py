@@ -516,7 +516,7 @@ class WorkerWarmup:
         status, tokens = c.request("POST", "/api/users/token/", body=body)
         if self.step("staff login", status) == 200:
             self.staff = tokens["access"]
-        status, me = c.request("GET", "/api/users/me", token=self.client)
+        status, me = c.request("GET", "/api/users/me/", token=self.client)
         if status == 200:
             self.ids["public_id"] = str(me.get("public_id") or me.get("id") or "")
 
@@ -529,7 +529,7 @@ class WorkerWarmup:
 
     def book(self, index: int) -> None:
         c, token = self.conn, self.client
-        status, services = c.request("GET", "/api/booking/services", token=token)
+        status, services = c.request("GET", "/api/booking/services/", token=token)
         codes = [s["code"] for s in (services or {}).get("items", [])] if status == 200 else []
         code = "MASAJE-RELAX-60" if "MASAJE-RELAX-60" in codes else (codes or ["?"])[0]
         self.ids["code"] = code
@@ -537,14 +537,14 @@ class WorkerWarmup:
         query = urlencode(
             {"service": code, "date_from": start, "date_to": start + timedelta(days=6)}
         )
-        status, found = c.request("GET", f"/api/booking/availability?{query}", token=token)
+        status, found = c.request("GET", f"/api/booking/availability/?{query}", token=token)
         slots = (found or {}).get("slots", []) if status == 200 else []
         if not slots:
             self.step("availability (no slots)", status)
             return
         slot = slots[(index * 5) % len(slots)]
         request = {"service": code, "start": slot["start"], "therapist": slot["therapists"][0]}
-        status, body = c.request("POST", "/api/booking/appointments", body=request, token=token)
+        status, body = c.request("POST", "/api/booking/appointments/", body=request, token=token)
         if self.step("book", status) == 201:
             self.ids["appointment_id"] = str(body["appointment"]["id"])
             self.ids["reference"] = body["checkout"]["reference"]
@@ -552,7 +552,7 @@ class WorkerWarmup:
 
     def shop(self) -> None:
         c, token = self.conn, self.client
-        status, products = c.request("GET", "/api/shop/products?page_size=50", token=token)
+        status, products = c.request("GET", "/api/shop/products/?page_size=50", token=token)
         items = (products or {}).get("items", []) if status == 200 else []
         available = [p for p in items if p.get("availability") != "out_of_stock"]
         if not available:
@@ -561,10 +561,10 @@ class WorkerWarmup:
         product = random.choice(available)
         self.ids["product_id"] = str(product["id"])
         body = {"product_id": product["id"], "quantity": 1}
-        self.step("cart", c.request("POST", "/api/shop/cart/items", body=body, token=token)[0])
+        self.step("cart", c.request("POST", "/api/shop/cart/items/", body=body, token=token)[0])
         key = {"Idempotency-Key": str(uuid.uuid4())}
         status, body = c.request(
-            "POST", "/api/shop/checkout", body={"fulfilment": "pickup"}, token=token, headers=key
+            "POST", "/api/shop/checkout/", body={"fulfilment": "pickup"}, token=token, headers=key
         )
         if self.step("checkout", status) == 201:
             self.ids["order_id"] = str(body["order"]["id"])
@@ -599,13 +599,13 @@ class WorkerWarmup:
             return
 
         def paid() -> bool:
-            status, body = self.conn.request("GET", f"/api/shop/orders/{order}", token=self.client)
+            status, body = self.conn.request("GET", f"/api/shop/orders/{order}/", token=self.client)
             return status == 200 and body["status"] == "PAID"
 
         if not eventually(paid, timeout=30, interval=0.5):
             self.step("order paid by webhook: no", 0)
             return
-        path, body = f"/api/shop/orders/{order}/status", {"status": "PREPARING"}
+        path, body = f"/api/shop/orders/{order}/status/", {"status": "PREPARING"}
         status, _ = self.conn.request("POST", path, body=body, token=self.staff)
         self.step("staff: order PREPARING", status)
 

@@ -3,7 +3,7 @@
 Layout of the collection:
 
 1. ``00 · Session`` — the flow a frontend follows: health, sign up, read the OTP from the
-   DEBUG-only development outbox (``GET /api/core/dev/outbox``), verify (tokens), log in,
+   DEBUG-only development outbox (``GET /api/core/dev/outbox/``), verify (tokens), log in,
    refresh. It stores ``access_token``/``refresh_token`` in collection variables; every other
    request authenticates with ``Authorization: Bearer {{access_token}}`` (collection auth).
 2. One folder per OpenAPI tag with every other operation, an example body built from the
@@ -32,13 +32,13 @@ PLACEHOLDER_UUID = "00000000-0000-4000-8000-000000000000"
 # from the schema is an error rather than a silently shorter collection.
 HEALTH = ("get", "/api/core/health/")
 REGISTER = ("post", "/api/users/register/")
-OUTBOX = ("get", "/api/core/dev/outbox")
+OUTBOX = ("get", "/api/core/dev/outbox/")
 VERIFY = ("post", "/api/users/verify/")
 LOGIN = ("post", "/api/users/token/")
 REFRESH = ("post", "/api/users/token/refresh/")
 SESSION_OPERATIONS = (HEALTH, REGISTER, OUTBOX, VERIFY, LOGIN, REFRESH)
 # Requests that end the session run after everything else.
-TEARDOWN_OPERATIONS = (("post", "/api/users/logout/"), ("delete", "/api/users/me"))
+TEARDOWN_OPERATIONS = (("post", "/api/users/logout/"), ("delete", "/api/users/me/"))
 # Webhooks are called by providers with their own signatures, not by frontends; their
 # requests document the shape and expect the signature check's 4xx.
 
@@ -51,7 +51,7 @@ FIELD_VARIABLES = {
 }
 # Values read from one response for the requests after it (JSON pointer as a tuple).
 FLOW_CAPTURES: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
-    ("get", "/api/booking/availability"): {"slot_start": ("slots", "0", "start")},
+    ("get", "/api/booking/availability/"): {"slot_start": ("slots", "0", "start")},
 }
 
 

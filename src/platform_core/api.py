@@ -48,7 +48,7 @@ def health(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get(
-    "/health/ready",
+    "/health/ready/",
     auth=None,
     response={200: ReadinessOut, 503: ReadinessOut},
     summary="Readiness: database, cache, broker and every module's checks",
@@ -93,7 +93,7 @@ class OutboxItemOut(Schema):
 
 
 @router.get(
-    "/dev/outbox",
+    "/dev/outbox/",
     auth=None,
     response=list[OutboxItemOut],
     summary="DEBUG only: the latest notifications (read an OTP without Twilio)",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 from platform_core.api_errors import error_response
 from platform_core.ratelimit import client_ip
@@ -56,6 +57,40 @@ def _request_origin(request: HttpRequest) -> str:
         return f"{request.scheme}://{request.get_host()}"
     except DisallowedHost:
         return ""
+
+
+class ApiPathSpellingMiddleware:
+    """Every API route is spelled with a trailing slash (``/api/users/register/``); the other
+    spelling answers the same resource. When an ``/api/`` path does not resolve but its
+    other spelling (slash added or removed) does, the request is routed there in place: no
+    redirect (a 301/308 would make clients resend, and a POST body would be lost behind
+    Django's APPEND_SLASH), no HTML, the same answer for every method. Paths that resolve as
+    they are, and paths neither spelling resolves (404 in the error shape), are untouched.
+    Must run before CommonMiddleware, which would otherwise redirect."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path == "/api" or path.startswith("/api/"):
+            urlconf = getattr(request, "urlconf", None)
+            if not _resolves(path, urlconf):
+                other = path[:-1] if path.endswith("/") else f"{path}/"
+                if _resolves(other, urlconf):
+                    script_prefix = request.path[: len(request.path) - len(path)]
+                    request.path_info = other
+                    request.path = f"{script_prefix}{other}"
+                    request.META["PATH_INFO"] = other
+        return self.get_response(request)
+
+
+def _resolves(path: str, urlconf: str | None) -> bool:
+    try:
+        resolve(path, urlconf)
+    except Resolver404:
+        return False
+    return True
 
 
 class ApiErrorShapeMiddleware:

@@ -12,7 +12,7 @@ plugin = ModulePlugin(
     description="Salud del sistema y utilidades de la plataforma",
     error_statuses={
         "POST webhooks/twilio/status/": (403,),  # Twilio's signature
-        "GET dev/outbox": (404,),  # development only: absent with DEBUG off
+        "GET dev/outbox/": (404,),  # development only: absent with DEBUG off
     },
     exporter="platform_core.personal_data:export_user",
     eraser="platform_core.personal_data:erase_user",

@@ -76,7 +76,7 @@ def build_sample_api(*, extra_endpoint: bool = False) -> dict[str, Any]:
     def health(request: Any) -> dict:
         return {"status": "ok"}
 
-    @core.get("/dev/outbox", auth=None, response=list[OutboxOut])
+    @core.get("/dev/outbox/", auth=None, response=list[OutboxOut])
     @paginate(Pagination)
     def outbox(request: Any, to: str = "") -> list:
         return []
@@ -101,22 +101,22 @@ def build_sample_api(*, extra_endpoint: bool = False) -> dict[str, Any]:
     def logout(request: Any, payload: RefreshIn) -> tuple[int, None]:
         return 204, None
 
-    @shop.get("/products", auth=None, response=list[ProductOut], summary="Browse")
+    @shop.get("/products/", auth=None, response=list[ProductOut], summary="Browse")
     @paginate(Pagination)
     def products(request: Any, q: str = "") -> list:
         return []
 
-    @shop.get("/products/{product_id}", auth=None, response=ProductOut, summary="Detail")
+    @shop.get("/products/{product_id}/", auth=None, response=ProductOut, summary="Detail")
     def product(request: Any, product_id: UUID) -> dict:
         return {}
 
-    @shop.post("/cart/items", response=CartOut, summary="Add to cart")
+    @shop.post("/cart/items/", response=CartOut, summary="Add to cart")
     def add(request: Any, payload: CartAddIn) -> dict:
         return {}
 
     if extra_endpoint:
 
-        @shop.get("/wishlist", response=list[ProductOut], summary="My wishlist")
+        @shop.get("/wishlist/", response=list[ProductOut], summary="My wishlist")
         @paginate(Pagination)
         def wishlist(request: Any) -> list:
             return []

@@ -59,8 +59,8 @@ def test_check_detects_an_endpoint_added_without_regenerating(tmp_path: Path) ->
     drift = generate.diff_artifacts(changed, root=tmp_path)
 
     assert set(drift) == {generate.OPENAPI_PATH, generate.COLLECTION_PATH}
-    assert '+    "/api/shop/wishlist": {' in drift[generate.OPENAPI_PATH]
-    assert "GET /api/shop/wishlist — My wishlist" in drift[generate.COLLECTION_PATH]
+    assert '+    "/api/shop/wishlist/": {' in drift[generate.OPENAPI_PATH]
+    assert "GET /api/shop/wishlist/ — My wishlist" in drift[generate.COLLECTION_PATH]
 
 
 def test_main_check_fails_on_drift_and_passes_after_regeneration(
@@ -84,9 +84,9 @@ def test_main_check_fails_on_drift_and_passes_after_regeneration(
 def test_typescript_types_follow_the_schema() -> None:
     before = generate.render_typescript(generate.dump_json(build_sample_api()))
     after = generate.render_typescript(generate.dump_json(build_sample_api(extra_endpoint=True)))
-    assert '"/api/shop/products/{product_id}": {' in before
+    assert '"/api/shop/products/{product_id}/": {' in before
     assert "/api/shop/wishlist" not in before
-    assert '"/api/shop/wishlist": {' in after
+    assert '"/api/shop/wishlist/": {' in after
 
 
 def test_missing_typescript_tool_is_reported(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_collection_runs_the_session_flow_first_and_authenticates_with_the_token
     assert names == [
         "GET /api/core/health/",
         "POST /api/users/register/",
-        "GET /api/core/dev/outbox",
+        "GET /api/core/dev/outbox/",
         "POST /api/users/verify/",
         "POST /api/users/token/",
         "POST /api/users/token/refresh/",
@@ -130,15 +130,15 @@ def test_collection_runs_the_session_flow_first_and_authenticates_with_the_token
 
 def test_requests_carry_examples_status_tests_and_chained_ids() -> None:
     requests = _requests(build_collection(build_sample_api()))
-    listing = requests["GET /api/shop/products"]
-    detail = requests["GET /api/shop/products/{product_id}"]
-    add = requests["POST /api/shop/cart/items"]
+    listing = requests["GET /api/shop/products/"]
+    detail = requests["GET /api/shop/products/{product_id}/"]
+    add = requests["POST /api/shop/cart/items/"]
 
     assert listing["request"]["auth"] == {"type": "noauth"}
     assert "auth" not in add["request"]  # inherits the collection's bearer token
     assert 'pm.collectionVariables.set("product_id"' in _tests(listing)
     assert "pm.expect(pm.response.code).to.be.oneOf([200]);" in _tests(listing)
-    assert detail["request"]["url"]["raw"] == "{{baseUrl}}/api/shop/products/:product_id"
+    assert detail["request"]["url"]["raw"] == "{{baseUrl}}/api/shop/products/:product_id/"
     assert detail["request"]["url"]["variable"] == [
         {"key": "product_id", "value": "{{product_id}}"}
     ]
@@ -155,10 +155,10 @@ def test_requests_run_in_flow_order_and_writes_store_what_they_create() -> None:
     collection = build_collection(build_sample_api(extra_endpoint=True))
     shop = next(folder for folder in collection["item"] if folder["name"] == "shop")
     assert [item["name"].split(" — ")[0] for item in shop["item"]] == [
-        "GET /api/shop/products",  # reads of existing data first: they set the ids
-        "GET /api/shop/wishlist",
-        "POST /api/shop/cart/items",  # then writes that create things
-        "GET /api/shop/products/{product_id}",  # then requests on one object
+        "GET /api/shop/products/",  # reads of existing data first: they set the ids
+        "GET /api/shop/wishlist/",
+        "POST /api/shop/cart/items/",  # then writes that create things
+        "GET /api/shop/products/{product_id}/",  # then requests on one object
     ]
     add = shop["item"][2]
     assert "pm.collectionVariables.set(key + '_id', String(value.id));" in _tests(add)

@@ -55,7 +55,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments": {
+    "/api/booking/appointments/": {
         parameters: {
             query?: never;
             header?: never;
@@ -73,7 +73,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/mine": {
+    "/api/booking/appointments/mine/": {
         parameters: {
             query?: never;
             header?: never;
@@ -90,7 +90,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}": {
+    "/api/booking/appointments/{appointment_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -107,7 +107,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/cancel": {
+    "/api/booking/appointments/{appointment_id}/cancel/": {
         parameters: {
             query?: never;
             header?: never;
@@ -124,7 +124,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/checkout": {
+    "/api/booking/appointments/{appointment_id}/checkout/": {
         parameters: {
             query?: never;
             header?: never;
@@ -147,7 +147,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/complete": {
+    "/api/booking/appointments/{appointment_id}/complete/": {
         parameters: {
             query?: never;
             header?: never;
@@ -164,7 +164,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/no-show": {
+    "/api/booking/appointments/{appointment_id}/no-show/": {
         parameters: {
             query?: never;
             header?: never;
@@ -181,7 +181,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/reschedule": {
+    "/api/booking/appointments/{appointment_id}/reschedule/": {
         parameters: {
             query?: never;
             header?: never;
@@ -198,7 +198,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/availability": {
+    "/api/booking/availability/": {
         parameters: {
             query?: never;
             header?: never;
@@ -215,7 +215,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/categories": {
+    "/api/booking/categories/": {
         parameters: {
             query?: never;
             header?: never;
@@ -232,7 +232,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/services": {
+    "/api/booking/services/": {
         parameters: {
             query?: never;
             header?: never;
@@ -249,7 +249,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/services/{code}": {
+    "/api/booking/services/{code}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -266,7 +266,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/therapists": {
+    "/api/booking/therapists/": {
         parameters: {
             query?: never;
             header?: never;
@@ -283,7 +283,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/core/dev/outbox": {
+    "/api/core/dev/outbox/": {
         parameters: {
             query?: never;
             header?: never;
@@ -317,7 +317,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/core/health/ready": {
+    "/api/core/health/ready/": {
         parameters: {
             query?: never;
             header?: never;
@@ -388,7 +388,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/finances/payments/{reference}": {
+    "/api/finances/payments/{reference}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -491,7 +491,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart": {
+    "/api/shop/cart/": {
         parameters: {
             query?: never;
             header?: never;
@@ -509,7 +509,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart/items": {
+    "/api/shop/cart/items/": {
         parameters: {
             query?: never;
             header?: never;
@@ -526,7 +526,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart/items/{product_id}": {
+    "/api/shop/cart/items/{product_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -544,7 +544,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/categories": {
+    "/api/shop/categories/": {
         parameters: {
             query?: never;
             header?: never;
@@ -561,7 +561,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/checkout": {
+    "/api/shop/checkout/": {
         parameters: {
             query?: never;
             header?: never;
@@ -578,7 +578,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders": {
+    "/api/shop/orders/": {
         parameters: {
             query?: never;
             header?: never;
@@ -595,7 +595,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}": {
+    "/api/shop/orders/{order_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -612,7 +612,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}/cancel": {
+    "/api/shop/orders/{order_id}/cancel/": {
         parameters: {
             query?: never;
             header?: never;
@@ -629,7 +629,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}/status": {
+    "/api/shop/orders/{order_id}/status/": {
         parameters: {
             query?: never;
             header?: never;
@@ -646,7 +646,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/products": {
+    "/api/shop/products/": {
         parameters: {
             query?: never;
             header?: never;
@@ -663,7 +663,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/products/{product_id}": {
+    "/api/shop/products/{product_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -714,7 +714,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/me": {
+    "/api/users/me/": {
         parameters: {
             query?: never;
             header?: never;
@@ -733,7 +733,7 @@ export interface paths {
         patch: operations["modules_identity_api_update_me"];
         trace?: never;
     };
-    "/api/users/me/export": {
+    "/api/users/me/export/": {
         parameters: {
             query?: never;
             header?: never;
@@ -937,7 +937,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/{public_id}": {
+    "/api/users/{public_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -954,7 +954,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/{public_id}/roles": {
+    "/api/users/{public_id}/roles/": {
         parameters: {
             query?: never;
             header?: never;

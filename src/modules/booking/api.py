@@ -62,31 +62,31 @@ def appointment_out(appt: Appointment) -> dict[str, Any]:
 
 
 # --- catalog (public) ----------------------------------------------------------------------
-@router.get("/categories", auth=None, response=list[CategoryOut], summary="Service categories")
+@router.get("/categories/", auth=None, response=list[CategoryOut], summary="Service categories")
 @paginate(Pagination)
 def list_categories(request: HttpRequest) -> Any:
     return selectors.categories()
 
 
-@router.get("/services", auth=None, response=list[ServiceOut], summary="Active services")
+@router.get("/services/", auth=None, response=list[ServiceOut], summary="Active services")
 @paginate(Pagination)
 def list_services(request: HttpRequest, category: str = "", q: str = "") -> Any:
     return selectors.services(category=category, query=q[:100])
 
 
-@router.get("/services/{code}", auth=None, response=ServiceOut, summary="One service")
+@router.get("/services/{code}/", auth=None, response=ServiceOut, summary="One service")
 def get_service(request: HttpRequest, code: str) -> Any:
     return services.get_active_service(code)
 
 
-@router.get("/therapists", auth=None, response=list[TherapistOut], summary="Therapists")
+@router.get("/therapists/", auth=None, response=list[TherapistOut], summary="Therapists")
 @paginate(Pagination)
 def list_therapists(request: HttpRequest, service: str = "") -> Any:
     return selectors.therapists(service_code=service)
 
 
 @router.get(
-    "/availability",
+    "/availability/",
     auth=None,
     response=AvailabilityOut,
     summary="Bookable start times (at most 31 days)",
@@ -104,7 +104,7 @@ def availability(
 
 
 # --- appointments --------------------------------------------------------------------------
-@router.post("/appointments", response={201: BookingOut}, summary="Book an appointment")
+@router.post("/appointments/", response={201: BookingOut}, summary="Book an appointment")
 @idempotent("booking.book")
 def book(request: HttpRequest, payload: BookIn) -> Any:
     client = services.resolve_client(
@@ -122,7 +122,7 @@ def book(request: HttpRequest, payload: BookIn) -> Any:
     return Status(201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout})
 
 
-@router.get("/appointments/mine", response=list[AppointmentOut], summary="My appointments")
+@router.get("/appointments/mine/", response=list[AppointmentOut], summary="My appointments")
 @paginate(Pagination)
 def mine(request: HttpRequest, status: StatusFilter = "", upcoming: bool | None = None) -> Any:
     qs = selectors.my_appointments(request.auth, status=status, upcoming=upcoming)
@@ -130,7 +130,7 @@ def mine(request: HttpRequest, status: StatusFilter = "", upcoming: bool | None 
 
 
 @router.get(
-    "/appointments", response=list[AppointmentOut], summary="Agenda (therapist / reception)"
+    "/appointments/", response=list[AppointmentOut], summary="Agenda (therapist / reception)"
 )
 @paginate(Pagination)
 def agenda(
@@ -152,13 +152,13 @@ def agenda(
     return [appointment_out(a) for a in qs]
 
 
-@router.get("/appointments/{appointment_id}", response=AppointmentDetailOut, summary="One")
+@router.get("/appointments/{appointment_id}/", response=AppointmentDetailOut, summary="One")
 def detail(request: HttpRequest, appointment_id: str) -> Any:
     appt = selectors.appointment_for(request.auth, appointment_id)
     return {**appointment_out(appt), "history": list(selectors.history(appt))}
 
 
-@router.post("/appointments/{appointment_id}/cancel", response=CancelOut, summary="Cancel")
+@router.post("/appointments/{appointment_id}/cancel/", response=CancelOut, summary="Cancel")
 def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
     appt = selectors.appointment_for(request.auth, appointment_id)
     by_spa = services.is_staff_booker(request.auth) and appt.client_id != request.auth.pk
@@ -175,7 +175,7 @@ def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
 
 
 @router.post(
-    "/appointments/{appointment_id}/reschedule", response=AppointmentOut, summary="Reschedule"
+    "/appointments/{appointment_id}/reschedule/", response=AppointmentOut, summary="Reschedule"
 )
 def reschedule(request: HttpRequest, appointment_id: str, payload: RescheduleIn) -> Any:
     appt = selectors.appointment_for(request.auth, appointment_id)
@@ -191,7 +191,7 @@ def reschedule(request: HttpRequest, appointment_id: str, payload: RescheduleIn)
 
 
 @router.post(
-    "/appointments/{appointment_id}/checkout",
+    "/appointments/{appointment_id}/checkout/",
     response=BookingOut,
     summary="Deposit checkout: the open payment attempt, or a new one after a decline",
 )
@@ -220,14 +220,14 @@ def _staff_close(request: HttpRequest, appointment_id: str, status: str) -> dict
 
 
 @router.post(
-    "/appointments/{appointment_id}/complete", response=AppointmentOut, summary="Mark completed"
+    "/appointments/{appointment_id}/complete/", response=AppointmentOut, summary="Mark completed"
 )
 def complete(request: HttpRequest, appointment_id: str) -> Any:
     return _staff_close(request, appointment_id, AppointmentStatus.COMPLETED)
 
 
 @router.post(
-    "/appointments/{appointment_id}/no-show", response=AppointmentOut, summary="Mark no-show"
+    "/appointments/{appointment_id}/no-show/", response=AppointmentOut, summary="Mark no-show"
 )
 def no_show(request: HttpRequest, appointment_id: str) -> Any:
     return _staff_close(request, appointment_id, AppointmentStatus.NO_SHOW)

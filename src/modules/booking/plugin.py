@@ -25,9 +25,9 @@ plugin = ModulePlugin(
     ),
     # An unknown service/therapist named in the query or body; Wompi called in the request.
     error_statuses={
-        "GET availability": (404,),
-        "POST appointments": (404, 503),
-        "POST appointments/{appointment_id}/checkout": (503,),
+        "GET availability/": (404,),
+        "POST appointments/": (404, 503),
+        "POST appointments/{appointment_id}/checkout/": (503,),
     },
     exporter="modules.booking.personal_data:export_user",
     eraser="modules.booking.personal_data:erase_user",

@@ -117,18 +117,18 @@ def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn
 # --- The signed-in user -------------------------------------------------------------------------
 
 
-@router.get("me", response=ProfileOut, summary="My profile")
+@router.get("me/", response=ProfileOut, summary="My profile")
 def me(request: HttpRequest) -> dict:
     return selectors.profile(request.auth)
 
 
-@router.patch("me", response=ProfileOut, summary="Update my profile")
+@router.patch("me/", response=ProfileOut, summary="Update my profile")
 def update_me(request: HttpRequest, payload: ProfilePatchIn) -> dict:
     user = services.update_profile(request.auth, **payload.dict(exclude_unset=True))
     return selectors.profile(user)
 
 
-@router.get("me/export", response=ExportOut, summary="Export my personal data")
+@router.get("me/export/", response=ExportOut, summary="Export my personal data")
 def export_me(request: HttpRequest) -> dict:
     return services.export_personal_data(request.auth, request=request)
 
@@ -145,7 +145,7 @@ def reauth_code(request: HttpRequest, payload: ReauthCodeIn) -> Status:
     return Status(202, _sent())
 
 
-@router.delete("me", response={204: None}, summary="Erase my account and personal data")
+@router.delete("me/", response={204: None}, summary="Erase my account and personal data")
 def erase_me(request: HttpRequest, payload: EraseIn) -> Status:
     services.erase_own_account(
         request.auth, password=payload.password, code=payload.code, request=request
@@ -207,12 +207,12 @@ def _visible_user(request: HttpRequest, public_id: uuid.UUID) -> Any:
     return user
 
 
-@router.get("{uuid:public_id}", response=UserSummaryOut, summary="One account")
+@router.get("{uuid:public_id}/", response=UserSummaryOut, summary="One account")
 def get_account(request: HttpRequest, public_id: uuid.UUID) -> Any:
     return _visible_user(request, public_id)
 
 
-@router.put("{uuid:public_id}/roles", response=UserSummaryOut, summary="Set roles (admin)")
+@router.put("{uuid:public_id}/roles/", response=UserSummaryOut, summary="Set roles (admin)")
 def set_roles(request: HttpRequest, public_id: uuid.UUID, payload: RolesIn) -> Any:
     user = _visible_user(request, public_id)
     actor = _require_role(request, ADMIN)

@@ -28,7 +28,7 @@ plugin = ModulePlugin(
         "POST me/reauth-code/": (429, 503),
         "POST me/phone/": (429, 503),
         "POST me/phone/confirm/": (429, 503),
-        "DELETE me": (429, 503),
+        "DELETE me/": (429, 503),
     },
     exporter="modules.identity.personal_data:export_user",
     eraser="modules.identity.personal_data:erase_user",

@@ -33,7 +33,7 @@ def my_payments(request: HttpRequest) -> Any:
     return selectors.payments_of(request.auth)
 
 
-@router.get("/payments/{reference}", response=PaymentOut, summary="Estado de un pago propio")
+@router.get("/payments/{reference}/", response=PaymentOut, summary="Estado de un pago propio")
 def payment_detail(request: HttpRequest, reference: str) -> Any:
     return selectors.payment_for_owner(reference=reference, user=request.auth)
 

@@ -49,13 +49,13 @@ class ProductPagination(Pagination):
 # --- Catalog (public) ------------------------------------------------------------------------
 
 
-@router.get("/categories", auth=None, response=list[CategoryOut], summary="Category tree")
+@router.get("/categories/", auth=None, response=list[CategoryOut], summary="Category tree")
 @paginate(Pagination)
 def list_categories(request: HttpRequest) -> Any:
     return selectors.category_tree()
 
 
-@router.get("/products", auth=None, response=list[ProductOut], summary="Browse and search")
+@router.get("/products/", auth=None, response=list[ProductOut], summary="Browse and search")
 @paginate(ProductPagination)
 def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
     return selectors.product_list(
@@ -69,7 +69,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
     )
 
 
-@router.get("/products/{product_id}", auth=None, response=ProductOut, summary="Product detail")
+@router.get("/products/{product_id}/", auth=None, response=ProductOut, summary="Product detail")
 def get_product(request: HttpRequest, product_id: UUID) -> Any:
     return selectors.product_detail(product_id)
 
@@ -99,30 +99,30 @@ def _cart_out(user: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/cart", response=CartOut, summary="My cart")
+@router.get("/cart/", response=CartOut, summary="My cart")
 def get_cart(request: HttpRequest) -> Any:
     return _cart_out(request.auth)
 
 
-@router.post("/cart/items", response=CartOut, summary="Add a product to my cart")
+@router.post("/cart/items/", response=CartOut, summary="Add a product to my cart")
 def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
     services.add_to_cart(request.auth, payload.product_id, payload.quantity)
     return _cart_out(request.auth)
 
 
-@router.put("/cart/items/{product_id}", response=CartOut, summary="Set a line's quantity")
+@router.put("/cart/items/{product_id}/", response=CartOut, summary="Set a line's quantity")
 def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityIn) -> Any:
     services.set_cart_quantity(request.auth, product_id, payload.quantity)
     return _cart_out(request.auth)
 
 
-@router.delete("/cart/items/{product_id}", response=CartOut, summary="Remove a line")
+@router.delete("/cart/items/{product_id}/", response=CartOut, summary="Remove a line")
 def remove_cart_item(request: HttpRequest, product_id: UUID) -> Any:
     services.remove_from_cart(request.auth, product_id)
     return _cart_out(request.auth)
 
 
-@router.delete("/cart", response=CartOut, summary="Empty my cart")
+@router.delete("/cart/", response=CartOut, summary="Empty my cart")
 def clear_cart(request: HttpRequest) -> Any:
     services.clear_cart(request.auth)
     return _cart_out(request.auth)
@@ -131,7 +131,7 @@ def clear_cart(request: HttpRequest) -> Any:
 # --- Checkout and orders -------------------------------------------------------------------
 
 
-@router.post("/checkout", response={201: CheckoutOut}, summary="Order my cart and pay")
+@router.post("/checkout/", response={201: CheckoutOut}, summary="Order my cart and pay")
 @idempotent("shop.checkout")
 def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     address = (
@@ -156,7 +156,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     )
 
 
-@router.get("/orders", response=list[OrderOut], summary="My orders (staff: all=true for all)")
+@router.get("/orders/", response=list[OrderOut], summary="My orders (staff: all=true for all)")
 @paginate(Pagination)
 def list_orders(request: HttpRequest, status: OrderStatus | None = None, all: bool = False) -> Any:
     everyone = all and ports.is_shop_staff(request.auth)
@@ -165,19 +165,19 @@ def list_orders(request: HttpRequest, status: OrderStatus | None = None, all: bo
     return selectors.orders_for(request.auth, status=status or "", everyone=everyone)
 
 
-@router.get("/orders/{order_id}", response=OrderOut, summary="One of my orders")
+@router.get("/orders/{order_id}/", response=OrderOut, summary="One of my orders")
 def get_order(request: HttpRequest, order_id: UUID) -> Any:
     return selectors.order_for(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
 
 
-@router.post("/orders/{order_id}/cancel", response=OrderOut, summary="Cancel my unpaid order")
+@router.post("/orders/{order_id}/cancel/", response=OrderOut, summary="Cancel my unpaid order")
 def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
     services.cancel_by_client(request.auth, order_id)
     return selectors.order_for(request.auth, order_id)
 
 
 @router.post(
-    "/orders/{order_id}/status", response=OrderOut, summary="Move an order (reception/admin)"
+    "/orders/{order_id}/status/", response=OrderOut, summary="Move an order (reception/admin)"
 )
 def change_order_status(request: HttpRequest, order_id: UUID, payload: StatusChangeIn) -> Any:
     if not ports.is_shop_staff(request.auth):

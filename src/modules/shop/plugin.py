@@ -16,8 +16,8 @@ plugin = ModulePlugin(
     ),
     # A product named in the body that is unknown or withdrawn; Wompi called in the request.
     error_statuses={
-        "POST cart/items": (404,),
-        "POST checkout": (404, 503),
+        "POST cart/items/": (404,),
+        "POST checkout/": (404, 503),
     },
     exporter="modules.shop.personal_data:export_user",
     eraser="modules.shop.personal_data:erase_user",

@@ -126,6 +126,8 @@ AUTH_USER_MODEL = user_model(_PLUGINS)
 
 MIDDLEWARE = [
     "platform_core.middleware.RequestIdMiddleware",
+    # Before CommonMiddleware: either spelling of an /api/ path is routed, never redirected.
+    "platform_core.middleware.ApiPathSpellingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

@@ -178,7 +178,7 @@ def test_openapi_lists_identity_routes(client):
         "/api/users/verify/",
         "/api/users/token/",
         "/api/users/token/refresh/",
-        "/api/users/me",
-        "/api/users/me/export",
+        "/api/users/me/",
+        "/api/users/me/export/",
     ):
         assert path in paths

@@ -34,7 +34,7 @@ def test_plugin_wiring(api):
     assert plugin.router == "modules.shop.api:router"
     assert plugin.seed_demo == "modules.shop.demo:seed"
     schema = api.get("/api/openapi.json").json()
-    assert "/api/shop/products" in schema["paths"]
-    assert "/api/shop/orders/{order_id}/status" in schema["paths"]
+    assert "/api/shop/products/" in schema["paths"]
+    assert "/api/shop/orders/{order_id}/status/" in schema["paths"]
     modules = {m["name"] for m in api.get("/api/").json()["modules"]}
     assert "shop" in modules
