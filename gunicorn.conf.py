@@ -21,8 +21,11 @@ keepalive = 5
 # Recycle workers now and then so slow leaks never reach the 512 MB limit.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = max(1, max_requests // 10)
-# Render's proxy is the only way in; trust its X-Forwarded-* headers (client IP, scheme).
-forwarded_allow_ips = "*"
+# No forwarded_allow_ips: the server never rewrites the client address from
+# X-Forwarded-For (uvicorn's proxy headers are off in studiozens.gunicorn_worker). The app
+# reads the header itself, trusting only TRUSTED_PROXY_COUNT proxies counted from the right
+# (platform_core.request_context.client_ip); with "*" any caller chose its own address and
+# walked around the per-IP login limit. The scheme comes from SECURE_PROXY_SSL_HEADER.
 # The heartbeat file lives in memory, not on the (slow) container disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # Django logs requests itself (JSON); gunicorn only reports its own errors.

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from platform_core import geoip
-from platform_core.request_context import get_client_ip, get_request_id
+from platform_core.request_context import client_ip, get_client_ip, get_request_id
 
 logger = logging.getLogger("studiozens.audit")
 
@@ -63,7 +63,6 @@ def record(
     """Append one AuditEvent. ``actor`` defaults to the request's user; ``ip`` to the
     request's client IP (or the current request context's); so does the request id."""
     from platform_core.models import AuditEvent
-    from platform_core.ratelimit import client_ip
 
     actor = actor if actor is not None else _request_actor(request)
     if ip is None:

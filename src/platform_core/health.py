@@ -44,8 +44,20 @@ def check_broker() -> str:
         return "eager"
     from celery import current_app
 
-    with current_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
+    from platform_core.outbox import BrokerUnavailable, broker_available, note_broker_failure
+
+    if not broker_available():
+        raise BrokerUnavailable("broker failed a moment ago")
+    try:
+        with current_app.connection_for_write() as conn:
+            # No pause between the two tries (kombu waits 2 s by default): readiness must
+            # answer its 503 quickly during an outage.
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.2, timeout=CHECK_TIMEOUT_SECONDS
+            )
+    except Exception:
+        note_broker_failure()
+        raise
     return "ok"
 
 

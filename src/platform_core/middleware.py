@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from platform_core.api_errors import error_response
-from platform_core.ratelimit import client_ip
 from platform_core.request_context import (
+    client_ip,
     get_request_id,
     reset_client_ip,
     reset_origin,

@@ -221,3 +221,40 @@ class KeyRotationCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_label} ({'listo' if self.done else self.last_pk})"
+
+
+class OutboxTask(models.Model):
+    """The task outbox: a Celery task to publish, written in the caller's transaction.
+
+    Publishing happens after commit (``platform_core.outbox.enqueue``); while the broker is
+    down the row simply waits, and the periodic relay publishes it when the broker is back.
+    A row is claimed (``claimed_until``) before each publish and marked ``published_at``
+    after it, so a row is published once. Arguments may hold personal data (a phone
+    number): they are encrypted at rest."""
+
+    task = models.CharField(max_length=200)
+    args = EncryptedJSONField(default=list, blank=True)
+    kwargs = EncryptedJSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    available_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = "tarea pendiente de publicar"
+        verbose_name_plural = "tareas pendientes de publicar"
+        indexes = [
+            models.Index(
+                fields=("created_at",),
+                condition=Q(published_at__isnull=True),
+                name="outbox_task_unpublished",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "published" if self.published_at else "pending"
+        return f"{self.task} ({state}, {self.attempts} attempts)"

@@ -34,6 +34,11 @@ plugin = ModulePlugin(
             queue="notifications",
         ),
         PeriodicTask(
+            name="core.relay_task_outbox",
+            task="platform_core.relay_task_outbox",
+            every_seconds=15,
+        ),
+        PeriodicTask(
             name="core.prune_idempotency_keys",
             task="platform_core.prune_idempotency_keys",
             crontab={"minute": "17", "hour": "3"},

@@ -8,7 +8,6 @@ concurrent requests against a limit of 10 let exactly 10 through.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import re
@@ -24,6 +23,7 @@ from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from platform_core.errors import RateLimited
+from platform_core.request_context import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,17 @@ class RateResult:
     remaining: int
     retry_after: int  # seconds until the next event would be allowed (0 when allowed)
     limit: int
+    # True when Redis was unavailable and the answer comes from the outage policy: the
+    # count is not the shared one, so callers must not read "remaining" as a verdict.
+    degraded: bool = False
+
+
+# What a limit answers while Redis (the shared counter) is unavailable. Each call site
+# chooses; docs/platform-services.md ("Rate limiting") lists the choices.
+OPEN = "open"  # allow: availability first (login lockouts, general API throttles)
+LOCAL = "local"  # count in this process only: a bound that survives (OTP sends and checks)
+CLOSED = "closed"  # refuse with 429 (nothing uses it today)
+OUTAGE_POLICIES = (OPEN, LOCAL, CLOSED)
 
 
 # KEYS[1] = window key; ARGV = now_ms, window_ms, limit, member.
@@ -113,9 +124,13 @@ def reset_local() -> None:
         _local_windows.clear()
 
 
-def hit(key: str, *, limit: int, window_seconds: int) -> RateResult:
+def hit(key: str, *, limit: int, window_seconds: int, on_outage: str | None = None) -> RateResult:
     """Count one event for ``key``; allowed while fewer than ``limit`` happened in the
-    last ``window_seconds``. Refused events are not counted."""
+    last ``window_seconds``. Refused events are not counted.
+
+    ``on_outage`` (OPEN, LOCAL or CLOSED) is what to answer when Redis is unavailable;
+    None means the setting ``RATELIMIT_FAIL_OPEN`` (OPEN when true, CLOSED when false).
+    The answer is then marked ``degraded``."""
     if limit <= 0:
         return RateResult(False, 0, window_seconds, limit)
     if not getattr(settings, "RATELIMIT_ENABLED", True):
@@ -126,39 +141,38 @@ def hit(key: str, *, limit: int, window_seconds: int) -> RateResult:
         return _hit_local(key, limit, window_seconds, now)
     try:
         return _hit_redis(client, key, limit, window_seconds * 1000, int(now * 1000))
-    except Exception:
-        logger.warning("rate limiter unavailable for %s", key.split(":")[0], exc_info=True)
-        if getattr(settings, "RATELIMIT_FAIL_OPEN", True):
-            return RateResult(True, 0, 0, limit)
-        return RateResult(False, 0, window_seconds, limit)
+    except Exception as exc:  # noqa: BLE001 - any Redis failure is an outage here
+        logger.warning(
+            "rate limiter unavailable for %s (%s)", key.split(":")[0], exc.__class__.__name__
+        )
+        return _outage_result(key, limit, window_seconds, now, on_outage)
 
 
-def enforce(key: str, *, limit: int, window_seconds: int, message: str | None = None) -> None:
+def _outage_result(
+    key: str, limit: int, window_seconds: int, now: float, policy: str | None
+) -> RateResult:
+    if policy is None:
+        policy = OPEN if getattr(settings, "RATELIMIT_FAIL_OPEN", True) else CLOSED
+    if policy == LOCAL:
+        local = _hit_local(f"outage:{key}", limit, window_seconds, now)
+        return RateResult(local.allowed, local.remaining, local.retry_after, limit, True)
+    if policy == CLOSED:
+        return RateResult(False, 0, window_seconds, limit, True)
+    return RateResult(True, limit, 0, limit, True)
+
+
+def enforce(
+    key: str,
+    *,
+    limit: int,
+    window_seconds: int,
+    message: str | None = None,
+    on_outage: str | None = None,
+) -> None:
     """``hit`` or raise ``RateLimited`` (429, ``Retry-After``)."""
-    result = hit(key, limit=limit, window_seconds=window_seconds)
+    result = hit(key, limit=limit, window_seconds=window_seconds, on_outage=on_outage)
     if not result.allowed:
         raise RateLimited(result.retry_after, message)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's IP. ``X-Forwarded-For`` is trusted only for the number of proxies
-    in ``RATELIMIT_TRUSTED_PROXIES`` (Render: 1), counted from the right, because the
-    left-most entries are whatever the client sent."""
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    proxies = int(getattr(settings, "RATELIMIT_TRUSTED_PROXIES", 0))
-    xff = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = remote
-    if proxies > 0 and xff:
-        hops = [h.strip() for h in xff.split(",") if h.strip()]
-        if hops:
-            candidate = hops[-min(proxies, len(hops))]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        try:
-            return str(ipaddress.ip_address(remote))
-        except ValueError:
-            return ""
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|m|min|h|hour|d|day)\s*$")

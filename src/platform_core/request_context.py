@@ -4,7 +4,11 @@ headers) without passing the request down through every service call."""
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import uuid
+
+from django.conf import settings
+from django.http import HttpRequest
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _client_ip: contextvars.ContextVar[str] = contextvars.ContextVar("client_ip", default="")
@@ -67,3 +71,30 @@ def rebase_site_url(url: str) -> str:
     if current != base and (url == base or url.startswith(base + "/")):
         return current + url[len(base) :]
     return url
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: the one function rate limits, audit entries and the reCAPTCHA
+    check use ("" when there is none).
+
+    With ``TRUSTED_PROXY_COUNT`` = N > 0 (Render: 1), N proxies in front of the app each
+    appended the address they received the request from to ``X-Forwarded-For``; the client's
+    is the N-th entry from the right. Everything left of it is whatever the client sent, so
+    it is never read. With 0 (the default) the header is ignored and the socket's peer
+    (``REMOTE_ADDR``) is the client. The server must not rewrite ``REMOTE_ADDR`` from the
+    header itself (gunicorn.conf.py: uvicorn's proxy headers are off)."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    candidate = remote
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            # Fewer entries than proxies: every entry was appended by a proxy.
+            candidate = hops[-min(proxies, len(hops))]
+    for value in (candidate, remote):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            continue
+    return ""

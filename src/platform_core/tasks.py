@@ -1,7 +1,8 @@
 from celery import shared_task
 
 
-@shared_task(name="platform_core.ping", acks_late=True)
+# Results are ignored by default (CELERY_TASK_IGNORE_RESULT); the ping's answer is read.
+@shared_task(name="platform_core.ping", acks_late=True, ignore_result=False)
 def ping() -> str:
     """Round trip through the broker: used by the worker liveness check and tests."""
     return "pong"
@@ -30,3 +31,12 @@ def prune_idempotency_keys() -> int:
     from platform_core.idempotency import prune_expired
 
     return prune_expired()
+
+
+@shared_task(name="platform_core.relay_task_outbox", acks_late=True)
+def relay_task_outbox(limit: int = 200) -> int:
+    """Publish the outbox's tasks that could not be published when they were recorded
+    (the broker was down). Beat sends it, so it runs once the broker is back."""
+    from platform_core.outbox import relay
+
+    return relay(limit)

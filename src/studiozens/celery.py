@@ -9,7 +9,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
 
-app = Celery("studiozens")
+# Publishing fails fast while the broker is down (platform_core.outbox, docs/architecture.md).
+app = Celery("studiozens", task_cls="platform_core.outbox:OutageAwareTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 

@@ -5,7 +5,8 @@ from django.test import RequestFactory
 
 from platform_core import audit
 from platform_core.models import AppendOnlyError, AuditEvent
-from platform_core.ratelimit import RateLimited, client_ip, enforce, hit
+from platform_core.ratelimit import RateLimited, enforce, hit
+from platform_core.request_context import client_ip
 
 
 @pytest.mark.django_db
@@ -51,9 +52,9 @@ def test_hit_and_enforce_locmem():
 def test_client_ip_trusts_only_configured_proxies(settings):
     factory = RequestFactory()
     request = factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.7")
-    settings.RATELIMIT_TRUSTED_PROXIES = 0
+    settings.TRUSTED_PROXY_COUNT = 0
     assert client_ip(request) == "10.0.0.2"
-    settings.RATELIMIT_TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request) == "198.51.100.7"
     request = factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="garbage")
     assert client_ip(request) == "10.0.0.2"

@@ -36,7 +36,7 @@ from modules.identity.schemas import (
 )
 from platform_core.errors import NotFound, PermissionDenied
 from platform_core.pagination import Pagination
-from platform_core.ratelimit import client_ip
+from platform_core.request_context import client_ip
 
 router = Router(tags=["identity"])
 

@@ -31,9 +31,10 @@ from modules.identity.gateways import CHANNELS, get_gateway
 from modules.identity.roles import ALL_ROLES, CLIENT, ROLE_PERMISSIONS, STAFF_ROLES
 from platform_core import audit
 from platform_core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationFailed
+from platform_core.outbox import enqueue as enqueue_task
 from platform_core.phones import mask_phone, normalize_phone
 from platform_core.plugins import personal_data_erasers, personal_data_exporters
-from platform_core.ratelimit import hit
+from platform_core.ratelimit import LOCAL, OPEN, hit
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +55,16 @@ def _ident(value: str) -> str:
 
 
 def _guard_otp_send(phone: str, ip: str | None) -> None:
-    """Resend cooldown, then hourly sends per phone and per IP (429 when exceeded)."""
+    """Resend cooldown, then hourly sends per phone and per IP (429 when exceeded).
+
+    With Redis down these count per process (LOCAL): each code costs an SMS, so a bound
+    must survive the outage, and a per-process bound never refuses a first request."""
     pid = _ident(phone)
     cooldown = settings.OTP_RESEND_COOLDOWN_SECONDS
     if cooldown > 0:
-        result = hit(f"identity:otp-cooldown:{pid}", limit=1, window_seconds=cooldown)
+        result = hit(
+            f"identity:otp-cooldown:{pid}", limit=1, window_seconds=cooldown, on_outage=LOCAL
+        )
         if not result.allowed:
             raise RateLimited(
                 result.retry_after,
@@ -69,6 +75,7 @@ def _guard_otp_send(phone: str, ip: str | None) -> None:
         f"identity:otp-send:phone:{pid}",
         limit=settings.OTP_SENDS_PER_PHONE_PER_HOUR,
         window_seconds=3600,
+        on_outage=LOCAL,
     )
     if not result.allowed:
         raise errors.too_many_sends(result.retry_after)
@@ -77,16 +84,21 @@ def _guard_otp_send(phone: str, ip: str | None) -> None:
             f"identity:otp-send:ip:{_ident(ip)}",
             limit=settings.OTP_SENDS_PER_IP_PER_HOUR,
             window_seconds=3600,
+            on_outage=LOCAL,
         )
         if not result.allowed:
             raise errors.too_many_sends(result.retry_after)
 
 
 class _Lockout:
-    """Counts failures; after ``limit`` of them within ``window`` the key is locked."""
+    """Counts failures; after ``limit`` of them within ``window`` the key is locked.
 
-    def __init__(self, scope: str, *, limit: int, window: int) -> None:
+    ``on_outage`` is the limiter's policy while Redis is down (platform_core.ratelimit):
+    OPEN never locks (a wrong password stays a 401), LOCAL counts in this process."""
+
+    def __init__(self, scope: str, *, limit: int, window: int, on_outage: str = OPEN) -> None:
         self.scope, self.limit, self.window = scope, limit, window
+        self.on_outage = on_outage
 
     def _keys(self, ident: str) -> tuple[str, str]:
         base = f"identity:{self.scope}:{_ident(ident)}"
@@ -103,8 +115,10 @@ class _Lockout:
     def fail(self, ident: str) -> int:
         """Record a failure; returns the lock's seconds when this failure locks the key."""
         key, lock_key = self._keys(ident)
-        result = hit(key, limit=self.limit, window_seconds=self.window)
-        if result.allowed and result.remaining > 0:
+        result = hit(key, limit=self.limit, window_seconds=self.window, on_outage=self.on_outage)
+        if result.allowed and (
+            result.remaining > 0 or (self.on_outage == OPEN and result.degraded)
+        ):
             return 0
         retry = self.window if result.allowed else result.retry_after
         django_cache.set(lock_key, timezone.now().timestamp() + retry, timeout=retry)
@@ -112,7 +126,13 @@ class _Lockout:
 
 
 def _otp_lockout() -> _Lockout:
-    return _Lockout("otp-fail", limit=settings.OTP_MAX_CHECKS, window=settings.OTP_CODE_TTL_SECONDS)
+    # LOCAL: a six-digit code must not become guessable while Redis is down.
+    return _Lockout(
+        "otp-fail",
+        limit=settings.OTP_MAX_CHECKS,
+        window=settings.OTP_CODE_TTL_SECONDS,
+        on_outage=LOCAL,
+    )
 
 
 def _login_lockouts() -> tuple[_Lockout, _Lockout]:
@@ -172,9 +192,12 @@ def _clean_email(email: str) -> str:
 
 
 def _enqueue_verification(phone: str, channel: str) -> None:
+    """The code is sent by a task recorded in platform_core's task outbox, in this
+    transaction: a broker outage delays it (the relay publishes it when the broker is back)
+    but neither loses it nor fails the request."""
     from modules.identity.tasks import send_verification
 
-    transaction.on_commit(lambda: send_verification.delay(phone, channel))
+    enqueue_task(send_verification, args=(phone, channel))
 
 
 def check_code(phone: str, code: str) -> bool:

@@ -22,7 +22,8 @@ from modules.payments.schemas import (
 )
 from platform_core.errors import NotFound
 from platform_core.pagination import Pagination
-from platform_core.ratelimit import RateThrottle, client_ip
+from platform_core.ratelimit import RateThrottle
+from platform_core.request_context import client_ip
 
 router = Router()
 

@@ -220,6 +220,11 @@ REDIS_SSL_CERT_REQS = env.str("REDIS_SSL_CERT_REQS", "required")
 _SSL_REQS = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
 if REDIS_SSL_CERT_REQS not in _SSL_REQS:
     raise ImproperlyConfiguredEnv("REDIS_SSL_CERT_REQS must be required, optional or none")
+# Seconds; Redis answers in well under a millisecond, so these only bound an outage.
+REDIS_SOCKET_CONNECT_TIMEOUT = env.float("REDIS_SOCKET_CONNECT_TIMEOUT", 0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 1.0)
+# After a failed connection, Redis is not tried again for this long (per process).
+REDIS_OUTAGE_BACKOFF_SECONDS = env.float("REDIS_OUTAGE_BACKOFF_SECONDS", 2.0)
 if REDIS_URL:
     _pool_kwargs: dict[str, object] = {"max_connections": env.int("REDIS_MAX_CONNECTIONS", 50)}
     if REDIS_URL.startswith("rediss://"):
@@ -232,9 +237,11 @@ if REDIS_URL:
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
-                "SOCKET_CONNECT_TIMEOUT": 5,
-                "SOCKET_TIMEOUT": 5,
+                # Short: a request must answer within ~2 s with Redis gone (docs/architecture.md).
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
                 "CONNECTION_POOL_KWARGS": _pool_kwargs,
+                "CONNECTION_POOL_CLASS": "platform_core.redis_pool.OutageAwareConnectionPool",
                 # A Redis outage degrades cache reads to misses (the database answers).
                 "IGNORE_EXCEPTIONS": True,
             },
@@ -274,8 +281,33 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Publishing must never hold a request on a dead broker (issue 14: sign-up took 20 s and
+# answered 500 with Redis down). One connection attempt with short socket timeouts, one
+# publish retry; a failure opens a process-local breaker (platform_core.outbox) for
+# CELERY_BROKER_OUTAGE_BACKOFF_SECONDS, and work that must survive is in the task outbox.
+# The worker's own consumer connection keeps retrying forever (broker_connection_retry).
+_FAST_FAIL = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+    "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 2.0),  # above BRPOP's 1 s poll
+    **_FAST_FAIL,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_OUTAGE_BACKOFF_SECONDS = env.float("CELERY_BROKER_OUTAGE_BACKOFF_SECONDS", 5.0)
+# Nothing reads task results except the worker ping (ignore_result=False on that task); a
+# result subscription per publish would also retry the result store 20 times (~20 s).
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT,
+    "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 2.0),
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+}
+# The task outbox (platform_core.outbox): unpublished rows older than this are the relay's.
+OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", 10)
+OUTBOX_KEEP_PUBLISHED_DAYS = env.int("OUTBOX_KEEP_PUBLISHED_DAYS", 7)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "America/Bogota"
@@ -470,8 +502,12 @@ NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", 3600)
 NOTIFICATION_RELAY_GRACE_SECONDS = env.int("NOTIFICATION_RELAY_GRACE_SECONDS", 60)
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", True)
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", True)
-# Proxies in front of the app whose X-Forwarded-For entry is trusted (Render: 1).
-RATELIMIT_TRUSTED_PROXIES = env.int("RATELIMIT_TRUSTED_PROXIES", 1 if PRODUCTION else 0)
+# Proxies in front of the app, each appending to X-Forwarded-For (render.yaml: 1). The client
+# address is the entry the outermost trusted proxy appended, counted from the right; with 0
+# the header is ignored (platform_core.request_context.client_ip). Never more than there are.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfiguredEnv("TRUSTED_PROXY_COUNT must be 0 or more")
 RATELIMIT_KEY_PREFIX = env.str("RATELIMIT_KEY_PREFIX", "sz:rl:")
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", 120)
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", 10.0)
