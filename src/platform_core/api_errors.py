@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import (
     AuthenticationError,
@@ -18,6 +29,7 @@ from ninja.errors import (
     Throttled,
     ValidationError,
 )
+from ninja.parser import Parser
 from ninja_extra.exceptions import APIException
 
 from platform_core.errors import DomainError, RateLimited
@@ -77,8 +89,93 @@ def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return details
 
 
+class UnsupportedMediaType(Exception):
+    """A JSON operation received a body of another media type."""
+
+
+_JSON_TYPES = frozenset({"application/json", ""})
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN and Infinity
+
+
+class JsonBodyParser(Parser):
+    """JSON bodies only: ``application/json`` (or ``application/*+json``, or no type at
+    all); NaN/Infinity literals refused. Ninja wraps any failure here in a 400 whose cause
+    the ``HttpError`` handler below turns into the one shape (415 or a Spanish 400)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        meta = getattr(request, "META", None) or {}
+        media_type = str(meta.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
+        if media_type not in _JSON_TYPES and not (
+            media_type.startswith("application/") and media_type.endswith("+json")
+        ):
+            raise UnsupportedMediaType(media_type)
+        return json.loads(request.body, parse_constant=_reject_constant)
+
+
+def max_body_bytes() -> int:
+    """The one request-body limit (``DATA_UPLOAD_MAX_MEMORY_SIZE``), webhooks included."""
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+
+
+def payload_too_large() -> JsonResponse:
+    limit = max_body_bytes()
+    return error_response(
+        413,
+        "payload_too_large",
+        _("La solicitud es demasiado grande (máximo %(kib)s KiB).") % {"kib": limit // 1024},
+        {"max_bytes": limit},
+    )
+
+
+def unreadable_body() -> JsonResponse:
+    return error_response(
+        400, "bad_request", _("No pudimos leer el cuerpo de la solicitud: revisa su formato.")
+    )
+
+
+def unsupported_media_type() -> JsonResponse:
+    return error_response(
+        415,
+        "unsupported_media_type",
+        _("Tipo de contenido no admitido: envía el cuerpo como application/json."),
+    )
+
+
 def install(api: NinjaAPI) -> None:
     """Register the exception handlers that give every failure the one shape."""
+    api.parser = JsonBodyParser()
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> JsonResponse:
+        return payload_too_large()
+
+    @api.exception_handler(MultiPartParserError)
+    def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> JsonResponse:
+        return unreadable_body()
+
+    @api.exception_handler(UnreadablePostError)
+    def unreadable(request: HttpRequest, exc: UnreadablePostError) -> JsonResponse:
+        return unreadable_body()
+
+    @api.exception_handler(TooManyFieldsSent)
+    def too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> JsonResponse:
+        return payload_too_large()
+
+    @api.exception_handler(TooManyFilesSent)
+    def too_many_files(request: HttpRequest, exc: TooManyFilesSent) -> JsonResponse:
+        return payload_too_large()
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> JsonResponse:
+        logger.warning("Suspicious request on %s %s: %s", request.method, request.path, exc)
+        return unreadable_body()
+
+    @api.exception_handler(BadRequest)
+    def bad_request(request: HttpRequest, exc: BadRequest) -> JsonResponse:
+        return unreadable_body()
 
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> JsonResponse:
@@ -118,6 +215,16 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
+        cause = exc.__cause__
+        if isinstance(cause, UnsupportedMediaType):
+            return unsupported_media_type()
+        if isinstance(cause, RequestDataTooBig):
+            return payload_too_large()
+        if exc.status_code == 400 and cause is not None:
+            # Ninja's "Cannot parse request body (<parser text>)": never show Python's text.
+            return error_response(
+                400, "bad_request", _("El cuerpo de la solicitud no es JSON válido.")
+            )
         code = _STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(getattr(exc, "message", exc)))
 
@@ -173,7 +280,10 @@ def install(api: NinjaAPI) -> None:
 # declared by the API builder. Schemathesis checks the result (status_code_conformance).
 
 ERROR_RESPONSES: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "Malformed request (`bad_request`): the body is not valid JSON."),
+    400: (
+        "BadRequest",
+        "Malformed request (`bad_request`): the body is not valid JSON or cannot be read.",
+    ),
     401: (
         "NotAuthenticated",
         "Not authenticated (`not_authenticated`): missing, invalid or expired token, or wrong "
@@ -194,6 +304,14 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
         "ValidationError",
         "Invalid input: `validation_error` (details lists the fields) or a business rule's "
         "code (`outside_booking_window`, `invalid_code`, ...).",
+    ),
+    413: (
+        "PayloadTooLarge",
+        "The body is over the one request-body limit (`payload_too_large`, `details.max_bytes`).",
+    ),
+    415: (
+        "UnsupportedMediaType",
+        "A JSON body sent with another Content-Type (`unsupported_media_type`).",
     ),
     429: (
         "RateLimited",
@@ -216,7 +334,8 @@ def generic_error_statuses(method: str, operation: Mapping[str, Any]) -> set[int
     - authenticated (``security``): 401 (token) and 403 (role, or someone else's action);
     - a path parameter: 404 (unknown or someone else's object);
     - parameters or a body: 422 (schema validation, or input the database refuses);
-    - a JSON body: 400 (unparsable);
+    - a body: 400 (unparsable), 413 (over the size limit); a JSON body also 415 (another
+      media type);
     - a write: 409 (the state of the object does not allow it).
     """
     statuses: set[int] = set()
@@ -228,7 +347,9 @@ def generic_error_statuses(method: str, operation: Mapping[str, Any]) -> set[int
     if parameters or "requestBody" in operation:
         statuses.add(422)
     if "requestBody" in operation:
-        statuses.add(400)
+        statuses |= {400, 413}
+        if "application/json" in (operation["requestBody"].get("content") or {}):
+            statuses.add(415)
     if method in _UNSAFE_METHODS:
         statuses.add(409)
     return statuses

@@ -10,7 +10,12 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-from platform_core.api_errors import error_response
+from platform_core.api_errors import (
+    error_response,
+    max_body_bytes,
+    payload_too_large,
+    unreadable_body,
+)
 from platform_core.request_context import (
     client_ip,
     get_request_id,
@@ -59,6 +64,29 @@ def _request_origin(request: HttpRequest) -> str:
         return ""
 
 
+class ApiBodyLimitMiddleware:
+    """Refuse an /api/ request whose declared body is over the one limit
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``) with 413 before any view runs: also on operations that
+    never read their body, and on webhooks that check a signature first. A body without a
+    Content-Length (chunked) is checked when it is read (RequestDataTooBig -> 413)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            declared = request.META.get("CONTENT_LENGTH") or "0"
+            try:
+                length = int(declared)
+            except ValueError:
+                return unreadable_body()
+            if length < 0:
+                return unreadable_body()
+            if length > max_body_bytes():
+                return payload_too_large()
+        return self.get_response(request)
+
+
 class ApiPathSpellingMiddleware:
     """Every API route is spelled with a trailing slash (``/api/users/register/``); the other
     spelling answers the same resource. When an ``/api/`` path does not resolve but its
@@ -94,12 +122,14 @@ def _resolves(path: str, urlconf: str | None) -> bool:
 
 
 class ApiErrorShapeMiddleware:
-    """Django answers unknown paths (404) and wrong methods (405) with HTML; under /api/
-    clients get the error shape instead."""
+    """Django answers unknown paths (404), wrong methods (405) and requests it cannot read
+    (400, 413) with HTML or plain text; under /api/ clients get the error shape instead."""
 
     _MESSAGES = {
+        400: ("bad_request", "No pudimos leer la solicitud: revisa su formato."),
         404: ("not_found", "No encontramos lo que buscas."),
         405: ("method_not_allowed", "Método no permitido para este recurso."),
+        413: ("payload_too_large", "La solicitud es demasiado grande."),
     }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

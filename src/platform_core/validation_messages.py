@@ -56,6 +56,10 @@ def _messages() -> dict[str, str]:
         "json_type": _("El cuerpo no es JSON válido."),
         "url_parsing": _("Debe ser una URL válida."),
         "url_type": _("Debe ser una URL válida."),
+        # platform_core.input_bounds: the supported range of every input.
+        "date_out_of_range": _("La fecha debe estar entre {min} y {max}."),
+        "int_out_of_range": _("Debe estar entre {min} y {max}."),
+        "float_not_finite": _("Debe ser un número finito."),
     }
 
 

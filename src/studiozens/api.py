@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Schema
 from ninja.openapi.schema import OpenAPISchema
 from ninja_jwt.authentication import JWTAuth
 
-from platform_core import api_errors
+from platform_core import api_errors, input_bounds
 from platform_core.plugins import ModulePlugin, get_plugins, resolve
 
 
@@ -70,6 +70,7 @@ def build_api(plugins: Iterable[ModulePlugin], *, urls_namespace: str = "api") -
         openapi_url="/openapi.json",
     )
     api_errors.install(api)
+    input_bounds.install(api)  # every date/int/float input within the supported range
     mounted = [p for p in plugins if p.router]
     api.error_statuses = declared_error_statuses(mounted)
 

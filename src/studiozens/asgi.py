@@ -1,7 +1,17 @@
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
 
-application = get_asgi_application()
+
+def _application() -> ASGIHandler:
+    import django
+
+    django.setup(set_prefix=False)
+    from platform_core.asgi import StudioZensASGIHandler
+
+    return StudioZensASGIHandler()
+
+
+application = _application()

@@ -70,7 +70,9 @@ def test_generic_rules() -> None:
     assert rules("get", {"security": [{"JWTAuth": []}]}) == {401, 403}
     path_id = {"parameters": [{"in": "path", "name": "id"}]}
     assert rules("get", path_id) == {404, 422}
-    assert rules("post", {"requestBody": {}}) == {400, 409, 422}
+    assert rules("post", {"requestBody": {}}) == {400, 409, 413, 422}
+    json_body = {"requestBody": {"content": {"application/json": {}}}}
+    assert rules("post", json_body) == {400, 409, 413, 415, 422}
     assert rules("delete", {}) == {409}
 
 
@@ -87,8 +89,12 @@ def test_error_bodies_match_the_documented_schema() -> None:
         client.get("/api/shop/products/00000000-0000-4000-8000-000000000000"),  # 404
         client.post("/api/users/token/", data="{", content_type="application/json"),  # 400
         client.get("/api/no-such-route"),  # 404 from the middleware
+        client.post("/api/users/token/", data="{}", content_type="text/plain"),  # 415
+        client.post(  # 413 from the body-limit middleware
+            "/api/users/token/", data="x" * (2 << 20), content_type="application/json"
+        ),
     ]
-    assert [r.status_code for r in answers] == [401, 422, 404, 400, 404]
+    assert [r.status_code for r in answers] == [401, 422, 404, 400, 404, 415, 413]
     for response in answers:
         api_errors.ErrorResponse.model_validate(response.json())
     details = answers[1].json()["error"]["details"]

@@ -126,6 +126,8 @@ AUTH_USER_MODEL = user_model(_PLUGINS)
 
 MIDDLEWARE = [
     "platform_core.middleware.RequestIdMiddleware",
+    # 413 for an oversize /api/ body before anything reads it (webhooks included).
+    "platform_core.middleware.ApiBodyLimitMiddleware",
     # Before CommonMiddleware: either spelling of an /api/ path is routed, never redirected.
     "platform_core.middleware.ApiPathSpellingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -433,7 +435,9 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'", "https://checkout.wompi.co"],
     }
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The one limit on a request body (JSON, forms, webhooks alike; uploaded files excluded):
+# larger bodies answer 413 payload_too_large in the error shape (docs/api.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 
 # --- Logging and Sentry -----------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
