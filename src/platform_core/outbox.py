@@ -20,8 +20,6 @@ Two pieces:
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -31,6 +29,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from platform_core.backoff import ProcessBackoff
 
 logger = logging.getLogger(__name__)
 
@@ -43,26 +43,20 @@ class BrokerUnavailable(ConnectionError):
     """The broker failed a moment ago; publishing is not attempted until the backoff ends."""
 
 
-_breaker_lock = threading.Lock()
-_broker_down_until = 0.0
+_broker = ProcessBackoff("CELERY_BROKER_OUTAGE_BACKOFF_SECONDS", 5.0)
 
 
 def broker_available() -> bool:
-    return time.monotonic() >= _broker_down_until
+    return _broker.available()
 
 
 def note_broker_failure() -> None:
-    global _broker_down_until
-    backoff = float(getattr(settings, "CELERY_BROKER_OUTAGE_BACKOFF_SECONDS", 5))
-    with _breaker_lock:
-        _broker_down_until = time.monotonic() + backoff
+    _broker.failed()
 
 
 def reset_breaker() -> None:
     """Forget a recorded outage (tests, and the relay once the broker delivered its task)."""
-    global _broker_down_until
-    with _breaker_lock:
-        _broker_down_until = 0.0
+    _broker.reset()
 
 
 class OutageAwareTask(Task):

@@ -10,34 +10,27 @@ purpose: it must work exactly when the shared store is the thing that is down.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from django.conf import settings
 from redis import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-_lock = threading.Lock()
-_down_until = 0.0
+from platform_core.backoff import ProcessBackoff
+
+_redis = ProcessBackoff("REDIS_OUTAGE_BACKOFF_SECONDS", 2.0)
 
 
 def redis_available() -> bool:
-    return time.monotonic() >= _down_until
+    return _redis.available()
 
 
 def note_redis_failure() -> None:
-    global _down_until
-    backoff = float(getattr(settings, "REDIS_OUTAGE_BACKOFF_SECONDS", 2.0))
-    with _lock:
-        _down_until = time.monotonic() + backoff
+    _redis.failed()
 
 
 def reset() -> None:
-    global _down_until
-    with _lock:
-        _down_until = 0.0
+    _redis.reset()
 
 
 class OutageAwareConnectionPool(ConnectionPool):
