@@ -84,6 +84,19 @@ def other_user(db: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _no_outage_left_over() -> Any:
+    """The process-local Redis and broker backoffs: one test's simulated outage must not
+    make the next test's first call fail fast."""
+    from platform_core import outbox, redis_pool
+
+    outbox.reset_breaker()
+    redis_pool.reset()
+    yield
+    outbox.reset_breaker()
+    redis_pool.reset()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     from django.core.cache import cache
 

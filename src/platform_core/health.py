@@ -44,10 +44,9 @@ def check_broker() -> str:
         return "eager"
     from celery import current_app
 
-    from platform_core.outbox import BrokerUnavailable, broker_available, note_broker_failure
+    from platform_core.outbox import note_broker_failure, reset_breaker
 
-    if not broker_available():
-        raise BrokerUnavailable("broker failed a moment ago")
+    # Readiness always probes (it is the probe): a success also ends the publish backoff.
     try:
         with current_app.connection_for_write() as conn:
             # No pause between the two tries (kombu waits 2 s by default): readiness must
@@ -58,6 +57,7 @@ def check_broker() -> str:
     except Exception:
         note_broker_failure()
         raise
+    reset_breaker()
     return "ok"
 
 

@@ -117,15 +117,12 @@ def test_published_rows_are_pruned_after_the_retention(broker, settings) -> None
     assert list(OutboxTask.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
-def test_readiness_reports_a_broken_broker_at_once(monkeypatch, settings) -> None:
+def test_readiness_probes_the_broker_and_a_success_ends_the_backoff(settings) -> None:
     from platform_core import health
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     outbox.note_broker_failure()
-    try:
-        started = time.monotonic()
-        with pytest.raises(outbox.BrokerUnavailable):
-            health.check_broker()
-        assert time.monotonic() - started < 0.1
-    finally:
-        outbox.reset_breaker()
+    assert not outbox.broker_available()
+    if settings.REDIS_URL:  # a real broker answers: ready, and publishing resumes at once
+        assert health.check_broker() == "ok"
+        assert outbox.broker_available()
