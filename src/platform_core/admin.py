@@ -126,3 +126,91 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
 @admin.register(KeyRotationCheckpoint)
 class KeyRotationCheckpointAdmin(ReadOnlyAdmin):
     list_display = ("model_label", "key_fingerprint", "last_pk", "rotated", "done", "updated_at")
+
+
+# --- extra admin pages (a module's own screens inside the admin site) ---------------------------
+_PAGES: list[dict[str, Any]] = []
+
+
+def register_admin_page(
+    *,
+    app_label: str,
+    slug: str,
+    view: Any,
+    name: str,
+    label: str,
+    visible: Any,
+) -> None:
+    """Serve ``view`` at /admin/<app_label>/<slug>/ (behind the admin login) and list
+    it as the first entry of that app on the admin index and sidebar for users for whom
+    ``visible(user)`` is true. The view checks its own permissions too."""
+    _PAGES.append(
+        {
+            "app_label": app_label,
+            "slug": slug,
+            "view": view,
+            "name": name,
+            "label": label,
+            "visible": visible,
+        }
+    )
+
+
+def _page_urls() -> list[Any]:
+    from django.urls import path
+
+    return [
+        path(f"{p['app_label']}/{p['slug']}/", admin.site.admin_view(p["view"]), name=p["name"])
+        for p in _PAGES
+    ]
+
+
+def _install() -> None:
+    site = admin.site
+    if getattr(site, "_extra_pages_installed", False):
+        return
+    original_urls, original_app_list = site.get_urls, site.get_app_list
+
+    def get_urls() -> list[Any]:
+        return _page_urls() + original_urls()
+
+    def get_app_list(request: HttpRequest, app_label: str | None = None) -> list[Any]:
+        from django.urls import reverse
+
+        apps = original_app_list(request, app_label)
+        by_label = {a["app_label"]: a for a in apps}
+        for page in _PAGES:
+            if not page["visible"](request.user):
+                continue
+            if app_label is not None and page["app_label"] != app_label:
+                continue
+            app = by_label.get(page["app_label"])
+            if app is None:
+                app = {
+                    "name": page["app_label"].capitalize(),
+                    "app_label": page["app_label"],
+                    "app_url": "",
+                    "has_module_perms": True,
+                    "models": [],
+                }
+                apps.append(app)
+                by_label[page["app_label"]] = app
+            app["models"].insert(
+                0,
+                {
+                    "name": page["label"],
+                    "object_name": page["slug"],
+                    "admin_url": reverse(f"admin:{page['name']}"),
+                    "add_url": None,
+                    "view_only": True,
+                    "perms": {"view": True},
+                },
+            )
+        return apps
+
+    site.get_urls = get_urls  # type: ignore[method-assign]
+    site.get_app_list = get_app_list  # type: ignore[method-assign]
+    site._extra_pages_installed = True  # type: ignore[attr-defined]
+
+
+_install()

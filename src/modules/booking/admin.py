@@ -10,6 +10,7 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
+from modules.booking import admin_views, desk
 from modules.booking.models import (
     Appointment,
     AppointmentEvent,
@@ -24,7 +25,17 @@ from modules.booking.models import (
     TimeOff,
     WorkingHours,
 )
+from platform_core.admin import register_admin_page
 from platform_core.importing import SpanishColumnsMixin, StrictForeignKeyWidget
+
+register_admin_page(
+    app_label="booking",
+    slug="calendar",
+    view=admin_views.calendar_view,
+    name="booking_calendar",
+    label="Calendario",
+    visible=lambda user: desk.is_desk(user) or desk.own_therapist(user) is not None,
+)
 
 
 class StrictManyToManyWidget(widgets.ManyToManyWidget):
@@ -222,10 +233,21 @@ class AppointmentAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     search_fields = ("public_id", "client__phone_number", "payment_reference")
     raw_id_fields = ("client", "booked_by")
-    readonly_fields = tuple(
-        f.name for f in Appointment._meta.fields if f.name not in ("staff_notes", "needs_attention")
+    readonly_fields = (
+        *(
+            f.name
+            for f in Appointment._meta.fields
+            if f.name not in ("staff_notes", "needs_attention")
+        ),
+        "paid_and_due",
     )
     inlines = [EventInline]
+    change_form_template = "admin/booking/appointment/change_form.html"
+
+    @admin.display(description="Pagado / pendiente")
+    def paid_and_due(self, obj: Appointment) -> str:
+        state = desk.balance(obj, desk.paid_for([obj]).get(str(obj.public_id), 0))
+        return f"Pagado {state['paid']} · pendiente {state['due']} (precio {state['price']})"
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -10,6 +10,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from modules.booking import selectors, services
+from modules.booking.desk_api import router as desk_router
 from modules.booking.models import Appointment, AppointmentStatus
 from modules.booking.schemas import (
     AppointmentDetailOut,
@@ -29,6 +30,7 @@ from platform_core.idempotency import idempotent
 from platform_core.pagination import Pagination
 
 router = Router()
+router.add_router("/desk/", desk_router)
 StatusFilter = Literal[
     "", "PENDING_PAYMENT", "CONFIRMED", "ARRIVED", "COMPLETED", "NO_SHOW", "CANCELLED", "EXPIRED"
 ]

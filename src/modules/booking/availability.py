@@ -177,7 +177,7 @@ class AvailabilityEngine:
 
     def __init__(
         self,
-        service: Service,
+        service: Service | None,
         date_from: date,
         date_to: date,
         *,
@@ -189,10 +189,11 @@ class AvailabilityEngine:
         self.date_to = date_to
         self.tz = local_tz()
         self.step = granularity()
-        self.duration = service.duration_minutes
+        # No service: the schedule grid alone (the front-desk calendar's shading).
+        self.duration = service.duration_minutes if service else 0
         self._walls: dict[tuple[date, time], int] = {}
-        self.before = service.buffer_before_minutes
-        self.after = service.buffer_after_minutes
+        self.before = service.buffer_before_minutes if service else 0
+        self.after = service.buffer_after_minutes if service else 0
         self._load(therapist_ids, exclude_appointment_id)
 
     # --- loading: a fixed number of queries ------------------------------------------
@@ -202,7 +203,9 @@ class AvailabilityEngine:
         self.range_start = datetime.combine(self.date_from, time.min, self.tz)
         self.range_end = datetime.combine(self.date_to + timedelta(days=1), time.min, self.tz)
 
-        therapists = Therapist.objects.filter(services=self.service, is_active=True)
+        therapists = Therapist.objects.filter(is_active=True)
+        if self.service is not None:
+            therapists = therapists.filter(services=self.service)
         if therapist_ids is not None:
             therapists = therapists.filter(pk__in=therapist_ids)
         self.therapists = {
@@ -262,7 +265,7 @@ class AvailabilityEngine:
             )
         )
 
-        if self.service.resource_kind:
+        if self.service is not None and self.service.resource_kind:
             self.rooms = list(
                 Room.objects.filter(kind=self.service.resource_kind, is_active=True)
                 .order_by("pk")
@@ -323,7 +326,15 @@ class AvailabilityEngine:
         off = [(_epoch_minutes(a), _epoch_minutes(b)) for a, b in self.time_off[tid]]
         return _subtract(intervals, off)
 
+    def work_intervals(self, tid: int, day: date) -> list[Interval]:
+        """Working minutes (epoch minutes) of a therapist on a day: weekly hours less
+        breaks, or the day's change, within opening hours, less time off."""
+        if day in self.closed:
+            return []
+        return self._work_intervals(tid, day)
+
     def compute(self) -> SearchResult:
+        assert self.service is not None
         result = SearchResult(self.service.code, self.therapists)
         if not self.therapists or (self.service.resource_kind and not self.rooms):
             return result

@@ -28,6 +28,7 @@ __all__ = [
     "get_user",
     "get_user_by_phone",
     "has_role",
+    "invite_desk_client",
     "is_vip",
     "set_vip_until",
     "staff_recipients",
@@ -150,3 +151,32 @@ def staff_recipients(*roles: str) -> list[Any]:
     from platform_core.notifications import Recipient
 
     return [Recipient.from_user(u) for u in users_with_role(*(roles or (RECEPTION, ADMIN)))]
+
+
+def invite_desk_client(phone: str, first_name: str = "", last_name: str = "") -> tuple[Any, bool]:
+    """Reception registers a client at the desk: the live account for ``phone`` (names
+    untouched) or a new client with these names, who gets the usual sign-up invitation
+    (WhatsApp, once per account: they finish signing up with their phone's code).
+    Returns (user, created)."""
+    from django.conf import settings
+
+    from modules.identity import services
+    from platform_core import notifications
+
+    existing = get_user_by_phone(services.normalize_phone(phone))
+    user = services.get_or_create_client_by_phone(phone)
+    created = existing is None
+    if created:
+        user.first_name, user.last_name = first_name.strip()[:150], last_name.strip()[:150]
+        user.save(update_fields=["first_name", "last_name"])
+        notifications.notify(
+            to=notifications.Recipient.from_user(user),
+            template="identity/desk_invitation",
+            context={
+                "client_name": user.first_name,
+                "signup_url": getattr(settings, "ASSISTANT_SIGNUP_URL", settings.SITE_URL),
+            },
+            channels=None,
+            idempotency_key=f"user:{user.public_id}:desk_invitation",
+        )
+    return user, created

@@ -254,3 +254,20 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 target=f"event:{event.public_id}",
             )
             messages.info(request, f"{event.public_id}: {outcome}")
+
+
+def _register_close_page() -> None:
+    from modules.payments.close_views import can_close, close_view
+    from platform_core.admin import register_admin_page
+
+    register_admin_page(
+        app_label="payments",
+        slug="cierre",
+        view=close_view,
+        name="payments_day_close",
+        label="Cierre del día",
+        visible=can_close,
+    )
+
+
+_register_close_page()

@@ -40,6 +40,15 @@ FINAL_STATUSES = frozenset(
 class PaymentKind(models.TextChoices):
     CHECKOUT = "checkout", "Web Checkout"
     PAYMENT_SOURCE = "payment_source", "Fuente de pago (cobro recurrente)"
+    DESK = "desk", "Cobro en el spa"
+
+
+class DeskMethod(models.TextChoices):
+    """How a payment taken in person at the spa was made (Payment.method of a DESK)."""
+
+    CASH = "cash", "Efectivo"
+    CARD_TERMINAL = "card_terminal", "Datáfono"
+    TRANSFER = "transfer", "Transferencia"
 
 
 class Payment(models.Model):
@@ -78,6 +87,15 @@ class Payment(models.Model):
     customer_email = models.EmailField(blank=True)
     vip_charge = models.ForeignKey(
         "VipCharge", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    # Who took a payment at the desk (DESK kind); online payments have none.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="registrado por",
     )
     needs_review = models.BooleanField("requiere revisión", default=False, db_index=True)
     review_reason = models.CharField("motivo de revisión", max_length=255, blank=True)
@@ -147,6 +165,7 @@ class LedgerEntry(models.Model):
 
     class Kind(models.TextChoices):
         CHARGE = "charge", "Cobro"
+        DESK_CHARGE = "desk_charge", "Cobro en el spa"
         REFUND = "refund", "Reembolso"
         FEE = "fee", "Comisión de pasarela"
         COMMISSION = "commission", "Comisión del desarrollador"

@@ -19,10 +19,13 @@ __all__ = [
     "PURPOSE_SHOP",
     "PURPOSE_VIP",
     "CheckoutDTO",
+    "DeskPaymentDTO",
     "create_checkout",
+    "paid_by_ref",
     "payment_failed",
     "payment_settled",
     "payment_status",
+    "record_desk_payment",
     "request_refund",
 ]
 
@@ -85,3 +88,47 @@ def payment_status(*, purpose: str, ref: str) -> str | None:
     from modules.payments import selectors
 
     return selectors.latest_status(purpose=purpose, ref=ref)
+
+
+@dataclass(frozen=True)
+class DeskPaymentDTO:
+    reference: str
+    amount_cents: int
+    method: str  # cash, card_terminal or transfer
+    method_label: str
+    taken_by_id: int
+    created_at: datetime
+
+
+def record_desk_payment(
+    *,
+    purpose: str,
+    ref: str,
+    amount_cents: int,
+    method: str,
+    taken_by: Any,
+    customer: Any = None,
+    description: str = "",
+) -> DeskPaymentDTO:
+    """Record money taken in person by the staff member ``taken_by`` (``method``: cash,
+    card_terminal or transfer): an approved payment and a ``desk_charge`` ledger entry,
+    audited. No signal is sent: the caller is the purpose and applies it itself."""
+    from modules.payments import desk
+
+    return desk.record_desk_payment(
+        purpose=purpose,
+        ref=ref,
+        amount_cents=amount_cents,
+        method=method,
+        taken_by=taken_by,
+        customer=customer,
+        description=description,
+    )
+
+
+def paid_by_ref(*, purposes: tuple[str, ...], refs: list[str]) -> dict[str, int]:
+    """Net money received per purpose reference (online and desk, less refunds), from
+    the ledger, in one query."""
+    from modules.payments import desk
+
+    return desk.paid_by_ref(purposes=purposes, refs=refs)

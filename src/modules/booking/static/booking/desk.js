@@ -1,0 +1,353 @@
+/* StudioZens front desk: the calendar inside the Django admin.
+ * Data and actions go through /api/booking/desk/ (admin session + CSRF token);
+ * every rule lives on the server, this file only draws and asks. */
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("desk-config").textContent);
+  const api = cfg.api; // "/api/booking/desk/"
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const alertBox = $("#desk-alert");
+  let current = null; // the appointment open in the dialog
+  let feed = null;
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+  function ymd(d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); }
+  function hm(d) { return pad(d.getHours()) + ":" + pad(d.getMinutes()); }
+  // Times are Bogotá wall-clock (UTC-5 all year: no daylight saving).
+  function bogota(day, time) { return day + "T" + time + ":00-05:00"; }
+  function pesos(cents) { return "$ " + Math.floor(cents / 100).toLocaleString("es-CO"); }
+
+  function showAlert(msg, kind) {
+    alertBox.textContent = msg;
+    alertBox.className = "desk-alert " + (kind || "error");
+    alertBox.hidden = false;
+    clearTimeout(showAlert.t);
+    showAlert.t = setTimeout(() => { alertBox.hidden = true; }, 8000);
+  }
+
+  async function call(method, path, body) {
+    const res = await fetch(api + path, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || "No se pudo completar la acción.");
+      err.status = res.status;
+      err.data = data;
+      throw err;
+    }
+    return data;
+  }
+
+  // --- calendar ----------------------------------------------------------------------------
+  const el = $("#desk-calendar");
+  const ec = (window.deskCalendar = EventCalendar.create(el, {
+    view: "resourceTimeGridDay",
+    timeZone: "-05:00",
+    locale: "es",
+    firstDay: 1,
+    headerToolbar: { start: "", center: "", end: "" },
+    allDaySlot: false,
+    slotDuration: "00:15",
+    slotLabelInterval: "01:00",
+    slotHeight: 22,
+    nowIndicator: true,
+    editable: cfg.desk,
+    eventDurationEditable: false,
+    selectable: false,
+    height: "auto",
+    date: cfg.today,
+    resources: [],
+    events: [],
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    dayHeaderFormat: { weekday: "long", day: "numeric", month: "long" },
+    eventContent: function (info) {
+      const p = info.event.extendedProps || {};
+      if (info.event.display === "background") { return info.event.title || ""; }
+      const room = p.room ? " · " + p.room : "";
+      const due = p.due_cents > 0 ? '<span class="desk-due">Pendiente ' + p.due + "</span>" : '<span class="desk-paid">Pagada</span>';
+      return { html: '<div class="desk-ev"><b>' + info.timeText + "</b> " + esc(info.event.title) +
+        '<div class="desk-ev-sub">' + esc(p.status_label || "") + esc(room) + " · " + due + "</div></div>" };
+    },
+    dateClick: function (info) {
+      if (!cfg.desk) { return; }
+      const rid = info.resource ? info.resource.id : (feed && feed.therapist_only) || "";
+      openBook(ymd(info.date), hm(info.date), rid);
+    },
+    eventClick: function (info) {
+      if (info.event.display === "background") { return; }
+      openAppointment(info.event);
+    },
+    eventDrop: async function (info) {
+      const start = bogota(ymd(info.event.start), hm(info.event.start));
+      const body = { start: start };
+      if (info.newResource) { body.therapist = info.newResource.id; }
+      try {
+        await call("POST", "appointments/" + info.event.id + "/move/", body);
+        showAlert("Cita movida.", "ok");
+        load();
+      } catch (err) {
+        info.revert();
+        showAlert(err.message);
+      }
+    },
+  }));
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  function params() {
+    const q = new URLSearchParams();
+    q.set("date", $("#desk-date").value || cfg.today);
+    q.set("view", $("#desk-view").value);
+    const t = $("#desk-therapist");
+    if (t && t.value) { q.set("therapist", t.value); }
+    if ($("#desk-room").value) { q.set("room", $("#desk-room").value); }
+    if ($("#desk-service").value) { q.set("service", $("#desk-service").value); }
+    if ($("#desk-cancelled").checked) { q.set("show_cancelled", "true"); }
+    return q;
+  }
+
+  async function load() {
+    try {
+      feed = await call("GET", "calendar/?" + params().toString());
+    } catch (err) {
+      showAlert(err.message);
+      return;
+    }
+    const week = feed.view === "week";
+    ec.setOption("view", week ? "timeGridWeek" : "resourceTimeGridDay");
+    ec.setOption("slotMinTime", feed.slot_min);
+    ec.setOption("slotMaxTime", feed.slot_max);
+    ec.setOption("resources", feed.resources);
+    ec.setOption("events", feed.events);
+    ec.setOption("date", feed.date);
+    const d = new Date(feed.date + "T12:00:00");
+    const title = week
+      ? "Semana del " + d.toLocaleDateString("es-CO", { day: "numeric", month: "long", year: "numeric" }) +
+        (feed.resources.length ? " · " + feed.resources[0].title : "")
+      : d.toLocaleDateString("es-CO", { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+    $("#desk-title").textContent = title + (feed.closed.length ? " · Spa cerrado" : "") +
+      (feed.resources.length ? "" : " · Nadie trabaja este día");
+    $("#desk-legend").innerHTML = feed.legend
+      .filter((l) => l.status !== "CANCELLED" || $("#desk-cancelled").checked)
+      .map((l) => '<span><i style="background:' + l.color + '"></i>' + esc(l.label) + "</span>").join("") +
+      '<span><i class="desk-off"></i>Fuera de turno</span>';
+  }
+
+  function shift(days) {
+    const d = new Date(($("#desk-date").value || cfg.today) + "T12:00:00");
+    d.setDate(d.getDate() + days * ($("#desk-view").value === "week" ? 7 : 1));
+    $("#desk-date").value = ymd(d);
+    load();
+  }
+  $("#desk-prev").addEventListener("click", () => shift(-1));
+  $("#desk-next").addEventListener("click", () => shift(1));
+  $("#desk-today").addEventListener("click", () => { $("#desk-date").value = cfg.today; load(); });
+  ["#desk-date", "#desk-view", "#desk-therapist", "#desk-room", "#desk-service", "#desk-cancelled"].forEach((s) => {
+    const node = $(s);
+    if (node) { node.addEventListener("change", load); }
+  });
+
+  // --- booking -------------------------------------------------------------------------------
+  const dlgBook = $("#dlg-book");
+  const bookForm = $("#book-form");
+  function formError(form, msg) {
+    const box = $(".desk-error", form);
+    box.textContent = msg || "";
+    box.hidden = !msg;
+  }
+  function openBook(day, time, therapist) {
+    bookForm.reset();
+    formError(bookForm, "");
+    bookForm.day.value = day;
+    bookForm.time.value = time;
+    bookForm.therapist.value = therapist || "";
+    bookForm.client.value = "";
+    $("#book-results").innerHTML = "";
+    $("#book-slot-list").innerHTML = "";
+    toggleWho();
+    dlgBook.showModal();
+  }
+  function toggleWho() {
+    const isNew = bookForm.who.value === "new";
+    $("#book-new").hidden = !isNew;
+    $("#book-existing").hidden = isNew;
+  }
+  bookForm.querySelectorAll('input[name="who"]').forEach((r) => r.addEventListener("change", toggleWho));
+  const newBtn = $("#desk-new");
+  if (newBtn) {
+    newBtn.addEventListener("click", () => openBook($("#desk-date").value || cfg.today, "10:00", ""));
+  }
+  let searchTimer = null;
+  $("#book-search").addEventListener("input", (e) => {
+    clearTimeout(searchTimer);
+    const q = e.target.value.trim();
+    searchTimer = setTimeout(async () => {
+      if (q.length < 2) { $("#book-results").innerHTML = ""; return; }
+      try {
+        const rows = await call("GET", "clients/?q=" + encodeURIComponent(q));
+        $("#book-results").innerHTML = rows.length
+          ? rows.map((r) => '<button type="button" class="desk-result" data-id="' + r.id + '">' + esc(r.name) + " · " + esc(r.phone) + "</button>").join("")
+          : "<em>Sin resultados. Usa «Cliente nuevo».</em>";
+      } catch (err) { formError(bookForm, err.message); }
+    }, 250);
+  });
+  $("#book-results").addEventListener("click", (e) => {
+    const b = e.target.closest(".desk-result");
+    if (!b) { return; }
+    bookForm.client.value = b.dataset.id;
+    $("#book-results").querySelectorAll(".desk-result").forEach((x) => x.classList.toggle("selected", x === b));
+  });
+  $("#book-slots").addEventListener("click", async () => {
+    const q = new URLSearchParams({ service: bookForm.service.value, date_from: bookForm.day.value, date_to: bookForm.day.value });
+    if (bookForm.therapist.value) { q.set("therapist", bookForm.therapist.value); }
+    try {
+      const res = await fetch("/api/booking/availability?" + q.toString());
+      const data = await res.json();
+      if (!res.ok) { throw new Error((data.error && data.error.message) || "Error"); }
+      $("#book-slot-list").innerHTML = data.slots.length
+        ? data.slots.map((s) => '<button type="button" class="desk-slot" data-t="' + s.start.slice(11, 16) + '">' + s.start.slice(11, 16) + "</button>").join("")
+        : "<em>No hay horarios libres ese día.</em>";
+    } catch (err) { formError(bookForm, err.message); }
+  });
+  $("#book-slot-list").addEventListener("click", (e) => {
+    const b = e.target.closest(".desk-slot");
+    if (b) { bookForm.time.value = b.dataset.t; }
+  });
+  $("#book-submit").addEventListener("click", async () => {
+    formError(bookForm, "");
+    const body = {
+      service: bookForm.service.value,
+      start: bogota(bookForm.day.value, bookForm.time.value),
+      notes: bookForm.notes.value,
+    };
+    if (bookForm.therapist.value) { body.therapist = bookForm.therapist.value; }
+    if (bookForm.who.value === "new") {
+      body.phone = bookForm.phone.value;
+      body.first_name = bookForm.first_name.value;
+      body.last_name = bookForm.last_name.value;
+    } else if (bookForm.client.value) {
+      body.client = bookForm.client.value;
+    }
+    try {
+      const out = await call("POST", "appointments/", body);
+      dlgBook.close();
+      showAlert("Cita reservada" + (out.new_client ? "; le enviamos la invitación al cliente." : "."), "ok");
+      load();
+    } catch (err) { formError(bookForm, err.message); }
+  });
+
+  // --- one appointment -------------------------------------------------------------------------
+  const dlg = $("#dlg-appt");
+  const form = $("#appt-form");
+  const LABELS = {
+    check_in: "Llegó", complete: "Completada", no_show: "No asistió", move: "Mover",
+    cancel: "Cancelar", pay: "Registrar pago", payment_link: "Enviar enlace de pago", notes: "Notas",
+  };
+  function fill(state) {
+    current.state = state;
+    $("#appt-status").textContent = state.status_label;
+    $("#appt-status").className = "desk-badge sz-" + state.status.toLowerCase();
+    $("#appt-price").textContent = state.price + (state.vip_price_applied ? " (precio VIP)" : "");
+    $("#appt-deposit").textContent = state.deposit_cents ? state.deposit : "Sin anticipo";
+    $("#appt-paid").textContent = state.paid;
+    $("#appt-due").textContent = state.due;
+    form.staff_notes.value = state.staff_notes || "";
+    $("#appt-actions").innerHTML = state.actions
+      .map((a) => '<button type="button" class="button desk-act" data-act="' + a + '">' + LABELS[a] + "</button>").join(" ");
+    ["#appt-pay", "#appt-move", "#appt-cancel", "#appt-notes"].forEach((s) => { $(s).hidden = true; });
+  }
+  function message(msg, ok) {
+    const err = $(".desk-error", form), good = $(".desk-ok", form);
+    err.hidden = ok || !msg; good.hidden = !ok || !msg;
+    (ok ? good : err).textContent = msg || "";
+  }
+  async function openAppointment(event) {
+    const p = event.extendedProps;
+    current = { id: event.id };
+    message("");
+    $("#appt-title").textContent = event.title;
+    $("#appt-when").textContent = hm(event.start) + "–" + hm(event.end) + " · " + p.therapist + (p.room ? " · " + p.room : "") + (p.client_phone ? " · " + p.client_phone : "");
+    $("#appt-admin").href = cfg.admin_change.replace("00000000-0000-0000-0000-000000000000", event.id);
+    fill({ ...p, id: event.id });
+    form.move_day.value = ymd(event.start);
+    form.move_time.value = hm(event.start);
+    dlg.showModal();
+  }
+  async function act(path, body, okMsg) {
+    try {
+      await call("POST", "appointments/" + current.id + "/" + path, body);
+      await refresh();
+      message(okMsg, true);
+      load();
+    } catch (err) { message(err.message, false); }
+  }
+  async function refresh() {
+    try { fill(await call("GET", "appointments/" + current.id + "/")); } catch (err) { message(err.message, false); }
+  }
+  async function previewCancel() {
+    try {
+      const p = await call("GET", "appointments/" + current.id + "/cancel/?by=" + form.cancel_by.value);
+      $("#cancel-preview").textContent = p.message;
+    } catch (err) { $("#cancel-preview").textContent = err.message; }
+  }
+  form.querySelectorAll('input[name="cancel_by"]').forEach((r) => r.addEventListener("change", previewCancel));
+  $("#appt-actions").addEventListener("click", (e) => {
+    const b = e.target.closest(".desk-act");
+    if (!b) { return; }
+    const a = b.dataset.act;
+    if (a === "check_in") { act("check-in/", null, "Llegada registrada."); }
+    if (a === "complete") { act("complete/", null, "Cita completada."); }
+    if (a === "no_show") {
+      if (confirm("¿Marcar que el cliente no asistió?")) { act("no-show/", null, "Marcada como no asistió."); }
+    }
+    if (a === "payment_link") {
+      call("POST", "appointments/" + current.id + "/payment-link/").then(
+        (r) => message("Enlace de pago por " + pesos(r.amount_cents) + " enviado por WhatsApp.", true),
+        (err) => message(err.message, false));
+    }
+    if (a === "pay") {
+      $("#appt-pay").hidden = false;
+      form.amount.value = Math.floor((current.state.due_cents || 0) / 100) || "";
+    }
+    if (a === "move") { $("#appt-move").hidden = false; }
+    if (a === "cancel") { $("#appt-cancel").hidden = false; previewCancel(); }
+    if (a === "notes") { $("#appt-notes").hidden = false; }
+  });
+  $("#pay-submit").addEventListener("click", () => {
+    const pesosValue = parseInt(form.amount.value, 10);
+    if (!(pesosValue > 0)) { message("Escribe el monto en pesos.", false); return; }
+    act("payments/", { amount_cents: pesosValue * 100, method: form.method.value }, "Pago registrado.");
+  });
+  $("#move-submit").addEventListener("click", () => {
+    const body = { start: bogota(form.move_day.value, form.move_time.value) };
+    if (form.move_therapist.value) { body.therapist = form.move_therapist.value; }
+    act("move/", body, "Cita movida.");
+  });
+  $("#cancel-submit").addEventListener("click", () => {
+    act("cancel/", { by: form.cancel_by.value, reason: form.cancel_reason.value }, "Cita cancelada.");
+  });
+  $("#notes-submit").addEventListener("click", () => {
+    act("notes/", { staff_notes: form.staff_notes.value }, "Notas guardadas.");
+  });
+
+  if (cfg.open) {
+    // Opened from an appointment's admin page: go to its day and show it.
+    call("GET", "appointments/" + cfg.open + "/").then(async (s) => {
+      $("#desk-date").value = new Date(s.start).toLocaleDateString("en-CA", { timeZone: "America/Bogota" });
+      await load();
+      const ev = ec.getEventById(cfg.open);
+      if (ev) { openAppointment(ev); }
+    }, () => load());
+  } else {
+    load();
+  }
+  setInterval(load, 60000); // the now line and other desks' changes
+})();

@@ -1,0 +1,207 @@
+"""A receptionist runs the day from the calendar, in a real browser (Chromium)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from modules.booking.availability import local_tz
+from modules.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    OpeningHours,
+    Room,
+    Service,
+    Therapist,
+    WorkingHours,
+)
+from modules.payments.models import LedgerEntry
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.postgres]
+SLOT_HEIGHT = 22  # px per 15 minutes (desk.js)
+
+
+def _quarter_after(moment: datetime, minutes: int) -> datetime:
+    moment = moment + timedelta(minutes=minutes)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def _appointment(
+    client: Any,
+    service: Service,
+    therapist: Therapist,
+    start: datetime,
+    room: Room | None = None,
+    status: str = AppointmentStatus.CONFIRMED,
+) -> Any:
+    end = start + timedelta(minutes=service.duration_minutes)
+    return Appointment.objects.create(
+        client=client,
+        service=service,
+        therapist=therapist,
+        room=room,
+        start=start,
+        end=end,
+        blocked_start=start,
+        blocked_end=end,
+        status=status,
+        price_cents=service.price_cents,
+        confirmed_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def day_at_the_spa(db: Any) -> dict[str, Any]:
+    """Two therapists working around now (Bogotá), a few appointments today."""
+    tz = local_tz()
+    now = timezone.now().astimezone(tz)
+    if now.hour >= 21:
+        pytest.skip("the scenario needs three hours left in the Bogotá day")
+    first = max(0, now.hour - 2)
+    weekday = now.weekday()
+    OpeningHours.objects.create(weekday=weekday, opens=time(first), closes=time(23, 45))
+    people = {}
+    for code, name in (("ana", "Ana"), ("beto", "Beto")):
+        user = UserFactory(roles=["therapist"], first_name=name)
+        therapist = Therapist.objects.create(user=user, code=code, display_name=name)
+        WorkingHours.objects.create(
+            therapist=therapist, weekday=weekday, start=time(first), end=time(23, 45)
+        )
+        people[code] = therapist
+    massage = Service.objects.create(
+        code="MASAJE-60", name="Masaje relajante", duration_minutes=60, price_cents=12_000_000
+    )
+    facial = Service.objects.create(
+        code="FACIAL-30", name="Limpieza facial", duration_minutes=30, price_cents=6_200_000
+    )
+    for service in (massage, facial):
+        service.therapists.add(*people.values())
+    ana, beto = people["ana"], people["beto"]
+    t1 = _quarter_after(now, 30)  # María arrives for her massage with Ana
+    maria = UserFactory(first_name="María", last_name="Gómez", roles=["client"])
+    arriving = _appointment(maria, massage, ana, t1)
+    busy = _appointment(
+        UserFactory(first_name="Lucía", last_name="Pérez"), facial, ana, t1 + timedelta(minutes=90)
+    )
+    movable = _appointment(
+        UserFactory(first_name="Carlos", last_name="Ruiz"), facial, beto, t1 + timedelta(minutes=30)
+    )
+    missed_start = _quarter_after(now, -45)
+    missed = _appointment(
+        UserFactory(first_name="Pedro", last_name="Díaz"), facial, beto, missed_start
+    )
+    return {
+        "now": now,
+        "ana": ana,
+        "beto": beto,
+        "arriving": arriving,
+        "busy": busy,
+        "movable": movable,
+        "missed": missed,
+        "walk_in": t1 + timedelta(minutes=180),
+    }
+
+
+def _point(page: Any, resource_index: int, moment: datetime) -> tuple[float, float]:
+    """Screen point of ``moment`` in the n-th therapist column of the day view."""
+    box = page.locator(".ec-body .ec-day").nth(resource_index).bounding_box()
+    slot_min = page.evaluate("window.deskCalendar.getOption('slotMinTime')")
+    hours = slot_min["seconds"] // 3600 if isinstance(slot_min, dict) else int(str(slot_min)[:2])
+    local = moment.astimezone(local_tz())
+    minutes = local.hour * 60 + local.minute - hours * 60
+    return box["x"] + box["width"] / 2, box["y"] + minutes / 15 * SLOT_HEIGHT + SLOT_HEIGHT / 2
+
+
+def _open_event(page: Any, text: str) -> None:
+    page.locator(".ec-event", has_text=text).first.click()
+    page.wait_for_selector("#dlg-appt[open]")
+
+
+def _close_dialog(page: Any) -> None:
+    page.locator("#dlg-appt button[value=cancel]").click()
+
+
+def test_receptionist_runs_the_day(login: Any, shot: Any, day_at_the_spa: dict) -> None:
+    spa = day_at_the_spa
+    reception = UserFactory(roles=["reception"], first_name="Rosa", is_staff=True)
+    page = login(reception)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+
+    # 1. Today's calendar: one column per therapist, appointments on it.
+    page.click("text=Calendario")
+    page.wait_for_url("**/admin/booking/calendar/")
+    page.wait_for_selector(".ec-event >> text=María Gómez")
+    assert page.locator(".ec-body .ec-day").count() == 2
+    assert page.locator(".ec-now-indicator").count() >= 1
+    shot(page, "01-calendario-del-dia", full_page=True)
+
+    # 2. A walk-in for a new client in an empty cell of Ana's column.
+    x, y = _point(page, 0, spa["walk_in"])
+    page.mouse.click(x, y)
+    page.wait_for_selector("#dlg-book[open]")
+    expected = spa["walk_in"].astimezone(local_tz()).strftime("%H:%M")
+    assert page.input_value("#book-form input[name=time]") == expected
+    page.select_option("#book-form select[name=service]", "FACIAL-30")
+    page.check("#book-form input[value=new]")
+    page.fill("#book-form input[name=phone]", "3001234567")
+    page.fill("#book-form input[name=first_name]", "Valentina")
+    page.fill("#book-form input[name=last_name]", "Ríos")
+    shot(page, "02-nueva-cita-cliente-nuevo")
+    page.click("#book-submit")
+    page.wait_for_selector("#desk-alert.ok")
+    page.wait_for_selector(".ec-event >> text=Valentina Ríos")
+    walk_in = Appointment.objects.get(client__first_name="Valentina")
+    assert walk_in.therapist == spa["ana"] and walk_in.start == spa["walk_in"]
+    assert walk_in.booked_by == reception
+    shot(page, "03-cita-reservada", full_page=True)
+
+    # 3. María arrives: check-in.
+    _open_event(page, "María Gómez")
+    page.click("#appt-actions [data-act=check_in]")
+    page.wait_for_selector("#appt-status:has-text('En el spa')")
+    shot(page, "04-llegada-registrada")
+    assert Appointment.objects.get(pk=spa["arriving"].pk).status == AppointmentStatus.ARRIVED
+    _close_dialog(page)
+
+    # 4. Drag Carlos's facial onto Lucía's slot with Ana: refused in Spanish, nothing moves.
+    page.wait_for_selector(".ec-event >> text=Carlos Ruiz")
+    source = page.locator(".ec-event", has_text="Carlos Ruiz").first.bounding_box()
+    tx, ty = _point(page, 0, spa["busy"].start)
+    page.mouse.move(source["x"] + source["width"] / 2, source["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(source["x"] + source["width"] / 2 + 10, source["y"] + 20, steps=5)
+    page.mouse.move(tx, ty - SLOT_HEIGHT / 2 + 8, steps=15)
+    page.mouse.up()
+    page.wait_for_selector("#desk-alert.error")
+    assert "ya no está disponible" in page.inner_text("#desk-alert")
+    shot(page, "05-mover-conflicto", full_page=True)
+    moved = Appointment.objects.get(pk=spa["movable"].pk)
+    assert (moved.start, moved.therapist) == (spa["movable"].start, spa["beto"])
+
+    # 5. Pedro never came: no-show (after the confirmation prompt).
+    _open_event(page, "Pedro Díaz")
+    page.click("#appt-actions [data-act=no_show]")
+    page.wait_for_selector("#appt-status:has-text('No asistió')")
+    assert dialogs and "no asistió" in dialogs[-1]
+    shot(page, "06-no-asistio")
+    assert Appointment.objects.get(pk=spa["missed"].pk).status == AppointmentStatus.NO_SHOW
+    _close_dialog(page)
+
+    # 6. María pays her massage in cash at the desk.
+    _open_event(page, "María Gómez")
+    page.click("#appt-actions [data-act=pay]")
+    assert page.input_value("#appt-form input[name=amount]") == "120000"
+    page.select_option("#appt-form select[name=method]", "cash")
+    page.click("#pay-submit")
+    page.wait_for_selector("#appt-due:has-text('$ 0')")
+    assert page.inner_text("#appt-paid") == "$ 120.000"
+    page.wait_for_selector(".ec-event:has-text('María Gómez') >> text=Pagada")
+    shot(page, "07-pago-en-efectivo")
+    entry = LedgerEntry.objects.get(kind="desk_charge")
+    assert entry.amount_cents == 12_000_000
+    assert entry.payment.recorded_by == reception and entry.payment.method == "cash"
