@@ -205,3 +205,45 @@ def test_receptionist_runs_the_day(login: Any, shot: Any, day_at_the_spa: dict) 
     entry = LedgerEntry.objects.get(kind="desk_charge")
     assert entry.amount_cents == 12_000_000
     assert entry.payment.recorded_by == reception and entry.payment.method == "cash"
+
+
+def test_appointment_page_therapist_view_and_the_close(
+    login: Any, shot: Any, day_at_the_spa: dict
+) -> None:
+    spa = day_at_the_spa
+    reception = UserFactory(roles=["reception"], first_name="Rosa", is_staff=True)
+    page = login(reception)
+    page.on("dialog", lambda d: d.accept())
+
+    # The appointment's admin page has the same desk actions.
+    page.goto(page.url + f"booking/appointment/{spa['arriving'].pk}/change/")
+    page.click("#desk-panel button:has-text('Llegó')")
+    page.wait_for_selector("#desk-panel .desk-badge:has-text('En el spa')")
+    page.fill("#desk-amount", "120000")
+    page.select_option("#desk-method", "transfer")
+    page.click("#desk-pay")
+    page.wait_for_selector("#desk-paid:has-text('$ 120.000')")
+    shot(page, "08-ficha-de-la-cita")
+    assert Appointment.objects.get(pk=spa["arriving"].pk).status == AppointmentStatus.ARRIVED
+
+    # A therapist sees only their own column.
+    ana = spa["ana"].user
+    ana.is_staff = True
+    ana.save(update_fields=["is_staff"])
+    mine = login(ana)
+    mine.click("text=Calendario")
+    mine.wait_for_selector(".ec-event >> text=María Gómez")
+    assert mine.locator(".ec-body .ec-day").count() == 1
+    assert mine.locator(".ec-event", has_text="Carlos Ruiz").count() == 0
+    shot(mine, "09-vista-terapeuta", full_page=True)
+
+    # Only an admin sees the day's close: the transfer taken by Rosa.
+    owner = UserFactory(roles=["admin"], first_name="Dueña", is_staff=True)
+    boss = login(owner)
+    boss.click("text=Cierre del día")
+    boss.wait_for_selector("text=Total del día: $ 120.000")
+    assert "Transferencia" in boss.inner_text("table.close-table >> nth=0")
+    assert "Rosa" in boss.inner_text("table.close-table >> nth=1")
+    shot(boss, "10-cierre-del-dia", full_page=True)
+    page.goto(page.url.split("/admin/")[0] + "/admin/")
+    assert page.locator("text=Cierre del día").count() == 0

@@ -244,6 +244,34 @@ class AppointmentAdmin(admin.ModelAdmin):
     inlines = [EventInline]
     change_form_template = "admin/booking/appointment/change_form.html"
 
+    def change_view(
+        self, request: Any, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        """The desk's actions on the appointment page (same API as the calendar)."""
+        extra_context = dict(extra_context or {})
+        appt = (
+            Appointment.objects.select_related("therapist", "service", "client")
+            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .first()
+        )
+        if appt is not None and (
+            desk.is_desk(request.user) or appt.therapist.user_id == request.user.pk
+        ):
+            from django.middleware.csrf import get_token
+
+            state = desk.appointment_state(request.user, appt)
+            extra_context["desk"] = {
+                "state": state,
+                "previews": {
+                    by: desk.cancel_preview(appt, by=by)["message"] for by in ("client", "spa")
+                },
+                "config": {
+                    "api": f"/api/booking/desk/appointments/{appt.public_id}/",
+                    "csrf": get_token(request),
+                },
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description="Pagado / pendiente")
     def paid_and_due(self, obj: Appointment) -> str:
         state = desk.balance(obj, desk.paid_for([obj]).get(str(obj.public_id), 0))

@@ -40,6 +40,9 @@ PURPOSE_DESK = "booking.desk"  # money taken at the desk for an appointment
 PURPOSE_BALANCE = "booking.balance"  # a payment link for what is left to pay
 PAID_PURPOSES = (services.PURPOSE, PURPOSE_DESK, PURPOSE_BALANCE)
 HIDDEN_BY_DEFAULT = (S.CANCELLED, S.EXPIRED)
+# States in which the client owes the price (a no-show or a cancellation owes nothing
+# more: the policy's deposit rules settle those).
+BILLABLE = (S.PENDING_PAYMENT, S.CONFIRMED, S.ARRIVED, S.COMPLETED)
 
 # One colour per state (the calendar legend reads the same table).
 STATE_COLORS = {
@@ -109,7 +112,7 @@ def _audit(action: str, actor: Any, appt: Appointment, **details: Any) -> None:
 
 # --- money -------------------------------------------------------------------------------
 def balance(appt: Appointment, paid: int) -> dict[str, Any]:
-    due = max(0, appt.price_cents - paid)
+    due = max(0, appt.price_cents - paid) if appt.status in BILLABLE else 0
     deposit_due = max(0, appt.deposit_cents - paid) if appt.status == S.PENDING_PAYMENT else 0
     return {
         "price_cents": appt.price_cents,
@@ -139,7 +142,9 @@ def _from_epoch_minutes(minutes: int) -> datetime:
     return datetime.fromtimestamp(minutes * 60, tz=local_tz())
 
 
-def actions_for(actor: Any, appt: Appointment, now: datetime, desk: bool) -> list[str]:
+def actions_for(
+    actor: Any, appt: Appointment, now: datetime, desk: bool, due_cents: int = 1
+) -> list[str]:
     """What the actor may do to this appointment now (buttons the calendar shows)."""
     mine = appt.therapist.user_id == getattr(actor, "pk", None)
     today = now.astimezone(local_tz()).date()
@@ -154,8 +159,9 @@ def actions_for(actor: Any, appt: Appointment, now: datetime, desk: bool) -> lis
             acts.append("no_show")
         if appt.status in CHANGEABLE_STATUSES:
             acts += ["move", "cancel"]
-        if appt.status not in HIDDEN_BY_DEFAULT:
-            acts += ["pay", "payment_link", "notes"]
+        if appt.status in BILLABLE and due_cents > 0:
+            acts += ["pay", "payment_link"]
+        acts.append("notes")
     return acts
 
 
@@ -304,7 +310,7 @@ def calendar_feed(
     for a in appts:
         client_name = a.client.get_full_name() or a.client.phone_number
         money_state = balance(a, paid.get(str(a.public_id), 0))
-        acts = actions_for(actor, a, now, desk)
+        acts = actions_for(actor, a, now, desk, money_state["due_cents"])
         events.append(
             {
                 "id": str(a.public_id),
@@ -536,7 +542,7 @@ def record_payment(
             .select_related("client", "service", "therapist", "room")
             .get(pk=appt.pk)
         )
-        if row.status in HIDDEN_BY_DEFAULT:
+        if row.status not in BILLABLE:
             raise InvalidTransition()
         paid = paid_for([row]).get(str(row.public_id), 0)
         due = max(0, row.price_cents - paid)
@@ -581,7 +587,7 @@ def send_payment_link(actor: Any, appt: Appointment) -> dict[str, Any]:
         checkout = outcome.checkout
         amount = appt.deposit_cents
     else:
-        if appt.status in HIDDEN_BY_DEFAULT:
+        if appt.status not in BILLABLE:
             raise InvalidTransition()
         paid = paid_for([appt]).get(str(appt.public_id), 0)
         amount = appt.price_cents - paid
@@ -609,7 +615,7 @@ def send_payment_link(actor: Any, appt: Appointment) -> dict[str, Any]:
 
 def appointment_state(actor: Any, appt: Appointment) -> dict[str, Any]:
     """One appointment as the desk shows it (after an action)."""
-    paid = paid_for([appt]).get(str(appt.public_id), 0)
+    money_state = balance(appt, paid_for([appt]).get(str(appt.public_id), 0))
     return {
         "id": str(appt.public_id),
         "status": appt.status,
@@ -619,8 +625,10 @@ def appointment_state(actor: Any, appt: Appointment) -> dict[str, Any]:
         "therapist": appt.therapist.display_name,
         "room": appt.room.name if appt.room_id else "",
         "staff_notes": appt.staff_notes,
-        "actions": actions_for(actor, appt, timezone.now(), is_desk(actor)),
-        **balance(appt, paid),
+        "actions": actions_for(
+            actor, appt, timezone.now(), is_desk(actor), money_state["due_cents"]
+        ),
+        **money_state,
     }
 
 

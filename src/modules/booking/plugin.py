@@ -28,6 +28,11 @@ plugin = ModulePlugin(
         "GET availability/": (404,),
         "POST appointments/": (404, 503),
         "POST appointments/{appointment_id}/checkout/": (503,),
+        # Front desk: an unknown therapist filter; a desk booking or payment link opens a
+        # Wompi checkout.
+        "GET desk/calendar/": (404,),
+        "POST desk/appointments/": (404, 503),
+        "POST desk/appointments/{appointment_id}/payment-link/": (503,),
     },
     exporter="modules.booking.personal_data:export_user",
     eraser="modules.booking.personal_data:erase_user",
