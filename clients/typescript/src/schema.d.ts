@@ -232,6 +232,216 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/booking/desk/appointments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Book at the desk */
+        post: operations["modules_booking_desk_api_book"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One */
+        get: operations["modules_booking_desk_api_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What cancelling now would mean (policy) */
+        get: operations["modules_booking_desk_api_cancel_preview"];
+        put?: never;
+        /** Cancel */
+        post: operations["modules_booking_desk_api_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/check-in/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Arrived */
+        post: operations["modules_booking_desk_api_check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/complete/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Completed */
+        post: operations["modules_booking_desk_api_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/move/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move */
+        post: operations["modules_booking_desk_api_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/no-show/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** No-show */
+        post: operations["modules_booking_desk_api_no_show"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/notes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Notes */
+        post: operations["modules_booking_desk_api_notes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/payment-link/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the client a Wompi payment link by WhatsApp */
+        post: operations["modules_booking_desk_api_payment_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/payments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a payment taken at the desk */
+        post: operations["modules_booking_desk_api_pay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/calendar/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar feed (day or week)
+         * @description Therapists (resources) working that day, their appointments (Bogotá wall-clock
+         *     times, coloured by state, with what is paid and due and the actions allowed now)
+         *     and background events shading time off work. A therapist gets only their column.
+         */
+        get: operations["modules_booking_desk_api_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/clients/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find a client by phone or name */
+        get: operations["modules_booking_desk_api_clients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/booking/services/": {
         parameters: {
             query?: never;
@@ -1188,6 +1398,69 @@ export interface components {
             appointment: components["schemas"]["AppointmentOut"];
             checkout: components["schemas"]["CheckoutOut"] | null;
         };
+        /** CalendarEventOut */
+        CalendarEventOut: {
+            /** Backgroundcolor */
+            backgroundColor?: string | null;
+            /**
+             * Classnames
+             * @default []
+             */
+            classNames: string[];
+            /** Display */
+            display?: string | null;
+            /** Editable */
+            editable?: boolean | null;
+            /** End */
+            end: string;
+            /** Extendedprops */
+            extendedProps?: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id?: string | null;
+            /** Resourceids */
+            resourceIds: string[];
+            /** Start */
+            start: string;
+            /** Title */
+            title?: string | null;
+        };
+        /** CalendarOut */
+        CalendarOut: {
+            /** Closed */
+            closed: string[];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Events */
+            events: components["schemas"]["CalendarEventOut"][];
+            /** Legend */
+            legend: components["schemas"]["LegendOut"][];
+            /** Now */
+            now: string;
+            /** Resources */
+            resources: components["schemas"]["CalendarResourceOut"][];
+            /** Slot Max */
+            slot_max: string;
+            /** Slot Min */
+            slot_min: string;
+            /** Therapist Only */
+            therapist_only: string | null;
+            /** Timezone */
+            timezone: string;
+            /** View */
+            view: string;
+        };
+        /** CalendarResourceOut */
+        CalendarResourceOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+        };
         /** CancelIn */
         CancelIn: {
             /**
@@ -1203,6 +1476,17 @@ export interface components {
             deposit_kept_cents: number;
             /** Refund Requested */
             refund_requested: boolean;
+        };
+        /** CancelPreviewOut */
+        CancelPreviewOut: {
+            /** Allowed */
+            allowed: boolean;
+            /** Kept Cents */
+            kept_cents: number;
+            /** Message */
+            message: string;
+            /** Refund Cents */
+            refund_cents: number;
         };
         /** CartAddIn */
         CartAddIn: {
@@ -1330,6 +1614,15 @@ export interface components {
              */
             status: string;
         };
+        /** ClientOut */
+        ClientOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string;
+        };
         /** CodeIn */
         CodeIn: {
             /** Code */
@@ -1343,6 +1636,160 @@ export interface components {
             inbound: number;
             /** Outbound */
             outbound: number;
+        };
+        /** DeskAppointmentOut */
+        DeskAppointmentOut: {
+            /** Actions */
+            actions: string[];
+            /** Deposit */
+            deposit: string;
+            /** Deposit Cents */
+            deposit_cents: number;
+            /** Deposit Due Cents */
+            deposit_due_cents: number;
+            /** Due */
+            due: string;
+            /** Due Cents */
+            due_cents: number;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Id */
+            id: string;
+            /** Paid */
+            paid: string;
+            /** Paid Cents */
+            paid_cents: number;
+            /** Price */
+            price: string;
+            /** Price Cents */
+            price_cents: number;
+            /** Room */
+            room: string;
+            /** Staff Notes */
+            staff_notes: string;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Therapist */
+            therapist: string;
+            /** Vip Price Applied */
+            vip_price_applied: boolean;
+        };
+        /** DeskBookIn */
+        DeskBookIn: {
+            /**
+             * Client
+             * @description An existing client
+             */
+            client?: string | null;
+            /**
+             * First Name
+             * @default
+             */
+            first_name: string;
+            /**
+             * Last Name
+             * @default
+             */
+            last_name: string;
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /**
+             * Phone
+             * @description A new client's phone (E.164 or local)
+             * @default
+             */
+            phone: string;
+            /** Service */
+            service: string;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Therapist */
+            therapist?: string | null;
+        };
+        /** DeskBookOut */
+        DeskBookOut: {
+            appointment: components["schemas"]["DeskAppointmentOut"];
+            /** Checkout */
+            checkout: {
+                [key: string]: unknown;
+            } | null;
+            /** New Client */
+            new_client: boolean;
+        };
+        /** DeskCancelIn */
+        DeskCancelIn: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "spa" | "client";
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** DeskCancelOut */
+        DeskCancelOut: {
+            appointment: components["schemas"]["DeskAppointmentOut"];
+            /** Deposit Kept Cents */
+            deposit_kept_cents: number;
+            /** Refund Requested */
+            refund_requested: boolean;
+        };
+        /** DeskMoveIn */
+        DeskMoveIn: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Therapist */
+            therapist?: string | null;
+        };
+        /** DeskNotesIn */
+        DeskNotesIn: {
+            /**
+             * Staff Notes
+             * @default
+             */
+            staff_notes: string;
+        };
+        /** DeskPaymentIn */
+        DeskPaymentIn: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "cash" | "card_terminal" | "transfer";
+        };
+        /** DeskPaymentOut */
+        DeskPaymentOut: {
+            /** Balance */
+            balance: {
+                [key: string]: unknown;
+            };
+            receipt: components["schemas"]["ReceiptOut"];
+            /** Status */
+            status: string;
         };
         /** DetailOut */
         DetailOut: {
@@ -1456,6 +1903,15 @@ export interface components {
              * @default 20
              */
             page_size: number;
+        };
+        /** LegendOut */
+        LegendOut: {
+            /** Color */
+            color: string;
+            /** Label */
+            label: string;
+            /** Status */
+            status: string;
         };
         /** LivenessOut */
         LivenessOut: {
@@ -1806,6 +2262,15 @@ export interface components {
              */
             recaptcha_token: string;
         };
+        /** PaymentLinkOut */
+        PaymentLinkOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Checkout Url */
+            checkout_url: string;
+            /** Reference */
+            reference: string;
+        };
         /** PaymentOut */
         PaymentOut: {
             /** Amount Cents */
@@ -1999,6 +2464,24 @@ export interface components {
         ReauthCodeIn: {
             /** Channel */
             channel?: ("sms" | "whatsapp") | null;
+        };
+        /** ReceiptOut */
+        ReceiptOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Method */
+            method: string;
+            /** Method Label */
+            method_label: string;
+            /** Reference */
+            reference: string;
+            /** Taken By Id */
+            taken_by_id: number;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -2773,6 +3256,394 @@ export interface operations {
                     "application/json": components["schemas"]["PagedCategoryOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_book: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskBookIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskBookOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    modules_booking_desk_api_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_cancel_preview: {
+        parameters: {
+            query?: {
+                by?: "spa" | "client";
+            };
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelPreviewOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskCancelIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskCancelOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_check_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskMoveIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_no_show: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_notes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskNotesIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_payment_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLinkOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    modules_booking_desk_api_pay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskPaymentIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskPaymentOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_calendar: {
+        parameters: {
+            query?: {
+                date?: string | null;
+                view?: "day" | "week";
+                therapist?: string | null;
+                room?: string | null;
+                service?: string;
+                show_cancelled?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_booking_desk_api_clients: {
+        parameters: {
+            query?: {
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientOut"][];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
             422: components["responses"]["ValidationError"];
         };
     };

@@ -236,7 +236,7 @@ def test_desk_and_online_booking_race_for_one_slot(clock: Any) -> None:
             return desk.post(
                 f"{DESK}/appointments/", {**body, "client": str(walk_in.public_id)}
             ).status_code
-        return online.post("/api/booking/appointments", body).status_code
+        return online.post("/api/booking/appointments/", body).status_code
 
     results = _race(2, go)
     assert sorted(results) == [201, 409], results

@@ -209,7 +209,7 @@
     const q = new URLSearchParams({ service: bookForm.service.value, date_from: bookForm.day.value, date_to: bookForm.day.value });
     if (bookForm.therapist.value) { q.set("therapist", bookForm.therapist.value); }
     try {
-      const res = await fetch("/api/booking/availability?" + q.toString());
+      const res = await fetch("/api/booking/availability/?" + q.toString());
       const data = await res.json();
       if (!res.ok) { throw new Error((data.error && data.error.message) || "Error"); }
       $("#book-slot-list").innerHTML = data.slots.length
