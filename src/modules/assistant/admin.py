@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from modules.assistant import integrations, selectors, services
 from modules.assistant.models import Conversation, HandoffConversation, Message, Proposal
 from platform_core.errors import DomainError
+from platform_core.notifications.adapters import WHATSAPP_WINDOW
 from platform_core.phones import mask_phone
 
 
@@ -209,8 +211,10 @@ class HandoffQueueAdmin(admin.ModelAdmin):
         return format_html('<strong class="sz-unread">{}</strong>', obj.unread)
 
     @admin.display(description=_("ventana de 24 h"))
-    def window(self, obj: Conversation) -> str:
-        return _("abierta") if integrations.in_whatsapp_window(obj.phone) else _("cerrada")
+    def window(self, obj: Any) -> str:
+        since = obj.window_from  # annotated by selectors.inbox: no query per row
+        is_open = since is not None and timezone.now() - since < WHATSAPP_WINDOW
+        return _("abierta") if is_open else _("cerrada")
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

@@ -10,6 +10,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
+from platform_core.models import MessagingContact
 
 BOOKING_TOOL = "book_appointment"
 
@@ -76,6 +77,12 @@ def inbox() -> Any:
             ),
             last_body=Subquery(last.values("body")[:1]),
             last_source=Subquery(last.values("source")[:1]),
+            # WhatsApp's 24-hour window: when the number last wrote (platform_core's record).
+            window_from=Subquery(
+                MessagingContact.objects.filter(phone=OuterRef("phone")).values("last_inbound_at")[
+                    :1
+                ]
+            ),
         )
         .order_by(F("last_in").desc(nulls_last=True), "-handed_off_at")
     )
