@@ -93,7 +93,12 @@ load: install
 	@$(UV) run python scripts/require_services.py --for "make load"
 	DB_POOL_MAX_SIZE=$(LOAD_DB_POOL_MAX_SIZE) $(UV) run python -m scripts.contract.live_server --workers 3 --seed --load-users $(LOAD_USERS) -- \
 		$(UV) run locust -f benchmarks/locustfile.py --headless -u $(LOAD_USERS) -r 10 \
-		-t $(LOAD_TIME) --host '$${BASE_URL}' --only-summary --exit-code-on-error 0
+		-t $(LOAD_TIME) --host '$${BASE_URL}' --only-summary --exit-code-on-error 0 Visitor Client
+
+## load-ladder: mixed load at 50/150/300 users + the liveness ceiling at 300, one server (~4 min)
+.PHONY: load-ladder
+load-ladder: install
+	$(UV) run python benchmarks/ladder.py $(LADDER_ARGS)
 
 ## e2e: the end-to-end suite (real processes, PostgreSQL and Redis required)
 e2e: install

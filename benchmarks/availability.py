@@ -136,7 +136,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def run(runs: int) -> None:
-    from modules.booking.availability import _bump_now
+    from modules.booking.availability import bump_version
 
     date_from = seed()
     date_to = str(datetime.fromisoformat(date_from).date() + timedelta(days=DAYS - 1))
@@ -151,7 +151,7 @@ def run(runs: int) -> None:
         timings, cpu, queries = [], [], []
         for _ in range(runs):
             if cold:
-                _bump_now()
+                bump_version()
             with CaptureQueriesContext(connection) as ctx:
                 t0, c0 = clock.perf_counter(), clock.process_time()
                 response = http.get(url, params)

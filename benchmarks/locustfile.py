@@ -1,18 +1,30 @@
 """StudioZens load test: the launch mix of anonymous browsing and signed-in clients.
 
 Run it with ``make load`` (60 s, 50 users, gunicorn with 3 uvicorn workers on PostgreSQL and
-Redis, demo data and load-test accounts created by ``scripts/contract/live_server.py``), or
-against any server::
+Redis, demo data and load-test accounts created by ``scripts/contract/live_server.py``), with
+``make load-ladder`` (50 / 150 / 300 users and the liveness ceiling, benchmarks/ladder.py),
+or against any server::
 
     uv run locust -f benchmarks/locustfile.py --headless -u 50 -r 10 -t 60s \
-        --host http://127.0.0.1:8000
+        --host http://127.0.0.1:8000 Visitor Client
 
 The mix (weights): visitors browse the service and product catalogs, check availability and
 the health endpoint; signed-in clients (accounts ``+57301000000{n}``) also look at
 availability, book an appointment with a deposit and then cancel it, fill a cart, check out
 (with an ``Idempotency-Key``) and cancel the unpaid order, and read their appointments and
 orders. Cancelling keeps the demo's slots and stock available for the whole run, as
-abandoned checkouts do in production.
+abandoned checkouts do in production. ``Liveness`` (not in the default mix) only asks
+``/api/core/health/`` without think time: the ceiling of the stack.
+
+Signing in as real clients do: a returning client's app holds a refresh token and rotates
+it (``token/refresh/``); only LOAD_LOGIN_FRACTION of the clients (10 %) type their password
+(``token/``, Argon2id). Refresh tokens come from LOAD_TOKENS_PATH (JSON list, one per
+account, written by benchmarks/ladder.py); without it every client logs in with a password.
+
+Visitors behave like browsers with the catalogs' validators: they remember each catalog
+URL's ETag and revalidate with ``If-None-Match`` (a 304 is a success). A browser would not
+even ask within Cache-Control's max-age, so this is the pessimistic side of real traffic.
+LOAD_CONDITIONAL=0 turns it off (every catalog read renders).
 
 Business refusals (a slot taken by another user meanwhile: 409; out of stock: 409/422) are
 correct answers, not errors: they are counted as successes under their own names. Anything
@@ -32,16 +44,20 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, constant, events, task
 
 LOADTEST_PASSWORD = os.environ.get("LOADTEST_PASSWORD", "Carga-Zen-2030!")
 LOADTEST_USERS = int(os.environ.get("LOADTEST_USERS", "50"))
 P95_TARGET_MS = float(os.environ.get("LOAD_P95_TARGET_MS", "500"))
 ERROR_TARGET = float(os.environ.get("LOAD_ERROR_TARGET", "0.01"))
 SUMMARY_PATH = Path(os.environ.get("LOAD_SUMMARY_PATH", "var/load-summary.json"))
+TOKENS_PATH = os.environ.get("LOAD_TOKENS_PATH", "")
+LOGIN_FRACTION = float(os.environ.get("LOAD_LOGIN_FRACTION", "0.1"))
+CONDITIONAL = os.environ.get("LOAD_CONDITIONAL", "1") != "0"
 
 _account_numbers = itertools.count()
 _catalog: dict[str, list[Any]] = {}
+_refresh_tokens: list[str] = json.loads(Path(TOKENS_PATH).read_text()) if TOKENS_PATH else []
 
 
 def _catalog_items(client: Any, key: str, path: str, field: str) -> list[Any]:
@@ -67,6 +83,24 @@ def _expect(response: Any, *ok: int) -> bool:
 
 class _Catalog:
     client: Any
+    auth: dict[str, str]
+
+    def on_start(self) -> None:
+        self.auth = {}
+        self.etags: dict[str, str] = {}
+
+    def catalog_get(self, path: str, name: str | None = None) -> None:
+        """A catalog read as a browser does it: revalidate with the ETag it remembers."""
+        headers = dict(self.auth)
+        if CONDITIONAL and path in self.etags:
+            headers["If-None-Match"] = self.etags[path]
+        with self.client.get(
+            path, name=name or path.split("?")[0], headers=headers, catch_response=True
+        ) as response:
+            if _expect(response, 200, 304) and response.status_code == 200:
+                etag = response.headers.get("ETag")
+                if etag:
+                    self.etags[path] = etag
 
     def services(self) -> list[str]:
         return _catalog_items(
@@ -89,6 +123,7 @@ class _Catalog:
         with self.client.get(
             "/api/booking/availability/",
             params=params,
+            headers=self.auth,
             name="/api/booking/availability/",
             catch_response=True,
         ) as response:
@@ -98,7 +133,7 @@ class _Catalog:
             return [{"service": params["service"], **slot} for slot in body["slots"]]
 
 
-class Visitor(_Catalog, HttpUser):
+class Visitor(_Catalog, FastHttpUser):
     """Someone on the website, not signed in."""
 
     weight = 3
@@ -106,24 +141,23 @@ class Visitor(_Catalog, HttpUser):
 
     @task(4)
     def browse_services(self) -> None:
-        self.client.get("/api/booking/categories/")
-        self.client.get("/api/booking/services/")
+        self.catalog_get("/api/booking/categories/")
+        self.catalog_get("/api/booking/services/")
         services = self.services()
         if services:
-            self.client.get(
+            self.catalog_get(
                 f"/api/booking/services/{random.choice(services)}/",
                 name="/api/booking/services/{code}/",
             )
 
     @task(4)
     def browse_products(self) -> None:
-        self.client.get("/api/shop/categories/")
-        self.client.get("/api/shop/products/", params={"page_size": 20})
+        self.catalog_get("/api/shop/categories/")
+        self.catalog_get("/api/shop/products/?page_size=20")
         products = self.products()
         if products:
-            self.client.get(
-                f"/api/shop/products/{random.choice(products)}/",
-                name="/api/shop/products/{id}/",
+            self.catalog_get(
+                f"/api/shop/products/{random.choice(products)}/", name="/api/shop/products/{id}/"
             )
 
     @task(3)
@@ -135,22 +169,25 @@ class Visitor(_Catalog, HttpUser):
         self.client.get("/api/core/health/")
 
 
-class Client(_Catalog, HttpUser):
+class Client(_Catalog, FastHttpUser):
     """A signed-in client who books and buys."""
 
     weight = 2
     wait_time = between(1.0, 3.0)
 
     def on_start(self) -> None:
+        super().on_start()
         number = next(_account_numbers) % LOADTEST_USERS
-        with self.client.post(
-            "/api/users/token/",
-            json={"phone_number": f"+57301{number:07d}", "password": LOADTEST_PASSWORD},
-            name="/api/users/token/",
-            catch_response=True,
-        ) as response:
+        if _refresh_tokens and random.random() >= LOGIN_FRACTION:
+            self._sign_in("/api/users/token/refresh/", {"refresh": _refresh_tokens[number]})
+        else:
+            credentials = {"phone_number": f"+57301{number:07d}", "password": LOADTEST_PASSWORD}
+            self._sign_in("/api/users/token/", credentials)
+
+    def _sign_in(self, path: str, payload: dict[str, str]) -> None:
+        with self.client.post(path, json=payload, name=path, catch_response=True) as response:
             if _expect(response, 200):
-                self.client.headers["Authorization"] = f"Bearer {response.json()['access']}"
+                self.auth = {"Authorization": f"Bearer {response.json()['access']}"}
 
     @task(3)
     def book_and_cancel(self) -> None:
@@ -161,6 +198,7 @@ class Client(_Catalog, HttpUser):
         with self.client.post(
             "/api/booking/appointments/",
             json={"service": slot["service"], "start": slot["start"]},
+            headers=self.auth,
             name="/api/booking/appointments/",
             catch_response=True,
         ) as response:
@@ -173,6 +211,7 @@ class Client(_Catalog, HttpUser):
         with self.client.post(
             f"/api/booking/appointments/{appointment}/cancel/",
             json={"reason": "prueba de carga"},
+            headers=self.auth,
             name="/api/booking/appointments/{id}/cancel/",
             catch_response=True,
         ) as response:
@@ -186,6 +225,7 @@ class Client(_Catalog, HttpUser):
         with self.client.post(
             "/api/shop/cart/items/",
             json={"product_id": random.choice(products), "quantity": 1},
+            headers=self.auth,
             name="/api/shop/cart/items/",
             catch_response=True,
         ) as response:
@@ -197,19 +237,20 @@ class Client(_Catalog, HttpUser):
         with self.client.post(
             "/api/shop/checkout/",
             json={"fulfilment": "pickup"},
-            headers={"Idempotency-Key": str(uuid.uuid4())},
+            headers={**self.auth, "Idempotency-Key": str(uuid.uuid4())},
             name="/api/shop/checkout/",
             catch_response=True,
         ) as response:
             if response.status_code in (409, 422):
                 response.success()
-                self.client.delete("/api/shop/cart/")
+                self.client.delete("/api/shop/cart/", headers=self.auth)
                 return
             if not _expect(response, 201):
                 return
             order = response.json()["order"]["id"]
         with self.client.post(
             f"/api/shop/orders/{order}/cancel/",
+            headers=self.auth,
             name="/api/shop/orders/{id}/cancel/",
             catch_response=True,
         ) as response:
@@ -217,11 +258,22 @@ class Client(_Catalog, HttpUser):
 
     @task(2)
     def my_account(self) -> None:
-        self.client.get("/api/users/me/")
-        self.client.get("/api/booking/appointments/mine/")
-        self.client.get("/api/shop/orders/")
+        self.client.get("/api/users/me/", headers=self.auth)
+        self.client.get("/api/booking/appointments/mine/", headers=self.auth)
+        self.client.get("/api/shop/orders/", headers=self.auth)
 
     @task(1)
+    def health(self) -> None:
+        self.client.get("/api/core/health/")
+
+
+class Liveness(FastHttpUser):
+    """The ceiling: liveness only (no I/O behind it), no think time. Not in the default mix:
+    name it on the command line (``locust ... Liveness``)."""
+
+    wait_time = constant(0)
+
+    @task
     def health(self) -> None:
         self.client.get("/api/core/health/")
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A queryset whose rows are shaped by ``shape`` only for the page that is sent: return
+    ``Mapped(qs, fn)`` from a paginated view instead of ``[fn(row) for row in qs]``, which
+    would load (and shape) every row of the list to send one page of it."""
+
+    queryset: QuerySet
+    shape: Callable[[Any], Any]
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        return [self.shape(row) for row in self.queryset[window]]
 
 
 class Pagination(PaginationBase):
@@ -26,10 +44,10 @@ class Pagination(PaginationBase):
     items_attribute = "items"
 
     def paginate_queryset(
-        self, queryset: QuerySet | list, pagination: Input, **params: Any
+        self, queryset: QuerySet | Mapped | list, pagination: Input, **params: Any
     ) -> dict:
         offset = (pagination.page - 1) * pagination.page_size
-        count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+        count = queryset.count() if isinstance(queryset, QuerySet | Mapped) else len(queryset)
         return {
             "items": list(queryset[offset : offset + pagination.page_size]),
             "count": count,

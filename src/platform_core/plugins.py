@@ -99,6 +99,13 @@ class ModulePlugin:
     # revenue by source on the dashboard.
     payment_purposes: Mapping[str, str] = field(default_factory=dict)
     user_model: str | None = None  # "identity.User" for the module that owns accounts
+    # PASSWORD_HASHERS (first one hashes, the others verify and are upgraded on login);
+    # only the plugin that owns the user model may declare them.
+    password_hashers: tuple[str, ...] = ()
+    # Routes (under the prefix) whose requests hash a password: they run in the web
+    # workers' login lane (platform_core.concurrency), so a login burst waits for its own
+    # slots instead of taking the other routes'.
+    hashing_routes: tuple[str, ...] = ()
     extra_apps: tuple[str, ...] = ()  # third-party apps this module needs
     order: int = 100  # lower first (URL mounting, demo seeding, apps order)
 
@@ -163,6 +170,22 @@ def user_model(plugins: Iterable[ModulePlugin], default: str = "auth.User") -> s
     if len(owners) > 1:
         raise ValueError(f"more than one plugin owns the user model: {owners}")
     return owners[0] if owners else default
+
+
+def hashing_paths(plugins: Iterable[ModulePlugin]) -> list[str]:
+    """Full paths of the plugins' ``hashing_routes``."""
+    return [
+        f"/api/{plugin.prefix.strip('/')}/{route.lstrip('/')}"
+        for plugin in plugins
+        for route in plugin.hashing_routes
+    ]
+
+
+def password_hashers(plugins: Iterable[ModulePlugin], default: list[str]) -> list[str]:
+    """The hashers of the plugin that owns the user model, else ``default``."""
+    owners = [p for p in plugins if p.user_model]
+    hashers = list(owners[0].password_hashers) if owners else []
+    return hashers or list(default)
 
 
 def assistant_tools() -> dict[str, AssistantTool]:

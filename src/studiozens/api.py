@@ -12,6 +12,7 @@ from ninja_jwt.authentication import JWTAuth
 
 from platform_core import api_errors, input_bounds
 from platform_core.plugins import ModulePlugin, get_plugins, resolve
+from platform_core.renderers import ORJSONRenderer
 
 
 class ModuleOut(Schema):
@@ -65,6 +66,7 @@ def build_api(plugins: Iterable[ModulePlugin], *, urls_namespace: str = "api") -
             "y asistente de WhatsApp. Autenticación JWT (Bearer) salvo donde se indica."
         ),
         auth=JWTAuth(),
+        renderer=ORJSONRenderer(),
         urls_namespace=urls_namespace,
         docs_url="/docs",
         openapi_url="/openapi.json",

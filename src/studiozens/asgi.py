@@ -9,9 +9,13 @@ def _application() -> ASGIHandler:
     import django
 
     django.setup(set_prefix=False)
-    from platform_core.asgi import StudioZensASGIHandler
+    from django.conf import settings
 
-    return StudioZensASGIHandler()
+    from platform_core.asgi import StudioZensASGIHandler
+    from platform_core.concurrency import from_settings
+
+    # Bounded concurrency per worker in front of Django (platform_core.concurrency).
+    return from_settings(StudioZensASGIHandler(), settings)
 
 
 application = _application()

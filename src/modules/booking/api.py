@@ -25,9 +25,11 @@ from modules.booking.schemas import (
     ServiceOut,
     TherapistOut,
 )
+from modules.booking.versions import CATALOG
+from platform_core.conditional import cacheable
 from platform_core.errors import PermissionDenied
 from platform_core.idempotency import idempotent
-from platform_core.pagination import Pagination
+from platform_core.pagination import Mapped, Pagination
 
 router = Router()
 router.add_router("/desk/", desk_router)
@@ -65,23 +67,27 @@ def appointment_out(appt: Appointment) -> dict[str, Any]:
 
 # --- catalog (public) ----------------------------------------------------------------------
 @router.get("/categories/", auth=None, response=list[CategoryOut], summary="Service categories")
+@cacheable(CATALOG)
 @paginate(Pagination)
 def list_categories(request: HttpRequest) -> Any:
     return selectors.categories()
 
 
 @router.get("/services/", auth=None, response=list[ServiceOut], summary="Active services")
+@cacheable(CATALOG)
 @paginate(Pagination)
 def list_services(request: HttpRequest, category: str = "", q: str = "") -> Any:
     return selectors.services(category=category, query=q[:100])
 
 
 @router.get("/services/{code}/", auth=None, response=ServiceOut, summary="One service")
+@cacheable(CATALOG)
 def get_service(request: HttpRequest, code: str) -> Any:
     return services.get_active_service(code)
 
 
 @router.get("/therapists/", auth=None, response=list[TherapistOut], summary="Therapists")
+@cacheable(CATALOG)
 @paginate(Pagination)
 def list_therapists(request: HttpRequest, service: str = "") -> Any:
     return selectors.therapists(service_code=service)
@@ -128,7 +134,7 @@ def book(request: HttpRequest, payload: BookIn) -> Any:
 @paginate(Pagination)
 def mine(request: HttpRequest, status: StatusFilter = "", upcoming: bool | None = None) -> Any:
     qs = selectors.my_appointments(request.auth, status=status, upcoming=upcoming)
-    return [appointment_out(a) for a in qs]
+    return Mapped(qs, appointment_out)  # shapes only the page sent
 
 
 @router.get(
@@ -151,7 +157,7 @@ def agenda(
         room=room,
         status=status,
     )
-    return [appointment_out(a) for a in qs]
+    return Mapped(qs, appointment_out)  # shapes only the page sent
 
 
 @router.get("/appointments/{appointment_id}/", response=AppointmentDetailOut, summary="One")

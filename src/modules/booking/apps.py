@@ -42,3 +42,16 @@ class BookingConfig(AppConfig):
             sender=models.Service.therapists.through,
             dispatch_uid="bk.m2m.service_therapists",
         )
+        # What the public catalog shows (categories, services, therapists) keys its ETags.
+        for model in (models.ServiceCategory, models.Service, models.Therapist):
+            post_save.connect(
+                receivers.catalog_changed, sender=model, dispatch_uid=f"bk.cs.{model.__name__}"
+            )
+            post_delete.connect(
+                receivers.catalog_changed, sender=model, dispatch_uid=f"bk.cd.{model.__name__}"
+            )
+        m2m_changed.connect(
+            receivers.catalog_changed,
+            sender=models.Service.therapists.through,
+            dispatch_uid="bk.cm2m.service_therapists",
+        )

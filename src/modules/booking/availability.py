@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import BigIntegerField, Func, Q, Value
 from django.utils import timezone
 
@@ -45,8 +44,8 @@ from modules.booking.models import (
     TimeOff,
     WorkingHours,
 )
+from modules.booking.versions import AVAILABILITY
 
-VERSION_KEY = "booking:availability:version"
 Interval = tuple[int, int]
 
 
@@ -59,28 +58,14 @@ def granularity() -> int:
 
 
 def current_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A fresh cache (or a Redis outage) starts a new generation: never reuse old keys.
-        version = int(timezone.now().timestamp() * 1000)
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
-    return int(version)
-
-
-def _bump_now() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, int(timezone.now().timestamp() * 1000), timeout=None)
+    return AVAILABILITY.current()
 
 
 def bump_version() -> None:
     """Invalidate every cached search now and again once the current transaction
     commits. Readers read the version before the data, so a search that saw the old
     data cannot be stored under the version bumped after the commit."""
-    _bump_now()
-    transaction.on_commit(_bump_now)
+    AVAILABILITY.bump()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from modules.booking import services
+from modules.booking.availability import bump_version
 from modules.booking.models import Appointment, Therapist
+from modules.booking.versions import CATALOG
 
 
 def export_user(user: Any) -> dict[str, Any]:
@@ -47,4 +49,7 @@ def export_user(user: Any) -> dict[str, Any]:
 
 def erase_user(user: Any) -> None:
     services.erase_client_data(user)
-    Therapist.objects.filter(user=user).update(bio="", is_active=False)
+    if Therapist.objects.filter(user=user).update(bio="", is_active=False):
+        # A queryset update sends no signal: the catalog and searches change with it.
+        bump_version()
+        CATALOG.bump()

@@ -7,6 +7,7 @@ from typing import Any
 
 from modules.booking import services
 from modules.booking.availability import bump_version
+from modules.booking.versions import CATALOG
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +38,7 @@ def on_payment_failed(
 
 def schedule_changed(sender: Any = None, **kwargs: Any) -> None:
     bump_version()
+
+
+def catalog_changed(sender: Any = None, **kwargs: Any) -> None:
+    CATALOG.bump()

@@ -8,6 +8,11 @@ plugin = ModulePlugin(
     router="modules.identity.api:router",
     description="Cuentas, verificación por OTP, tokens JWT y datos personales",
     user_model="identity.User",
+    password_hashers=(
+        "modules.identity.hashers.StudioZensArgon2Hasher",
+        "modules.identity.hashers.BoundedPBKDF2Hasher",
+    ),
+    hashing_routes=("register/", "token/", "password/reset/confirm/"),
     task_routes={"identity.*": "celery"},
     periodic_tasks=(
         PeriodicTask(
@@ -21,7 +26,7 @@ plugin = ModulePlugin(
         "POST register/": (429,),
         "POST verify/": (429, 503),
         "POST verify/resend/": (429,),
-        "POST token/": (401, 429),
+        "POST token/": (401, 429, 503),
         "POST token/refresh/": (401,),
         "POST password/reset/": (429,),
         "POST password/reset/confirm/": (429, 503),

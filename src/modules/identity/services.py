@@ -149,9 +149,11 @@ def _dummy_hash() -> str:
 
 
 def _password_matches(user: Any, password: str) -> bool:
-    """Always one full hasher round, also for unknown phones and unusable passwords."""
+    """Always one full hasher round, also for unknown phones and unusable passwords.
+    ``user.check_password`` re-hashes a correct password whose stored hash uses an older
+    hasher or other parameters (PBKDF2 -> Argon2id) and saves it."""
     if user is not None and user.has_usable_password():
-        return check_password(password, user.password)
+        return user.check_password(password)
     check_password(password, _dummy_hash())
     return False
 

@@ -26,6 +26,8 @@ from modules.shop.schemas import (
     ProductOut,
     StatusChangeIn,
 )
+from modules.shop.versions import CATALOG
+from platform_core.conditional import cacheable
 from platform_core.errors import PermissionDenied
 from platform_core.idempotency import idempotent
 from platform_core.pagination import Pagination
@@ -50,12 +52,14 @@ class ProductPagination(Pagination):
 
 
 @router.get("/categories/", auth=None, response=list[CategoryOut], summary="Category tree")
+@cacheable(CATALOG)
 @paginate(Pagination)
 def list_categories(request: HttpRequest) -> Any:
     return selectors.category_tree()
 
 
 @router.get("/products/", auth=None, response=list[ProductOut], summary="Browse and search")
+@cacheable(CATALOG)
 @paginate(ProductPagination)
 def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
     return selectors.product_list(
@@ -70,6 +74,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
 
 
 @router.get("/products/{product_id}/", auth=None, response=ProductOut, summary="Product detail")
+@cacheable(CATALOG)
 def get_product(request: HttpRequest, product_id: UUID) -> Any:
     return selectors.product_detail(product_id)
 

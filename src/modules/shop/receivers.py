@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modules.shop import ports, services
+from modules.shop.versions import CATALOG
 
 
 def on_payment_settled(
@@ -20,3 +21,8 @@ def on_payment_settled(
     if purpose != ports.ORDER_PURPOSE:
         return
     services.mark_paid(ref, payment_reference=payment_reference, amount_cents=amount_cents)
+
+
+def catalog_changed(sender: Any = None, **kwargs: Any) -> None:
+    """A category, tag, product or image was saved or deleted: new catalog ETags."""
+    CATALOG.bump()

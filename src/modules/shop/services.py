@@ -48,6 +48,7 @@ from modules.shop.models import (
     Product,
 )
 from modules.shop.selectors import parse_public_id
+from modules.shop.versions import CATALOG
 from platform_core.phones import normalize_phone
 
 logger = logging.getLogger("studiozens.shop")
@@ -135,7 +136,13 @@ def _move_stock(
         )
         if delta < 0 and product.stock - delta > product.threshold >= product.stock:
             _alert_low_stock(product, movement)
+        if _shown_availability(product.stock - delta, product.threshold) != product.availability:
+            CATALOG.bump()  # the catalog shows in_stock / low / out, not the count
     return movement
+
+
+def _shown_availability(stock: int, threshold: int) -> str:
+    return Product(stock=stock, low_stock_threshold=threshold).availability
 
 
 def _alert_low_stock(product: Product, movement: InventoryMovement) -> None:

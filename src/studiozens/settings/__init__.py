@@ -15,8 +15,15 @@ from pathlib import Path
 
 import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
+from django.conf import global_settings
 
-from platform_core.plugins import discover, installed_apps, user_model
+from platform_core.plugins import (
+    discover,
+    hashing_paths,
+    installed_apps,
+    password_hashers,
+    user_model,
+)
 from platform_core.plugins import resolve as resolve_plugin_path
 
 from .celery_queues import celery_queues_and_routes
@@ -216,6 +223,23 @@ if USING_POSTGRES and DB_POOL_MAX_SIZE > 0:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Bounded concurrency per web worker (platform_core.concurrency) -------------------------
+# Requests running at once per worker; the next ones queue (no thread) up to WEB_QUEUE_LIMIT
+# deep for WEB_QUEUE_TIMEOUT seconds, then 503. With the pool, the general lane and the login
+# lane together use exactly the pool's connections, so no request waits inside Django for one.
+# Chosen from `make load-ladder` (docs/performance.md, "Overload"). 0 turns the limiter off.
+WEB_LOGIN_LANE_CONCURRENCY = env.int("WEB_LOGIN_LANE_CONCURRENCY", 1)
+WEB_LOGIN_LANE_QUEUE = env.int("WEB_LOGIN_LANE_QUEUE", 200)
+WEB_MAX_CONCURRENCY = env.int(
+    "WEB_MAX_CONCURRENCY",
+    max(1, DB_POOL_MAX_SIZE - WEB_LOGIN_LANE_CONCURRENCY) if DB_POOL_MAX_SIZE > 0 else 8,
+)
+WEB_QUEUE_LIMIT = env.int("WEB_QUEUE_LIMIT", 200)
+WEB_QUEUE_TIMEOUT = env.float("WEB_QUEUE_TIMEOUT", 15.0)
+# The routes that hash a password get their own lane (plugins' hashing_routes).
+WEB_LOGIN_LANE_PATHS = hashing_paths(_PLUGINS)
+WEB_UNLIMITED_PATHS = ["/api/core/health/"]  # liveness never queues
+
 # --- Redis, cache, sessions -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL")
 REDIS_SSL_CERT_REQS = env.str("REDIS_SSL_CERT_REQS", "required")
@@ -257,6 +281,10 @@ else:
             "LOCATION": "studiozens",
         }
     }
+# Public catalogs (platform_core.conditional): browsers and a CDN reuse a response this long,
+# then revalidate (304 from one cache round trip while nothing changed).
+CATALOG_CACHE_MAX_AGE = env.int("CATALOG_CACHE_MAX_AGE", 60)
+CATALOG_CACHE_STALE_SECONDS = env.int("CATALOG_CACHE_STALE_SECONDS", 300)
 # cached_db: sessions are served from the cache and survive a Redis outage.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -322,6 +350,12 @@ if (CELERY_RESULT_BACKEND or "").startswith("rediss://"):
     CELERY_REDIS_BACKEND_USE_SSL = CELERY_SSL_OPTIONS
 
 # --- Auth ---------------------------------------------------------------------------------
+# Argon2id with OWASP's parameters; PBKDF2 hashes verify and are re-hashed on the next login
+# (docs/performance.md, "Password hashing").
+PASSWORD_HASHERS = password_hashers(_PLUGINS, default=global_settings.PASSWORD_HASHERS)
+# Hashes running at once per process; the others wait up to PASSWORD_HASH_WAIT_SECONDS, then 503.
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", 1)
+PASSWORD_HASH_WAIT_SECONDS = env.float("PASSWORD_HASH_WAIT_SECONDS", 10.0)
 if DJANGO_ENV == "test":
     # Hashing cost is not under test; PBKDF2's 1M iterations would dominate the suite.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

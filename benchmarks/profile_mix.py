@@ -1,0 +1,163 @@
+"""Where a request's time goes: the load test's mix, in process, under pyinstrument.
+
+    DATABASE_URL=postgres://... uv run python benchmarks/profile_mix.py [--rounds 30]
+    (or: make profile)
+
+Seeds the demo data (``seed_demo``) and one client in a throw-away PostgreSQL database
+(``<name>_profile``), then replays the mix of benchmarks/locustfile.py through Django's
+test client (middleware, Ninja, the renderer; no HTTP server) ``--rounds`` times: the
+catalogs (first fetch and a revalidation with the ETag), availability over 3 days, my
+appointments / orders / profile, a booking and its cancellation, a cart, a checkout and its
+cancellation, one password login. pyinstrument samples it all; the text tree (frames of 2 %+ of
+the time) is printed and the HTML report written to var/profile-mix.html.
+
+Development settings as in ``make load`` (DEBUG off here: its query log is not production
+cost), Celery eager, the in-process payments sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
+os.environ.setdefault("DJANGO_ENV", "development")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+os.environ.setdefault("RATELIMIT_ENABLED", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+PASSWORD = "Perfil-Zen-2030!"
+
+
+def json_post(http: Client, path: str, body: dict, **headers: str) -> object:
+    import json
+
+    return http.post(path, json.dumps(body), content_type="application/json", **headers)
+
+
+def round_trip(http: Client, auth: dict[str, str], day: int) -> None:
+    etags: dict[str, str] = {}
+    for path in (
+        "/api/booking/categories/",
+        "/api/booking/services/",
+        "/api/shop/categories/",
+        "/api/shop/products/?page_size=20",
+    ):
+        first = http.get(path)
+        etags[path] = first.get("ETag", "")
+        http.get(path, HTTP_IF_NONE_MATCH=etags[path])
+    services = [s["code"] for s in http.get("/api/booking/services/?page_size=50").json()["items"]]
+    products = [p["id"] for p in http.get("/api/shop/products/?page_size=100").json()["items"]]
+    http.get(f"/api/booking/services/{services[0]}/")
+    http.get(f"/api/shop/products/{products[0]}/")
+    start = timezone.localdate() + timedelta(days=1 + day % 60)
+    slots = http.get(
+        "/api/booking/availability/",
+        {
+            "service": services[day % len(services)],
+            "date_from": str(start),
+            "date_to": str(start + timedelta(days=2)),
+        },
+    ).json()["slots"]
+    http.get("/api/users/me/", **auth)
+    http.get("/api/booking/appointments/mine/", **auth)
+    http.get("/api/shop/orders/", **auth)
+    http.get("/api/core/health/")
+    if slots:
+        booked = json_post(
+            http,
+            "/api/booking/appointments/",
+            {"service": services[day % len(services)], "start": slots[0]["start"]},
+            **auth,
+        )
+        if booked.status_code == 201:
+            appointment = booked.json()["appointment"]["id"]
+            json_post(
+                http,
+                f"/api/booking/appointments/{appointment}/cancel/",
+                {"reason": "perfil"},
+                **auth,
+            )
+    json_post(
+        http,
+        "/api/shop/cart/items/",
+        {"product_id": products[day % len(products)], "quantity": 1},
+        **auth,
+    )
+    order = json_post(
+        http,
+        "/api/shop/checkout/",
+        {"fulfilment": "pickup"},
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        **auth,
+    )
+    if order.status_code == 201:
+        http.post(f"/api/shop/orders/{order.json()['order']['id']}/cancel/", **auth)
+
+
+def main() -> None:
+    from pyinstrument import Profiler
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    if not settings.USING_POSTGRES:
+        sys.exit("Set DATABASE_URL to a PostgreSQL database.")
+    setup_test_environment()
+    database = settings.DATABASES["default"]
+    database["TEST"]["NAME"] = f"{database['NAME']}_profile"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        call_command("seed_demo", stdout=StringIO())
+        User = get_user_model()
+        client = User.objects.create(
+            phone_number="+573015550000", first_name="Perfil", is_active=True
+        )
+        client.set_password(PASSWORD)
+        client.save()
+        client.groups.add(Group.objects.get_or_create(name="client")[0])
+        http = Client()
+        login = {"phone_number": client.phone_number, "password": PASSWORD}
+        token = json_post(http, "/api/users/token/", login).json()["access"]
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        round_trip(http, auth, 0)  # warm-up: imports, caches
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for day in range(args.rounds):
+            round_trip(http, auth, day)
+        json_post(http, "/api/users/token/", login)
+        profiler.stop()
+        print(
+            profiler.output_text(unicode=True, color=False, show_all=False, time="percent_of_total")
+        )
+        out = ROOT / "var" / "profile-mix.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(profiler.output_html(), encoding="utf-8")
+        print(f"HTML: {out}")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

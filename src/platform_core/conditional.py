@@ -1,0 +1,106 @@
+"""Conditional GET for public, cacheable reads (the catalogs): ETag, Last-Modified,
+Cache-Control, and 304 Not Modified answered before the view runs.
+
+    @router.get("/services", auth=None, ...)
+    @cacheable(CATALOG)
+    def list_services(request, ...): ...
+
+The ETag is derived from the version counters the data depends on (platform_core.versioning),
+the release and the full path with its query string: the body is a function of those, so a
+matching ``If-None-Match`` (or an ``If-Modified-Since`` not older than the last bump) is
+answered 304 from one cache round trip, with no query, serialisation or rendering.
+Invalidation is the counters' bump on every write (model signals, services).
+
+Cache-Control lets browsers and a CDN reuse a response for CATALOG_CACHE_MAX_AGE seconds and
+serve it stale for CATALOG_CACHE_STALE_SECONDS more while revalidating, so a price change
+reaches everyone within max-age (+ one stale response); checkout always re-reads prices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe
+from ninja.decorators import decorate_view
+
+from platform_core.versioning import VersionCounter
+
+# Responses of another release may differ for the same data (fields, formats).
+RELEASE = os.environ.get("RENDER_GIT_COMMIT", "") or os.environ.get("SENTRY_RELEASE", "")
+
+
+def _cache_control() -> str:
+    max_age = int(settings.CATALOG_CACHE_MAX_AGE)
+    stale = int(settings.CATALOG_CACHE_STALE_SECONDS)
+    return f"public, max-age={max_age}, stale-while-revalidate={stale}"
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2): a CDN may have weakened the tag."""
+    if header.strip() == "*":
+        return True
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return etag in candidates
+
+
+def _validators(request: HttpRequest, counters: tuple[VersionCounter, ...]) -> tuple[str, int]:
+    versions = []
+    changed = 0.0
+    for counter in counters:
+        version, changed_at = counter.state()
+        versions.append(str(version))
+        changed = max(changed, changed_at)
+    seed = f"{RELEASE}|{'.'.join(versions)}|{request.get_full_path()}"
+    return f'"{hashlib.blake2b(seed.encode(), digest_size=12).hexdigest()}"', int(changed)
+
+
+def _with_validators(response: HttpResponse, etag: str, last_modified: int) -> HttpResponse:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = _cache_control()
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
+
+
+def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:  # takes precedence over If-Modified-Since (RFC 9110)
+        return _etag_matches(if_none_match, etag)
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+    return since is not None and last_modified <= since
+
+
+def conditional(*counters: VersionCounter) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a Django-level view (Ninja's ``operation.run``) with the conditional GET."""
+
+    def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(run)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in ("GET", "HEAD"):
+                return run(request, *args, **kwargs)
+            # Validators first, data second: a response built from older data than the
+            # counters say can only carry an older tag (see platform_core.versioning).
+            etag, last_modified = _validators(request, counters)
+            if not_modified(request, etag, last_modified):
+                return _with_validators(HttpResponseNotModified(), etag, last_modified)
+            response = run(request, *args, **kwargs)
+            if response.status_code == 200:
+                _with_validators(response, etag, last_modified)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def cacheable(*counters: VersionCounter) -> Callable[[Any], Any]:
+    """Ninja operation decorator: ``conditional`` around the whole operation (auth,
+    parameters, the view and the renderer), so a 304 skips all of them."""
+    return decorate_view(conditional(*counters))

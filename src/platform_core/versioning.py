@@ -1,0 +1,59 @@
+"""Version counters in the shared cache: one integer per kind of data, bumped on every write.
+
+Readers read the counter BEFORE the data and key what they derive (a cached availability
+search, a catalog ETag) by it; writers bump it at once and again when their transaction
+commits. So a reader that saw the old data can only store or tag it under the old version,
+and every reader after the commit sees a new one. A fresh cache (or a Redis outage: reads
+degrade to misses) starts a new generation from the current time in milliseconds, never an
+old number.
+
+Each bump also records when it happened (``<key>:at``), which catalogs send as
+``Last-Modified``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+
+
+class VersionCounter:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.at_key = f"{key}:at"
+
+    def current(self) -> int:
+        version = cache.get(self.key)
+        if version is None:
+            version = self._start()
+        return int(version)
+
+    def state(self) -> tuple[int, float]:
+        """(version, when it last changed as a Unix time), in one cache round trip."""
+        values = cache.get_many([self.key, self.at_key])
+        version = values.get(self.key)
+        if version is None:
+            version = self._start()
+        changed_at = values.get(self.at_key)
+        if changed_at is None:
+            changed_at = int(version) / 1000  # a generation starts at its own timestamp
+        return int(version), float(changed_at)
+
+    def bump(self) -> None:
+        """Invalidate now and again once the current transaction (if any) commits."""
+        self._bump_now()
+        transaction.on_commit(self._bump_now)
+
+    def _start(self) -> int:
+        version = int(time.time() * 1000)
+        cache.add(self.key, version, timeout=None)
+        return int(cache.get(self.key, version))
+
+    def _bump_now(self) -> None:
+        try:
+            cache.incr(self.key)
+        except ValueError:
+            cache.set(self.key, int(time.time() * 1000), timeout=None)
+        cache.set(self.at_key, time.time(), timeout=None)

@@ -1,0 +1,157 @@
+"""Public catalogs answer with ETag / Last-Modified / Cache-Control, and a conditional GET
+is answered 304 before the view runs; writes invalidate through the version counters
+(issue 21, platform_core.conditional)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils.http import http_date
+
+from modules.booking.models import Service
+from modules.shop import services as shop_services
+from platform_core import renderers
+from tests.modules.booking.conftest import build_spa
+from tests.modules.shop.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+BOOKING_CATALOG = (
+    "/api/booking/categories/",
+    "/api/booking/services/",
+    "/api/booking/services/MASAJE-60/",
+    "/api/booking/therapists/",
+)
+SHOP_CATALOG = ("/api/shop/categories/", "/api/shop/products/")
+
+
+@pytest.fixture
+def catalogs(db):
+    spa = build_spa()
+    product = ProductFactory(sku="ACE-1", name="Aceite de lavanda", stock=20)
+    return spa, product
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    calls = []
+    original = renderers.dumps
+
+    def counting(data):
+        calls.append(data)
+        return original(data)
+
+    monkeypatch.setattr(renderers, "dumps", counting)
+    return calls
+
+
+def _get(client: Client, path: str, **headers):
+    return client.get(path, **headers)
+
+
+@pytest.mark.parametrize("path", [*BOOKING_CATALOG, *SHOP_CATALOG, "PRODUCT"])
+def test_catalog_reads_carry_validators_and_304_skips_the_view(catalogs, renders, path):
+    _spa, product = catalogs
+    if path == "PRODUCT":
+        path = f"/api/shop/products/{product.public_id}/"
+    client = Client()
+    first = client.get(path)
+    assert first.status_code == 200
+    etag = first["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert first["Last-Modified"]
+    assert first["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
+    assert len(renders) == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert again["Cache-Control"] == first["Cache-Control"]
+    assert len(queries) == 0  # no query: the view never ran
+    assert len(renders) == 1  # ...and nothing was rendered
+
+    # A CDN may weaken the tag; a list of tags matches when one does.
+    assert client.get(path, HTTP_IF_NONE_MATCH=f'"x", W/{etag}').status_code == 304
+    assert client.get(path, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    assert client.get(path, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_query_string_is_part_of_the_tag(catalogs):
+    client = Client()
+    a = client.get("/api/booking/services/?page=1")
+    b = client.get("/api/booking/services/?q=masaje")
+    assert a["ETag"] != b["ETag"]
+    assert (
+        client.get("/api/booking/services/?q=masaje", HTTP_IF_NONE_MATCH=a["ETag"]).status_code
+        == 200
+    )
+
+
+def test_a_service_change_invalidates_the_booking_catalog(catalogs):
+    spa, _product = catalogs
+    client = Client()
+    etag = client.get("/api/booking/services/")["ETag"]
+    shop_etag = client.get("/api/shop/products/")["ETag"]
+
+    Service.objects.filter(pk=spa.massage.pk).get().save(update_fields=["name"])  # admin edit
+
+    changed = client.get("/api/booking/services/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    # The shop's catalog has its own counter: still fresh.
+    assert client.get("/api/shop/products/", HTTP_IF_NONE_MATCH=shop_etag).status_code == 304
+
+
+def test_a_therapist_joining_a_service_invalidates_the_therapist_list(catalogs):
+    spa, _product = catalogs
+    client = Client()
+    etag = client.get("/api/booking/therapists/?service=MASAJE-60")["ETag"]
+    spa.massage.therapists.remove(spa.beto)
+    r = client.get("/api/booking/therapists/?service=MASAJE-60", HTTP_IF_NONE_MATCH=etag)
+    assert r.status_code == 200
+    assert len(r.json()["items"]) == 1
+
+
+def test_stock_moves_invalidate_only_when_the_shown_availability_changes(catalogs, settings):
+    settings.SHOP_LOW_STOCK_THRESHOLD = 5
+    _spa, product = catalogs  # 20 units: in_stock
+    client = Client()
+    etag = client.get("/api/shop/products/")["ETag"]
+
+    shop_services.adjust_stock(product, -3, reason="conteo", actor=None)  # 17: still in_stock
+    assert client.get("/api/shop/products/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    shop_services.adjust_stock(product, -13, reason="conteo", actor=None)  # 4: low
+    r = client.get("/api/shop/products/", HTTP_IF_NONE_MATCH=etag)
+    assert r.status_code == 200
+    assert r.json()["items"][0]["availability"] == "low"
+
+
+def test_a_product_edit_invalidates_the_shop_catalog(catalogs):
+    _spa, product = catalogs
+    client = Client()
+    path = f"/api/shop/products/{product.public_id}/"
+    etag = client.get(path)["ETag"]
+    product.price_cents, product.vip_price_cents = 4_000_000, 3_600_000
+    product.save()
+    r = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert r.status_code == 200
+    assert r.json()["price_cents"] == 4_000_000
+
+
+def test_errors_and_private_reads_carry_no_validators(catalogs):
+    client = Client()
+    missing = client.get("/api/booking/services/NO-EXISTE/")
+    assert missing.status_code == 404
+    assert "ETag" not in missing
+    assert "ETag" not in client.get("/api/booking/availability/?service=MASAJE-60")
+
+
+def test_an_old_if_modified_since_gets_the_body(catalogs):
+    client = Client()
+    r = client.get("/api/booking/categories/", HTTP_IF_MODIFIED_SINCE=http_date(0))
+    assert r.status_code == 200
