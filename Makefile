@@ -100,6 +100,18 @@ load: install
 load-ladder: install
 	$(UV) run python benchmarks/ladder.py $(LADDER_ARGS)
 
+## curves: availability, agenda, product search, my appointments at 1x/10x/100x data (~3 min)
+## login-bench: CPU per login (Argon2id; PBKDF2 upgrade); profile: the mix under pyinstrument
+.PHONY: curves login-bench profile
+curves: install
+	DJANGO_ENV=test $(UV) run python benchmarks/curves.py $(CURVES_ARGS)
+
+login-bench: install
+	$(UV) run python benchmarks/login.py
+
+profile: install
+	$(UV) run python benchmarks/profile_mix.py
+
 ## e2e: the end-to-end suite (real processes, PostgreSQL and Redis required)
 e2e: install
 	@$(UV) run python scripts/require_services.py --for "make e2e"

@@ -241,15 +241,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=100, help="password logins (150-user step)")
     parser.add_argument("--burst-seconds", type=float, default=10)
     parser.add_argument("--burst-at", type=float, default=10, help="seconds into the step")
+    parser.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=15,
+        help="unrecorded mixed load first (imports, pools, caches of every worker)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra server setting, e.g. WEB_MAX_CONCURRENCY=0 (the limiter off)",
+    )
     args = parser.parse_args(argv)
 
     env = server_environment(eager=True)
     env["DB_POOL_MAX_SIZE"] = str(args.pool)
+    for item in args.server_env:
+        name, _, value = item.partition("=")
+        env[name] = value
+    if args.server_env:
+        print(f"server settings: {' '.join(args.server_env)}", flush=True)
     steps = [int(u) for u in args.users.split(",") if u.strip()]
     results = []
     print(f"load average before: {load_average():.1f} (2 cores shared)", flush=True)
     with live_server(env, workers=args.workers, seed=True, load_users=ACCOUNTS) as url:
         print(f"server on {url}", flush=True)
+        if args.warmup_seconds:
+            warm = argparse.Namespace(**{**vars(args), "step_seconds": args.warmup_seconds})
+            run_step(url, env, kind="mixed", users=30, args=warm)
         for users in steps:
             burst = Burst(url, args.burst, args.burst_seconds) if users == 150 else None
             results.append(run_step(url, env, kind="mixed", users=users, args=args, burst=burst))

@@ -631,6 +631,56 @@ class WorkerWarmup:
                     self.histogram[identity][status] += 1
 
 
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the most resident memory the process ever had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def login_burst(port: int, workers: list[int], warmups: list[Any], count: int, rounds: int) -> str:
+    """``count`` password logins at once on every worker (each on its own pinned
+    connection), ``rounds`` times: Argon2id needs 19 MiB per hash in progress; the
+    per-process hashing bound (PASSWORD_HASH_CONCURRENCY) decides how many run at once.
+    Returns a report with each worker's RSS before/after and its peak (VmHWM)."""
+    before = {pid: proc_mb(pid)[0] for pid in workers}
+    statuses: Counter[int] = Counter()
+    slowest = 0.0
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def login(conn: Pinned, phone: str) -> None:
+        nonlocal slowest
+        t0 = time.monotonic()
+        body = {"phone_number": phone, "password": CLIENT_PASSWORD}
+        status, _ = conn.request("POST", "/api/users/token/", body=body)
+        with lock:
+            statuses[status] += 1
+            slowest = max(slowest, time.monotonic() - t0)
+
+    for _ in range(rounds):
+        jobs = []
+        for w in warmups:
+            if not w.client:
+                continue
+            conns = [Pinned(port, w.pid, workers) for _ in range(count)]
+            run_threads([c._pin for c in conns])
+            jobs += [lambda c=c, phone=w.phone: login(c, phone) for c in conns]
+        run_threads(jobs)
+    lines = [
+        f"{count} concurrent password logins per worker x {rounds} rounds "
+        f"({time.monotonic() - started:.1f} s, slowest {slowest * 1000:.0f} ms): "
+        f"statuses {dict(sorted(statuses.items()))}"
+    ]
+    for pid in workers:
+        lines.append(
+            f"  worker {pid}: RSS {before[pid]:.1f} -> {proc_mb(pid)[0]:.1f} MB, "
+            f"peak (VmHWM) {peak_rss_mb(pid):.1f} MB"
+        )
+    return "\n".join(lines)
+
+
 def fill(template: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{([^}]+)\}", lambda m: ids.get(m.group(1)) or str(uuid.uuid4()), template)
 
@@ -750,6 +800,13 @@ def main() -> int:
     parser.add_argument(
         "--per-worker", type=int, default=2, help="concurrent connections per web worker"
     )
+    parser.add_argument(
+        "--logins",
+        type=int,
+        default=10,
+        help="concurrent password logins per web worker after the warm-up (0: none)",
+    )
+    parser.add_argument("--login-rounds", type=int, default=3)
     parser.add_argument(
         "--celery",
         action=argparse.BooleanOptionalAction,
@@ -894,6 +951,8 @@ def main() -> int:
             errors += sum(n for status, n in total.items() if status >= 500)
             print(f"  {identity:<10} {dict(sorted(total.items()))}")
         errors += sum(code >= 500 for w in warmups for _, code in w.steps)
+        if args.logins:
+            print(login_burst(port, workers, warmups, args.logins, args.login_rounds))
         handled = {w.pid: sum(c.requests for c in w.conns) for w in warmups}
         print(f"requests served per worker: {handled}")
         for w in warmups:

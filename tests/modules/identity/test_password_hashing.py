@@ -114,3 +114,22 @@ def test_concurrent_hashes_never_exceed_the_bound(real_hashers):
     finally:
         hashers.Argon2PasswordHasher.encode = original
     assert peak == django_settings.PASSWORD_HASH_CONCURRENCY == 1
+
+
+def test_hash_memory_is_returned_to_the_os_after_hashing_in_many_threads(real_hashers):
+    """Argon2's 19 MiB per hash must not stay resident per malloc arena (see hashers)."""
+
+    def rss_kb() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+    assert hashers.MALLOC_TUNED
+    encoded = make_password(PASSWORD)
+    before = rss_kb()
+    for _ in range(6):  # one request per thread, as under ASGI
+        thread = threading.Thread(
+            target=hashers.StudioZensArgon2Hasher().verify, args=(PASSWORD, encoded)
+        )
+        thread.start()
+        thread.join()
+    assert rss_kb() - before < 19 * 1024  # less than one hash's memory kept
