@@ -322,19 +322,21 @@ def measure(world: World, runs: int) -> dict[str, dict[str, float]]:
     for name, (url, params, headers, cold) in reads.items():
         response = http.get(url, params, **headers)
         assert response.status_code == 200, (name, response.status_code, response.content[:300])
-        timings, queries = [], []
+        timings, cpu, queries = [], [], []
         for _ in range(runs):
             if cold:
                 bump_version()
             with CaptureQueriesContext(connection) as ctx:
-                t0 = clock.perf_counter()
+                t0, c0 = clock.perf_counter(), clock.process_time()
                 response = http.get(url, params, **headers)
                 timings.append((clock.perf_counter() - t0) * 1000)
+                cpu.append((clock.process_time() - c0) * 1000)
             assert response.status_code == 200
             queries.append(len(ctx.captured_queries))
         results[name] = {
             "p50": statistics.median(timings),
             "p95": percentile(timings, 95),
+            "cpu": statistics.median(cpu),
             "queries": max(queries),
             "rows": response.json().get("count", len(response.json().get("slots", []))),
         }
@@ -373,22 +375,26 @@ def main() -> None:
             for name, r in table[scale].items():
                 print(
                     f"  {name:24s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
-                    f"queries {r['queries']:.0f}  (count {r['rows']})",
+                    f"CPU p50 {r['cpu']:6.1f} ms  queries {r['queries']:.0f}  (count {r['rows']})",
                     flush=True,
                 )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     scales = sorted(table)
-    print("\n| read | " + " | ".join(f"{s}x p50 / p95 (queries)" for s in scales) + " | 100x/1x |")
-    print("| --- | " + " | ".join("---:" for _ in scales) + " | ---: |")
+    head = " | ".join(f"{s}x p50 / p95 / CPU p50 (queries)" for s in scales)
+    print(f"\n| read | {head} | last/first p50 | last/first CPU |")
+    print("| --- | " + " | ".join("---:" for _ in scales) + " | ---: | ---: |")
     for name in table[scales[0]]:
         cells = [
-            f"{table[s][name]['p50']:.1f} / {table[s][name]['p95']:.1f} ms "
-            f"({table[s][name]['queries']:.0f})"
+            f"{table[s][name]['p50']:.1f} / {table[s][name]['p95']:.1f} / "
+            f"{table[s][name]['cpu']:.1f} ms ({table[s][name]['queries']:.0f})"
             for s in scales
         ]
-        ratio = table[scales[-1]][name]["p50"] / table[scales[0]][name]["p50"]
-        print(f"| {name} | " + " | ".join(cells) + f" | {ratio:.2f} |")
+        first, last = table[scales[0]][name], table[scales[-1]][name]
+        print(
+            f"| {name} | " + " | ".join(cells) + f" | {last['p50'] / first['p50']:.2f} | "
+            f"{last['cpu'] / first['cpu']:.2f} |"
+        )
 
 
 if __name__ == "__main__":
