@@ -26,7 +26,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from ninja.decorators import decorate_view
 
@@ -65,7 +64,7 @@ def _with_validators(response: HttpResponse, etag: str, last_modified: int) -> H
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     response["Cache-Control"] = _cache_control()
-    patch_vary_headers(response, ("Accept-Language",))
+    # No Vary: the catalogs are public, the same for everybody and in one language.
     return response
 
 

@@ -155,3 +155,5 @@ def test_an_old_if_modified_since_gets_the_body(catalogs):
     client = Client()
     r = client.get("/api/booking/categories/", HTTP_IF_MODIFIED_SINCE=http_date(0))
     assert r.status_code == 200
+    # "*" matches any current representation.
+    assert client.get("/api/booking/categories", HTTP_IF_NONE_MATCH="*").status_code == 304
