@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 
 from platform_core.errors import ServiceUnavailable
 
-
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
