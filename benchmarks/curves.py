@@ -35,28 +35,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time as clock
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
-os.environ.setdefault("DJANGO_ENV", "test")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import inprocess
 
-import django  # noqa: E402
-
-django.setup()
+inprocess.setup(DJANGO_ENV="test")
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 THERAPISTS, ROOMS, SERVICES = 20, 8, 30
@@ -348,16 +340,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--scales", default="1,10,100")
     args = parser.parse_args()
-    if not settings.USING_POSTGRES:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark targets PostgreSQL.")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
-    setup_test_environment()
-    settings.DEBUG = False
-    database = settings.DATABASES["default"]
-    database["TEST"]["NAME"] = f"{database['NAME']}_curves"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     table: dict[int, dict[str, dict[str, float]]] = {}
-    try:
+    with inprocess.throwaway_database("curves"):
         from django.core.cache import cache
 
         cache.clear()
@@ -378,8 +363,6 @@ def main() -> None:
                     f"CPU p50 {r['cpu']:6.1f} ms  queries {r['queries']:.0f}  (count {r['rows']})",
                     flush=True,
                 )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     scales = sorted(table)
     head = " | ".join(f"{s}x p50 / p95 / CPU p50 (queries)" for s in scales)
     print(f"\n| read | {head} | last/first p50 | last/first CPU |")

@@ -21,28 +21,16 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
-os.environ.setdefault("DJANGO_ENV", "development")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("RATELIMIT_ENABLED", "false")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import inprocess
 
-import django  # noqa: E402
-
-django.setup()
+inprocess.setup(DJANGO_ENV="development", DEBUG="false", RATELIMIT_ENABLED="false")
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 PASSWORD = "Ingreso-Zen-2030!"
 
@@ -74,15 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    if not settings.USING_POSTGRES:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database.")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"hashers: {settings.PASSWORD_HASHERS}")
-    setup_test_environment()
-    database = settings.DATABASES["default"]
-    database["TEST"]["NAME"] = f"{database['NAME']}_login"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with inprocess.throwaway_database("login"):
         User = get_user_model()
         user = User.objects.create(phone_number="+573015550001", is_active=True)
         user.set_password(PASSWORD)
@@ -121,8 +103,6 @@ def main() -> None:
         pbkdf2 = PBKDF2PasswordHasher().encode(PASSWORD, "benchsalt000")
         show("check_password alone, PBKDF2 (1,000,000)", *timed(
             lambda: check_password(PASSWORD, pbkdf2), min(args.runs, 10)))  # fmt: skip
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

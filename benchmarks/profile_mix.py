@@ -18,33 +18,24 @@ cost), Celery eager, the in-process payments sandbox.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import uuid
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
-os.environ.setdefault("DJANGO_ENV", "development")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-os.environ.setdefault("RATELIMIT_ENABLED", "false")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import inprocess
 
-import django  # noqa: E402
+ROOT = inprocess.ROOT
+inprocess.setup(
+    DJANGO_ENV="development",
+    DEBUG="false",
+    CELERY_TASK_ALWAYS_EAGER="true",
+    RATELIMIT_ENABLED="false",
+)
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 PASSWORD = "Perfil-Zen-2030!"
@@ -122,13 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    if not settings.USING_POSTGRES:
-        sys.exit("Set DATABASE_URL to a PostgreSQL database.")
-    setup_test_environment()
-    database = settings.DATABASES["default"]
-    database["TEST"]["NAME"] = f"{database['NAME']}_profile"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with inprocess.throwaway_database("profile"):
         call_command("seed_demo", stdout=StringIO())
         User = get_user_model()
         client = User.objects.create(
@@ -155,8 +140,6 @@ def main() -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(profiler.output_html(), encoding="utf-8")
         print(f"HTML: {out}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,12 @@ Each bump also records when it happened (``<key>:at``), which catalogs send as
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Model
 
 
 class VersionCounter:
@@ -57,3 +60,23 @@ class VersionCounter:
         except ValueError:
             cache.set(self.key, int(time.time() * 1000), timeout=None)
         cache.set(self.at_key, time.time(), timeout=None)
+
+
+def connect_writes(
+    receiver: Callable[..., Any],
+    models: Iterable[type[Model]],
+    *,
+    through: Iterable[type[Model]] = (),
+    uid: str,
+) -> None:
+    """Call ``receiver`` after every save and delete of ``models`` and every change of the
+    many-to-many tables ``through`` (admin edits and imports included): how a module bumps
+    its counters. Queryset ``update()``/``bulk_create`` send no signal: bump in the service."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    for model in models:
+        name = f"{model._meta.app_label}.{model.__name__}"
+        post_save.connect(receiver, sender=model, dispatch_uid=f"{uid}.save.{name}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"{uid}.delete.{name}")
+    for table in through:
+        m2m_changed.connect(receiver, sender=table, dispatch_uid=f"{uid}.m2m.{table.__name__}")
