@@ -38,11 +38,12 @@ def _give_hash_memory_back_to_the_os() -> bool:
     ASGI request in a new thread, spread over up to 8 arenas per core: measured, a web worker
     grew by ~19 MiB per arena that ever hashed (+60-80 MB after a few logins, +195 MB for 10
     concurrent hashes in an empty process, docs/performance.md). Setting the threshold
-    explicitly (1 MiB) turns the dynamic adjustment off: hash memory is returned on free.
+    explicitly (to its initial 128 KiB) turns the dynamic adjustment off: hash memory is
+    returned on free.
     A no-op where the C library is not glibc."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1024 * 1024))
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024))  # glibc's initial value
     except (OSError, AttributeError):
         return False
 
