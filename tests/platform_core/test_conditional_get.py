@@ -156,4 +156,4 @@ def test_an_old_if_modified_since_gets_the_body(catalogs):
     r = client.get("/api/booking/categories/", HTTP_IF_MODIFIED_SINCE=http_date(0))
     assert r.status_code == 200
     # "*" matches any current representation.
-    assert client.get("/api/booking/categories", HTTP_IF_NONE_MATCH="*").status_code == 304
+    assert client.get("/api/booking/categories/", HTTP_IF_NONE_MATCH="*").status_code == 304
