@@ -170,6 +170,7 @@ def stack() -> Iterator[Stack]:
     gemini_url = f"http://127.0.0.1:{gemini_port}"
     env = base_env(
         DJANGO_ENV="development",
+        SEED_DEMO_ACTIVITY="false",  # the journey books near now on an empty agenda
         DEBUG="true",
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,

@@ -102,6 +102,7 @@ def leaks(page: str) -> list[str]:
 @pytest.fixture
 def spa(db, settings):
     settings.LANGUAGE_CODE = "es-co"
+    settings.SEED_DEMO_ACTIVITY = True  # appointments, orders and a conversation to open
     call_command("seed_demo", stdout=io.StringIO())
     # Own numbers: the factory's sequence would land on the demo's superuser.
     owner = UserFactory(phone_number="+573009990001", roles=["admin"], is_staff=True)

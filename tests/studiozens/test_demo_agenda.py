@@ -18,6 +18,13 @@ from modules.booking.models import Appointment, AppointmentStatus, Therapist
 from modules.shop.models import Order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _activity(settings: object) -> None:
+    settings.SEED_DEMO_ACTIVITY = True  # type: ignore[attr-defined]  # off by default in tests
+
+
 WEDNESDAY = datetime(2031, 4, 9, 11, 30, tzinfo=ZoneInfo("America/Bogota"))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from modules.assistant.models import Conversation, Message
@@ -46,6 +47,8 @@ SCRIPT = [
 
 
 def seed(stdout: Any) -> None:
+    if not settings.SEED_DEMO_ACTIVITY:
+        return
     user = identity.get_user_by_phone(PHONE)
     conversation = Conversation.objects.filter(phone=PHONE, archived_at__isnull=True).first()
     if conversation is None:

@@ -30,6 +30,9 @@ from modules.identity import public as identity
 THERAPISTS = [
     ("+573000000003", "Tatiana", "Terapeuta", "tatiana"),
     ("+573000000004", "Tomás", "Terapeuta", "tomas"),
+]
+# Two more when the demo shows a spa at work (SEED_DEMO_ACTIVITY).
+BUSY_THERAPISTS = [
     ("+573000000007", "Valentina", "Terapeuta", "valentina"),
     ("+573000000008", "Sebastián", "Terapeuta", "sebastian"),
 ]
@@ -113,7 +116,8 @@ def seed(stdout: Any) -> None:
         for slug, name, order in CATEGORIES
     }
     therapists = []
-    for phone, first, last, code in THERAPISTS:
+    team = THERAPISTS + (BUSY_THERAPISTS if settings.SEED_DEMO_ACTIVITY else [])
+    for phone, first, last, code in team:
         user = _therapist_user(phone, first, last)
         therapist, created = Therapist.objects.get_or_create(
             user=user, defaults={"code": code, "display_name": first}
@@ -150,8 +154,9 @@ def seed(stdout: Any) -> None:
         for weekday in range(6):
             OpeningHours.objects.create(weekday=weekday, opens=time(9), closes=time(19))
     stdout.write(f"    booking: {len(SERVICES)} services, {len(therapists)} therapists, rooms")
-    made = seed_agenda(therapists)
-    stdout.write(f"    booking: agenda around today, {made} new appointments")
+    if settings.SEED_DEMO_ACTIVITY:
+        made = seed_agenda(therapists)
+        stdout.write(f"    booking: agenda around today, {made} new appointments")
 
 
 # --- A living agenda ------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from modules.shop import services
 from modules.shop.models import Category, Fulfilment, MovementKind, Order, Product, Tag
 
@@ -107,8 +109,9 @@ def seed(stdout: Any) -> None:
             services.receive_stock(product, stock, reason="Inventario inicial (demo)", actor=None)
         created += is_new
     stdout.write(f"shop: {len(CATEGORIES)} categories, {created} new products\n")
-    orders = seed_orders()
-    stdout.write(f"shop: {orders} new demo orders (paid and pending)\n")
+    if settings.SEED_DEMO_ACTIVITY:
+        orders = seed_orders()
+        stdout.write(f"shop: {orders} new demo orders (paid and pending)\n")
 
 
 # Demo clients' orders: (phone, [(sku, quantity)], paid?), from well-stocked products (the

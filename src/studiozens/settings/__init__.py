@@ -413,6 +413,10 @@ USE_TZ = True
 PHONE_DEFAULT_REGION = "CO"
 CURRENCY = "COP"
 
+# seed_demo also fills the days around today with activity (agenda, orders, a waiting
+# WhatsApp conversation). Off in tests: they book near "now" on the demo catalogue.
+SEED_DEMO_ACTIVITY = env.bool("SEED_DEMO_ACTIVITY", DJANGO_ENV != "test")
+
 # --- Admin ------------------------------------------------------------------------------------
 # Members of this group (and superusers) are the owner: dashboard and technical sections.
 ADMIN_OWNER_GROUP = "admin"
