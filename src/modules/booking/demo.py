@@ -1,4 +1,4 @@
-"""Demo data: a small catalog, two therapists, rooms and opening hours (idempotent)."""
+"""Demo data: a small catalog, the therapists, rooms and opening hours (idempotent)."""
 
 from __future__ import annotations
 

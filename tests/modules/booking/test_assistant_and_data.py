@@ -6,7 +6,7 @@ from typing import Any
 
 from modules.booking import public
 from modules.booking.assistant_tools import get_tools
-from modules.booking.demo import seed
+from modules.booking.demo import THERAPISTS, seed
 from modules.booking.models import Appointment, Service, Therapist
 from modules.booking.personal_data import erase_user, export_user
 from platform_core.plugins import ToolContext, assistant_tools, personal_data_exporters
@@ -155,8 +155,10 @@ def test_export_and_erase(spa: Any, client_user: Any, clock: Any) -> None:
 def test_demo_seed_is_idempotent(db: Any) -> None:
     out = StringIO()
     seed(out)
+    counts = (Therapist.objects.count(), Appointment.objects.count())
     seed(out)
     service = Service.objects.get(code="MASAJE-RELAX-60")
-    assert service.deposit_percent > 0 and service.therapists.count() == 2
+    assert service.deposit_percent > 0 and service.therapists.count() == len(THERAPISTS)
     assert Service.objects.filter(name="Facial hidratante").exists()
-    assert Therapist.objects.count() == 2
+    assert (Therapist.objects.count(), Appointment.objects.count()) == counts
+    assert counts[0] == len(THERAPISTS)
