@@ -58,3 +58,45 @@ def test_public_face_is_allowed(tree_copy: Path) -> None:
         "from modules.identity.public import has_role\n"
     )
     assert _lint(tree_copy).returncode == 0
+
+
+# --- Direction between modules (issue 16) --------------------------------------------------------
+def _contracts() -> list[dict]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return config["tool"]["importlinter"]["contracts"]
+
+
+def test_every_module_folder_is_in_the_module_contracts() -> None:
+    """A new folder under src/modules/ must be placed in the layers and the independence
+    contract, or it could import anything."""
+    contracts = _contracts()
+    layers = next(c for c in contracts if c["name"].startswith("Module layers"))
+    layered = {m.strip() for layer in layers["layers"] for m in layer.split("|")}
+    independent = set(next(c for c in contracts if c["type"] == "independence")["modules"])
+    folders = {
+        f"modules.{path.parent.name}" for path in (ROOT / "src" / "modules").glob("*/__init__.py")
+    }
+    assert folders - layered == set(), "module folders missing from the layers contract"
+    assert folders - independent == set(), "module folders missing from the independence contract"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("module_file", "line"),
+    [
+        # Each goes through a public face (allowed by independence) but up a layer.
+        ("modules/payments/leak.py", "from modules.booking import public\n"),
+        ("modules/identity/leak.py", "from modules.shop import public\n"),
+    ],
+)
+def test_an_upward_import_breaks_the_module_layers(
+    tree_copy: Path, module_file: str, line: str
+) -> None:
+    (tree_copy / "src" / module_file).write_text(line)
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "Module layers: assistant > booking | shop > payments > identity BROKEN" in (
+        result.stdout
+    )

@@ -347,6 +347,7 @@ def cancel_appointment(
                 ref=str(appt.public_id),
                 reason="cancelled_by_spa" if by_spa else "cancelled_in_window",
                 amount_cents=appt.deposit_paid_cents,
+                payment_reference=appt.payment_reference,
             )
             appt.refund_requested_at = now
         appt.save()
@@ -405,9 +406,16 @@ def check_in(*, actor: Any, appointment: Appointment) -> Appointment:
 
 
 # --- payments ---------------------------------------------------------------------------------
-def _refund(appt: Appointment, reason: str, amount_cents: int, now: datetime) -> None:
+def _refund(
+    appt: Appointment, reason: str, amount_cents: int, now: datetime, payment_reference: str
+) -> None:
+    # Exactly this attempt: a duplicate must never refund the payment that confirmed.
     payments.request_refund(
-        purpose=PURPOSE, ref=str(appt.public_id), reason=reason, amount_cents=amount_cents
+        purpose=PURPOSE,
+        ref=str(appt.public_id),
+        reason=reason,
+        amount_cents=amount_cents,
+        payment_reference=payment_reference,
     )
     appt.refund_requested_at = now
     appt.needs_attention = reason
@@ -438,7 +446,8 @@ def handle_deposit_settled(*, ref: str, payment_reference: str, amount_cents: in
         if appt.payment_reference == payment_reference:
             return "duplicate"
         first_payment = not appt.payment_reference
-        appt.payment_reference = payment_reference
+        if first_payment:  # a duplicate never replaces the payment that holds the visit
+            appt.payment_reference = payment_reference
         payable = first_payment and (
             appt.status == S.PENDING_PAYMENT
             or (appt.status == S.EXPIRED and appt.start > now and _take_slot_back(appt))
@@ -458,7 +467,7 @@ def handle_deposit_settled(*, ref: str, payment_reference: str, amount_cents: in
             reason = "slot_unavailable_after_expiry"
         else:
             reason = "appointment_not_payable"
-        _refund(appt, reason, amount_cents, now)
+        _refund(appt, reason, amount_cents, now, payment_reference)
         _event(appt, "refund_requested", None, note=f"{reason} {payment_reference}"[:300])
         appt.save()
     return "refunded"

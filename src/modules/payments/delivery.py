@@ -59,13 +59,36 @@ def failed_kwargs(payment: Payment) -> dict[str, Any]:
     }
 
 
+def outcome(name: str, kwargs: dict[str, Any]) -> Any:
+    """The typed outcome (payments.public) for a signal's JSON-safe kwargs (which is what
+    the retry task carries through the broker)."""
+    from modules.payments.public import PaymentFailed, PaymentSettled
+
+    if name == "payment_settled":
+        return PaymentSettled(
+            purpose=str(kwargs["purpose"]),
+            ref=str(kwargs["ref"]),
+            payment_reference=str(kwargs["payment_reference"]),
+            amount_cents=int(kwargs["amount_cents"]),
+            user_id=kwargs.get("user_id"),
+            late=bool(kwargs.get("late")),
+        )
+    return PaymentFailed(
+        purpose=str(kwargs["purpose"]),
+        ref=str(kwargs["ref"]),
+        payment_reference=str(kwargs["payment_reference"]),
+        status=str(kwargs["status"]),
+    )
+
+
 def dispatch(signal: Any, kwargs: dict[str, Any], *, delivery: int = 1) -> list[str]:
     """Send ``signal`` (outside any transaction, after commit). Returns the labels of the
     receivers that failed; those are flagged on the payment and retried later."""
     name = signal_name(signal)
     reference = str(kwargs["payment_reference"])
     failed: list[str] = []
-    for receiver, result in signal.send_robust(sender=Payment, **kwargs):
+    typed = outcome(name, kwargs)
+    for receiver, result in signal.send_robust(sender=Payment, outcome=typed, **kwargs):
         if isinstance(result, Exception):
             label = receiver_label(receiver)
             failed.append(label)

@@ -125,7 +125,14 @@ class Payment(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """Every verified event we stored. ``event_key`` is unique: a delivery is applied once."""
+    """Every verified event we stored, once per meaning.
+
+    ``event_key`` is unique (the database refuses a second row) and derived from what the
+    event says (type, Wompi transaction id and status, plus the transaction's amount and
+    currency), not from its signature or timestamp: Wompi re-signs a retried event with a
+    new timestamp, and those copies are the same event (stored and applied once). See
+    ``services.event_key``.
+    """
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Recibido"
@@ -134,6 +141,7 @@ class WebhookEvent(models.Model):
         FLAGGED = "flagged", "Marcado para revisión"
         IGNORED = "ignored", "Ignorado"
         UNKNOWN_REFERENCE = "unknown_reference", "Referencia desconocida"
+        REFUNDED = "refunded", "Reembolsado (cobro adicional)"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event_key = models.CharField(max_length=64, unique=True)
@@ -219,6 +227,7 @@ class LedgerEntry(models.Model):
 
 class Refund(models.Model):
     class Status(models.TextChoices):
+        REQUESTED = "requested", "Solicitado (anulando en Wompi)"
         VOIDED = "voided", "Anulado en Wompi"
         PENDING_MANUAL = "pending_manual", "Pendiente (reembolso manual)"
         COMPLETED = "completed", "Reembolsado manualmente"
@@ -232,7 +241,15 @@ class Refund(models.Model):
     processed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # The Wompi transaction refunded. Usually the payment's own; a second approved
+    # transaction on the same reference (a double charge) is refunded as an "extra"
+    # one: its money never entered the ledger, so its refund does not leave it either.
+    transaction_id = models.CharField("transacción Wompi", max_length=64, blank=True)
+    extra_transaction = models.BooleanField("cobro adicional de la referencia", default=False)
     note = models.CharField(max_length=255, blank=True)
+    # When a worker last took this refund to Wompi (void): claimed in its own short
+    # transaction so the call runs outside any lock and is not repeated concurrently.
+    attempted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -243,6 +260,12 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"
+            ),
+            # A double charge is refunded once, however often Wompi reports it.
+            models.UniqueConstraint(
+                fields=["payment", "transaction_id"],
+                condition=Q(extra_transaction=True),
+                name="payments_refund_one_per_extra_transaction",
             ),
         ]
 

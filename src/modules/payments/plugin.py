@@ -17,6 +17,12 @@ plugin = ModulePlugin(
             queue="payments",
         ),
         PeriodicTask(
+            name="payments: take decided refunds to Wompi",
+            task="payments.retry_refunds",
+            every_seconds=300,
+            queue="payments",
+        ),
+        PeriodicTask(
             name="payments: VIP renewals and dunning",
             task="payments.renew_vip",
             every_seconds=3600,

@@ -2,8 +2,10 @@
 
 Booking, shop (and any plugin) ask for money with ``create_checkout`` and learn the
 outcome from the ``payment_settled`` / ``payment_failed`` signals, sent on commit with
-the purpose and the purpose reference they gave. Receivers must be idempotent; a
-receiver that cannot fulfil (slot or stock gone) calls ``request_refund``.
+the purpose and the purpose reference they gave, and the typed outcome as ``outcome``
+(a frozen ``PaymentSettled`` / ``PaymentFailed``; the loose kwargs stay for old receivers).
+Receivers must be idempotent; a receiver that cannot fulfil (slot or stock gone) calls
+``request_refund`` naming the payment.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ __all__ = [
     "PURPOSE_VIP",
     "CheckoutDTO",
     "DeskPaymentDTO",
+    "PaymentFailed",
+    "PaymentOutcome",
+    "PaymentSettled",
     "create_checkout",
+    "open_checkout",
     "paid_by_ref",
     "payment_failed",
     "payment_settled",
@@ -32,6 +38,33 @@ __all__ = [
 PURPOSE_BOOKING = "booking.appointment"
 PURPOSE_SHOP = "shop.order"
 PURPOSE_VIP = "payments.vip"
+
+
+@dataclass(frozen=True)
+class PaymentSettled:
+    """The money of one attempt arrived (``payment_settled``'s ``outcome``). ``late``: it
+    arrived after the attempt expired; the purpose honours or refunds it."""
+
+    purpose: str
+    ref: str
+    payment_reference: str
+    amount_cents: int
+    user_id: int | None
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentFailed:
+    """An attempt ended without money (``payment_failed``'s ``outcome``): DECLINED, ERROR,
+    EXPIRED, or VOIDED before approval. The purpose may open a new attempt."""
+
+    purpose: str
+    ref: str
+    payment_reference: str
+    status: str
+
+
+PaymentOutcome = PaymentSettled | PaymentFailed
 
 
 @dataclass(frozen=True)
@@ -75,12 +108,35 @@ def create_checkout(
     )
 
 
-def request_refund(*, purpose: str, ref: str, reason: str, amount_cents: int | None = None) -> None:
-    """Refund the approved payment of (purpose, ref): void it at Wompi where allowed,
-    otherwise record a manual refund for staff. Idempotent for the same payment."""
+def request_refund(
+    *,
+    purpose: str,
+    ref: str,
+    reason: str,
+    amount_cents: int | None = None,
+    payment_reference: str = "",
+) -> None:
+    """Refund the approved payment of (purpose, ref) — exactly the attempt named by
+    ``payment_reference`` when given (a duplicate or late attempt; receivers get it in
+    ``payment_settled``): void it at Wompi after commit where allowed, otherwise (or
+    when Wompi refuses) queue a manual refund for staff. Idempotent per payment."""
     from modules.payments import services
 
-    services.request_refund(purpose=purpose, ref=ref, reason=reason, amount_cents=amount_cents)
+    services.request_refund(
+        purpose=purpose,
+        ref=ref,
+        reason=reason,
+        amount_cents=amount_cents,
+        payment_reference=payment_reference,
+    )
+
+
+def open_checkout(*, purpose: str, ref: str) -> CheckoutDTO | None:
+    """The checkout of the latest attempt for (purpose, ref) while it is still PENDING
+    and unexpired (a purpose's "pay again" returns it instead of opening another)."""
+    from modules.payments import selectors
+
+    return selectors.open_checkout(purpose=purpose, ref=ref)
 
 
 def payment_status(*, purpose: str, ref: str) -> str | None:

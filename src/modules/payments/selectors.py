@@ -22,6 +22,24 @@ def latest_status(*, purpose: str, ref: str) -> str | None:
     return payment.status if payment else None
 
 
+def open_checkout(*, purpose: str, ref: str) -> Any:
+    from django.utils import timezone
+
+    from modules.payments.models import PaymentStatus
+    from modules.payments.services import checkout_for
+
+    payment = (
+        Payment.objects.filter(purpose=purpose, purpose_ref=str(ref))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if payment is None or payment.status != PaymentStatus.PENDING:
+        return None
+    if payment.expires_at is not None and payment.expires_at <= timezone.now():
+        return None
+    return checkout_for(payment)
+
+
 def payment_for_owner(*, reference: str, user: Any) -> Payment:
     """The payment if ``user`` owns it; NotFound otherwise (no existence leak)."""
     payment = Payment.objects.filter(reference=reference, user_id=user.pk).first()

@@ -326,12 +326,15 @@ def _settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
 
         if payment.vip_charge_id:
             vip.on_charge_approved(payment)
-        elif not late:
+        else:
+            # A month bought through checkout takes nothing from anyone: honoured even
+            # when paid after its link expired (staff still see the late flag).
             vip.on_one_off_paid(payment)
     _send_settled(payment, late)
 
 
-def _fail(payment: Payment, tx: dict[str, Any], status: str) -> None:
+def fail_payment(payment: Payment, tx: dict[str, Any], status: str) -> None:
+    """End a locked payment as failed with what the provider said (``tx``)."""
     _absorb(payment, tx)
     _end_failed(payment, status)
 
@@ -380,10 +383,9 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
         )
         return WebhookEvent.Outcome.FLAGGED, payment
     current = payment.status
+    tx_id = str(tx.get("id") or "")[:64]
     other_tx = bool(
-        payment.wompi_transaction_id
-        and tx.get("id")
-        and str(tx["id"]) != payment.wompi_transaction_id
+        payment.wompi_transaction_id and tx_id and tx_id != payment.wompi_transaction_id
     )
     if current == PaymentStatus.PENDING:
         if status == PaymentStatus.PENDING:
@@ -393,26 +395,56 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
         if status == PaymentStatus.APPROVED:
             _settle(payment, tx, late=False)
         else:
-            _fail(payment, tx, status)
+            fail_payment(payment, tx, status)
         return WebhookEvent.Outcome.APPLIED, payment
     if current == PaymentStatus.EXPIRED and status == PaymentStatus.APPROVED:
         # The money arrived after we gave up: record it, tell the purpose (late=True)
         # so it can honour or refund, and ask staff to look.
+        if tx_id:
+            payment.wompi_transaction_id = tx_id
         _settle(payment, tx, late=True)
         _flag(payment, "approved_after_expiry", {"source": source})
         return WebhookEvent.Outcome.FLAGGED, payment
+    if (
+        status == PaymentStatus.APPROVED
+        and current in (PaymentStatus.DECLINED, PaymentStatus.ERROR)
+        and tx_id
+        and tx_id != payment.wompi_transaction_id
+    ):
+        # A later approval wins: the client paid again on the same reference (a new Wompi
+        # transaction, not a late copy of the failed one). Settle exactly once (the row
+        # is locked and is APPROVED from now on); the purpose confirms it, or refunds it
+        # if it moved on meanwhile (paid by another attempt, expired).
+        previous = payment.wompi_transaction_id
+        payment.wompi_transaction_id = tx_id
+        _settle(payment, tx, late=False)
+        audit.record(
+            "payments.approved_after_failure",
+            target=f"payment:{payment.reference}",
+            details={
+                "source": source,
+                "previous_status": current,
+                "previous_transaction_id": previous,
+                "transaction_id": tx_id,
+            },
+        )
+        return WebhookEvent.Outcome.APPLIED, payment
     if current == PaymentStatus.APPROVED and status == PaymentStatus.VOIDED and not other_tx:
         _absorb(payment, tx)
         payment.status = PaymentStatus.VOIDED
         payment.save()
-        if not payment.refunds.filter(status=Refund.Status.VOIDED).exists():
-            Refund.objects.create(
+        own = payment.refunds.filter(extra_transaction=False)
+        if not own.filter(status=Refund.Status.VOIDED).exists():
+            # Our own void request may still be on its way: this event completes it.
+            refund = own.filter(status=Refund.Status.REQUESTED).first() or Refund(
                 payment=payment,
                 amount_cents=payment.amount_cents,
                 reason="Anulada en Wompi",
-                status=Refund.Status.VOIDED,
-                processed_at=timezone.now(),
+                transaction_id=payment.wompi_transaction_id,
             )
+            refund.status = Refund.Status.VOIDED
+            refund.processed_at = timezone.now()
+            refund.save()
             _record_refund(payment, payment.amount_cents, "Anulación reportada por Wompi")
             audit.record(
                 "payments.voided",
@@ -424,14 +456,46 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
                 },
             )
         return WebhookEvent.Outcome.APPLIED, payment
+    if (
+        status == PaymentStatus.APPROVED
+        and current in (PaymentStatus.APPROVED, PaymentStatus.VOIDED)
+        and other_tx
+    ):
+        # A second charge on a reference already paid (or refunded): the purpose is
+        # settled, so this money goes back (void at Wompi, else staff refund it).
+        _refund_extra_transaction(payment, tx, source)
+        return WebhookEvent.Outcome.REFUNDED, payment
     if status == PaymentStatus.APPROVED and current != PaymentStatus.APPROVED:
-        # Money moved for a payment we consider failed: never settle, never hide it.
+        # The failed transaction itself reported approved (contradicts a final status):
+        # never settle on it, never hide it; polling and staff resolve it.
         _flag(payment, f"approved_after_{current.lower()}", {"source": source})
         return WebhookEvent.Outcome.FLAGGED, payment
-    if status == PaymentStatus.APPROVED and other_tx:
-        _flag(payment, "second_approved_transaction", {"transaction_id": str(tx["id"])})
-        return WebhookEvent.Outcome.FLAGGED, payment
     return WebhookEvent.Outcome.NOOP, payment
+
+
+def _refund_extra_transaction(payment: Payment, tx: dict[str, Any], source: str) -> None:
+    tx_id = str(tx.get("id") or "")[:64]
+    if payment.refunds.filter(extra_transaction=True, transaction_id=tx_id).exists():
+        return  # already refunded (a re-signed copy or a poll of the same transaction)
+    method = str(tx.get("payment_method_type") or "")
+    refund = _open_refund(
+        payment,
+        payment.amount_cents,
+        "Cobro adicional con la misma referencia",
+        transaction_id=tx_id,
+        voidable=method == "CARD",
+        extra=True,
+    )
+    audit.record(
+        "payments.extra_transaction_refunded",
+        target=f"payment:{payment.reference}",
+        details={
+            "source": source,
+            "transaction_id": tx_id,
+            "payment_status": payment.status,
+            "refund": refund.status,
+        },
+    )
 
 
 # --- webhook ---------------------------------------------------------------------------------
@@ -449,8 +513,22 @@ def _reject(status_code: int, action: str, reason: str, ip: str | None) -> Webho
     return WebhookResult(status_code, "rejected")
 
 
-def _event_key(event_type: str, checksum: str) -> str:
-    return hashlib.sha256(f"{event_type}:{checksum.strip().lower()}".encode()).hexdigest()
+def event_key(event_type: str, tx: dict[str, Any], checksum: str = "") -> str:
+    """What identifies an event: its type, Wompi transaction and status (with the
+    transaction's amount and currency, which never change for a real transaction, so a
+    contradicting copy is not mistaken for a copy). Wompi re-signs a retried event (new
+    timestamp, new checksum); those copies mean the same and share this key. Only an
+    event without a transaction id falls back to its checksum."""
+    transaction_id = str(tx.get("id") or "")[:64]
+    if transaction_id:
+        status = str(tx.get("status") or "").upper()
+        basis = (
+            f"{event_type}:tx:{transaction_id}:{status}:"
+            f"{tx.get('amount_in_cents')}:{tx.get('currency')}"
+        )
+    else:
+        basis = f"{event_type}:{checksum.strip().lower()}"
+    return hashlib.sha256(basis.encode()).hexdigest()
 
 
 def process_wompi_event(
@@ -477,7 +555,8 @@ def process_wompi_event(
     tx = body["data"].get("transaction")
     if not isinstance(tx, dict) or not tx.get("reference") or not tx.get("status"):
         return _reject(400, "payments.webhook_malformed", "transaction fields missing", ip)
-    return _store_and_apply(body, tx, _event_key(event_type, body["signature"]["checksum"]))
+    key = event_key(event_type, tx, str(body["signature"]["checksum"]))
+    return _store_and_apply(body, tx, key)
 
 
 def _store_and_apply(body: dict[str, Any], tx: dict[str, Any], key: str) -> WebhookResult:
@@ -490,7 +569,7 @@ def _store_and_apply(body: dict[str, Any], tx: dict[str, Any], key: str) -> Webh
                     environment=str(body.get("environment") or ""),
                     transaction_id=str(tx.get("id") or "")[:64],
                     reference=str(tx.get("reference"))[:64],
-                    status=str(tx.get("status"))[:20],
+                    status=str(tx.get("status"))[:20].upper(),
                     payload={
                         "event": body["event"],
                         "data": {"transaction": redact_transaction(tx)},
@@ -640,20 +719,41 @@ def reconcile_pending(*, limit: int = 200) -> dict[str, int]:
 
 
 # --- refunds ---------------------------------------------------------------------------------
+# A refund is decided under the payment's row lock (a Refund row, REQUESTED when Wompi
+# can void it, else PENDING_MANUAL for staff) and taken to Wompi only after commit, with
+# no lock held; the answer is recorded in a second short transaction. A refund whose
+# call never happened (crash between commit and call) is retried by the reconcile beat.
+REFUND_RETRY_AFTER = timedelta(minutes=5)
+
+
 def request_refund(
-    *, purpose: str, ref: str, reason: str, amount_cents: int | None = None, actor: Any = None
+    *,
+    purpose: str,
+    ref: str,
+    reason: str,
+    amount_cents: int | None = None,
+    actor: Any = None,
+    payment_reference: str = "",
 ) -> Refund:
+    """Refund the approved payment of (purpose, ref), or exactly the one named by
+    ``payment_reference`` (a purpose refunding a duplicate or late attempt). Idempotent
+    per payment: the existing refund is returned."""
     with transaction.atomic():
+        payments = Payment.objects.select_for_update().filter(purpose=purpose, purpose_ref=str(ref))
+        if payment_reference:
+            payments = payments.filter(reference=payment_reference)
         payment = (
-            Payment.objects.select_for_update()
-            .filter(purpose=purpose, purpose_ref=str(ref))
-            .filter(Q(status=PaymentStatus.APPROVED) | Q(refund_requested=True))
+            payments.filter(Q(status=PaymentStatus.APPROVED) | Q(refund_requested=True))
             .order_by("-created_at")
             .first()
         )
         if payment is None:
             raise NotFound()
-        existing = payment.refunds.exclude(status=Refund.Status.REJECTED).first()
+        existing = (
+            payment.refunds.filter(extra_transaction=False)
+            .exclude(status=Refund.Status.REJECTED)
+            .first()
+        )
         if existing is not None:
             return existing  # idempotent: receivers may call this more than once
         amount = payment.amount_cents if amount_cents is None else amount_cents
@@ -661,42 +761,153 @@ def request_refund(
             raise errors.InvalidAmount()
         if not 0 < amount <= payment.amount_cents:
             raise errors.InvalidAmount()
-        payment.refund_requested = True
-        payment.save(update_fields=["refund_requested", "updated_at"])
-        refund = _void_or_manual(payment, amount, reason)
-        audit.record(
-            "payments.refund_requested",
-            actor=actor,
-            target=f"payment:{payment.reference}",
-            details={"amount_cents": amount, "reason": reason, "outcome": refund.status},
-        )
+        refund = refund_payment(payment, reason, amount_cents=amount, actor=actor)
+    refund.refresh_from_db()
     return refund
 
 
-def _void_or_manual(payment: Payment, amount: int, reason: str) -> Refund:
+def refund_payment(
+    payment: Payment, reason: str, *, amount_cents: int | None = None, actor: Any = None
+) -> Refund:
+    """Open the refund of a payment whose row the caller has locked (in a transaction)."""
+    amount = payment.amount_cents if amount_cents is None else amount_cents
+    existing = (
+        payment.refunds.filter(extra_transaction=False)
+        .exclude(status=Refund.Status.REJECTED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    payment.refund_requested = True
+    payment.save(update_fields=["refund_requested", "updated_at"])
     # Wompi voids only whole card transactions; everything else is refunded by staff.
-    if amount == payment.amount_cents and payment.method == "CARD" and payment.wompi_transaction_id:
-        try:
-            get_gateway().void_transaction(payment.wompi_transaction_id)
-        except WompiError as exc:
-            logger.warning("Void of %s failed, manual refund: %s", payment.reference, exc)
-        else:
-            payment.status = PaymentStatus.VOIDED
-            payment.save(update_fields=["status", "updated_at"])
-            _record_refund(payment, amount, f"Anulación: {reason}")
-            return Refund.objects.create(
-                payment=payment,
-                amount_cents=amount,
-                reason=reason[:255],
-                status=Refund.Status.VOIDED,
-                processed_at=timezone.now(),
-            )
-    return Refund.objects.create(
+    voidable = (
+        payment.status == PaymentStatus.APPROVED
+        and amount == payment.amount_cents
+        and payment.method == "CARD"
+        and bool(payment.wompi_transaction_id)
+    )
+    refund = _open_refund(
+        payment, amount, reason, transaction_id=payment.wompi_transaction_id, voidable=voidable
+    )
+    audit.record(
+        "payments.refund_requested",
+        actor=actor,
+        target=f"payment:{payment.reference}",
+        details={"amount_cents": amount, "reason": reason, "outcome": refund.status},
+    )
+    return refund
+
+
+def _open_refund(
+    payment: Payment,
+    amount: int,
+    reason: str,
+    *,
+    transaction_id: str,
+    voidable: bool,
+    extra: bool = False,
+) -> Refund:
+    refund = Refund.objects.create(
         payment=payment,
         amount_cents=amount,
         reason=reason[:255],
-        status=Refund.Status.PENDING_MANUAL,
+        transaction_id=transaction_id,
+        extra_transaction=extra,
+        status=Refund.Status.REQUESTED if voidable else Refund.Status.PENDING_MANUAL,
     )
+    if voidable:
+        pk = refund.pk
+        transaction.on_commit(lambda: execute_refund(pk))
+    else:
+        _flag_refund_for_staff(payment, refund)
+    return refund
+
+
+def _flag_refund_for_staff(payment: Payment, refund: Refund) -> None:
+    audit.record(
+        "payments.refund_queued_for_staff",
+        target=f"payment:{payment.reference}",
+        details={
+            "refund": str(refund.public_id),
+            "amount_cents": refund.amount_cents,
+            "transaction_id": refund.transaction_id,
+            "extra_transaction": refund.extra_transaction,
+        },
+    )
+
+
+def _claim_refund(refund_pk: int) -> Refund | None:
+    """Take a REQUESTED refund for one call to Wompi (short transaction, skip if another
+    worker holds it or took it recently)."""
+    now = timezone.now()
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_for_update(skip_locked=True)
+            .filter(pk=refund_pk, status=Refund.Status.REQUESTED)
+            .first()
+        )
+        if refund is None:
+            return None
+        if refund.attempted_at and refund.attempted_at > now - REFUND_RETRY_AFTER:
+            return None
+        refund.attempted_at = now
+        refund.save(update_fields=["attempted_at"])
+    return refund
+
+
+def execute_refund(refund_pk: int) -> str:
+    """Void a REQUESTED refund at Wompi (outside any transaction), then record what Wompi
+    said. A refusal queues it for staff (PENDING_MANUAL): money is never left silent."""
+    refund = _claim_refund(refund_pk)
+    if refund is None:
+        return ""
+    try:
+        get_gateway().void_transaction(refund.transaction_id)
+    except WompiError as exc:
+        logger.warning("Void of refund %s refused, manual refund: %s", refund.public_id, exc)
+        return _record_void(refund.pk, voided=False, error=str(exc))
+    return _record_void(refund.pk, voided=True)
+
+
+def _record_void(refund_pk: int, *, voided: bool, error: str = "") -> str:
+    with transaction.atomic():
+        refund = Refund.objects.select_related("payment").get(pk=refund_pk)
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_pk)
+        if refund.status != Refund.Status.REQUESTED:
+            return refund.status  # Wompi's VOIDED event got here first
+        if not voided:
+            refund.status = Refund.Status.PENDING_MANUAL
+            refund.note = f"Wompi no anuló la transacción: {error}"[:255]
+            refund.save(update_fields=["status", "note"])
+            _flag_refund_for_staff(payment, refund)
+            return refund.status
+        refund.status = Refund.Status.VOIDED
+        refund.processed_at = timezone.now()
+        refund.save(update_fields=["status", "processed_at"])
+        if not refund.extra_transaction and payment.status != PaymentStatus.VOIDED:
+            payment.status = PaymentStatus.VOIDED
+            payment.save(update_fields=["status", "updated_at"])
+            _record_refund(payment, refund.amount_cents, f"Anulación: {refund.reason}")
+        audit.record(
+            "payments.refund_voided",
+            target=f"payment:{payment.reference}",
+            details={"transaction_id": refund.transaction_id, "amount_cents": refund.amount_cents},
+        )
+    return refund.status
+
+
+def retry_requested_refunds(*, limit: int = 100) -> int:
+    """Beat: refunds decided but never taken to Wompi (the process died after commit)."""
+    cutoff = timezone.now() - REFUND_RETRY_AFTER
+    stale = Refund.objects.filter(status=Refund.Status.REQUESTED, created_at__lte=cutoff).filter(
+        Q(attempted_at__isnull=True) | Q(attempted_at__lte=cutoff)
+    )
+    done = 0
+    for pk in list(stale.values_list("pk", flat=True)[:limit]):
+        done += bool(execute_refund(pk))
+    return done
 
 
 def complete_manual_refund(refund_pk: int, *, staff: Any, note: str = "") -> Refund:
@@ -710,7 +921,10 @@ def complete_manual_refund(refund_pk: int, *, staff: Any, note: str = "") -> Ref
         refund.processed_at = timezone.now()
         refund.note = note[:255]
         refund.save()
-        _record_refund(refund.payment, refund.amount_cents, f"Reembolso manual: {refund.reason}")
+        if not refund.extra_transaction:
+            _record_refund(
+                refund.payment, refund.amount_cents, f"Reembolso manual: {refund.reason}"
+            )
         audit.record(
             "payments.refund_completed",
             actor=staff,

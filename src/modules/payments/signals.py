@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import django.dispatch
 
-# kwargs: purpose, ref, payment_reference, amount_cents, user_id, late
+# kwargs: outcome (public.PaymentSettled), purpose, ref, payment_reference, amount_cents,
+# user_id, late
 payment_settled = django.dispatch.Signal()
-# kwargs: purpose, ref, payment_reference, status
+# kwargs: outcome (public.PaymentFailed), purpose, ref, payment_reference, status
 payment_failed = django.dispatch.Signal()

@@ -14,6 +14,13 @@ def reconcile() -> dict[str, int]:
     return reconcile_pending()
 
 
+@shared_task(name="payments.retry_refunds", acks_late=True)
+def retry_refunds() -> int:
+    from modules.payments.services import retry_requested_refunds
+
+    return retry_requested_refunds()
+
+
 @shared_task(name="payments.renew_vip", acks_late=True)
 def renew_vip() -> dict[str, int]:
     from modules.payments.vip import run_renewals

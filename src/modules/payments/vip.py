@@ -158,14 +158,18 @@ def subscribe(
     now = timezone.now()
     with transaction.atomic():
         locked = VipSubscription.objects.select_for_update().get(pk=sub.pk)
-        _charge_period(locked, period_start=now)
+        payment = _open_charge(locked, period_start=now)
+    if payment is not None:
+        send_charge(payment.pk)  # after commit: no row lock held while Wompi answers
     sub.refresh_from_db()
     return sub
 
 
-def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment | None:
-    """Charge the period starting at ``period_start`` unless it is paid or in flight.
-    The caller holds the subscription's row lock."""
+def _open_charge(sub: VipSubscription, *, period_start: datetime) -> Payment | None:
+    """Decide, under the subscription's row lock (the caller's), whether the period starting
+    at ``period_start`` is charged: not when it is paid or an attempt is in flight. Opens
+    the attempt (a PENDING payment) and returns it; Wompi is asked only after commit
+    (``send_charge``), so no lock is held during the call."""
     charge, _ = VipCharge.objects.get_or_create(
         subscription=sub,
         period_start=period_start,
@@ -189,13 +193,24 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
         description=f"{sub.plan.name} {period_start:%Y-%m}",
         customer_email=sub.customer_email,
         vip_charge=charge,
-        # An attempt whose outcome we never learn (timeout before Wompi answered) must
-        # end: reconciliation looks it up by reference after this and, if Wompi has no
-        # transaction for it, expires it, which counts as a failed attempt (dunning).
+        # An attempt whose outcome we never learn (timeout before Wompi answered, or the
+        # process died before asking) must end: reconciliation looks it up by reference
+        # after this and, if Wompi has no transaction for it, expires it, which counts as
+        # a failed attempt (dunning).
         expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES),
     )
     charge.attempts += 1
     charge.save(update_fields=["attempts"])
+    return payment
+
+
+def send_charge(payment_pk: int) -> None:
+    """Ask Wompi to charge an opened attempt with the stored payment source. Runs outside
+    any transaction; what Wompi said is recorded in a second, short one."""
+    payment = Payment.objects.select_related("vip_charge__subscription__plan").get(pk=payment_pk)
+    if payment.status != PaymentStatus.PENDING or payment.wompi_transaction_id:
+        return  # already sent (or settled by an event meanwhile)
+    sub = payment.vip_charge.subscription
     try:
         tx = get_gateway().create_source_transaction(
             amount_in_cents=payment.amount_cents,
@@ -211,26 +226,40 @@ def _charge_period(sub: VipSubscription, *, period_start: datetime) -> Payment |
             payment_source_id=sub.vip_payment_token,
         )
     except WompiError as exc:
-        # Unknown outcome (timeout or 5xx after sending): stays PENDING; reconciliation
-        # finds the transaction by reference, or expires the attempt at expires_at if
-        # Wompi has none. A definite rejection, or a request that never left (open
-        # circuit, connection refused), fails the attempt now: nothing can be charged.
         logger.warning("VIP charge %s failed to start: %s", payment.reference, exc)
-        if exc.retryable and not exc.maybe_sent and sub.status != Status.PENDING:
+        _record_send_failure(payment_pk, exc)
+        return
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment_pk)
+        if not locked.wompi_transaction_id:  # an event may have recorded it first
+            locked.wompi_transaction_id = str(tx.get("id", ""))[:64]
+        if not locked.method:
+            locked.method = str(tx.get("payment_method_type", "CARD"))[:32]
+        locked.save(update_fields=["wompi_transaction_id", "method", "updated_at"])
+
+
+def _record_send_failure(payment_pk: int, exc: WompiError) -> None:
+    """Unknown outcome (timeout or 5xx after sending): the attempt stays PENDING;
+    reconciliation finds the transaction by reference, or expires the attempt at
+    expires_at if Wompi has none. A definite rejection, or a request that never left (open
+    circuit, connection refused), ends the attempt now: nothing can have been charged."""
+    if exc.retryable and exc.maybe_sent:
+        return
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_pk)
+        if payment.status != PaymentStatus.PENDING:
+            return
+        charge = VipCharge.objects.get(pk=payment.vip_charge_id)
+        sub = VipSubscription.objects.select_for_update().get(pk=charge.subscription_id)
+        if exc.retryable and sub.status != Status.PENDING:
             # Our side of the line is down (open circuit, connection refused): not the
             # member's failure. No dunning step, no "payment failed" message; the hourly
             # renewal run tries this period again.
             _abandon_unsent(payment, charge, exc)
-            return payment
-        if not exc.retryable or not exc.maybe_sent:
-            from modules.payments.services import _fail
+            return
+        from modules.payments.services import fail_payment
 
-            _fail(payment, {"status_message": str(exc)[:255]}, PaymentStatus.ERROR)
-        return payment
-    payment.wompi_transaction_id = str(tx.get("id", ""))[:64]
-    payment.method = str(tx.get("payment_method_type", "CARD"))[:32]
-    payment.save(update_fields=["wompi_transaction_id", "method", "updated_at"])
-    return payment
+        fail_payment(payment, {"status_message": str(exc)[:255]}, PaymentStatus.ERROR)
 
 
 def _abandon_unsent(payment: Payment, charge: VipCharge, exc: Exception) -> None:
@@ -248,10 +277,46 @@ def _reference() -> str:
     return new_reference("SZV")
 
 
+def _refund_approval(payment: Payment, sub: VipSubscription, reason: str) -> None:
+    """An approval the membership cannot use (period already paid, membership ended):
+    the money goes back, never silently kept."""
+    from modules.payments.services import refund_payment
+
+    refund_payment(payment, reason)
+    audit.record(
+        "payments.vip_approval_refunded",
+        target=f"vip:{sub.public_id}",
+        details={"payment": payment.reference, "reason": reason, "status": sub.status},
+    )
+
+
 def on_charge_approved(payment: Payment) -> None:
-    """Called by settlement (payment row locked) when a VIP attempt is approved."""
+    """Called by settlement (payment row locked) when a VIP attempt is approved, also
+    after a decline (a later approval wins). A period already paid by another attempt,
+    or a membership that ended meanwhile, refunds this payment; a first charge that had
+    failed activates the membership unless the member already has another live one."""
     charge = VipCharge.objects.select_related("subscription").get(pk=payment.vip_charge_id)
     sub = VipSubscription.objects.select_for_update().get(pk=charge.subscription_id)
+    charge.refresh_from_db()  # under the subscription lock (renewals take it too)
+    paid_by_other = (
+        charge.payments.filter(status=PaymentStatus.APPROVED).exclude(pk=payment.pk).exists()
+    )
+    if charge.paid or paid_by_other:
+        _refund_approval(payment, sub, "Periodo VIP ya pagado")
+        return
+    if sub.status in (Status.CANCELED, Status.LAPSED):
+        _refund_approval(payment, sub, "Membresía VIP terminada")
+        return
+    if sub.status == Status.FAILED:
+        # The first charge was declined, then paid: the membership starts after all,
+        # unless the one-live-subscription constraint says another one took its place.
+        try:
+            with transaction.atomic():
+                VipSubscription.objects.filter(pk=sub.pk).update(status=Status.PENDING)
+        except IntegrityError:
+            _refund_approval(payment, sub, "Ya existe otra membresía VIP")
+            return
+        sub.status = Status.PENDING
     charge.paid = True
     charge.save(update_fields=["paid"])
     sub.current_period_start = charge.period_start
@@ -313,6 +378,7 @@ def run_renewals(*, limit: int = 500) -> dict[str, int]:
         status__in=(Status.ACTIVE, Status.PAST_DUE), current_period_end__lte=now
     ).values_list("pk", flat=True)
     for pk in list(due[:limit]):
+        payment = None
         with transaction.atomic():
             sub = (
                 VipSubscription.objects.select_for_update()
@@ -330,8 +396,10 @@ def run_renewals(*, limit: int = 500) -> dict[str, int]:
             if sub.status == Status.PAST_DUE and (sub.next_retry_at or now) > now:
                 counts["skipped"] += 1
                 continue
-            payment = _charge_period(sub, period_start=sub.current_period_end)
+            payment = _open_charge(sub, period_start=sub.current_period_end)
             counts["charged" if payment else "skipped"] += 1
+        if payment is not None:
+            send_charge(payment.pk)  # the subscription lock is released: Wompi may be slow
     return counts
 
 

@@ -145,20 +145,23 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
         else None
     )
     result = services.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
+    return Status(201, _checkout_out(request, result))
+
+
+def _checkout_out(request: HttpRequest, result: services.CheckoutResult) -> dict[str, Any]:
     payment = result.payment
-    return Status(
-        201,
-        {
-            "order": selectors.order_for(request.auth, result.order.public_id),
-            "payment": {
-                "reference": payment.reference,
-                "amount_in_cents": payment.amount_in_cents,
-                "currency": payment.currency,
-                "checkout_url": payment.checkout_url,
-                "expiration_time": payment.expiration_time,
-            },
+    return {
+        "order": selectors.order_for(
+            request.auth, result.order.public_id, staff=ports.is_shop_staff(request.auth)
+        ),
+        "payment": {
+            "reference": payment.reference,
+            "amount_in_cents": payment.amount_in_cents,
+            "currency": payment.currency,
+            "checkout_url": payment.checkout_url,
+            "expiration_time": payment.expiration_time,
         },
-    )
+    }
 
 
 @router.get("/orders/", response=list[OrderOut], summary="My orders (staff: all=true for all)")
@@ -179,6 +182,20 @@ def get_order(request: HttpRequest, order_id: UUID) -> Any:
 def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
     services.cancel_by_client(request.auth, order_id)
     return selectors.order_for(request.auth, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/checkout/",
+    response=CheckoutOut,
+    summary="Pay an unpaid order again: the open payment attempt, or a new one after a decline",
+)
+def retry_order_payment(request: HttpRequest, order_id: UUID) -> Any:
+    """While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
+    last one is still pending, else a new attempt expiring with the hold. 409
+    ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
+    ``payment_being_confirmed`` when an approved payment is being applied."""
+    result = services.retry_payment(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
+    return _checkout_out(request, result)
 
 
 @router.post(

@@ -45,3 +45,18 @@ class InvalidQuantity(ValidationFailed):
 class StockWouldGoNegative(Conflict):
     code = "stock_negative"
     default_message = _("El inventario no puede quedar negativo.")
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+    default_message = _("Este pedido ya no está pendiente de pago.")
+
+
+class OrderExpired(Conflict):
+    code = "order_expired"
+    default_message = _("El tiempo para pagar este pedido terminó. Haz un pedido nuevo.")
+
+
+class PaymentBeingConfirmed(Conflict):
+    code = "payment_being_confirmed"
+    default_message = _("Tu pago fue aprobado y lo estamos confirmando.")

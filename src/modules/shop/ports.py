@@ -35,10 +35,31 @@ def create_checkout(
     )
 
 
-def request_refund(*, order_public_id: str, reason: str, amount_cents: int | None = None) -> None:
+def request_refund(
+    *,
+    order_public_id: str,
+    reason: str,
+    amount_cents: int | None = None,
+    payment_reference: str = "",
+) -> None:
+    """Refund one payment of the order (the one named, else its approved one)."""
     payments.request_refund(
-        purpose=ORDER_PURPOSE, ref=order_public_id, reason=reason, amount_cents=amount_cents
+        purpose=ORDER_PURPOSE,
+        ref=order_public_id,
+        reason=reason,
+        amount_cents=amount_cents,
+        payment_reference=payment_reference,
     )
+
+
+def open_checkout(*, order_public_id: str) -> Any:
+    """The order's payment attempt still open at payments (CheckoutDTO), or None."""
+    return payments.open_checkout(purpose=ORDER_PURPOSE, ref=order_public_id)
+
+
+def payment_status(*, order_public_id: str) -> str | None:
+    """Status of the order's latest payment attempt (None if it has none)."""
+    return payments.payment_status(purpose=ORDER_PURPOSE, ref=order_public_id)
 
 
 def notify_user(user: Any, *, template: str, context: dict[str, Any], key: str) -> None:

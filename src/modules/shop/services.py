@@ -30,8 +30,11 @@ from modules.shop.errors import (
     CartEmpty,
     InvalidQuantity,
     InvalidTransition,
+    OrderExpired,
     OrderNotFound,
+    OrderNotPayable,
     OutOfStock,
+    PaymentBeingConfirmed,
     ProductNotFound,
     StockWouldGoNegative,
 )
@@ -410,6 +413,47 @@ def checkout(
     return CheckoutResult(order=order, payment=payment)
 
 
+def retry_payment(user: Any, order_public_id: Any, *, staff: bool = False) -> CheckoutResult:
+    """Pay an order again after a declined attempt (the shop's twin of booking's deposit
+    checkout). While the order is PENDING_PAYMENT and its hold lasts: the open attempt
+    if payments still has it PENDING, otherwise a new attempt expiring with the hold.
+    The order row is locked, so concurrent calls open at most one attempt."""
+    now = timezone.now()
+    with transaction.atomic():
+        order = _lock_order(order_public_id)
+        if order.user_id != user.pk and not staff:
+            raise OrderNotFound()
+        if order.status == S.EXPIRED:
+            raise OrderExpired()
+        if order.status != S.PENDING_PAYMENT:
+            raise OrderNotPayable()
+        if order.expires_at <= now:
+            raise OrderExpired()  # the beat has not expired it yet; it will
+        ref = str(order.public_id)
+        latest = ports.payment_status(order_public_id=ref)
+        if latest == "APPROVED":
+            raise PaymentBeingConfirmed()  # a new attempt would charge the client twice
+        payment = ports.open_checkout(order_public_id=ref) if latest == "PENDING" else None
+        if payment is None:
+            payment = ports.create_checkout(
+                order_public_id=ref,
+                amount_cents=order.total_cents,
+                customer=order.user,
+                expires_at=order.expires_at,
+                description=f"StudioZens pedido {order.code}",
+            )
+            order.checkout_url = getattr(payment, "checkout_url", "") or ""
+            order.save(update_fields=["checkout_url", "updated_at"])
+            OrderStatusChange.objects.create(
+                order=order,
+                from_status=order.status,
+                to_status=order.status,
+                actor=user,
+                note=f"Nuevo intento de pago {payment.reference} ({latest or 'sin intento'})"[:255],
+            )
+    return CheckoutResult(order=order, payment=payment)
+
+
 # --- Order lifecycle ---------------------------------------------------------------------------
 
 
@@ -459,14 +503,21 @@ def _set_status(order: Order, to_status: str, *, actor: Any, note: str = "") -> 
     _notify_status(order)
 
 
-def _flag_refund(order: Order, *, reason: str) -> None:
-    """Hand a payment we cannot fulfil to payments for a refund (once per order)."""
-    if order.refund_requested_at is not None:
+def _flag_refund(order: Order, *, reason: str, payment_reference: str = "") -> None:
+    """Hand a payment we cannot fulfil to payments for a refund: the one named (a late
+    or duplicate attempt; payments is idempotent per payment), else the order's own
+    payment once."""
+    if order.refund_requested_at is None:
+        order.refund_requested_at = timezone.now()
+        order.refund_reason = reason[:255]
+        order.save(update_fields=["refund_requested_at", "refund_reason", "updated_at"])
+    elif not payment_reference:
         return
-    order.refund_requested_at = timezone.now()
-    order.refund_reason = reason[:255]
-    order.save(update_fields=["refund_requested_at", "refund_reason", "updated_at"])
-    ports.request_refund(order_public_id=str(order.public_id), reason=reason)
+    ports.request_refund(
+        order_public_id=str(order.public_id),
+        reason=reason,
+        payment_reference=payment_reference or order.payment_reference,
+    )
 
 
 def change_status(order_public_id: Any, to_status: str, *, actor: Any, note: str = "") -> Order:
@@ -517,7 +568,9 @@ def mark_paid(
     - Expired or cancelled order (its units were released and may be sold to someone
       else): the status is kept, the order is flagged for refund and payments is asked
       to refund. It is never fulfilled from stock it no longer holds.
-    - Already paid or later: nothing happens (duplicate delivery of the signal).
+    - Already paid or later by this payment: nothing happens (duplicate delivery).
+    - Already paid by another attempt (the client paid twice): that second payment is
+      refunded, never kept silently.
     """
     with transaction.atomic():
         public_id = parse_public_id(order_public_id)
@@ -535,22 +588,46 @@ def mark_paid(
                 )
                 order.payment_reference = payment_reference
                 order.save(update_fields=["payment_reference", "updated_at"])
-                _flag_refund(order, reason="El monto pagado no coincide con el pedido")
+                _flag_refund(
+                    order,
+                    reason="El monto pagado no coincide con el pedido",
+                    payment_reference=payment_reference,
+                )
                 return order
             order.paid_at = timezone.now()
             order.payment_reference = payment_reference
             _set_status(order, S.PAID, actor=None, note=f"Pago {payment_reference}".strip())
-        elif order.status in (S.EXPIRED, S.CANCELLED) and order.refund_requested_at is None:
-            order.payment_reference = payment_reference
+        elif payment_reference and payment_reference == order.payment_reference:
+            logger.info("shop order %s already %s; settlement ignored", order.code, order.status)
+        elif order.status in (S.EXPIRED, S.CANCELLED) and not order.paid_at:
+            # Never paid, and its units went back on sale: refund every late payment.
+            order.payment_reference = order.payment_reference or payment_reference
             order.save(update_fields=["payment_reference", "updated_at"])
-            _flag_refund(order, reason=f"Pago recibido con el pedido {order.get_status_display()}")
+            _flag_refund(
+                order,
+                reason=f"Pago recibido con el pedido {order.get_status_display()}",
+                payment_reference=payment_reference,
+            )
             OrderStatusChange.objects.create(
                 order=order,
                 from_status=order.status,
                 to_status=order.status,
-                note="Pago tardío: reembolso solicitado",
+                note=f"Pago tardío {payment_reference}: reembolso solicitado"[:255],
             )
-            _notify_status(order, extra_key=":late_payment")
+            _notify_status(order, extra_key=f":{payment_reference}:late_payment")
+        elif payment_reference:
+            # Paid already by another attempt: this one is a double charge.
+            ports.request_refund(
+                order_public_id=str(order.public_id),
+                reason="Pago duplicado del pedido",
+                payment_reference=payment_reference,
+            )
+            OrderStatusChange.objects.create(
+                order=order,
+                from_status=order.status,
+                to_status=order.status,
+                note=f"Pago duplicado {payment_reference}: reembolso solicitado"[:255],
+            )
         else:
             logger.info("shop order %s already %s; settlement ignored", order.code, order.status)
     return order

@@ -204,6 +204,7 @@ def test_hold_expiry_frees_slot_and_late_payment_is_refunded(
             "ref": ref,
             "reason": "slot_unavailable_after_expiry",
             "amount_cents": 6_000_000,
+            "payment_reference": "late-1",
         }
     ]
     assert (

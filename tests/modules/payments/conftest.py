@@ -83,6 +83,18 @@ def post_event(api: Any, body: Any, **extra: Any) -> Any:
     )
 
 
+def deliver_status(api: Any, reference: str, status: str, tx_id: str, capture: Any) -> str:
+    """Wompi reports transaction ``tx_id`` of payment ``reference`` (signed webhook, on-commit
+    work executed); returns the webhook's outcome."""
+    from modules.payments.models import Payment
+
+    payment = Payment.objects.get(reference=reference)
+    with capture(execute=True):
+        response = post_event(api, tx_event(payment, status, tx_id=tx_id))
+    assert response.status_code == 200
+    return response.json()["outcome"]
+
+
 @pytest.fixture
 def checkout(db: Any, user: Any) -> Any:
     from modules.payments.models import Payment
@@ -95,11 +107,15 @@ def checkout(db: Any, user: Any) -> Any:
 
 
 class SignalSpy:
+    """Records the signal's loose kwargs in ``calls`` and its typed ``outcome`` apart."""
+
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.outcomes: list[Any] = []
 
     def __call__(self, sender: Any, **kwargs: Any) -> None:
         kwargs.pop("signal", None)
+        self.outcomes.append(kwargs.pop("outcome", None))
         self.calls.append(kwargs)
 
 

@@ -49,6 +49,44 @@ def test_100_concurrent_deliveries_settle_once(
     assert len(settled_spy.calls) == 1
 
 
+def test_100_concurrent_re_signed_copies_of_a_later_approval_settle_once(
+    api: Any, checkout: Payment, settled_spy: Any
+) -> None:
+    """Wompi retries re-sign an event (new timestamp and checksum): 100 such copies of an
+    approval that follows a decline, delivered at once, store one event, settle once."""
+    post_event(api, tx_event(checkout, "DECLINED", tx_id="tx-declined"))
+    bodies = [
+        tx_event(checkout, "APPROVED", tx_id="tx-approved", timestamp=1530300000 + i)
+        for i in range(DELIVERIES)
+    ]
+    barrier = threading.Barrier(THREADS)
+    lock = threading.Lock()
+    outcomes: list[str] = []
+
+    def deliver(i: int) -> None:
+        try:
+            if i < THREADS:
+                barrier.wait(timeout=30)
+            from tests.conftest import ApiClient
+
+            response = post_event(ApiClient(), bodies[i])
+            with lock:
+                outcomes.append(f"{response.status_code} {response.json()['outcome']}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        list(pool.map(deliver, range(DELIVERIES)))
+
+    assert sorted(set(outcomes)) == ["200 applied", "200 duplicate"]
+    assert outcomes.count("200 applied") == 1
+    checkout.refresh_from_db()
+    assert checkout.status == "APPROVED" and checkout.wompi_transaction_id == "tx-approved"
+    assert WebhookEvent.objects.filter(status="APPROVED").count() == 1
+    assert LedgerEntry.objects.filter(payment=checkout, kind="charge").count() == 1
+    assert len(settled_spy.calls) == 1
+
+
 def test_concurrent_payout_runs_disperse_once(settings: Any, db: Any) -> None:
     from modules.payments import payouts
     from modules.payments.sandbox.inprocess import get_sandbox

@@ -150,7 +150,13 @@ def test_staff_cancel_after_payment_releases_and_requests_refund(user, reception
     order.refresh_from_db()
     assert order.status == "CANCELLED"
     assert order.refund_requested
-    assert boundary.refunds == [{"order_public_id": str(order.public_id), "reason": "Sin empaque"}]
+    assert boundary.refunds == [
+        {
+            "order_public_id": str(order.public_id),
+            "reason": "Sin empaque",
+            "payment_reference": "PAY-9",
+        }
+    ]
     product = order.lines.get().product
     product.refresh_from_db()
     assert product.stock == 2

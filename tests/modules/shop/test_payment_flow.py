@@ -117,7 +117,11 @@ def test_late_payment_after_expiry_is_flagged_for_refund(
     assert order.refund_requested
     assert order.payment_reference == "PAY-REF"
     assert boundary.refunds == [
-        {"order_public_id": str(order.public_id), "reason": "Pago recibido con el pedido Vencido"}
+        {
+            "order_public_id": str(order.public_id),
+            "reason": "Pago recibido con el pedido Vencido",
+            "payment_reference": "PAY-REF",
+        }
     ]
     product.refresh_from_db()
     assert product.stock == 0

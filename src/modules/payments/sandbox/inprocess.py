@@ -81,3 +81,15 @@ def _handler(request: httpx.Request) -> httpx.Response:
 
 def in_process_transport() -> httpx.MockTransport:
     return httpx.MockTransport(_handler)
+
+
+def register() -> None:
+    """Make ``WOMPI_ADAPTER="sandbox"`` reach this in-process sandbox (called by apps.ready)."""
+    from modules.payments.wompi.gateway import register_adapter
+
+    register_adapter(
+        "sandbox",
+        in_process_transport,
+        "http://wompi-sandbox.local/v1",
+        "http://wompi-sandbox.local/payouts/v1",
+    )

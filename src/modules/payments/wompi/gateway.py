@@ -287,6 +287,17 @@ class WompiGateway:
 _gateway: WompiGateway | None = None
 _gateway_key: tuple[Any, ...] | None = None
 
+# Local adapters (``WOMPI_ADAPTER`` other than "wompi") register how to reach them:
+# name -> (transport factory, API base URL, payouts base URL). The production gateway never
+# imports a fake; the sandbox registers itself from the app's ready() (apps.py).
+_adapters: dict[str, tuple[Callable[[], httpx.BaseTransport], str, str]] = {}
+
+
+def register_adapter(
+    name: str, transport: Callable[[], httpx.BaseTransport], base_url: str, payout_url: str
+) -> None:
+    _adapters[name] = (transport, base_url, payout_url)
+
 
 def get_gateway() -> WompiGateway:
     """The configured gateway (cached per settings, so tests can override settings)."""
@@ -302,14 +313,9 @@ def get_gateway() -> WompiGateway:
     if _gateway is None or key != _gateway_key:
         transport = None
         base_url, payout_url = settings.WOMPI_BASE_URL, settings.WOMPI_PAYOUT_BASE_URL
-        if settings.WOMPI_ADAPTER == "sandbox":
-            from modules.payments.sandbox.inprocess import in_process_transport
-
-            transport = in_process_transport()
-            base_url, payout_url = (
-                "http://wompi-sandbox.local/v1",
-                ("http://wompi-sandbox.local/payouts/v1"),
-            )
+        if settings.WOMPI_ADAPTER in _adapters:
+            factory, base_url, payout_url = _adapters[settings.WOMPI_ADAPTER]
+            transport = factory()
         _gateway = WompiGateway(
             base_url=base_url,
             public_key=settings.WOMPI_PUBLIC_KEY,

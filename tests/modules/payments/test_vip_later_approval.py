@@ -1,0 +1,134 @@
+"""Issue 14, VIP: a declined charge followed by an approval of the same reference pays
+the period once; an approval the membership cannot use is refunded. Signed webhook."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from modules.payments import vip
+from modules.payments.models import LedgerEntry, Payment, Refund, VipPlan
+from modules.payments.sandbox.inprocess import get_sandbox
+from tests.modules.payments.conftest import deliver_status
+from tests.modules.payments.test_vip import START, _run, _subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan(db: Any) -> VipPlan:
+    return vip.ensure_default_plan()
+
+
+def _event(api: Any, payment: Payment, status: str, tx_id: str, capture: Any) -> str:
+    return deliver_status(api, payment.reference, status, tx_id, capture)
+
+
+def _declined_renewal(user: Any, capture: Any) -> tuple[Any, Payment]:
+    with time_machine.travel(START, tick=False):
+        sub = _run(capture, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    for source in get_sandbox().state.sources.values():
+        source["outcome"] = "DECLINED"
+    with time_machine.travel(sub.current_period_end, tick=False):
+        _run(capture, vip.run_renewals)
+    sub.refresh_from_db()
+    assert sub.status == "past_due" and sub.failed_attempts == 1
+    return sub, Payment.objects.get(vip_charge__period_start=sub.current_period_end)
+
+
+def test_declined_renewal_then_approved_reactivates_once(
+    api: Any, user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    sub, renewal = _declined_renewal(user, capture)
+    due = sub.current_period_end
+    assert renewal.status == "DECLINED"
+    assert _event(api, renewal, "APPROVED", "tx-paid-later", capture) == "applied"
+    assert _event(api, renewal, "APPROVED", "tx-paid-later", capture) == "duplicate"
+    sub.refresh_from_db()
+    user.refresh_from_db()
+    assert sub.status == "active" and sub.failed_attempts == 0 and sub.next_retry_at is None
+    assert sub.current_period_start == due and user.vip_until == sub.current_period_end
+    assert renewal.vip_charge.__class__.objects.get(pk=renewal.vip_charge_id).paid
+    assert LedgerEntry.objects.filter(payment=renewal, kind="charge").count() == 1
+    assert not Refund.objects.exists()
+    # The dunning retry finds the period paid: nothing is charged again.
+    with time_machine.travel(due + timedelta(days=1), tick=False):
+        assert _run(capture, vip.run_renewals)["charged"] == 0
+
+
+def test_an_old_attempt_approved_after_the_period_was_paid_is_refunded(
+    api: Any, user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    sub, declined = _declined_renewal(user, capture)
+    for source in get_sandbox().state.sources.values():
+        source["outcome"] = "APPROVED"
+    with time_machine.travel(sub.next_retry_at, tick=False):
+        assert _run(capture, vip.run_renewals)["charged"] == 1
+    sub.refresh_from_db()
+    assert sub.status == "active"
+    assert _event(api, declined, "APPROVED", "tx-late", capture) == "applied"
+    refund = Refund.objects.get()
+    assert refund.payment == declined and refund.reason == "Periodo VIP ya pagado"
+    sub.refresh_from_db()
+    assert sub.status == "active"
+
+
+def test_first_charge_declined_then_approved_activates(
+    api: Any, user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    sub = _run(capture, lambda: _subscribe(user, "4111111111111111"))
+    sub.refresh_from_db()
+    assert sub.status == "failed"
+    first = Payment.objects.get(vip_charge__subscription=sub)
+    assert _event(api, first, "APPROVED", "tx-second-try", capture) == "applied"
+    sub.refresh_from_db()
+    user.refresh_from_db()
+    assert sub.status == "active" and user.vip_until == sub.current_period_end
+    assert not Refund.objects.exists()
+
+
+def test_first_charge_approved_after_a_new_membership_is_refunded(
+    api: Any, user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    old = _run(capture, lambda: _subscribe(user, "4111111111111111"))
+    first = Payment.objects.get(vip_charge__subscription=old)
+    new = _run(capture, lambda: _subscribe(user))
+    new.refresh_from_db()
+    assert new.status == "active"
+    assert _event(api, first, "APPROVED", "tx-late", capture) == "applied"
+    old.refresh_from_db()
+    assert old.status == "failed"
+    assert Refund.objects.get().payment == first
+
+
+def test_lapsed_membership_refunds_a_late_approval(
+    api: Any, user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    sub, declined = _declined_renewal(user, capture)
+    sub.status = "lapsed"
+    sub.save(update_fields=["status"])
+    assert _event(api, declined, "APPROVED", "tx-late", capture) == "applied"
+    assert Refund.objects.get().reason == "Membresía VIP terminada"
+
+
+def test_one_month_checkout_declined_then_approved_extends_vip(
+    api: Any, user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    dto = vip.one_month_checkout(user=user)
+    payment = Payment.objects.get(reference=dto.reference)
+    _event(api, payment, "DECLINED", "tx-1", capture)
+    user.refresh_from_db()
+    assert user.vip_until is None
+    assert _event(api, payment, "APPROVED", "tx-2", capture) == "applied"
+    user.refresh_from_db()
+    assert user.vip_until is not None
