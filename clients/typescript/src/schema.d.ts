@@ -839,6 +839,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shop/orders/{order_id}/checkout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an unpaid order again: the open payment attempt, or a new one after a decline
+         * @description While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
+         *     last one is still pending, else a new attempt expiring with the hold. 409
+         *     ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
+         *     ``payment_being_confirmed`` when an approved payment is being applied.
+         */
+        post: operations["modules_shop_api_retry_order_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/shop/orders/{order_id}/status/": {
         parameters: {
             query?: never;
@@ -4311,6 +4334,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    modules_shop_api_retry_order_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderCheckoutOut"];
                 };
             };
             401: components["responses"]["NotAuthenticated"];
