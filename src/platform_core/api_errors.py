@@ -291,19 +291,22 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     ),
     403: (
         "PermissionDenied",
-        "Authenticated but not allowed (`permission_denied`): the role does not allow it; on a "
-        "webhook, a missing or invalid signature (`invalid_signature`).",
+        "Not allowed (`permission_denied`): the role does not allow it; a one-time code that "
+        "does not match (`invalid_code`); on a webhook, a missing or invalid signature "
+        "(`invalid_signature`).",
     ),
     404: ("NotFound", "Unknown object, or someone else's (`not_found` or a specific code)."),
     409: (
         "Conflict",
-        "The current state does not allow it (`conflict` or a specific code: `slot_taken`, "
-        "`out_of_stock`, `invalid_status_transition`, `idempotency_key_reused`, ...).",
+        "The request is well-formed but the current state does not allow it (`conflict` or a "
+        "specific code: `slot_taken`, `outside_booking_window`, `out_of_stock`, `cart_empty`, "
+        "`invalid_status_transition`, `idempotency_key_reused`, ...).",
     ),
     422: (
         "ValidationError",
-        "Invalid input: `validation_error` (details lists the fields) or a business rule's "
-        "code (`outside_booking_window`, `invalid_code`, ...).",
+        "The input breaks the schema: `validation_error` (details lists the fields), or a rule "
+        "the schema names by format (`invalid_phone` for `format: phone`, `weak_password` for "
+        "`format: password`, an e-mail address for `format: email`).",
     ),
     413: (
         "PayloadTooLarge",

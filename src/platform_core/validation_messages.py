@@ -42,6 +42,9 @@ def _messages() -> dict[str, str]:
         "datetime_parsing": _("Debe ser una fecha y hora ISO 8601."),
         "datetime_from_date_parsing": _("Debe ser una fecha y hora ISO 8601."),
         "time_parsing": _("Debe ser una hora (HH:MM)."),
+        "timezone_aware": _(
+            "Debe incluir la zona horaria (por ejemplo 2030-01-15T10:00:00-05:00)."
+        ),
         "uuid_type": _("Debe ser un identificador UUID."),
         "uuid_parsing": _("Debe ser un identificador UUID."),
         "enum": _("Valor no permitido. Opciones: {expected}."),

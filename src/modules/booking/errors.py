@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from platform_core.errors import Conflict, NotFound, ValidationFailed
+from platform_core.errors import Conflict, NotFound
 
 
 class SlotTaken(Conflict):
@@ -37,12 +37,8 @@ class AppointmentNotFound(NotFound):
     default_message = _("No encontramos esa cita.")
 
 
-class InvalidRange(ValidationFailed):
-    code = "invalid_range"
-    default_message = _("El rango de fechas no es válido (máximo 31 días).")
-
-
-class OutsideBookingWindow(ValidationFailed):
+class OutsideBookingWindow(Conflict):
+    # 409, not 422: the start is well-formed; the clock (lead time, horizon) refuses it.
     code = "outside_booking_window"
     default_message = _("Esa hora está fuera del periodo en que se puede reservar.")
 

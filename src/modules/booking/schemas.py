@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
+from platform_core.schemas import AwareDateTime, InputSchema, Phone
+
 
 class CategoryOut(Schema):
     slug: str
@@ -56,21 +58,21 @@ class AvailabilityOut(Schema):
     slots: list[SlotOut]
 
 
-class BookIn(Schema):
-    service: str = Field(..., max_length=60, description="Código del servicio")
-    start: datetime = Field(..., description="Inicio ISO-8601 con zona horaria")
+class BookIn(InputSchema):
+    service: str = Field(..., min_length=1, max_length=60, description="Código del servicio")
+    start: AwareDateTime = Field(..., description="Inicio ISO-8601 con zona horaria")
     therapist: uuid.UUID | None = None
     client: uuid.UUID | None = Field(None, description="Solo recepción/admin")
-    client_phone: str = Field("", max_length=20, description="Solo recepción/admin")
+    client_phone: str = Phone("", description="Solo recepción/admin")
     notes: str = Field("", max_length=2000)
 
 
-class RescheduleIn(Schema):
-    start: datetime
+class RescheduleIn(InputSchema):
+    start: AwareDateTime
     therapist: uuid.UUID | None = None
 
 
-class CancelIn(Schema):
+class CancelIn(InputSchema):
     reason: str = Field("", max_length=300)
 
 
@@ -134,3 +136,72 @@ class CancelOut(Schema):
     appointment: AppointmentOut
     refund_requested: bool
     deposit_kept_cents: int
+
+
+# Descriptions of this module's fields and parameters (platform_core.schemas.document_fields).
+_APPOINTMENT_STATUSES = "PENDING_PAYMENT, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED or EXPIRED."
+FIELD_DOCS: dict[str, str] = {
+    "CategoryOut.slug": "URL-safe identifier of the service category.",
+    "ServiceOut.code": "The service's code: pass it as `service` to availability and booking.",
+    "ServiceOut.category": "The service's category, or null.",
+    "duration_minutes": "Length of the treatment, in minutes.",
+    "buffer_before_minutes": "Minutes the therapist is kept free before the treatment.",
+    "buffer_after_minutes": "Minutes the therapist is kept free after the treatment.",
+    "deposit_percent": "Share of the price paid when booking (0 means no deposit).",
+    "resource_kind": "The kind of room the treatment needs, or empty when none.",
+    "TherapistOut.bio": "Short presentation of the therapist.",
+    "SlotTherapist.id": "The therapist's id (UUID): pass it as `therapist` to book them.",
+    "SlotOut.therapists": "Ids of the therapists free at this start (names in `therapists`).",
+    "AvailabilityOut.service": "The service's code.",
+    "granularity_minutes": "Minutes between two possible starts (the agenda's grid).",
+    "date_from": "First day searched (YYYY-MM-DD, Bogotá).",
+    "date_to": "Last day searched (YYYY-MM-DD, Bogotá; at most 31 days after date_from).",
+    "AvailabilityOut.therapists": "The therapists that appear in the slots, once each.",
+    "slots": "Bookable starts, in order.",
+    "BookIn.therapist": "A therapist's id to book them; omitted: any therapist free then.",
+    "BookIn.notes": "Notes for the spa (allergies, preferences).",
+    "RescheduleIn.start": "The new start (ISO 8601 with offset, e.g. 2030-01-15T10:00:00-05:00).",
+    "RescheduleIn.therapist": "A therapist's id; omitted: keep the current one if free.",
+    "CancelIn.reason": "Why the appointment is cancelled (optional).",
+    "NamedRef.id": "Public identifier (UUID).",
+    "NamedRef.name": "Display name.",
+    "kind": "What happened (booked, confirmed, rescheduled, cancelled, …).",
+    "from_status": "Status before the event.",
+    "to_status": "Status after the event.",
+    "old_start": "Start before a reschedule, or null.",
+    "new_start": "Start after a reschedule, or null.",
+    "AppointmentOut.status": _APPOINTMENT_STATUSES,
+    "AppointmentDetailOut.status": _APPOINTMENT_STATUSES,
+    "AppointmentOut.service": "The service's code.",
+    "AppointmentDetailOut.service": "The service's code.",
+    "service_name": "The service's name.",
+    "therapist": "The therapist.",
+    "room": "The room, or null when the treatment needs none.",
+    "client": "The client the appointment is for.",
+    "vip_price_applied": "Whether the VIP price was charged.",
+    "deposit_cents": "Deposit due in minor units (0 when none).",
+    "deposit_paid_cents": "Deposit paid so far, in minor units.",
+    "hold_expires_at": "When an unpaid booking is released (ISO 8601 with offset), or null.",
+    "cancelled_by": "Who cancelled: client, spa or system (empty when not cancelled).",
+    "cancelled_at": "When it was cancelled (ISO 8601 with offset), or null.",
+    "history": "What happened to the appointment, oldest first.",
+    "CheckoutOut.public_key": "Wompi public key.",
+    "signature_integrity": "Wompi integrity signature of the checkout (computed by the server).",
+    "redirect_url": "Where Wompi sends the browser after paying.",
+    "CheckoutOut.status": "The payment's status (PENDING until Wompi reports).",
+    "appointment": "The appointment.",
+    "checkout": "The deposit's checkout, or null when no deposit is due.",
+    "deposit_kept_cents": "Deposit kept by the spa (late cancellation), in minor units.",
+    "query.category": "Only services of this category (slug).",
+    "query.service": "A service's code.",
+    "path.code": "A service's code.",
+    "query.date_from": "First day (YYYY-MM-DD, Bogotá).",
+    "query.date_to": "Last day (YYYY-MM-DD); the search covers at most 31 days.",
+    "query.therapist": "Only this therapist (id).",
+    "query.date": "The day (YYYY-MM-DD, Bogotá); today when omitted.",
+    "query.view": "day, or week (seven days from date).",
+    "query.room": "Only this room (id).",
+    "query.upcoming": "true: only future appointments; false: only past ones.",
+    "path.appointment_id": "The appointment's id (UUID).",
+}
+FIELD_DOCS["query.status"] = "Only appointments or orders in this status."

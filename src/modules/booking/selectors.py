@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from modules.booking import availability
-from modules.booking.errors import AppointmentNotFound, InvalidRange, TherapistNotFound
+from modules.booking.errors import AppointmentNotFound, TherapistNotFound
 from modules.booking.models import Appointment, Service, ServiceCategory, Therapist
 from modules.booking.services import day_bounds, get_active_service, is_staff_booker
 from modules.identity import public as identity
@@ -56,12 +56,19 @@ def _therapist_pk(service: Service, public_id: Any) -> int:
 def availability_for(
     *, service_code: str, date_from: date, date_to: date, therapist: Any = None
 ) -> dict[str, Any]:
-    """Bookable start times (lead time and horizon applied) with the therapists free."""
-    if date_to < date_from or (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
-        raise InvalidRange()
+    """Bookable start times (lead time and horizon applied) with the therapists free.
+
+    A schema-valid range is never refused: one longer than MAX_RANGE_DAYS is cut at
+    MAX_RANGE_DAYS days from ``date_from`` (the answer's ``date_to`` says where the search
+    stopped) and a ``date_to`` before ``date_from`` is an empty range (no slots)."""
     service = get_active_service(service_code)
     therapist_pk = _therapist_pk(service, therapist) if therapist else None
-    result = availability.search(service, date_from, date_to, therapist_id=therapist_pk)
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        date_to = date_from + timedelta(days=MAX_RANGE_DAYS - 1)
+    if date_to < date_from:
+        result = availability.SearchResult(service_code=service.code, therapists={})
+    else:
+        result = availability.search(service, date_from, date_to, therapist_id=therapist_pk)
     tz = availability.local_tz()
     duration = timedelta(minutes=service.duration_minutes)
     slots = [

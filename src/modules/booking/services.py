@@ -38,7 +38,7 @@ from modules.booking.models import (
 from modules.booking.models import AppointmentStatus as S
 from modules.identity import public as identity
 from modules.payments import public as payments
-from platform_core.errors import ValidationFailed
+from platform_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
 PURPOSE = "booking.appointment"
@@ -96,7 +96,8 @@ def _check_start(start: datetime, *, staff: bool, now: datetime) -> datetime:
     local = start.astimezone(local_tz())
     minutes = local.hour * 60 + local.minute
     if local.second or local.microsecond or minutes % granularity():
-        raise ValidationFailed(
+        # 409 like a taken slot: the agenda offers no such start (the grid is a setting).
+        raise Conflict(
             _("La hora debe coincidir con la agenda (cada %(step)s minutos).")
             % {"step": granularity()},
             code="invalid_start",
@@ -187,7 +188,7 @@ def resolve_client(*, actor: Any, client_public_id: Any = None, client_phone: st
     if not client_public_id and not client_phone:
         return actor
     if not is_staff_booker(actor):
-        raise ValidationFailed(_("Solo puedes reservar a tu nombre."), code="client_not_allowed")
+        raise PermissionDenied(_("Solo puedes reservar a tu nombre."), code="client_not_allowed")
     if client_public_id:
         return identity.get_user(public_id=client_public_id)
     from platform_core.phones import normalize_phone
@@ -201,7 +202,7 @@ def resolve_client(*, actor: Any, client_public_id: Any = None, client_phone: st
         return factory(phone)
     client = identity.get_user_by_phone(phone)
     if client is None:
-        raise ValidationFailed(_("No hay un cliente con ese teléfono."), code="client_not_found")
+        raise NotFound(_("No hay un cliente con ese teléfono."), code="client_not_found")
     return client
 
 

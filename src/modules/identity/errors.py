@@ -15,7 +15,9 @@ from platform_core.errors import (
 )
 
 
-class InvalidCode(ValidationFailed):
+class InvalidCode(PermissionDenied):
+    # 403, not 422: the code is well-formed (the schema states its shape) but does not prove
+    # control of the number, like a failed re-authentication.
     code = "invalid_code"
     default_message = _("El código no es válido o ya venció. Solicita uno nuevo.")
 

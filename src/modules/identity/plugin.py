@@ -6,6 +6,7 @@ plugin = ModulePlugin(
     label="identity",
     prefix="users/",
     router="modules.identity.api:router",
+    schema_docs="modules.identity.schemas:FIELD_DOCS",
     description="Cuentas, verificación por OTP, tokens JWT y datos personales",
     user_model="identity.User",
     password_hashers=(
@@ -24,12 +25,13 @@ plugin = ModulePlugin(
     # OTP sends and checks are rate limited; checks and some sends ask Twilio Verify.
     error_statuses={
         "POST register/": (429,),
-        "POST verify/": (429, 503),
+        # 403 invalid_code: a well-formed code that does not match.
+        "POST verify/": (403, 429, 503),
         "POST verify/resend/": (429,),
         "POST token/": (401, 429, 503),
         "POST token/refresh/": (401,),
         "POST password/reset/": (429,),
-        "POST password/reset/confirm/": (429, 503),
+        "POST password/reset/confirm/": (403, 429, 503),
         "POST me/reauth-code/": (429, 503),
         "POST me/phone/": (429, 503),
         "POST me/phone/confirm/": (429, 503),

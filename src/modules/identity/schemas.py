@@ -8,22 +8,34 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from platform_core.schemas import (
+    PASSWORD_DESCRIPTION,
+    Email,
+    Flag,
+    InputSchema,
+    NewPassword,
+    OtpCode,
+    Phone,
+)
+
 Channel = Literal["sms", "whatsapp"]
 NotifyChannel = Literal["whatsapp", "sms", "email"]
 OptOut = Literal["whatsapp", "sms", "email", "all"]
 Role = Literal["client", "therapist", "reception", "admin"]
 StaffRole = Literal["therapist", "reception", "admin"]
+# settings.LANGUAGES (one language today); a code outside it is refused by the schema.
+Language = Literal["es-co"]
 
 
-class RegisterIn(Schema):
-    phone_number: str = Field(..., max_length=32, examples=["+573001234567"])
-    password: str = Field(..., min_length=1, max_length=128)
+class RegisterIn(InputSchema):
+    phone_number: str = Phone()
+    password: str = NewPassword()
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
-    email: str = Field("", max_length=254)
+    email: str = Email()
     channel: Channel | None = None
-    accept_terms: bool = False
-    accept_data_policy: bool = False
+    accept_terms: Flag = False
+    accept_data_policy: Flag = False
     recaptcha_token: str = Field("", max_length=4096)
 
 
@@ -31,13 +43,13 @@ class DetailOut(Schema):
     detail: str
 
 
-class VerifyIn(Schema):
-    phone_number: str = Field(..., max_length=32)
-    code: str = Field(..., max_length=10)
+class VerifyIn(InputSchema):
+    phone_number: str = Phone()
+    code: str = OtpCode()
 
 
-class ResendIn(Schema):
-    phone_number: str = Field(..., max_length=32)
+class ResendIn(InputSchema):
+    phone_number: str = Phone()
     channel: Channel | None = None
 
 
@@ -46,50 +58,52 @@ class TokenPairOut(Schema):
     refresh: str
 
 
-class LoginIn(Schema):
-    phone_number: str = Field(..., max_length=32)
-    password: str = Field(..., max_length=128)
+class LoginIn(InputSchema):
+    # No pattern: a malformed number gets the same 401 as a wrong password (no hint about
+    # which accounts exist).
+    phone_number: str = Field(..., max_length=32, examples=["+573001234567"])
+    password: str = Field(..., min_length=1, max_length=128)
 
 
-class RefreshIn(Schema):
+class RefreshIn(InputSchema):
     refresh: str = Field(..., max_length=4096)
 
 
-class LogoutIn(Schema):
+class LogoutIn(InputSchema):
     refresh: str = Field("", max_length=4096)
-    everywhere: bool = False
+    everywhere: Flag = False
 
 
-class PasswordResetIn(Schema):
-    phone_number: str = Field(..., max_length=32)
+class PasswordResetIn(InputSchema):
+    phone_number: str = Phone()
     recaptcha_token: str = Field("", max_length=4096)
 
 
-class PasswordResetConfirmIn(Schema):
-    phone_number: str = Field(..., max_length=32)
-    code: str = Field(..., max_length=10)
-    new_password: str = Field(..., min_length=1, max_length=128)
+class PasswordResetConfirmIn(InputSchema):
+    phone_number: str = Phone()
+    code: str = OtpCode()
+    new_password: str = NewPassword()
 
 
-class PhoneChangeIn(Schema):
-    new_phone_number: str = Field(..., max_length=32)
+class PhoneChangeIn(InputSchema):
+    new_phone_number: str = Phone()
     password: str = Field("", max_length=128)
     # Accounts without a password: the code from POST /api/users/me/reauth-code/.
-    code: str = Field("", max_length=10)
+    code: str = OtpCode("")
     channel: Channel | None = None
 
 
-class CodeIn(Schema):
-    code: str = Field(..., max_length=10)
+class CodeIn(InputSchema):
+    code: str = OtpCode()
 
 
-class ReauthCodeIn(Schema):
+class ReauthCodeIn(InputSchema):
     channel: Channel | None = None
 
 
-class EraseIn(Schema):
+class EraseIn(InputSchema):
     password: str = Field("", max_length=128)
-    code: str = Field("", max_length=10)
+    code: str = OtpCode("")
 
 
 class ProfileOut(Schema):
@@ -112,13 +126,13 @@ class ProfileOut(Schema):
     policy_version: str
 
 
-class ProfilePatchIn(Schema):
+class ProfilePatchIn(InputSchema):
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
-    email: str | None = Field(None, max_length=254)
-    language: str | None = Field(None, max_length=10)
+    email: str | None = Email(None)
+    language: Language | None = Field(None, description="Interface language (es-co only today)")
     notification_channel: NotifyChannel | None = None
-    notification_opt_outs: list[OptOut] | None = None
+    notification_opt_outs: list[OptOut] | None = Field(None, max_length=4)
 
 
 class ExportOut(Schema):
@@ -128,17 +142,21 @@ class ExportOut(Schema):
     modules: dict[str, Any]
 
 
-class StaffCreateIn(Schema):
-    phone_number: str = Field(..., max_length=32)
-    roles: list[StaffRole] = Field(..., min_length=1)
+class StaffCreateIn(InputSchema):
+    phone_number: str = Phone()
+    roles: list[StaffRole] = Field(..., min_length=1, max_length=3)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
-    email: str = Field("", max_length=254)
-    password: str = Field("", max_length=128)
+    email: str = Email()
+    password: str = NewPassword(
+        "",
+        description="Optional: without one the person sets it through the password reset. "
+        + PASSWORD_DESCRIPTION,
+    )
 
 
-class RolesIn(Schema):
-    roles: list[Role]
+class RolesIn(InputSchema):
+    roles: list[Role] = Field(..., max_length=4)
 
 
 class UserSummaryOut(Schema):
@@ -159,3 +177,36 @@ class UserSummaryOut(Schema):
         from modules.identity.selectors import roles_of
 
         return roles_of(obj)
+
+
+# Descriptions of this module's fields and parameters (platform_core.schemas.document_fields).
+FIELD_DOCS: dict[str, str] = {
+    "accept_terms": "The user accepted the terms of service (recorded with the policy version).",
+    "accept_data_policy": "The user accepted the personal-data policy (Ley 1581 de 2012).",
+    "everywhere": "true: revoke every session of the account, not only this refresh token.",
+    "LoginIn.phone_number": "The account's phone number.",
+    "LoginIn.password": "The account's password.",
+    "EraseIn.password": "The account's password (or send `code` instead).",
+    "PhoneChangeIn.password": "The account's password (or send `code` instead).",
+    "pending_phone_number": "A new number waiting for its code, or empty.",
+    "language": "Interface language (es-co).",
+    "notification_channel": "Where the spa sends notices: whatsapp, sms or email.",
+    "notification_opt_outs": "Channels the user does not want messages on (all: none at all).",
+    "ProfileOut.roles": "The account's roles.",
+    "phone_verified_at": "When the phone number was verified, or null.",
+    "date_joined": "When the account was created.",
+    "terms_accepted_at": "When the terms were accepted, or null.",
+    "data_policy_accepted_at": "When the personal-data policy was accepted, or null.",
+    "policy_version": "Version of the policies accepted.",
+    "format": "Format of the export (studiozens-export/1).",
+    "generated_at": "When the export was made.",
+    "user_id": "The account's id.",
+    "modules": "Each module's data about the user, by module name.",
+    "is_active": "Whether the account can log in (verified and not disabled).",
+    "RolesIn.roles": "The complete new set of roles (replaces the current one).",
+    "StaffCreateIn.roles": "Staff roles (therapist, reception, admin): at least one.",
+    "query.q": "Text in the name, phone number or e-mail.",
+    "query.role": "Only accounts with this role.",
+    "query.vip": "true: only VIP members; false: only non-members.",
+    "path.public_id": "The account's id (UUID).",
+}

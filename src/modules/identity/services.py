@@ -420,7 +420,7 @@ def start_phone_change(
     channel = _validate_channel(channel)
     _reauthenticate(user, password=password, code=code)
     if new_phone == user.phone_number:
-        raise ValidationFailed(_("El número nuevo es igual al actual."), code="same_phone")
+        raise Conflict(_("El número nuevo es igual al actual."), code="same_phone")
     _guard_otp_send(new_phone, ip)
     user.pending_phone_number = new_phone
     user.save(update_fields=["pending_phone_number"])
@@ -430,9 +430,7 @@ def start_phone_change(
 def confirm_phone_change(user: Any, *, code: str) -> Any:
     new_phone = user.pending_phone_number
     if not new_phone:
-        raise ValidationFailed(
-            _("No hay un cambio de número pendiente."), code="no_pending_phone_change"
-        )
+        raise Conflict(_("No hay un cambio de número pendiente."), code="no_pending_phone_change")
     if not check_code(new_phone, code):
         raise errors.InvalidCode()
     User = _user_model()

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from platform_core.schemas import InputSchema, TrueFlag
+
 
 class PaymentOut(Schema):
     reference: str
@@ -62,17 +64,20 @@ class AcceptanceOut(Schema):
     )
 
 
-class SubscribeIn(Schema):
-    plan_code: str = Field(..., max_length=40)
+class SubscribeIn(InputSchema):
+    plan_code: str = Field(..., min_length=1, max_length=40)
     card_token: str = Field(..., min_length=3, max_length=120, description="tok_… de Wompi")
-    acceptance_token: str = Field(..., min_length=1)
-    personal_data_token: str = Field(..., min_length=1)
-    accept_terms: bool = Field(..., description="El usuario aceptó el reglamento de Wompi")
-    accept_personal_data: bool = Field(
-        ..., description="El usuario autorizó el tratamiento de datos personales"
+    acceptance_token: str = Field(..., min_length=1, max_length=4096)
+    personal_data_token: str = Field(..., min_length=1, max_length=4096)
+    # Both must be true (Wompi refuses a charge without them): the schema says so.
+    accept_terms: TrueFlag = Field(
+        ..., description="El usuario aceptó el reglamento de Wompi (debe ser true)"
     )
-    acceptance_permalink: str = ""
-    personal_data_permalink: str = ""
+    accept_personal_data: TrueFlag = Field(
+        ..., description="El usuario autorizó el tratamiento de datos personales (debe ser true)"
+    )
+    acceptance_permalink: str = Field("", max_length=500)
+    personal_data_permalink: str = Field("", max_length=500)
 
 
 class SubscriptionOut(Schema):
@@ -85,3 +90,32 @@ class SubscriptionOut(Schema):
     current_period_end: datetime | None
     cancel_at_period_end: bool
     next_retry_at: datetime | None
+
+
+# Descriptions of this module's fields and parameters (platform_core.schemas.document_fields).
+FIELD_DOCS: dict[str, str] = {
+    "purpose": "What the payment is for (booking deposit, shop order, VIP).",
+    "purpose_ref": "The paid object's reference in its module.",
+    "amount_cents": "Amount in minor units (COP cents).",
+    "PaymentOut.status": "PENDING, APPROVED, DECLINED, VOIDED, ERROR or EXPIRED.",
+    "method": "Payment method Wompi reported (CARD, PSE, NEQUI, …), or empty.",
+    "needs_review": "Whether staff must look at it (an amount or state Wompi disputes).",
+    "finalized_at": "When Wompi gave the final status, or null.",
+    "ok": "Always true: the event was received.",
+    "outcome": "What the event did (applied, duplicate, ignored_*, …).",
+    "VipPlanOut.code": "The plan's code: pass it as plan_code to subscribe.",
+    "acceptance_token": "Wompi's acceptance token of its terms (from GET vip/acceptance/).",
+    "acceptance_permalink": "Link to Wompi's terms the user accepted.",
+    "personal_data_token": "Wompi's token for the personal-data authorization.",
+    "personal_data_permalink": "Link to Wompi's personal-data policy the user accepted.",
+    "plan_code": "The VIP plan's code (GET vip/plans/).",
+    "plan": "The subscribed plan.",
+    "SubscriptionOut.status": "ACTIVE, PAST_DUE, CANCELLED or EXPIRED.",
+    "card_brand": "Brand of the card on file (VISA, MASTERCARD, …).",
+    "card_last_four": "Last four digits of the card on file.",
+    "current_period_start": "Start of the paid period, or null.",
+    "current_period_end": "End of the paid period (renewal date), or null.",
+    "cancel_at_period_end": "true: the membership ends at current_period_end, no renewal.",
+    "next_retry_at": "When a failed renewal is charged again, or null.",
+    "path.reference": "The payment's reference (SZ-…).",
+}

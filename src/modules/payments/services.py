@@ -537,7 +537,7 @@ def process_wompi_event(
     """Verify and apply one delivery of Wompi's webhook. Never raises for bad input."""
     try:
         body = json.loads(raw_body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return _reject(400, "payments.webhook_malformed", "invalid JSON", ip)
     try:
         valid = verify_event(body, settings.WOMPI_EVENT_SECRET, header_checksum)

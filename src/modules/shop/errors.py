@@ -22,7 +22,7 @@ class OrderNotFound(NotFound):
     default_message = _("El pedido no existe.")
 
 
-class CartEmpty(ValidationFailed):
+class CartEmpty(Conflict):  # the cart's state refuses a well-formed checkout
     code = "cart_empty"
     default_message = _("Tu carrito está vacío.")
 

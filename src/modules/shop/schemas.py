@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from django.conf import settings
 from ninja import Field, Schema
 
 from modules.shop.models import OrderStatus
+from platform_core.schemas import InputSchema, Int, Phone
 
 Availability = Literal["in_stock", "low", "out"]
 SortKey = Literal["name", "-name", "price", "-price", "newest"]
@@ -82,13 +84,27 @@ class ProductFilters(Schema):
     sort: SortKey = "name"
 
 
-class CartAddIn(Schema):
+# The most units of one product in a cart line (settings.SHOP_MAX_LINE_QUANTITY, 20).
+MAX_LINE_QUANTITY = settings.SHOP_MAX_LINE_QUANTITY
+
+
+class CartAddIn(InputSchema):
     product_id: UUID
-    quantity: int = Field(1, ge=1)
+    quantity: Int = Field(
+        1,
+        ge=1,
+        le=MAX_LINE_QUANTITY,
+        description=f"Units to add (the line holds at most {MAX_LINE_QUANTITY})",
+    )
 
 
-class CartQuantityIn(Schema):
-    quantity: int = Field(..., ge=0, description="0 removes the line")
+class CartQuantityIn(InputSchema):
+    quantity: Int = Field(
+        ...,
+        ge=0,
+        le=MAX_LINE_QUANTITY,
+        description=f"The line's new quantity, at most {MAX_LINE_QUANTITY}; 0 removes the line",
+    )
 
 
 class CartLineOut(Schema):
@@ -105,18 +121,31 @@ class CartOut(Schema):
     vip_pricing: bool
 
 
-class AddressIn(Schema):
-    recipient_name: str = Field(..., min_length=2, max_length=150)
-    recipient_phone: str = Field(..., max_length=20)
-    address_line: str = Field(..., min_length=5, max_length=255)
+# Text that must say something: at least one character that is not a space.
+NOT_BLANK = r"\S"
+
+
+class AddressIn(InputSchema):
+    recipient_name: str = Field(..., min_length=2, max_length=150, pattern=NOT_BLANK)
+    recipient_phone: str = Phone()
+    address_line: str = Field(..., min_length=5, max_length=255, pattern=NOT_BLANK)
     address_details: str = Field("", max_length=255)
     neighborhood: str = Field("", max_length=120)
     notes: str = Field("", max_length=255)
 
 
-class CheckoutIn(Schema):
-    fulfilment: Literal["pickup", "delivery"]
-    address: AddressIn | None = None
+class PickupCheckoutIn(InputSchema):
+    fulfilment: Literal["pickup"]
+    address: AddressIn | None = Field(None, description="Not used for pickup")
+
+
+class DeliveryCheckoutIn(InputSchema):
+    fulfilment: Literal["delivery"]
+    address: AddressIn = Field(..., description="Where to deliver (Bogotá)")
+
+
+# The address is required exactly for delivery: a union on ``fulfilment`` says so.
+CheckoutIn = Annotated[PickupCheckoutIn | DeliveryCheckoutIn, Field(discriminator="fulfilment")]
 
 
 class OrderLineOut(Schema):
@@ -181,6 +210,56 @@ PaymentOut = OrderPaymentOut
 CheckoutOut = OrderCheckoutOut
 
 
-class StatusChangeIn(Schema):
+class StatusChangeIn(InputSchema):
     status: OrderStatus
     note: str = Field("", max_length=255)
+
+
+# Descriptions of this module's fields and parameters (platform_core.schemas.document_fields).
+FIELD_DOCS: dict[str, str] = {
+    "ProductCategoryOut.slug": "URL-safe identifier: pass it as `category` to the product list.",
+    "SubcategoryOut.slug": "URL-safe identifier of the subcategory.",
+    "CategoryRef.slug": "URL-safe identifier of the product's category.",
+    "children": "Subcategories.",
+    "src": "Image URL.",
+    "alt": "Alternative text of the image.",
+    "sku": "Stock-keeping unit (the spa's product code).",
+    "availability": "in_stock, low (few left) or out.",
+    "ProductOut.category": "The product's category, or null.",
+    "tags": "Tag slugs of the product.",
+    "images": "Product images, the first is the main one.",
+    "product": "The product.",
+    "product_id": "The product's id (UUID).",
+    "quantity": "Units.",
+    "unit_price_cents": "Price of one unit in minor units (VIP price when it applies).",
+    "line_total_cents": "unit_price_cents × quantity.",
+    "subtotal_cents": "Sum of the lines, in minor units.",
+    "vip_pricing": "Whether VIP prices apply.",
+    "recipient_name": "Who receives the delivery.",
+    "recipient_phone": "Phone number of the recipient.",
+    "address_line": "Street address in Bogotá.",
+    "address_details": "Apartment, tower, building (optional).",
+    "neighborhood": "Neighborhood (barrio).",
+    "city": "City (Bogotá).",
+    "AddressIn.notes": "Notes for the courier.",
+    "AddressOut.notes": "Notes for the courier.",
+    "fulfilment": "pickup at the spa, or delivery (then address is required).",
+    "OrderOut.code": "The order's human-readable code.",
+    "OrderOut.status": "The order's status.",
+    "address": "Delivery address (null for pickup).",
+    "delivery_fee_cents": "Delivery fee in minor units (0 for pickup).",
+    "total_cents": "subtotal_cents + delivery_fee_cents.",
+    "lines": "What was ordered, at the prices charged.",
+    "paid_at": "When the payment was approved, or null.",
+    "OrderOut.checkout_url": "Wompi checkout to pay a pending order (empty once paid).",
+    "order": "The order.",
+    "payment": "The checkout to pay it.",
+    "StatusChangeIn.status": "The order's new status.",
+    "note": "Why (kept in the order's history).",
+    "ProductFilters.tag": "Only products with this tag (slug).",
+    "ProductFilters.in_stock": "true: only products in stock.",
+    "ProductFilters.sort": "name, -name, price, -price or newest.",
+    "query.all": "Staff only: true lists every client's orders.",
+    "path.product_id": "The product's id (UUID).",
+    "path.order_id": "The order's id (UUID).",
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from platform_core.errors import ValidationFailed
 from platform_core.phones import normalize_phone
 
 
@@ -13,7 +14,11 @@ def list_outbox(*, to: str = "", template: str = "") -> list[dict[str, Any]]:
 
     qs = Notification.objects.order_by("-created_at", "-id")
     if to:
-        qs = qs.filter(to=to if "@" in to else normalize_phone(to))
+        # A filter, not an input to store: a number that is not one matches nothing.
+        try:
+            qs = qs.filter(to=to if "@" in to else normalize_phone(to))
+        except ValidationFailed:
+            return []
     if template:
         qs = qs.filter(template=template)
     return [
