@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from platform_core.errors import NotFound, PermissionDenied
@@ -41,19 +41,29 @@ class ReadinessOut(Schema):
     checks: dict[str, CheckOut]
 
 
-@router.get("/health/", auth=None, response=LivenessOut, summary="Liveness (no I/O)")
+@router.get(
+    "/health/",
+    operation_id="getLiveness",
+    auth=None,
+    response=LivenessOut,
+    summary="Liveness (no I/O)",
+)
 def health(request: HttpRequest) -> dict[str, Any]:
+    """Liveness: answers without touching the database or Redis (for the load balancer)."""
     now = timezone.localtime()
     return {"status": "ok", "timestamp": now.isoformat(), "timezone": str(now.tzinfo)}
 
 
 @router.get(
     "/health/ready/",
+    operation_id="getReadiness",
     auth=None,
     response={200: ReadinessOut, 503: ReadinessOut},
     summary="Readiness: database, cache, broker and every module's checks",
 )
 def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: checks the database, cache, broker and each module's dependencies; 503 when
+    one fails."""
     healthy, checks = run_checks()
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
     return JsonResponse(body, status=200 if healthy else 503)
@@ -62,11 +72,14 @@ def ready(request: HttpRequest) -> JsonResponse:
 # --- Twilio status callbacks -------------------------------------------------------------------
 @router.post(
     "/webhooks/twilio/status/",
+    operation_id="receiveTwilioStatus",
     auth=None,
     response={204: None},
     summary="Twilio message status callback (X-Twilio-Signature required)",
 )
 def twilio_status(request: HttpRequest) -> Status:
+    """Twilio's delivery-status callback for a sent message (provider-to-server; signed with
+    X-Twilio-Signature)."""
     if not validate_twilio_request(request):
         raise PermissionDenied(_("Firma de Twilio inválida."), code="invalid_signature")
     apply_status_callback(
@@ -94,12 +107,19 @@ class OutboxItemOut(Schema):
 
 @router.get(
     "/dev/outbox/",
+    operation_id="listDevOutbox",
     auth=None,
     response=list[OutboxItemOut],
     summary="DEBUG only: the latest notifications (read an OTP without Twilio)",
 )
 @paginate(Pagination)
-def dev_outbox(request: HttpRequest, to: str = "", template: str = "") -> Any:
+def dev_outbox(
+    request: HttpRequest,
+    to: str = Query("", max_length=254, description="Phone number or e-mail address"),
+    template: str = Query("", max_length=100, description="Template name, e.g. otp"),
+) -> Any:
+    """Development only (404 in production): the latest notifications, to read a one-time code
+    without a phone."""
     if not settings.DEBUG:
         raise NotFound()
     return list_outbox(to=to, template=template)

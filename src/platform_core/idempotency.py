@@ -116,12 +116,40 @@ def _remember_operation(run: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+_PARAMETER = "idempotency_key"
+
+
+def _header_parameter() -> inspect.Parameter:
+    from ninja import Header
+
+    return inspect.Parameter(
+        _PARAMETER,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=str | None,
+        default=Header(
+            None,
+            alias=HEADER,
+            min_length=1,
+            max_length=MAX_KEY_LENGTH,
+            pattern=_VALID_KEY.pattern,
+            description=(
+                "Makes a retry safe: the same key (and body) within 24 h replays the first "
+                "answer (header Idempotent-Replayed: true) instead of acting twice; a "
+                "different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per "
+                "user action (1-255 visible ASCII characters)."
+            ),
+            examples=["9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14"],
+        ),
+    )
+
+
 def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator for a Ninja POST view, placed UNDER ``@router.post(...)``."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            kwargs.pop(_PARAMETER, None)  # declared for the schema; read from the headers
             key = request.headers.get(HEADER, "").strip()
             user_id = _user_id(request)
             if not key or user_id is None:
@@ -135,8 +163,13 @@ def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
         # Ninja resolves string annotations (``from __future__ import annotations``) with
         # the wrapper's globals, which are this module's: hand it the resolved signature.
+        # The header is declared as a parameter, so the schema shows it (with its rule) on
+        # every operation that accepts it.
         with contextlib.suppress(NameError, TypeError):
-            wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+            signature = inspect.signature(view, eval_str=True)
+            wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+                parameters=[*signature.parameters.values(), _header_parameter()]
+            )
         return decorate_view(_remember_operation)(wrapper)
 
     return decorator

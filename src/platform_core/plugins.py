@@ -84,6 +84,9 @@ class ModulePlugin:
     # Error statuses of this router's operations that the schema's generic rules cannot see
     # (services raise them): "METHOD path-under-prefix" -> statuses. See docs/api.md.
     error_statuses: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # "modules.booking.schemas:FIELD_DOCS": descriptions of the module's schema fields and
+    # parameters by name (platform_core.schemas.document_fields).
+    schema_docs: str | None = None
     seed_demo: str | None = None  # callable(stdout) -> None
     # Production start check: callable(settings values) -> list of problems (pure Python,
     # runs while the settings load); any problem stops the process with its message.

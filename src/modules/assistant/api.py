@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from modules.assistant import links, selectors, services, webhook
 from modules.assistant.schemas import MetricsOut
@@ -21,11 +21,14 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 @router.post(
     "/webhooks/whatsapp/",
+    operation_id="receiveWhatsappMessage",
     auth=None,
     summary="Twilio inbound WhatsApp webhook (form-encoded, signed)",
     response={200: None, 403: dict},
 )
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
+    """Twilio's inbound WhatsApp message (provider-to-server; signed with X-Twilio-Signature).
+    Answers at once; the assistant replies asynchronously."""
     params = {key: request.POST.get(key, "") for key in request.POST}
     if not webhook.signature_valid(request, params):
         return error_response(403, "invalid_signature", _("Firma de Twilio inválida."))
@@ -34,14 +37,21 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
 
 
 class MetricsQuery(Schema):
-    days: int = 14
+    days: int = Field(14, ge=1, le=90)
 
 
-@router.get("/metrics/", response=MetricsOut, summary="Assistant metrics (staff)")
+@router.get(
+    "/metrics/",
+    operation_id="getAssistantMetrics",
+    response=MetricsOut,
+    summary="Assistant metrics (staff)",
+)
 def assistant_metrics(request: HttpRequest, query: Query[MetricsQuery]) -> dict[str, Any]:
+    """Staff (reception/admin): messages per day, bookings made by the assistant, handoffs and
+    the fallback rate."""
     if not identity.has_role(request.auth, identity.ADMIN, identity.RECEPTION):
         raise PermissionDenied()
-    return selectors.metrics(days=max(1, min(query.days, 90)))
+    return selectors.metrics(days=query.days)
 
 
 @router.get(

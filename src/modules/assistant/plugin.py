@@ -6,6 +6,7 @@ plugin = ModulePlugin(
     label="assistant",
     prefix="assistant/",
     router="modules.assistant.api:router",
+    schema_docs="modules.assistant.schemas:FIELD_DOCS",
     description="Asistente de WhatsApp",
     queues=("bot",),
     task_routes={"assistant.*": "bot"},

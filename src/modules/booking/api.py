@@ -1,12 +1,11 @@
 """HTTP for /api/booking/: parse, authorise, call a service or selector, shape."""
 
-import datetime as dt
 import uuid
 from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from modules.booking import selectors, services
@@ -30,6 +29,7 @@ from platform_core.conditional import cacheable
 from platform_core.errors import PermissionDenied
 from platform_core.idempotency import idempotent
 from platform_core.pagination import Mapped, Pagination
+from platform_core.schemas import IsoDate
 
 router = Router()
 router.add_router("/desk/", desk_router)
@@ -66,35 +66,68 @@ def appointment_out(appt: Appointment) -> dict[str, Any]:
 
 
 # --- catalog (public) ----------------------------------------------------------------------
-@router.get("/categories/", auth=None, response=list[CategoryOut], summary="Service categories")
+@router.get(
+    "/categories/",
+    operation_id="listServiceCategories",
+    auth=None,
+    response=list[CategoryOut],
+    summary="Service categories",
+)
 @cacheable(CATALOG)
 @paginate(Pagination)
 def list_categories(request: HttpRequest) -> Any:
+    """The categories of treatments."""
     return selectors.categories()
 
 
-@router.get("/services/", auth=None, response=list[ServiceOut], summary="Active services")
+@router.get(
+    "/services/",
+    operation_id="listServices",
+    auth=None,
+    response=list[ServiceOut],
+    summary="Active services",
+)
 @cacheable(CATALOG)
 @paginate(Pagination)
-def list_services(request: HttpRequest, category: str = "", q: str = "") -> Any:
-    return selectors.services(category=category, query=q[:100])
+def list_services(
+    request: HttpRequest,
+    category: str = Query("", max_length=120),
+    q: str = Query("", max_length=100),
+) -> Any:
+    """Active treatments, filtered by category or text."""
+    return selectors.services(category=category, query=q)
 
 
-@router.get("/services/{code}/", auth=None, response=ServiceOut, summary="One service")
+@router.get(
+    "/services/{code}/",
+    operation_id="getService",
+    auth=None,
+    response=ServiceOut,
+    summary="One service",
+)
 @cacheable(CATALOG)
 def get_service(request: HttpRequest, code: str) -> Any:
+    """One active treatment by its code."""
     return services.get_active_service(code)
 
 
-@router.get("/therapists/", auth=None, response=list[TherapistOut], summary="Therapists")
+@router.get(
+    "/therapists/",
+    operation_id="listTherapists",
+    auth=None,
+    response=list[TherapistOut],
+    summary="Therapists",
+)
 @cacheable(CATALOG)
 @paginate(Pagination)
 def list_therapists(request: HttpRequest, service: str = "") -> Any:
+    """Active therapists, optionally only those who perform a service."""
     return selectors.therapists(service_code=service)
 
 
 @router.get(
     "/availability/",
+    operation_id="getAvailability",
     auth=None,
     response=AvailabilityOut,
     summary="Bookable start times (at most 31 days)",
@@ -102,19 +135,29 @@ def list_therapists(request: HttpRequest, service: str = "") -> Any:
 def availability(
     request: HttpRequest,
     service: str,
-    date_from: dt.date,
-    date_to: dt.date,
+    date_from: IsoDate,
+    date_to: IsoDate,
     therapist: uuid.UUID | None = None,
 ) -> Any:
+    """Bookable start times of a service between two days (at most 31), with the therapists
+    free at each; lead time and booking horizon applied."""
     return selectors.availability_for(
         service_code=service, date_from=date_from, date_to=date_to, therapist=therapist
     )
 
 
 # --- appointments --------------------------------------------------------------------------
-@router.post("/appointments/", response={201: BookingOut}, summary="Book an appointment")
+@router.post(
+    "/appointments/",
+    operation_id="bookAppointment",
+    response={201: BookingOut},
+    summary="Book an appointment",
+)
 @idempotent("booking.book")
 def book(request: HttpRequest, payload: BookIn) -> Any:
+    """Book a treatment. Without a deposit the appointment is CONFIRMED; with one it is
+    PENDING_PAYMENT and the answer carries the Wompi checkout. Reception/admin may book for
+    a client (client or client_phone). Accepts Idempotency-Key."""
     client = services.resolve_client(
         actor=request.auth, client_public_id=payload.client, client_phone=payload.client_phone
     )
@@ -130,25 +173,36 @@ def book(request: HttpRequest, payload: BookIn) -> Any:
     return Status(201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout})
 
 
-@router.get("/appointments/mine/", response=list[AppointmentOut], summary="My appointments")
+@router.get(
+    "/appointments/mine/",
+    operation_id="listMyAppointments",
+    response=list[AppointmentOut],
+    summary="My appointments",
+)
 @paginate(Pagination)
 def mine(request: HttpRequest, status: StatusFilter = "", upcoming: bool | None = None) -> Any:
+    """The signed-in client's appointments, newest first."""
     qs = selectors.my_appointments(request.auth, status=status, upcoming=upcoming)
     return Mapped(qs, appointment_out)  # shapes only the page sent
 
 
 @router.get(
-    "/appointments/", response=list[AppointmentOut], summary="Agenda (therapist / reception)"
+    "/appointments/",
+    operation_id="listAgenda",
+    response=list[AppointmentOut],
+    summary="Agenda (therapist / reception)",
 )
 @paginate(Pagination)
 def agenda(
     request: HttpRequest,
-    date: dt.date | None = None,
+    date: IsoDate | None = None,
     view: Literal["day", "week"] = "day",
     therapist: uuid.UUID | None = None,
     room: uuid.UUID | None = None,
     status: StatusFilter = "",
 ) -> Any:
+    """Staff: the agenda of a day or a week, by therapist, room or status. A therapist sees
+    their own."""
     qs = selectors.agenda(
         request.auth,
         day=date,
@@ -160,14 +214,27 @@ def agenda(
     return Mapped(qs, appointment_out)  # shapes only the page sent
 
 
-@router.get("/appointments/{appointment_id}/", response=AppointmentDetailOut, summary="One")
+@router.get(
+    "/appointments/{appointment_id}/",
+    operation_id="getAppointment",
+    response=AppointmentDetailOut,
+    summary="One",
+)
 def detail(request: HttpRequest, appointment_id: str) -> Any:
+    """One appointment with its history (the client's own; staff: any)."""
     appt = selectors.appointment_for(request.auth, appointment_id)
     return {**appointment_out(appt), "history": list(selectors.history(appt))}
 
 
-@router.post("/appointments/{appointment_id}/cancel/", response=CancelOut, summary="Cancel")
+@router.post(
+    "/appointments/{appointment_id}/cancel/",
+    operation_id="cancelAppointment",
+    response=CancelOut,
+    summary="Cancel",
+)
 def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
+    """Cancel an appointment; the deposit is refunded inside the cancellation window or when
+    the spa cancels."""
     appt = selectors.appointment_for(request.auth, appointment_id)
     by_spa = services.is_staff_booker(request.auth) and appt.client_id != request.auth.pk
     if not by_spa and appt.client_id != request.auth.pk:
@@ -183,9 +250,13 @@ def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
 
 
 @router.post(
-    "/appointments/{appointment_id}/reschedule/", response=AppointmentOut, summary="Reschedule"
+    "/appointments/{appointment_id}/reschedule/",
+    operation_id="rescheduleAppointment",
+    response=AppointmentOut,
+    summary="Reschedule",
 )
 def reschedule(request: HttpRequest, appointment_id: str, payload: RescheduleIn) -> Any:
+    """Move an appointment to another free start (and optionally therapist)."""
     appt = selectors.appointment_for(request.auth, appointment_id)
     if appt.client_id != request.auth.pk and not services.is_staff_booker(request.auth):
         raise PermissionDenied()
@@ -200,6 +271,7 @@ def reschedule(request: HttpRequest, appointment_id: str, payload: RescheduleIn)
 
 @router.post(
     "/appointments/{appointment_id}/checkout/",
+    operation_id="payAppointmentDeposit",
     response=BookingOut,
     summary="Deposit checkout: the open payment attempt, or a new one after a decline",
 )
@@ -228,14 +300,22 @@ def _staff_close(request: HttpRequest, appointment_id: str, status: str) -> dict
 
 
 @router.post(
-    "/appointments/{appointment_id}/complete/", response=AppointmentOut, summary="Mark completed"
+    "/appointments/{appointment_id}/complete/",
+    operation_id="completeAppointment",
+    response=AppointmentOut,
+    summary="Mark completed",
 )
 def complete(request: HttpRequest, appointment_id: str) -> Any:
+    """Staff: mark a confirmed appointment as completed."""
     return _staff_close(request, appointment_id, AppointmentStatus.COMPLETED)
 
 
 @router.post(
-    "/appointments/{appointment_id}/no-show/", response=AppointmentOut, summary="Mark no-show"
+    "/appointments/{appointment_id}/no-show/",
+    operation_id="markAppointmentNoShow",
+    response=AppointmentOut,
+    summary="Mark no-show",
 )
 def no_show(request: HttpRequest, appointment_id: str) -> Any:
+    """Staff: mark a confirmed appointment as a no-show."""
     return _staff_close(request, appointment_id, AppointmentStatus.NO_SHOW)

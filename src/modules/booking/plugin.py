@@ -6,6 +6,7 @@ plugin = ModulePlugin(
     label="booking",
     prefix="booking/",
     router="modules.booking.api:router",
+    schema_docs="modules.booking.schemas:FIELD_DOCS",
     description="Tratamientos, terapeutas, disponibilidad y citas",
     queues=("appointments",),
     task_routes={"booking.*": "appointments"},

@@ -10,7 +10,6 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from modules.payments import selectors, services, vip
-from modules.payments.errors import AcceptanceRequired
 from modules.payments.schemas import (
     AcceptanceOut,
     CheckoutResultOut,
@@ -27,15 +26,73 @@ from platform_core.request_context import client_ip
 
 router = Router()
 
+# What Wompi signs in its transaction events (shared reference: wompi.md).
+SIGNED_PROPERTIES = ("transaction.id", "transaction.status", "transaction.amount_in_cents")
+WOMPI_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "WompiEvent",
+    "description": "An event as Wompi sends it (docs/payments.md); a bad checksum is 401.",
+    "required": ["event", "data", "signature", "timestamp"],
+    "properties": {
+        "event": {"type": "string", "description": "Event type, e.g. transaction.updated"},
+        "data": {
+            "type": "object",
+            "description": "The event's object: the transaction Wompi reports on",
+            "required": ["transaction"],
+            "properties": {
+                "transaction": {
+                    "type": "object",
+                    "required": ["id", "status", "amount_in_cents", "reference"],
+                    "properties": {
+                        "id": {"type": "string", "minLength": 1},
+                        "status": {"type": "string", "minLength": 1},
+                        "amount_in_cents": {"type": "integer"},
+                        "reference": {"type": "string", "minLength": 1},
+                    },
+                }
+            },
+        },
+        "environment": {"type": "string", "description": "test or prod"},
+        "signature": {
+            "type": "object",
+            "description": "Wompi's checksum over the listed properties of data",
+            "required": ["properties", "checksum"],
+            "properties": {
+                "properties": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"enum": list(SIGNED_PROPERTIES)},
+                    "description": "The paths inside data whose values the checksum covers",
+                },
+                "checksum": {"type": "string", "minLength": 1, "description": "SHA-256 hex"},
+            },
+        },
+        "timestamp": {
+            "description": "Unix seconds (integer, or its decimal text)",
+            "anyOf": [{"type": "integer"}, {"type": "string", "minLength": 1}],
+        },
+        "sent_at": {"type": "string", "description": "When Wompi sent it (ISO 8601)"},
+    },
+}
 
-@router.get("/payments/", response=list[PaymentOut], summary="Mis pagos")
+
+@router.get(
+    "/payments/", operation_id="listMyPayments", response=list[PaymentOut], summary="Mis pagos"
+)
 @paginate(Pagination)
 def my_payments(request: HttpRequest) -> Any:
+    """The signed-in user's payments, newest first."""
     return selectors.payments_of(request.auth)
 
 
-@router.get("/payments/{reference}/", response=PaymentOut, summary="Estado de un pago propio")
+@router.get(
+    "/payments/{reference}/",
+    operation_id="getPayment",
+    response=PaymentOut,
+    summary="Estado de un pago propio",
+)
 def payment_detail(request: HttpRequest, reference: str) -> Any:
+    """One of the user's payments by reference: poll it after the Wompi checkout."""
     return selectors.payment_for_owner(reference=reference, user=request.auth)
 
 
@@ -57,11 +114,23 @@ def checkout_result(request: HttpRequest, transaction_id: str) -> Any:
 
 @router.post(
     "/webhooks/wompi/",
+    operation_id="receiveWompiEvent",
     auth=None,
     response={200: WebhookAck},
     summary="Eventos de Wompi (firma verificada)",
+    # The handler reads the raw body (the checksum is computed over it), so the body is
+    # documented here rather than parsed into a model: what parse_signed_event requires.
+    # Unknown fields are allowed: Wompi may add fields to its events at any time.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": WOMPI_EVENT_SCHEMA}},
+        }
+    },
 )
 def wompi_webhook(request: HttpRequest) -> Any:
+    """Wompi's signed events (provider-to-server; frontends never call it). The checksum is
+    verified before anything changes; duplicates are acknowledged once."""
     result = services.process_wompi_event(
         request.body,
         header_checksum=request.headers.get("X-Event-Checksum"),
@@ -77,14 +146,28 @@ def wompi_webhook(request: HttpRequest) -> Any:
     return {"ok": True, "outcome": result.outcome}
 
 
-@router.get("/vip/plans/", auth=None, response=list[VipPlanOut], summary="Planes VIP")
+@router.get(
+    "/vip/plans/",
+    operation_id="listVipPlans",
+    auth=None,
+    response=list[VipPlanOut],
+    summary="Planes VIP",
+)
 @paginate(Pagination)
 def vip_plans(request: HttpRequest) -> Any:
+    """The VIP membership plans on sale."""
     return selectors.active_plans()
 
 
-@router.get("/vip/acceptance/", response=AcceptanceOut, summary="Documentos de Wompi a aceptar")
+@router.get(
+    "/vip/acceptance/",
+    operation_id="getVipAcceptance",
+    response=AcceptanceOut,
+    summary="Documentos de Wompi a aceptar",
+)
 def vip_acceptance(request: HttpRequest) -> Any:
+    """Wompi's documents the user must accept before a card is stored (terms and personal-data
+    policy), with their tokens."""
     acceptance = vip.get_acceptance()
     return {
         **acceptance.__dict__,
@@ -93,10 +176,15 @@ def vip_acceptance(request: HttpRequest) -> Any:
     }
 
 
-@router.post("/vip/subscription/", response={201: SubscriptionOut}, summary="Suscribirse a VIP")
+@router.post(
+    "/vip/subscription/",
+    operation_id="subscribeToVip",
+    response={201: SubscriptionOut},
+    summary="Suscribirse a VIP",
+)
 def vip_subscribe(request: HttpRequest, payload: SubscribeIn) -> Any:
-    if not (payload.accept_terms and payload.accept_personal_data):
-        raise AcceptanceRequired()
+    """Subscribe to a VIP plan with a tokenized card: the first month is charged now, the card
+    is kept for renewals."""
     sub = vip.subscribe(
         user=request.auth,
         plan_code=payload.plan_code,
@@ -109,8 +197,14 @@ def vip_subscribe(request: HttpRequest, payload: SubscribeIn) -> Any:
     return Status(201, sub)
 
 
-@router.get("/vip/subscription/", response=SubscriptionOut, summary="Mi membresía VIP")
+@router.get(
+    "/vip/subscription/",
+    operation_id="getMyVipSubscription",
+    response=SubscriptionOut,
+    summary="Mi membresía VIP",
+)
 def vip_subscription(request: HttpRequest) -> Any:
+    """The signed-in user's latest VIP subscription."""
     sub = selectors.latest_subscription(request.auth)
     if sub is None:
         raise NotFound()
@@ -118,9 +212,13 @@ def vip_subscription(request: HttpRequest) -> Any:
 
 
 @router.post(
-    "/vip/subscription/cancel/", response=SubscriptionOut, summary="Cancelar renovación VIP"
+    "/vip/subscription/cancel/",
+    operation_id="cancelVipRenewal",
+    response=SubscriptionOut,
+    summary="Cancelar renovación VIP",
 )
 def vip_cancel(request: HttpRequest) -> Any:
+    """Stop the VIP renewal: the membership lasts until the end of the paid period."""
     return vip.cancel(user=request.auth)
 
 

@@ -6,6 +6,7 @@ plugin = ModulePlugin(
     label="payments",
     prefix="finances/",
     router="modules.payments.api:router",
+    schema_docs="modules.payments.schemas:FIELD_DOCS",
     description="Pagos con Wompi, membresía VIP y libro contable",
     queues=("payments",),
     task_routes={"payments.*": "payments"},

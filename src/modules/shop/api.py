@@ -51,17 +51,31 @@ class ProductPagination(Pagination):
 # --- Catalog (public) ------------------------------------------------------------------------
 
 
-@router.get("/categories/", auth=None, response=list[CategoryOut], summary="Category tree")
+@router.get(
+    "/categories/",
+    operation_id="listProductCategories",
+    auth=None,
+    response=list[CategoryOut],
+    summary="Category tree",
+)
 @cacheable(CATALOG)
 @paginate(Pagination)
 def list_categories(request: HttpRequest) -> Any:
+    """The product category tree (top level with subcategories)."""
     return selectors.category_tree()
 
 
-@router.get("/products/", auth=None, response=list[ProductOut], summary="Browse and search")
+@router.get(
+    "/products/",
+    operation_id="listProducts",
+    auth=None,
+    response=list[ProductOut],
+    summary="Browse and search",
+)
 @cacheable(CATALOG)
 @paginate(ProductPagination)
 def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
+    """Browse and search active products: text, category, tag, price range, stock, sorting."""
     return selectors.product_list(
         query=filters.q.strip(),
         category=filters.category,
@@ -73,9 +87,16 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]) -> Any:
     )
 
 
-@router.get("/products/{product_id}/", auth=None, response=ProductOut, summary="Product detail")
+@router.get(
+    "/products/{product_id}/",
+    operation_id="getProduct",
+    auth=None,
+    response=ProductOut,
+    summary="Product detail",
+)
 @cacheable(CATALOG)
 def get_product(request: HttpRequest, product_id: UUID) -> Any:
+    """One active product."""
     return selectors.product_detail(product_id)
 
 
@@ -104,31 +125,48 @@ def _cart_out(user: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/cart/", response=CartOut, summary="My cart")
+@router.get("/cart/", operation_id="getMyCart", response=CartOut, summary="My cart")
 def get_cart(request: HttpRequest) -> Any:
+    """The signed-in user's cart with current prices (VIP prices for members)."""
     return _cart_out(request.auth)
 
 
-@router.post("/cart/items/", response=CartOut, summary="Add a product to my cart")
+@router.post(
+    "/cart/items/", operation_id="addCartItem", response=CartOut, summary="Add a product to my cart"
+)
 def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
+    """Add units of a product to the cart (a line holds at most 20)."""
     services.add_to_cart(request.auth, payload.product_id, payload.quantity)
     return _cart_out(request.auth)
 
 
-@router.put("/cart/items/{product_id}/", response=CartOut, summary="Set a line's quantity")
+@router.put(
+    "/cart/items/{product_id}/",
+    operation_id="setCartItemQuantity",
+    response=CartOut,
+    summary="Set a line's quantity",
+)
 def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityIn) -> Any:
+    """Set a cart line's quantity (0 removes it)."""
     services.set_cart_quantity(request.auth, product_id, payload.quantity)
     return _cart_out(request.auth)
 
 
-@router.delete("/cart/items/{product_id}/", response=CartOut, summary="Remove a line")
+@router.delete(
+    "/cart/items/{product_id}/",
+    operation_id="removeCartItem",
+    response=CartOut,
+    summary="Remove a line",
+)
 def remove_cart_item(request: HttpRequest, product_id: UUID) -> Any:
+    """Remove a product from the cart."""
     services.remove_from_cart(request.auth, product_id)
     return _cart_out(request.auth)
 
 
-@router.delete("/cart/", response=CartOut, summary="Empty my cart")
+@router.delete("/cart/", operation_id="clearCart", response=CartOut, summary="Empty my cart")
 def clear_cart(request: HttpRequest) -> Any:
+    """Empty the cart."""
     services.clear_cart(request.auth)
     return _cart_out(request.auth)
 
@@ -136,9 +174,16 @@ def clear_cart(request: HttpRequest) -> Any:
 # --- Checkout and orders -------------------------------------------------------------------
 
 
-@router.post("/checkout/", response={201: CheckoutOut}, summary="Order my cart and pay")
+@router.post(
+    "/checkout/",
+    operation_id="checkoutCart",
+    response={201: CheckoutOut},
+    summary="Order my cart and pay",
+)
 @idempotent("shop.checkout")
 def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
+    """Order the cart: stock is reserved and the answer carries the Wompi checkout; unpaid
+    orders expire. Pickup at the spa or delivery in Bogotá. Accepts Idempotency-Key."""
     address = (
         services.DeliveryAddress(**payload.address.model_dump())
         if payload.address is not None
@@ -164,44 +209,50 @@ def _checkout_out(request: HttpRequest, result: services.CheckoutResult) -> dict
     }
 
 
-@router.get("/orders/", response=list[OrderOut], summary="My orders (staff: all=true for all)")
+@router.get(
+    "/orders/",
+    operation_id="listMyOrders",
+    response=list[OrderOut],
+    summary="My orders (staff: all=true for all)",
+)
 @paginate(Pagination)
 def list_orders(request: HttpRequest, status: OrderStatus | None = None, all: bool = False) -> Any:
+    """The signed-in user's orders, newest first (staff: all=true for every client's)."""
     everyone = all and ports.is_shop_staff(request.auth)
     if all and not everyone:
         raise PermissionDenied()
     return selectors.orders_for(request.auth, status=status or "", everyone=everyone)
 
 
-@router.get("/orders/{order_id}/", response=OrderOut, summary="One of my orders")
+@router.get(
+    "/orders/{order_id}/", operation_id="getOrder", response=OrderOut, summary="One of my orders"
+)
 def get_order(request: HttpRequest, order_id: UUID) -> Any:
+    """One order (the client's own; staff: any)."""
     return selectors.order_for(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
 
 
-@router.post("/orders/{order_id}/cancel/", response=OrderOut, summary="Cancel my unpaid order")
+@router.post(
+    "/orders/{order_id}/cancel/",
+    operation_id="cancelOrder",
+    response=OrderOut,
+    summary="Cancel my unpaid order",
+)
 def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
+    """Cancel an unpaid order; its reserved stock is released."""
     services.cancel_by_client(request.auth, order_id)
     return selectors.order_for(request.auth, order_id)
 
 
 @router.post(
-    "/orders/{order_id}/checkout/",
-    response=CheckoutOut,
-    summary="Pay an unpaid order again: the open payment attempt, or a new one after a decline",
-)
-def retry_order_payment(request: HttpRequest, order_id: UUID) -> Any:
-    """While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
-    last one is still pending, else a new attempt expiring with the hold. 409
-    ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
-    ``payment_being_confirmed`` when an approved payment is being applied."""
-    result = services.retry_payment(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
-    return _checkout_out(request, result)
-
-
-@router.post(
-    "/orders/{order_id}/status/", response=OrderOut, summary="Move an order (reception/admin)"
+    "/orders/{order_id}/status/",
+    operation_id="changeOrderStatus",
+    response=OrderOut,
+    summary="Move an order (reception/admin)",
 )
 def change_order_status(request: HttpRequest, order_id: UUID, payload: StatusChangeIn) -> Any:
+    """Staff (reception/admin): move an order along its workflow (preparing, ready, shipped,
+    delivered, …)."""
     if not ports.is_shop_staff(request.auth):
         raise PermissionDenied()
     services.change_status(order_id, payload.status, actor=request.auth, note=payload.note)

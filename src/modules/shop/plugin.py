@@ -6,6 +6,7 @@ plugin = ModulePlugin(
     label="shop",
     prefix="shop/",
     router="modules.shop.api:router",
+    schema_docs="modules.shop.schemas:FIELD_DOCS",
     description="Productos, inventario, carritos y pedidos",
     queues=("celery",),
     task_routes={"shop.*": "celery"},

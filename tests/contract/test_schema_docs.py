@@ -1,0 +1,111 @@
+"""The schema is written for generators and readers (issue 20): short camelCase operationIds,
+the Idempotency-Key header where it is accepted, request bodies that refuse unknown fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from platform_core.api_errors import operations
+
+CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict[str, Any]:
+    from studiozens.api import api
+
+    return api.get_openapi_schema()
+
+
+def test_operation_ids_are_short_unique_camel_case(openapi: dict[str, Any]) -> None:
+    ids = [op["operationId"] for _key, _method, op in operations(openapi)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    bad = [i for i in ids if not CAMEL_CASE.match(i) or len(i) > 30]
+    assert not bad, bad
+    found = {key: op["operationId"] for key, _method, op in operations(openapi)}
+    assert found["POST /api/booking/appointments"] == "bookAppointment"
+    assert found["GET /api/shop/orders"] == "listMyOrders"
+
+
+def test_idempotency_key_is_declared_where_accepted(openapi: dict[str, Any]) -> None:
+    declaring = {
+        key
+        for key, _method, op in operations(openapi)
+        for parameter in op.get("parameters", [])
+        if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"
+    }
+    assert declaring == {"POST /api/booking/appointments", "POST /api/shop/checkout"}
+
+
+def _body_components(openapi: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in names:
+                    names.add(name)
+                    walk(openapi["components"]["schemas"][name])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for _key, _method, op in operations(openapi):
+        walk(((op.get("requestBody") or {}).get("content") or {}).get("application/json"))
+    return names
+
+
+def test_request_bodies_refuse_unknown_fields(openapi: dict[str, Any]) -> None:
+    components = openapi["components"]["schemas"]
+    bodies = _body_components(openapi)
+    assert {"BookIn", "AddressIn", "CartAddIn", "RegisterIn"} <= bodies
+    open_bodies = [
+        name
+        for name in sorted(bodies)
+        if components[name].get("type") == "object"
+        and components[name].get("additionalProperties") is not False
+    ]
+    assert not open_bodies
+
+
+@pytest.mark.django_db
+def test_an_unknown_field_is_a_clear_422(api_as: Any) -> None:
+    from tests.factories import UserFactory
+
+    client = api_as(UserFactory(phone_number="+573109990031", roles=["client"]))
+    response = client.patch("/api/users/me", {"first_name": "Ana", "nickname": "Anita"})
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [
+        {"field": "nickname", "message": "Este campo no se admite.", "type": "extra_forbidden"}
+    ]
+    # A body that is not an object is refused too (it used to read as "no changes").
+    assert client.patch("/api/users/me", "AAA").status_code == 422
+
+
+@pytest.mark.django_db
+def test_the_cart_limit_is_in_the_schema_and_enforced_by_it(
+    api_as: Any, openapi: dict[str, Any]
+) -> None:
+    from django.conf import settings
+
+    from tests.factories import UserFactory
+
+    limit = settings.SHOP_MAX_LINE_QUANTITY
+    quantity = openapi["components"]["schemas"]["CartQuantityIn"]["properties"]["quantity"]
+    assert quantity["maximum"] == limit
+    client = api_as(UserFactory(phone_number="+573109990032", roles=["client"]))
+    response = client.post(
+        "/api/shop/cart/items",
+        {"product_id": "8e4a5b77-0000-4000-8000-000000000000", "quantity": limit + 1},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "quantity"
