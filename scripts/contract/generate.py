@@ -86,7 +86,9 @@ def render_typescript(openapi_text: str, *, root: Path | None = None) -> str:
         target = Path(tmp) / "schema.d.ts"
         source.write_text(openapi_text, encoding="utf-8")
         subprocess.run(
-            [str(binary), str(source), "--output", str(target)],
+            # Fields with a default are optional in a request body: without the flag,
+            # openapi-typescript 7 makes them required and every call must spell them out.
+            [str(binary), str(source), "--output", str(target), "--default-non-nullable", "false"],
             check=True,
             capture_output=True,
             timeout=120,

@@ -1,12 +1,24 @@
-// Hand-written entry point of @studiozens/api-types. The types themselves are generated from
-// docs/openapi.json into ./schema.d.ts (`make contract`); never edit that file by hand.
-import type { components } from "./schema";
-
+// Entry point of @studiozens/api-client. The types are generated from docs/openapi.json into
+// ./schema.d.ts (`make contract`); never edit that file by hand. ./client.ts is the thin
+// typed client (openapi-fetch) with the session, refresh and idempotency helpers.
 export type { components, operations, paths } from "./schema";
-
-/** Every error response: `{"error": {"code", "message", "details"}}` (see docs/api.md).
- * Generated from the schema's `ErrorResponse`, so it cannot drift. */
-export type ApiError = components["schemas"]["ErrorResponse"];
+export {
+  ApiRequestError,
+  createStudioZensClient,
+  idempotencyHeader,
+  isApiError,
+  memoryTokenStore,
+  newIdempotencyKey,
+  unwrap,
+} from "./client";
+export type {
+  ApiError,
+  ErrorDetail,
+  StudioZensClient,
+  StudioZensClientOptions,
+  TokenPair,
+  TokenStore,
+} from "./client";
 
 /** Every list response (`?page=&page_size=`). */
 export interface Page<T> {

@@ -11,8 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Mounted modules */
-        get: operations["studiozens_api_index"];
+        /**
+         * Mounted modules
+         * @description The API's name and version, where its documentation is, and the modules mounted.
+         */
+        get: operations["getApiIndex"];
         put?: never;
         post?: never;
         delete?: never;
@@ -28,8 +31,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Assistant metrics (staff) */
-        get: operations["modules_assistant_api_assistant_metrics"];
+        /**
+         * Assistant metrics (staff)
+         * @description Staff (reception/admin): messages per day, bookings made by the assistant, handoffs and
+         *     the fallback rate.
+         */
+        get: operations["getAssistantMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -47,41 +54,57 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Twilio inbound WhatsApp webhook (form-encoded, signed) */
-        post: operations["modules_assistant_api_whatsapp_webhook"];
+        /**
+         * Twilio inbound WhatsApp webhook (form-encoded, signed)
+         * @description Twilio's inbound WhatsApp message (provider-to-server; signed with X-Twilio-Signature).
+         *     Answers at once; the assistant replies asynchronously.
+         */
+        post: operations["receiveWhatsappMessage"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/": {
+    "/api/booking/appointments": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Agenda (therapist / reception) */
-        get: operations["modules_booking_api_agenda"];
+        /**
+         * Agenda (therapist / reception)
+         * @description Staff: the agenda of a day or a week, by therapist, room or status. A therapist sees
+         *     their own.
+         */
+        get: operations["listAgenda"];
         put?: never;
-        /** Book an appointment */
-        post: operations["modules_booking_api_book"];
+        /**
+         * Book an appointment
+         * @description Book a treatment. Without a deposit the appointment is CONFIRMED; with one it is
+         *     PENDING_PAYMENT and the answer carries the Wompi checkout. Reception/admin may book for
+         *     a client (client or client_phone). Accepts Idempotency-Key.
+         */
+        post: operations["bookAppointment"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/mine/": {
+    "/api/booking/appointments/mine": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** My appointments */
-        get: operations["modules_booking_api_mine"];
+        /**
+         * My appointments
+         * @description The signed-in client's appointments, newest first.
+         */
+        get: operations["listMyAppointments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -90,15 +113,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/": {
+    "/api/booking/appointments/{appointment_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One */
-        get: operations["modules_booking_api_detail"];
+        /**
+         * One
+         * @description One appointment with its history (the client's own; staff: any).
+         */
+        get: operations["getAppointment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -107,7 +133,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/cancel/": {
+    "/api/booking/appointments/{appointment_id}/cancel": {
         parameters: {
             query?: never;
             header?: never;
@@ -116,15 +142,19 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel */
-        post: operations["modules_booking_api_cancel"];
+        /**
+         * Cancel
+         * @description Cancel an appointment; the deposit is refunded inside the cancellation window or when
+         *     the spa cancels.
+         */
+        post: operations["cancelAppointment"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/checkout/": {
+    "/api/booking/appointments/{appointment_id}/checkout": {
         parameters: {
             query?: never;
             header?: never;
@@ -140,14 +170,14 @@ export interface paths {
          *     hold). 409 ``hold_expired`` after the hold, ``deposit_not_due`` when nothing is owed,
          *     ``deposit_being_confirmed`` when a payment was approved and is being applied.
          */
-        post: operations["modules_booking_api_deposit_checkout"];
+        post: operations["payAppointmentDeposit"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/complete/": {
+    "/api/booking/appointments/{appointment_id}/complete": {
         parameters: {
             query?: never;
             header?: never;
@@ -156,15 +186,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark completed */
-        post: operations["modules_booking_api_complete"];
+        /**
+         * Mark completed
+         * @description Staff: mark a confirmed appointment as completed.
+         */
+        post: operations["completeAppointment"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/no-show/": {
+    "/api/booking/appointments/{appointment_id}/no-show": {
         parameters: {
             query?: never;
             header?: never;
@@ -173,15 +206,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark no-show */
-        post: operations["modules_booking_api_no_show"];
+        /**
+         * Mark no-show
+         * @description Staff: mark a confirmed appointment as a no-show.
+         */
+        post: operations["markAppointmentNoShow"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/reschedule/": {
+    "/api/booking/appointments/{appointment_id}/reschedule": {
         parameters: {
             query?: never;
             header?: never;
@@ -190,220 +226,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reschedule */
-        post: operations["modules_booking_api_reschedule"];
+        /**
+         * Reschedule
+         * @description Move an appointment to another free start (and optionally therapist).
+         */
+        post: operations["rescheduleAppointment"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/booking/availability/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Bookable start times (at most 31 days) */
-        get: operations["modules_booking_api_availability"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/categories/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Service categories */
-        get: operations["modules_booking_api_list_categories"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Book at the desk */
-        post: operations["modules_booking_desk_api_book"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One */
-        get: operations["modules_booking_desk_api_detail"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/cancel/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** What cancelling now would mean (policy) */
-        get: operations["modules_booking_desk_api_cancel_preview"];
-        put?: never;
-        /** Cancel */
-        post: operations["modules_booking_desk_api_cancel"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/check-in/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Arrived */
-        post: operations["modules_booking_desk_api_check_in"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/complete/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Completed */
-        post: operations["modules_booking_desk_api_complete"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/move/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Move */
-        post: operations["modules_booking_desk_api_move"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/no-show/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** No-show */
-        post: operations["modules_booking_desk_api_no_show"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/notes/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Notes */
-        post: operations["modules_booking_desk_api_notes"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/payment-link/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send the client a Wompi payment link by WhatsApp */
-        post: operations["modules_booking_desk_api_payment_link"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/appointments/{appointment_id}/payments/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Record a payment taken at the desk */
-        post: operations["modules_booking_desk_api_pay"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/booking/desk/calendar/": {
+    "/api/booking/availability": {
         parameters: {
             query?: never;
             header?: never;
@@ -411,12 +245,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Calendar feed (day or week)
-         * @description Therapists (resources) working that day, their appointments (Bogotá wall-clock
-         *     times, coloured by state, with what is paid and due and the actions allowed now)
-         *     and background events shading time off work. A therapist gets only their column.
+         * Bookable start times (at most 31 days)
+         * @description Bookable start times of a service between two days (at most 31), with the therapists
+         *     free at each; lead time and booking horizon applied.
          */
-        get: operations["modules_booking_desk_api_calendar"];
+        get: operations["getAvailability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -425,15 +258,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/desk/clients/": {
+    "/api/booking/categories": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Find a client by phone or name */
-        get: operations["modules_booking_desk_api_clients"];
+        /**
+         * Service categories
+         * @description The categories of treatments.
+         */
+        get: operations["listServiceCategories"];
         put?: never;
         post?: never;
         delete?: never;
@@ -442,15 +278,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/services/": {
+    "/api/booking/services": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Active services */
-        get: operations["modules_booking_api_list_services"];
+        /**
+         * Active services
+         * @description Active treatments, filtered by category or text.
+         */
+        get: operations["listServices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -459,15 +298,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/services/{code}/": {
+    "/api/booking/services/{code}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One service */
-        get: operations["modules_booking_api_get_service"];
+        /**
+         * One service
+         * @description One active treatment by its code.
+         */
+        get: operations["getService"];
         put?: never;
         post?: never;
         delete?: never;
@@ -476,15 +318,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/therapists/": {
+    "/api/booking/therapists": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Therapists */
-        get: operations["modules_booking_api_list_therapists"];
+        /**
+         * Therapists
+         * @description Active therapists, optionally only those who perform a service.
+         */
+        get: operations["listTherapists"];
         put?: never;
         post?: never;
         delete?: never;
@@ -493,15 +338,19 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/core/dev/outbox/": {
+    "/api/core/dev/outbox": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** DEBUG only: the latest notifications (read an OTP without Twilio) */
-        get: operations["platform_core_api_dev_outbox"];
+        /**
+         * DEBUG only: the latest notifications (read an OTP without Twilio)
+         * @description Development only (404 in production): the latest notifications, to read a one-time code
+         *     without a phone.
+         */
+        get: operations["listDevOutbox"];
         put?: never;
         post?: never;
         delete?: never;
@@ -517,8 +366,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness (no I/O) */
-        get: operations["platform_core_api_health"];
+        /**
+         * Liveness (no I/O)
+         * @description Liveness: answers without touching the database or Redis (for the load balancer).
+         */
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -527,15 +379,19 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/core/health/ready/": {
+    "/api/core/health/ready": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database, cache, broker and every module's checks */
-        get: operations["platform_core_api_ready"];
+        /**
+         * Readiness: database, cache, broker and every module's checks
+         * @description Readiness: checks the database, cache, broker and each module's dependencies; 503 when
+         *     one fails.
+         */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -553,28 +409,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Twilio message status callback (X-Twilio-Signature required) */
-        post: operations["platform_core_api_twilio_status"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/finances/checkout-results/{transaction_id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
         /**
-         * Resultado de un pago por id de transacción Wompi
-         * @description For the page Wompi redirects to (`/pago/resultado?id=<transaction id>`): our record's status and amount, without a login (Wompi itself shows a transaction's status to anyone holding its id). 404 until Wompi's event has reached us; poll every few seconds.
+         * Twilio message status callback (X-Twilio-Signature required)
+         * @description Twilio's delivery-status callback for a sent message (provider-to-server; signed with
+         *     X-Twilio-Signature).
          */
-        get: operations["modules_payments_api_checkout_result"];
-        put?: never;
-        post?: never;
+        post: operations["receiveTwilioStatus"];
         delete?: never;
         options?: never;
         head?: never;
@@ -588,8 +428,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Mis pagos */
-        get: operations["modules_payments_api_my_payments"];
+        /**
+         * Mis pagos
+         * @description The signed-in user's payments, newest first.
+         */
+        get: operations["listMyPayments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -598,15 +441,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/finances/payments/{reference}/": {
+    "/api/finances/payments/{reference}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Estado de un pago propio */
-        get: operations["modules_payments_api_payment_detail"];
+        /**
+         * Estado de un pago propio
+         * @description One of the user's payments by reference: poll it after the Wompi checkout.
+         */
+        get: operations["getPayment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -622,8 +468,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Documentos de Wompi a aceptar */
-        get: operations["modules_payments_api_vip_acceptance"];
+        /**
+         * Documentos de Wompi a aceptar
+         * @description Wompi's documents the user must accept before a card is stored (terms and personal-data
+         *     policy), with their tokens.
+         */
+        get: operations["getVipAcceptance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -639,8 +489,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Planes VIP */
-        get: operations["modules_payments_api_vip_plans"];
+        /**
+         * Planes VIP
+         * @description The VIP membership plans on sale.
+         */
+        get: operations["listVipPlans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -656,11 +509,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Mi membresía VIP */
-        get: operations["modules_payments_api_vip_subscription"];
+        /**
+         * Mi membresía VIP
+         * @description The signed-in user's latest VIP subscription.
+         */
+        get: operations["getMyVipSubscription"];
         put?: never;
-        /** Suscribirse a VIP */
-        post: operations["modules_payments_api_vip_subscribe"];
+        /**
+         * Suscribirse a VIP
+         * @description Subscribe to a VIP plan with a tokenized card: the first month is charged now, the card
+         *     is kept for renewals.
+         */
+        post: operations["subscribeToVip"];
         delete?: never;
         options?: never;
         head?: never;
@@ -676,8 +536,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancelar renovación VIP */
-        post: operations["modules_payments_api_vip_cancel"];
+        /**
+         * Cancelar renovación VIP
+         * @description Stop the VIP renewal: the membership lasts until the end of the paid period.
+         */
+        post: operations["cancelVipRenewal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -693,153 +556,43 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Eventos de Wompi (firma verificada) */
-        post: operations["modules_payments_api_wompi_webhook"];
+        /**
+         * Eventos de Wompi (firma verificada)
+         * @description Wompi's signed events (provider-to-server; frontends never call it). The checksum is
+         *     verified before anything changes; duplicates are acknowledged once.
+         */
+        post: operations["receiveWompiEvent"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart/": {
+    "/api/shop/cart": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** My cart */
-        get: operations["modules_shop_api_get_cart"];
+        /**
+         * My cart
+         * @description The signed-in user's cart with current prices (VIP prices for members).
+         */
+        get: operations["getMyCart"];
         put?: never;
         post?: never;
-        /** Empty my cart */
-        delete: operations["modules_shop_api_clear_cart"];
+        /**
+         * Empty my cart
+         * @description Empty the cart.
+         */
+        delete: operations["clearCart"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart/items/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Add a product to my cart */
-        post: operations["modules_shop_api_add_cart_item"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/cart/items/{product_id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Set a line's quantity */
-        put: operations["modules_shop_api_set_cart_item"];
-        post?: never;
-        /** Remove a line */
-        delete: operations["modules_shop_api_remove_cart_item"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/categories/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Category tree */
-        get: operations["modules_shop_api_list_categories"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/checkout/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Order my cart and pay */
-        post: operations["modules_shop_api_checkout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/orders/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My orders (staff: all=true for all) */
-        get: operations["modules_shop_api_list_orders"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/orders/{order_id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One of my orders */
-        get: operations["modules_shop_api_get_order"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/orders/{order_id}/cancel/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel my unpaid order */
-        post: operations["modules_shop_api_cancel_order"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/shop/orders/{order_id}/checkout/": {
+    "/api/shop/cart/items": {
         parameters: {
             query?: never;
             header?: never;
@@ -849,20 +602,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Pay an unpaid order again: the open payment attempt, or a new one after a decline
-         * @description While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
-         *     last one is still pending, else a new attempt expiring with the hold. 409
-         *     ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
-         *     ``payment_being_confirmed`` when an approved payment is being applied.
+         * Add a product to my cart
+         * @description Add units of a product to the cart (a line holds at most 20).
          */
-        post: operations["modules_shop_api_retry_order_payment"];
+        post: operations["addCartItem"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}/status/": {
+    "/api/shop/cart/items/{product_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -870,24 +620,34 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
-        /** Move an order (reception/admin) */
-        post: operations["modules_shop_api_change_order_status"];
-        delete?: never;
+        /**
+         * Set a line's quantity
+         * @description Set a cart line's quantity (0 removes it).
+         */
+        put: operations["setCartItemQuantity"];
+        post?: never;
+        /**
+         * Remove a line
+         * @description Remove a product from the cart.
+         */
+        delete: operations["removeCartItem"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/shop/products/": {
+    "/api/shop/categories": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Browse and search */
-        get: operations["modules_shop_api_list_products"];
+        /**
+         * Category tree
+         * @description The product category tree (top level with subcategories).
+         */
+        get: operations["listProductCategories"];
         put?: never;
         post?: never;
         delete?: never;
@@ -896,15 +656,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/products/{product_id}/": {
+    "/api/shop/checkout": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Product detail */
-        get: operations["modules_shop_api_get_product"];
+        get?: never;
+        put?: never;
+        /**
+         * Order my cart and pay
+         * @description Order the cart: stock is reserved and the answer carries the Wompi checkout; unpaid
+         *     orders expire. Pickup at the spa or delivery in Bogotá. Accepts Idempotency-Key.
+         */
+        post: operations["checkoutCart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My orders (staff: all=true for all)
+         * @description The signed-in user's orders, newest first (staff: all=true for every client's).
+         */
+        get: operations["listMyOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my orders
+         * @description One order (the client's own; staff: any).
+         */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/orders/{order_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel my unpaid order
+         * @description Cancel an unpaid order; its reserved stock is released.
+         */
+        post: operations["cancelOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/orders/{order_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an order (reception/admin)
+         * @description Staff (reception/admin): move an order along its workflow (preparing, ready, shipped,
+         *     delivered, …).
+         */
+        post: operations["changeOrderStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Browse and search
+         * @description Browse and search active products: text, category, tag, price range, stock, sorting.
+         */
+        get: operations["listProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shop/products/{product_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Product detail
+         * @description One active product.
+         */
+        get: operations["getProduct"];
         put?: never;
         post?: never;
         delete?: never;
@@ -920,8 +805,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search accounts (staff) */
-        get: operations["modules_identity_api_list_users"];
+        /**
+         * Search accounts (staff)
+         * @description Staff (reception/admin): search accounts by text, role or VIP status.
+         */
+        get: operations["listAccounts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -939,42 +827,58 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the refresh token(s) */
-        post: operations["modules_identity_api_logout"];
+        /**
+         * Revoke the refresh token(s)
+         * @description Revoke the given refresh token, or every session of the account (everywhere).
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/users/me/": {
+    "/api/users/me": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** My profile */
-        get: operations["modules_identity_api_me"];
+        /**
+         * My profile
+         * @description The signed-in user's profile.
+         */
+        get: operations["getMyProfile"];
         put?: never;
         post?: never;
-        /** Erase my account and personal data */
-        delete: operations["modules_identity_api_erase_me"];
+        /**
+         * Erase my account and personal data
+         * @description Erase the account and its personal data (password or code required). Records the law
+         *     requires are kept anonymised.
+         */
+        delete: operations["eraseMyAccount"];
         options?: never;
         head?: never;
-        /** Update my profile */
-        patch: operations["modules_identity_api_update_me"];
+        /**
+         * Update my profile
+         * @description Change names, e-mail, language or notification preferences (only the fields sent).
+         */
+        patch: operations["updateMyProfile"];
         trace?: never;
     };
-    "/api/users/me/export/": {
+    "/api/users/me/export": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Export my personal data */
-        get: operations["modules_identity_api_export_me"];
+        /**
+         * Export my personal data
+         * @description Everything the spa holds about the signed-in user, by module (Ley 1581 de 2012).
+         */
+        get: operations["exportMyData"];
         put?: never;
         post?: never;
         delete?: never;
@@ -992,8 +896,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a phone-number change */
-        post: operations["modules_identity_api_change_phone"];
+        /**
+         * Start a phone-number change
+         * @description Start a phone-number change: proves presence (password or code) and sends a code to the
+         *     new number.
+         */
+        post: operations["startPhoneChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1009,8 +917,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the new number */
-        post: operations["modules_identity_api_confirm_phone"];
+        /**
+         * Confirm the new number
+         * @description Confirm the new phone number with the code sent to it.
+         */
+        post: operations["confirmPhoneChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1026,8 +937,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Code to the current number, to confirm erasure or a phone change */
-        post: operations["modules_identity_api_reauth_code"];
+        /**
+         * Code to the current number, to confirm erasure or a phone change
+         * @description Send a one-time code to the account's own number, to confirm an erasure or a phone
+         *     change without a password.
+         */
+        post: operations["sendReauthenticationCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1043,8 +958,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Forgot password */
-        post: operations["modules_identity_api_password_reset"];
+        /**
+         * Forgot password
+         * @description Forgot password: sends a one-time code to the number. Always 202.
+         */
+        post: operations["requestPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1060,8 +978,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new password */
-        post: operations["modules_identity_api_password_reset_confirm"];
+        /**
+         * Set a new password
+         * @description Set a new password with the one-time code; every other session is revoked.
+         */
+        post: operations["confirmPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1077,8 +998,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign up by phone */
-        post: operations["modules_identity_api_register"];
+        /**
+         * Sign up by phone
+         * @description Sign up with a phone number and password; a one-time code is sent by SMS or WhatsApp.
+         *     Always 202 with the same answer, whether or not the number has an account.
+         */
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1094,8 +1019,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a staff account (admin) */
-        post: operations["modules_identity_api_create_staff"];
+        /**
+         * Create a staff account (admin)
+         * @description Admin: create a staff account (therapist, reception, admin).
+         */
+        post: operations["createStaffAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1111,8 +1039,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in (phone + password) */
-        post: operations["modules_identity_api_token"];
+        /**
+         * Log in (phone + password)
+         * @description Log in with phone number and password: returns an access and a refresh token.
+         */
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1128,8 +1059,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate tokens */
-        post: operations["modules_identity_api_refresh"];
+        /**
+         * Rotate tokens
+         * @description Exchange a refresh token for a new pair (the old refresh token is revoked at once).
+         */
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1145,8 +1079,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the phone's code */
-        post: operations["modules_identity_api_verify"];
+        /**
+         * Confirm the phone's code
+         * @description Confirm the phone with the one-time code: activates the account and returns a token
+         *     pair.
+         */
+        post: operations["verifyPhone"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1162,23 +1100,29 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a new code */
-        post: operations["modules_identity_api_resend"];
+        /**
+         * Send a new code
+         * @description Send a new one-time code (cooldown and hourly limits apply). Always 202.
+         */
+        post: operations["resendVerificationCode"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/users/{public_id}/": {
+    "/api/users/{public_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One account */
-        get: operations["modules_identity_api_get_account"];
+        /**
+         * One account
+         * @description One account: yourself, or anyone for reception/admin.
+         */
+        get: operations["getAccount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1187,7 +1131,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/{public_id}/roles/": {
+    "/api/users/{public_id}/roles": {
         parameters: {
             query?: never;
             header?: never;
@@ -1195,8 +1139,11 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set roles (admin) */
-        put: operations["modules_identity_api_set_roles"];
+        /**
+         * Set roles (admin)
+         * @description Admin: replace an account's roles.
+         */
+        put: operations["setAccountRoles"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1210,153 +1157,285 @@ export interface components {
     schemas: {
         /** AcceptanceOut */
         AcceptanceOut: {
-            /** Acceptance Permalink */
-            acceptance_permalink: string;
-            /** Acceptance Token */
-            acceptance_token: string;
-            /** Personal Data Permalink */
-            personal_data_permalink: string;
-            /** Personal Data Token */
-            personal_data_token: string;
-            /** Public Key */
-            public_key: string;
             /**
-             * Tokens Url
-             * @description Where the browser tokenizes the card: POST this URL with the public key as Bearer and {number, cvc, exp_month, exp_year, card_holder}; send the tok_… it returns as card_token. Wompi's API in production, the local sandbox in development (test card 4242 4242 4242 4242 approves, 4111 1111 1111 1111 declines).
+             * Acceptance Permalink
+             * @description Link to Wompi's terms the user accepted.
              */
-            tokens_url: string;
+            acceptance_permalink: string;
+            /**
+             * Acceptance Token
+             * @description Wompi's acceptance token of its terms (from GET vip/acceptance/).
+             */
+            acceptance_token: string;
+            /**
+             * Personal Data Permalink
+             * @description Link to Wompi's personal-data policy the user accepted.
+             */
+            personal_data_permalink: string;
+            /**
+             * Personal Data Token
+             * @description Wompi's token for the personal-data authorization.
+             */
+            personal_data_token: string;
+            /**
+             * Public Key
+             * @description Wompi public key (for the Wompi widget or tokenizing a card).
+             */
+            public_key: string;
         };
         /** AddressIn */
         AddressIn: {
             /**
              * Address Details
+             * @description Apartment, tower, building (optional).
              * @default
              */
-            address_details: string;
-            /** Address Line */
+            address_details?: string;
+            /**
+             * Address Line
+             * @description Street address in Bogotá.
+             */
             address_line: string;
             /**
              * Neighborhood
+             * @description Neighborhood (barrio).
              * @default
              */
-            neighborhood: string;
+            neighborhood?: string;
             /**
              * Notes
+             * @description Notes for the courier.
              * @default
              */
-            notes: string;
-            /** Recipient Name */
+            notes?: string;
+            /**
+             * Recipient Name
+             * @description Who receives the delivery.
+             */
             recipient_name: string;
-            /** Recipient Phone */
+            /**
+             * Recipient Phone
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             recipient_phone: string;
         };
         /** AddressOut */
         AddressOut: {
-            /** Address Details */
+            /**
+             * Address Details
+             * @description Apartment, tower, building (optional).
+             */
             address_details: string;
-            /** Address Line */
+            /**
+             * Address Line
+             * @description Street address in Bogotá.
+             */
             address_line: string;
-            /** City */
+            /**
+             * City
+             * @description City (Bogotá).
+             */
             city: string;
-            /** Neighborhood */
+            /**
+             * Neighborhood
+             * @description Neighborhood (barrio).
+             */
             neighborhood: string;
-            /** Notes */
+            /**
+             * Notes
+             * @description Notes for the courier.
+             */
             notes: string;
-            /** Recipient Name */
+            /**
+             * Recipient Name
+             * @description Who receives the delivery.
+             */
             recipient_name: string;
-            /** Recipient Phone */
+            /**
+             * Recipient Phone
+             * @description Phone number of the recipient.
+             */
             recipient_phone: string;
         };
         /** AppointmentDetailOut */
         AppointmentDetailOut: {
-            /** Cancelled At */
+            /**
+             * Cancelled At
+             * @description When it was cancelled (ISO 8601 with offset), or null.
+             */
             cancelled_at: string | null;
-            /** Cancelled By */
+            /**
+             * Cancelled By
+             * @description Who cancelled: client, spa or system (empty when not cancelled).
+             */
             cancelled_by: string;
+            /** @description The client the appointment is for. */
             client: components["schemas"]["NamedRef"];
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Deposit Cents */
+            /**
+             * Deposit Cents
+             * @description Deposit due in minor units (0 when none).
+             */
             deposit_cents: number;
-            /** Deposit Paid Cents */
+            /**
+             * Deposit Paid Cents
+             * @description Deposit paid so far, in minor units.
+             */
             deposit_paid_cents: number;
             /**
              * End
              * Format: date-time
+             * @description End (ISO 8601 with offset, Bogotá -05:00).
              */
             end: string;
-            /** History */
+            /**
+             * History
+             * @description What happened to the appointment, oldest first.
+             */
             history: components["schemas"]["EventOut"][];
-            /** Hold Expires At */
+            /**
+             * Hold Expires At
+             * @description When an unpaid booking is released (ISO 8601 with offset), or null.
+             */
             hold_expires_at: string | null;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Notes */
+            /**
+             * Notes
+             * @description Free-text notes.
+             */
             notes: string;
-            /** Price Cents */
+            /**
+             * Price Cents
+             * @description Price in minor units (COP cents: 18000000 is $ 180.000).
+             */
             price_cents: number;
+            /** @description The room, or null when the treatment needs none. */
             room: components["schemas"]["NamedRef"] | null;
-            /** Service */
+            /**
+             * Service
+             * @description The service's code.
+             */
             service: string;
-            /** Service Name */
+            /**
+             * Service Name
+             * @description The service's name.
+             */
             service_name: string;
             /**
              * Start
              * Format: date-time
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
              */
             start: string;
-            /** Status */
+            /**
+             * Status
+             * @description PENDING_PAYMENT, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED or EXPIRED.
+             */
             status: string;
+            /** @description The therapist. */
             therapist: components["schemas"]["NamedRef"];
-            /** Vip Price Applied */
+            /**
+             * Vip Price Applied
+             * @description Whether the VIP price was charged.
+             */
             vip_price_applied: boolean;
         };
         /** AppointmentOut */
         AppointmentOut: {
-            /** Cancelled At */
+            /**
+             * Cancelled At
+             * @description When it was cancelled (ISO 8601 with offset), or null.
+             */
             cancelled_at: string | null;
-            /** Cancelled By */
+            /**
+             * Cancelled By
+             * @description Who cancelled: client, spa or system (empty when not cancelled).
+             */
             cancelled_by: string;
+            /** @description The client the appointment is for. */
             client: components["schemas"]["NamedRef"];
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Deposit Cents */
+            /**
+             * Deposit Cents
+             * @description Deposit due in minor units (0 when none).
+             */
             deposit_cents: number;
-            /** Deposit Paid Cents */
+            /**
+             * Deposit Paid Cents
+             * @description Deposit paid so far, in minor units.
+             */
             deposit_paid_cents: number;
             /**
              * End
              * Format: date-time
+             * @description End (ISO 8601 with offset, Bogotá -05:00).
              */
             end: string;
-            /** Hold Expires At */
+            /**
+             * Hold Expires At
+             * @description When an unpaid booking is released (ISO 8601 with offset), or null.
+             */
             hold_expires_at: string | null;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Notes */
+            /**
+             * Notes
+             * @description Free-text notes.
+             */
             notes: string;
-            /** Price Cents */
+            /**
+             * Price Cents
+             * @description Price in minor units (COP cents: 18000000 is $ 180.000).
+             */
             price_cents: number;
+            /** @description The room, or null when the treatment needs none. */
             room: components["schemas"]["NamedRef"] | null;
-            /** Service */
+            /**
+             * Service
+             * @description The service's code.
+             */
             service: string;
-            /** Service Name */
+            /**
+             * Service Name
+             * @description The service's name.
+             */
             service_name: string;
             /**
              * Start
              * Format: date-time
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
              */
             start: string;
-            /** Status */
+            /**
+             * Status
+             * @description PENDING_PAYMENT, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED or EXPIRED.
+             */
             status: string;
+            /** @description The therapist. */
             therapist: components["schemas"]["NamedRef"];
-            /** Vip Price Applied */
+            /**
+             * Vip Price Applied
+             * @description Whether the VIP price was charged.
+             */
             vip_price_applied: boolean;
         };
         /** AvailabilityOut */
@@ -1364,24 +1443,44 @@ export interface components {
             /**
              * Date From
              * Format: date
+             * @description First day searched (YYYY-MM-DD, Bogotá).
              */
             date_from: string;
             /**
              * Date To
              * Format: date
+             * @description Last day searched (YYYY-MM-DD, Bogotá; at most 31 days after date_from).
              */
             date_to: string;
-            /** Duration Minutes */
+            /**
+             * Duration Minutes
+             * @description Length of the treatment, in minutes.
+             */
             duration_minutes: number;
-            /** Granularity Minutes */
+            /**
+             * Granularity Minutes
+             * @description Minutes between two possible starts (the agenda's grid).
+             */
             granularity_minutes: number;
-            /** Service */
+            /**
+             * Service
+             * @description The service's code.
+             */
             service: string;
-            /** Slots */
+            /**
+             * Slots
+             * @description Bookable starts, in order.
+             */
             slots: components["schemas"]["SlotOut"][];
-            /** Therapists */
+            /**
+             * Therapists
+             * @description The therapists that appear in the slots, once each.
+             */
             therapists: components["schemas"]["SlotTherapist"][];
-            /** Timezone */
+            /**
+             * Timezone
+             * @description The spa's time zone (America/Bogota).
+             */
             timezone: string;
         };
         /** BookIn */
@@ -1393,15 +1492,18 @@ export interface components {
             client?: string | null;
             /**
              * Client Phone
+             * Format: phone
              * @description Solo recepción/admin
              * @default
+             * @example +573001234567
              */
-            client_phone: string;
+            client_phone?: string;
             /**
              * Notes
+             * @description Notes for the spa (allergies, preferences).
              * @default
              */
-            notes: string;
+            notes?: string;
             /**
              * Service
              * @description Código del servicio
@@ -1413,424 +1515,266 @@ export interface components {
              * @description Inicio ISO-8601 con zona horaria
              */
             start: string;
-            /** Therapist */
+            /**
+             * Therapist
+             * @description A therapist's id to book them; omitted: any therapist free then.
+             */
             therapist?: string | null;
         };
         /** BookingOut */
         BookingOut: {
+            /** @description The appointment. */
             appointment: components["schemas"]["AppointmentOut"];
+            /** @description The deposit's checkout, or null when no deposit is due. */
             checkout: components["schemas"]["CheckoutOut"] | null;
-        };
-        /** CalendarEventOut */
-        CalendarEventOut: {
-            /** Backgroundcolor */
-            backgroundColor?: string | null;
-            /**
-             * Classnames
-             * @default []
-             */
-            classNames: string[];
-            /** Display */
-            display?: string | null;
-            /** Editable */
-            editable?: boolean | null;
-            /** End */
-            end: string;
-            /** Extendedprops */
-            extendedProps?: {
-                [key: string]: unknown;
-            } | null;
-            /** Id */
-            id?: string | null;
-            /** Resourceids */
-            resourceIds: string[];
-            /** Start */
-            start: string;
-            /** Title */
-            title?: string | null;
-        };
-        /** CalendarOut */
-        CalendarOut: {
-            /** Closed */
-            closed: string[];
-            /**
-             * Date
-             * Format: date
-             */
-            date: string;
-            /** Events */
-            events: components["schemas"]["CalendarEventOut"][];
-            /** Legend */
-            legend: components["schemas"]["LegendOut"][];
-            /** Now */
-            now: string;
-            /** Resources */
-            resources: components["schemas"]["CalendarResourceOut"][];
-            /** Slot Max */
-            slot_max: string;
-            /** Slot Min */
-            slot_min: string;
-            /** Therapist Only */
-            therapist_only: string | null;
-            /** Timezone */
-            timezone: string;
-            /** View */
-            view: string;
-        };
-        /** CalendarResourceOut */
-        CalendarResourceOut: {
-            /** Id */
-            id: string;
-            /** Title */
-            title: string;
         };
         /** CancelIn */
         CancelIn: {
             /**
              * Reason
+             * @description Why the appointment is cancelled (optional).
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** CancelOut */
         CancelOut: {
+            /** @description The appointment. */
             appointment: components["schemas"]["AppointmentOut"];
-            /** Deposit Kept Cents */
+            /**
+             * Deposit Kept Cents
+             * @description Deposit kept by the spa (late cancellation), in minor units.
+             */
             deposit_kept_cents: number;
-            /** Refund Requested */
+            /**
+             * Refund Requested
+             * @description Whether a refund to the client was requested.
+             */
             refund_requested: boolean;
-        };
-        /** CancelPreviewOut */
-        CancelPreviewOut: {
-            /** Allowed */
-            allowed: boolean;
-            /** Kept Cents */
-            kept_cents: number;
-            /** Message */
-            message: string;
-            /** Refund Cents */
-            refund_cents: number;
         };
         /** CartAddIn */
         CartAddIn: {
             /**
              * Product Id
              * Format: uuid
+             * @description The product's id (UUID).
              */
             product_id: string;
             /**
              * Quantity
+             * @description Units to add (the line holds at most 20)
              * @default 1
              */
-            quantity: number;
+            quantity?: number;
         };
         /** CartLineOut */
         CartLineOut: {
-            /** Line Total Cents */
+            /**
+             * Line Total Cents
+             * @description unit_price_cents × quantity.
+             */
             line_total_cents: number;
+            /** @description The product. */
             product: components["schemas"]["ProductOut"];
-            /** Quantity */
+            /**
+             * Quantity
+             * @description Units.
+             */
             quantity: number;
-            /** Unit Price Cents */
+            /**
+             * Unit Price Cents
+             * @description Price of one unit in minor units (VIP price when it applies).
+             */
             unit_price_cents: number;
         };
         /** CartOut */
         CartOut: {
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["CartLineOut"][];
-            /** Subtotal Cents */
+            /**
+             * Subtotal Cents
+             * @description Sum of the lines, in minor units.
+             */
             subtotal_cents: number;
-            /** Vip Pricing */
+            /**
+             * Vip Pricing
+             * @description Whether VIP prices apply.
+             */
             vip_pricing: boolean;
         };
         /** CartQuantityIn */
         CartQuantityIn: {
             /**
              * Quantity
-             * @description 0 removes the line
+             * @description The line's new quantity, at most 20; 0 removes the line
              */
             quantity: number;
         };
         /** CategoryOut */
         CategoryOut: {
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Slug */
+            /**
+             * Slug
+             * @description URL-safe identifier of the service category.
+             */
             slug: string;
         };
         /** CategoryRef */
         CategoryRef: {
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
             /**
              * Parent
              * @description Slug of the top-level category, if any
              */
             parent?: string | null;
-            /** Slug */
+            /**
+             * Slug
+             * @description URL-safe identifier of the product's category.
+             */
             slug: string;
         };
         /** CheckOut */
         CheckOut: {
-            /** Error */
-            error?: string | null;
-            /** Ms */
-            ms: number;
-            /** Status */
-            status: string;
-        };
-        /** CheckoutIn */
-        CheckoutIn: {
-            address?: components["schemas"]["AddressIn"] | null;
             /**
-             * Fulfilment
-             * @enum {string}
+             * Error
+             * @description What failed, or null.
              */
-            fulfilment: "pickup" | "delivery";
+            error?: string | null;
+            /**
+             * Ms
+             * @description How long the check took, in milliseconds.
+             */
+            ms: number;
+            /**
+             * Status
+             * @description ok or error.
+             */
+            status: string;
         };
         /** CheckoutOut */
         CheckoutOut: {
-            /** Amount In Cents */
-            amount_in_cents: number;
-            /** Checkout Url */
-            checkout_url: string;
-            /** Currency */
-            currency: string;
-            /** Expiration Time */
-            expiration_time: string | null;
-            /** Public Key */
-            public_key: string;
-            /** Redirect Url */
-            redirect_url: string;
-            /** Reference */
-            reference: string;
-            /** Signature Integrity */
-            signature_integrity: string;
-            /** Status */
-            status: string;
-        };
-        /**
-         * CheckoutResultOut
-         * @description What the payment result page may show without a login: status and amount only.
-         */
-        CheckoutResultOut: {
             /**
-             * Amount Cents
-             * @description Amount in cents of COP (6200000 = $ 62.000).
+             * Amount In Cents
+             * @description Amount to pay in minor units (COP cents: 5400000 is $ 54.000).
              */
-            amount_cents: number;
+            amount_in_cents: number;
+            /**
+             * Checkout Url
+             * @description Wompi Web Checkout URL, signed by the server: redirect the browser to it.
+             */
+            checkout_url: string;
             /**
              * Currency
-             * @description Always COP.
+             * @description ISO 4217 currency of the amounts (COP).
              */
             currency: string;
             /**
-             * Purpose
-             * @description What was paid: booking, shop order or VIP membership.
+             * Expiration Time
+             * @description When the checkout link expires (ISO 8601 UTC), or null.
              */
-            purpose: string;
+            expiration_time: string | null;
+            /**
+             * Public Key
+             * @description Wompi public key.
+             */
+            public_key: string;
+            /**
+             * Redirect Url
+             * @description Where Wompi sends the browser after paying.
+             */
+            redirect_url: string;
+            /**
+             * Reference
+             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             */
+            reference: string;
+            /**
+             * Signature Integrity
+             * @description Wompi integrity signature of the checkout (computed by the server).
+             */
+            signature_integrity: string;
             /**
              * Status
-             * @description PENDING, APPROVED, DECLINED, VOIDED, ERROR or EXPIRED (our record).
+             * @description The payment's status (PENDING until Wompi reports).
              */
             status: string;
-        };
-        /** ClientOut */
-        ClientOut: {
-            /** Id */
-            id: string;
-            /** Name */
-            name: string;
-            /** Phone */
-            phone: string;
         };
         /** CodeIn */
         CodeIn: {
-            /** Code */
+            /**
+             * Code
+             * @description The one-time code sent by SMS or WhatsApp (4 to 10 digits; 6 as sent today).
+             * @example 123456
+             */
             code: string;
         };
         /** DayCountOut */
         DayCountOut: {
-            /** Day */
+            /**
+             * Day
+             * @description The day (YYYY-MM-DD, Bogotá).
+             */
             day: string;
-            /** Inbound */
+            /**
+             * Inbound
+             * @description Messages received from clients that day.
+             */
             inbound: number;
-            /** Outbound */
+            /**
+             * Outbound
+             * @description Messages sent to clients that day.
+             */
             outbound: number;
         };
-        /** DeskAppointmentOut */
-        DeskAppointmentOut: {
-            /** Actions */
-            actions: string[];
-            /** Deposit */
-            deposit: string;
-            /** Deposit Cents */
-            deposit_cents: number;
-            /** Deposit Due Cents */
-            deposit_due_cents: number;
-            /** Due */
-            due: string;
-            /** Due Cents */
-            due_cents: number;
+        /** DeliveryCheckoutIn */
+        DeliveryCheckoutIn: {
+            /** @description Where to deliver (Bogotá) */
+            address: components["schemas"]["AddressIn"];
             /**
-             * End
-             * Format: date-time
-             */
-            end: string;
-            /** Id */
-            id: string;
-            /** Paid */
-            paid: string;
-            /** Paid Cents */
-            paid_cents: number;
-            /** Price */
-            price: string;
-            /** Price Cents */
-            price_cents: number;
-            /** Room */
-            room: string;
-            /** Staff Notes */
-            staff_notes: string;
-            /**
-             * Start
-             * Format: date-time
-             */
-            start: string;
-            /** Status */
-            status: string;
-            /** Status Label */
-            status_label: string;
-            /** Therapist */
-            therapist: string;
-            /** Vip Price Applied */
-            vip_price_applied: boolean;
-        };
-        /** DeskBookIn */
-        DeskBookIn: {
-            /**
-             * Client
-             * @description An existing client
-             */
-            client?: string | null;
-            /**
-             * First Name
-             * @default
-             */
-            first_name: string;
-            /**
-             * Last Name
-             * @default
-             */
-            last_name: string;
-            /**
-             * Notes
-             * @default
-             */
-            notes: string;
-            /**
-             * Phone
-             * @description A new client's phone (E.164 or local)
-             * @default
-             */
-            phone: string;
-            /** Service */
-            service: string;
-            /**
-             * Start
-             * Format: date-time
-             */
-            start: string;
-            /** Therapist */
-            therapist?: string | null;
-        };
-        /** DeskBookOut */
-        DeskBookOut: {
-            appointment: components["schemas"]["DeskAppointmentOut"];
-            /** Checkout */
-            checkout: {
-                [key: string]: unknown;
-            } | null;
-            /** New Client */
-            new_client: boolean;
-        };
-        /** DeskCancelIn */
-        DeskCancelIn: {
-            /**
-             * By
+             * @description pickup at the spa, or delivery (then address is required). (enum property replaced by openapi-typescript)
              * @enum {string}
              */
-            by: "spa" | "client";
-            /**
-             * Reason
-             * @default
-             */
-            reason: string;
-        };
-        /** DeskCancelOut */
-        DeskCancelOut: {
-            appointment: components["schemas"]["DeskAppointmentOut"];
-            /** Deposit Kept Cents */
-            deposit_kept_cents: number;
-            /** Refund Requested */
-            refund_requested: boolean;
-        };
-        /** DeskMoveIn */
-        DeskMoveIn: {
-            /**
-             * Start
-             * Format: date-time
-             */
-            start: string;
-            /** Therapist */
-            therapist?: string | null;
-        };
-        /** DeskNotesIn */
-        DeskNotesIn: {
-            /**
-             * Staff Notes
-             * @default
-             */
-            staff_notes: string;
-        };
-        /** DeskPaymentIn */
-        DeskPaymentIn: {
-            /** Amount Cents */
-            amount_cents: number;
-            /**
-             * Method
-             * @enum {string}
-             */
-            method: "cash" | "card_terminal" | "transfer";
-        };
-        /** DeskPaymentOut */
-        DeskPaymentOut: {
-            /** Balance */
-            balance: {
-                [key: string]: unknown;
-            };
-            receipt: components["schemas"]["ReceiptOut"];
-            /** Status */
-            status: string;
+            fulfilment: "delivery";
         };
         /** DetailOut */
         DetailOut: {
-            /** Detail */
+            /**
+             * Detail
+             * @description Spanish text to show the user.
+             */
             detail: string;
         };
         /** EraseIn */
         EraseIn: {
             /**
              * Code
+             * @description The one-time code sent by SMS or WhatsApp (4 to 10 digits; 6 as sent today).
              * @default
+             * @example 123456
              */
-            code: string;
+            code?: string;
             /**
              * Password
+             * @description The account's password (or send `code` instead).
              * @default
              */
-            password: string;
+            password?: string;
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -1855,6 +1799,7 @@ export interface components {
          * @description The one error shape, whatever the status.
          */
         ErrorResponse: {
+            /** @description The error: a stable code, a Spanish message and optional details. */
             error: components["schemas"]["ErrorDetail"];
         };
         /** EventOut */
@@ -1862,143 +1807,233 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description When it was created (ISO 8601 with offset, Bogotá -05:00).
              */
             created_at: string;
-            /** From Status */
+            /**
+             * From Status
+             * @description Status before the event.
+             */
             from_status: string;
-            /** Kind */
+            /**
+             * Kind
+             * @description What happened (booked, confirmed, rescheduled, cancelled, …).
+             */
             kind: string;
-            /** New Start */
+            /**
+             * New Start
+             * @description Start after a reschedule, or null.
+             */
             new_start: string | null;
-            /** Old Start */
+            /**
+             * Old Start
+             * @description Start before a reschedule, or null.
+             */
             old_start: string | null;
-            /** To Status */
+            /**
+             * To Status
+             * @description Status after the event.
+             */
             to_status: string;
         };
         /** ExportOut */
         ExportOut: {
-            /** Format */
+            /**
+             * Format
+             * @description Format of the export (studiozens-export/1).
+             */
             format: string;
             /**
              * Generated At
              * Format: date-time
+             * @description When the export was made.
              */
             generated_at: string;
-            /** Modules */
+            /**
+             * Modules
+             * @description Each module's data about the user, by module name.
+             */
             modules: {
                 [key: string]: unknown;
             };
             /**
              * User Id
              * Format: uuid
+             * @description The account's id.
              */
             user_id: string;
         };
         /** ImageOut */
         ImageOut: {
-            /** Alt */
+            /**
+             * Alt
+             * @description Alternative text of the image.
+             */
             alt: string;
-            /** Src */
+            /**
+             * Src
+             * @description Image URL.
+             */
             src: string;
         };
         /** IndexOut */
         IndexOut: {
-            /** Docs */
+            /**
+             * Docs
+             * @description Path of the interactive documentation.
+             */
             docs: string;
-            /** Modules */
+            /**
+             * Modules
+             * @description The modules mounted under /api/.
+             */
             modules: components["schemas"]["ModuleOut"][];
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Schema Url */
+            /**
+             * Schema Url
+             * @description Path of this OpenAPI schema.
+             */
             schema_url: string;
-            /** Version */
+            /**
+             * Version
+             * @description API version (semantic; additive changes within a major version).
+             */
             version: string;
         };
         /** Input */
         Input: {
             /**
              * Page
+             * @description Page number, from 1.
              * @default 1
              */
-            page: number;
+            page?: number;
             /**
              * Page Size
+             * @description Objects per page.
              * @default 20
              */
-            page_size: number;
-        };
-        /** LegendOut */
-        LegendOut: {
-            /** Color */
-            color: string;
-            /** Label */
-            label: string;
-            /** Status */
-            status: string;
+            page_size?: number;
         };
         /** LivenessOut */
         LivenessOut: {
-            /** Status */
+            /**
+             * Status
+             * @description ok when the process answers.
+             */
             status: string;
-            /** Timestamp */
+            /**
+             * Timestamp
+             * @description Server time (ISO 8601 with offset, Bogotá -05:00).
+             */
             timestamp: string;
-            /** Timezone */
+            /**
+             * Timezone
+             * @description The spa's time zone (America/Bogota).
+             */
             timezone: string;
         };
         /** LoginIn */
         LoginIn: {
-            /** Password */
+            /**
+             * Password
+             * @description The account's password.
+             */
             password: string;
-            /** Phone Number */
+            /**
+             * Phone Number
+             * @description The account's phone number.
+             * @example +573001234567
+             */
             phone_number: string;
         };
         /** LogoutIn */
         LogoutIn: {
             /**
              * Everywhere
+             * @description true: revoke every session of the account, not only this refresh token.
              * @default false
              */
-            everywhere: boolean;
+            everywhere?: boolean;
             /**
              * Refresh
+             * @description A refresh token (JWT).
              * @default
              */
-            refresh: string;
+            refresh?: string;
         };
         /** MetricsOut */
         MetricsOut: {
-            /** Bookings By Assistant */
+            /**
+             * Bookings By Assistant
+             * @description Appointments booked through the assistant.
+             */
             bookings_by_assistant: number;
-            /** Days */
+            /**
+             * Days
+             * @description Number of days counted back from today.
+             */
             days: number;
-            /** Fallback Rate */
+            /**
+             * Fallback Rate
+             * @description fallback_turns / turns (0 to 1).
+             */
             fallback_rate: number;
-            /** Fallback Turns */
+            /**
+             * Fallback Turns
+             * @description Turns answered by the fallback menu (the model unavailable).
+             */
             fallback_turns: number;
-            /** Handoffs */
+            /**
+             * Handoffs
+             * @description Conversations handed to staff.
+             */
             handoffs: number;
-            /** Messages Per Day */
+            /**
+             * Messages Per Day
+             * @description Message counts per day, oldest first.
+             */
             messages_per_day: components["schemas"]["DayCountOut"][];
-            /** Turns */
+            /**
+             * Turns
+             * @description Assistant turns (answers) in the period.
+             */
             turns: number;
-            /** Waiting For Staff */
+            /**
+             * Waiting For Staff
+             * @description Conversations waiting for a staff reply now.
+             */
             waiting_for_staff: number;
         };
         /** MetricsQuery */
         MetricsQuery: {
             /**
              * Days
+             * @description Number of days counted back from today.
              * @default 14
              */
-            days: number;
+            days?: number;
         };
         /** ModuleOut */
         ModuleOut: {
-            /** Description */
+            /**
+             * Description
+             * @description Longer description shown to clients.
+             */
             description: string;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Prefix */
+            /**
+             * Prefix
+             * @description URL prefix of the module.
+             */
             prefix: string;
         };
         /** NamedRef */
@@ -2006,85 +2041,157 @@ export interface components {
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID).
              */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
         };
         /** OrderCheckoutOut */
         OrderCheckoutOut: {
+            /** @description The order. */
             order: components["schemas"]["OrderOut"];
+            /** @description The checkout to pay it. */
             payment: components["schemas"]["OrderPaymentOut"];
         };
         /** OrderLineOut */
         OrderLineOut: {
-            /** Line Total Cents */
+            /**
+             * Line Total Cents
+             * @description unit_price_cents × quantity.
+             */
             line_total_cents: number;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Quantity */
+            /**
+             * Quantity
+             * @description Units.
+             */
             quantity: number;
-            /** Sku */
+            /**
+             * Sku
+             * @description Stock-keeping unit (the spa's product code).
+             */
             sku: string;
-            /** Unit Price Cents */
+            /**
+             * Unit Price Cents
+             * @description Price of one unit in minor units (VIP price when it applies).
+             */
             unit_price_cents: number;
         };
         /** OrderOut */
         OrderOut: {
+            /** @description Delivery address (null for pickup). */
             address: components["schemas"]["AddressOut"] | null;
-            /** Checkout Url */
+            /**
+             * Checkout Url
+             * @description Wompi checkout to pay a pending order (empty once paid).
+             */
             checkout_url: string;
-            /** Code */
+            /**
+             * Code
+             * @description The order's human-readable code.
+             */
             code: string;
             /**
              * Created At
              * Format: date-time
+             * @description When it was created (ISO 8601 with offset, Bogotá -05:00).
              */
             created_at: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Delivery Fee Cents */
+            /**
+             * Delivery Fee Cents
+             * @description Delivery fee in minor units (0 for pickup).
+             */
             delivery_fee_cents: number;
             /**
              * Expires At
              * Format: date-time
+             * @description When it expires unless paid (ISO 8601 with offset), or null.
              */
             expires_at: string;
             /**
              * Fulfilment
+             * @description pickup at the spa, or delivery (then address is required).
              * @enum {string}
              */
             fulfilment: "pickup" | "delivery";
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Lines */
+            /**
+             * Lines
+             * @description What was ordered, at the prices charged.
+             */
             lines: components["schemas"]["OrderLineOut"][];
-            /** Paid At */
+            /**
+             * Paid At
+             * @description When the payment was approved, or null.
+             */
             paid_at: string | null;
-            /** Refund Requested */
+            /**
+             * Refund Requested
+             * @description Whether a refund to the client was requested.
+             */
             refund_requested: boolean;
+            /** @description The order's status. */
             status: components["schemas"]["OrderStatus"];
-            /** Subtotal Cents */
+            /**
+             * Subtotal Cents
+             * @description Sum of the lines, in minor units.
+             */
             subtotal_cents: number;
-            /** Total Cents */
+            /**
+             * Total Cents
+             * @description subtotal_cents + delivery_fee_cents.
+             */
             total_cents: number;
-            /** Vip Pricing */
+            /**
+             * Vip Pricing
+             * @description Whether VIP prices apply.
+             */
             vip_pricing: boolean;
         };
         /** OrderPaymentOut */
         OrderPaymentOut: {
-            /** Amount In Cents */
+            /**
+             * Amount In Cents
+             * @description Amount to pay in minor units (COP cents: 5400000 is $ 54.000).
+             */
             amount_in_cents: number;
-            /** Checkout Url */
+            /**
+             * Checkout Url
+             * @description Wompi Web Checkout URL, signed by the server: redirect the browser to it.
+             */
             checkout_url: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Expiration Time */
+            /**
+             * Expiration Time
+             * @description When the checkout link expires (ISO 8601 UTC), or null.
+             */
             expiration_time?: string | null;
-            /** Reference */
+            /**
+             * Reference
+             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             */
             reference: string;
         };
         /**
@@ -2094,258 +2201,524 @@ export interface components {
         OrderStatus: "PENDING_PAYMENT" | "PAID" | "PREPARING" | "READY_FOR_PICKUP" | "OUT_FOR_DELIVERY" | "COMPLETED" | "CANCELLED" | "EXPIRED" | "REFUNDED";
         /** OutboxItemOut */
         OutboxItemOut: {
-            /** Attempts */
+            /**
+             * Attempts
+             * @description Delivery attempts so far.
+             */
             attempts: number;
-            /** Body */
+            /**
+             * Body
+             * @description The text sent.
+             */
             body: string;
-            /** Channel */
+            /**
+             * Channel
+             * @description whatsapp, sms or email.
+             */
             channel: string;
             /**
              * Created At
              * Format: date-time
+             * @description When it was created (ISO 8601 with offset, Bogotá -05:00).
              */
             created_at: string;
-            /** Error Code */
+            /**
+             * Error Code
+             * @description The provider's error code of the last failure, or empty.
+             */
             error_code: string;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Sent Via */
+            /**
+             * Sent Via
+             * @description The provider that sent it (twilio, console, …).
+             */
             sent_via: string;
-            /** Status */
+            /**
+             * Status
+             * @description queued, sent, delivered or failed.
+             */
             status: string;
-            /** Subject */
+            /**
+             * Subject
+             * @description Subject (e-mail only).
+             */
             subject: string;
-            /** Template */
+            /**
+             * Template
+             * @description Template name (otp, reminder, …).
+             */
             template: string;
-            /** To */
+            /**
+             * To
+             * @description Recipient (phone in E.164 or e-mail).
+             */
             to: string;
         };
         /** PagedAppointmentOut */
         PagedAppointmentOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["AppointmentOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedCategoryOut */
         PagedCategoryOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["CategoryOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedOrderOut */
         PagedOrderOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["OrderOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedOutboxItemOut */
         PagedOutboxItemOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["OutboxItemOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedPaymentOut */
         PagedPaymentOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["PaymentOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedProductCategoryOut */
         PagedProductCategoryOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["ProductCategoryOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedProductOut */
         PagedProductOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["ProductOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedServiceOut */
         PagedServiceOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["ServiceOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedTherapistOut */
         PagedTherapistOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["TherapistOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedUserSummaryOut */
         PagedUserSummaryOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["UserSummaryOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PagedVipPlanOut */
         PagedVipPlanOut: {
-            /** Count */
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
             count: number;
-            /** Items */
+            /**
+             * Items
+             * @description The objects of this page.
+             */
             items: components["schemas"]["VipPlanOut"][];
-            /** Page */
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
             page: number;
-            /** Page Size */
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
             page_size: number;
-            /** Pages */
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
             pages: number;
         };
         /** PasswordResetConfirmIn */
         PasswordResetConfirmIn: {
-            /** Code */
+            /**
+             * Code
+             * @description The one-time code sent by SMS or WhatsApp (4 to 10 digits; 6 as sent today).
+             * @example 123456
+             */
             code: string;
-            /** New Password */
+            /**
+             * New Password
+             * Format: password
+             * @description New password: 8 to 128 characters, not only digits, not a common password and not similar to the account's name, e-mail or phone (Django's password validators; a refusal is 422 `weak_password` listing the reasons).
+             * @example Zen-Bogota-2030!
+             */
             new_password: string;
-            /** Phone Number */
+            /**
+             * Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             phone_number: string;
         };
         /** PasswordResetIn */
         PasswordResetIn: {
-            /** Phone Number */
+            /**
+             * Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             phone_number: string;
             /**
              * Recaptcha Token
+             * @description reCAPTCHA v3 token (required when the server has reCAPTCHA on).
              * @default
              */
-            recaptcha_token: string;
-        };
-        /** PaymentLinkOut */
-        PaymentLinkOut: {
-            /** Amount Cents */
-            amount_cents: number;
-            /** Checkout Url */
-            checkout_url: string;
-            /** Reference */
-            reference: string;
+            recaptcha_token?: string;
         };
         /** PaymentOut */
         PaymentOut: {
-            /** Amount Cents */
+            /**
+             * Amount Cents
+             * @description Amount in minor units (COP cents).
+             */
             amount_cents: number;
             /**
              * Created At
              * Format: date-time
+             * @description When it was created (ISO 8601 with offset, Bogotá -05:00).
              */
             created_at: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Expires At */
+            /**
+             * Expires At
+             * @description When it expires unless paid (ISO 8601 with offset), or null.
+             */
             expires_at: string | null;
-            /** Finalized At */
+            /**
+             * Finalized At
+             * @description When Wompi gave the final status, or null.
+             */
             finalized_at: string | null;
-            /** Method */
+            /**
+             * Method
+             * @description Payment method Wompi reported (CARD, PSE, NEQUI, …), or empty.
+             */
             method: string;
-            /** Needs Review */
+            /**
+             * Needs Review
+             * @description Whether staff must look at it (an amount or state Wompi disputes).
+             */
             needs_review: boolean;
-            /** Purpose */
+            /**
+             * Purpose
+             * @description What the payment is for (booking deposit, shop order, VIP).
+             */
             purpose: string;
-            /** Purpose Ref */
+            /**
+             * Purpose Ref
+             * @description The paid object's reference in its module.
+             */
             purpose_ref: string;
-            /** Reference */
+            /**
+             * Reference
+             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             */
             reference: string;
-            /** Status */
+            /**
+             * Status
+             * @description PENDING, APPROVED, DECLINED, VOIDED, ERROR or EXPIRED.
+             */
             status: string;
         };
         /** PhoneChangeIn */
         PhoneChangeIn: {
-            /** Channel */
+            /**
+             * Channel
+             * @description Where to send the one-time code: sms (default) or whatsapp.
+             */
             channel?: ("sms" | "whatsapp") | null;
             /**
              * Code
+             * @description The one-time code sent by SMS or WhatsApp (4 to 10 digits; 6 as sent today).
              * @default
+             * @example 123456
              */
-            code: string;
-            /** New Phone Number */
+            code?: string;
+            /**
+             * New Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             new_phone_number: string;
             /**
              * Password
+             * @description The account's password (or send `code` instead).
              * @default
              */
-            password: string;
+            password?: string;
+        };
+        /** PickupCheckoutIn */
+        PickupCheckoutIn: {
+            /** @description Not used for pickup */
+            address?: components["schemas"]["AddressIn"] | null;
+            /**
+             * @description pickup at the spa, or delivery (then address is required). (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            fulfilment: "pickup";
         };
         /** ProductCategoryOut */
         ProductCategoryOut: {
-            /** Children */
+            /**
+             * Children
+             * @description Subcategories.
+             */
             children: components["schemas"]["SubcategoryOut"][];
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Slug */
+            /**
+             * Slug
+             * @description URL-safe identifier: pass it as `category` to the product list.
+             */
             slug: string;
         };
         /** ProductFilters */
@@ -2355,8 +2728,11 @@ export interface components {
              * @description Category slug (includes children)
              * @default
              */
-            category: string;
-            /** In Stock */
+            category?: string;
+            /**
+             * In Stock
+             * @description true: only products in stock.
+             */
             in_stock?: boolean | null;
             /**
              * Max Price
@@ -2373,232 +2749,387 @@ export interface components {
              * @description Text in name, description, SKU or tags
              * @default
              */
-            q: string;
+            q?: string;
             /**
              * Sort
+             * @description name, -name, price, -price or newest.
              * @default name
              * @enum {string}
              */
-            sort: "name" | "-name" | "price" | "-price" | "newest";
+            sort?: "name" | "-name" | "price" | "-price" | "newest";
             /**
              * Tag
+             * @description Only products with this tag (slug).
              * @default
              */
-            tag: string;
+            tag?: string;
         };
         /** ProductOut */
         ProductOut: {
             /**
              * Availability
+             * @description in_stock, low (few left) or out.
              * @enum {string}
              */
             availability: "in_stock" | "low" | "out";
+            /** @description The product's category, or null. */
             category: components["schemas"]["CategoryRef"] | null;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Description */
+            /**
+             * Description
+             * @description Longer description shown to clients.
+             */
             description: string;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Images */
+            /**
+             * Images
+             * @description Product images, the first is the main one.
+             */
             images: components["schemas"]["ImageOut"][];
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Price Cents */
+            /**
+             * Price Cents
+             * @description Price in minor units (COP cents: 18000000 is $ 180.000).
+             */
             price_cents: number;
-            /** Sku */
+            /**
+             * Sku
+             * @description Stock-keeping unit (the spa's product code).
+             */
             sku: string;
-            /** Tags */
+            /**
+             * Tags
+             * @description Tag slugs of the product.
+             */
             tags: string[];
-            /** Vip Price Cents */
+            /**
+             * Vip Price Cents
+             * @description Price for VIP members in minor units, or null when there is none.
+             */
             vip_price_cents: number | null;
         };
         /** ProfileOut */
         ProfileOut: {
-            /** Data Policy Accepted At */
+            /**
+             * Data Policy Accepted At
+             * @description When the personal-data policy was accepted, or null.
+             */
             data_policy_accepted_at: string | null;
             /**
              * Date Joined
              * Format: date-time
+             * @description When the account was created.
              */
             date_joined: string;
-            /** Email */
+            /**
+             * Email
+             * @description E-mail address (empty when none).
+             */
             email: string;
-            /** First Name */
+            /**
+             * First Name
+             * @description First name(s).
+             */
             first_name: string;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Is Vip */
+            /**
+             * Is Vip
+             * @description Whether the account has an active VIP membership.
+             */
             is_vip: boolean;
-            /** Language */
+            /**
+             * Language
+             * @description Interface language (es-co).
+             */
             language: string;
-            /** Last Name */
+            /**
+             * Last Name
+             * @description Last name(s).
+             */
             last_name: string;
-            /** Notification Channel */
+            /**
+             * Notification Channel
+             * @description Where the spa sends notices: whatsapp, sms or email.
+             */
             notification_channel: string;
-            /** Notification Opt Outs */
+            /**
+             * Notification Opt Outs
+             * @description Channels the user does not want messages on (all: none at all).
+             */
             notification_opt_outs: string[];
-            /** Pending Phone Number */
+            /**
+             * Pending Phone Number
+             * @description A new number waiting for its code, or empty.
+             */
             pending_phone_number: string;
-            /** Phone Number */
+            /**
+             * Phone Number
+             * @description Phone number in E.164 (+573001234567).
+             */
             phone_number: string;
-            /** Phone Verified At */
+            /**
+             * Phone Verified At
+             * @description When the phone number was verified, or null.
+             */
             phone_verified_at: string | null;
-            /** Policy Version */
+            /**
+             * Policy Version
+             * @description Version of the policies accepted.
+             */
             policy_version: string;
-            /** Roles */
+            /**
+             * Roles
+             * @description The account's roles.
+             */
             roles: string[];
-            /** Terms Accepted At */
+            /**
+             * Terms Accepted At
+             * @description When the terms were accepted, or null.
+             */
             terms_accepted_at: string | null;
-            /** Vip Until */
+            /**
+             * Vip Until
+             * @description End of the VIP membership (ISO 8601 with offset), or null.
+             */
             vip_until: string | null;
         };
         /** ProfilePatchIn */
         ProfilePatchIn: {
-            /** Email */
+            /**
+             * Email
+             * @description E-mail address, or an empty string for none.
+             * @example ana@example.com
+             */
             email?: string | null;
-            /** First Name */
+            /**
+             * First Name
+             * @description First name(s).
+             */
             first_name?: string | null;
-            /** Language */
-            language?: string | null;
-            /** Last Name */
+            /**
+             * Language
+             * @description Interface language (es-co only today)
+             */
+            language?: "es-co" | null;
+            /**
+             * Last Name
+             * @description Last name(s).
+             */
             last_name?: string | null;
-            /** Notification Channel */
+            /**
+             * Notification Channel
+             * @description Where the spa sends notices: whatsapp, sms or email.
+             */
             notification_channel?: ("whatsapp" | "sms" | "email") | null;
-            /** Notification Opt Outs */
+            /**
+             * Notification Opt Outs
+             * @description Channels the user does not want messages on (all: none at all).
+             */
             notification_opt_outs?: ("whatsapp" | "sms" | "email" | "all")[] | null;
         };
         /** ReadinessOut */
         ReadinessOut: {
-            /** Checks */
+            /**
+             * Checks
+             * @description Each dependency's check by name.
+             */
             checks: {
                 [key: string]: components["schemas"]["CheckOut"];
             };
-            /** Status */
+            /**
+             * Status
+             * @description ok, or unavailable when a check failed (then 503).
+             */
             status: string;
         };
         /** ReauthCodeIn */
         ReauthCodeIn: {
-            /** Channel */
-            channel?: ("sms" | "whatsapp") | null;
-        };
-        /** ReceiptOut */
-        ReceiptOut: {
-            /** Amount Cents */
-            amount_cents: number;
             /**
-             * Created At
-             * Format: date-time
+             * Channel
+             * @description Where to send the one-time code: sms (default) or whatsapp.
              */
-            created_at: string;
-            /** Method */
-            method: string;
-            /** Method Label */
-            method_label: string;
-            /** Reference */
-            reference: string;
-            /** Taken By Id */
-            taken_by_id: number;
+            channel?: ("sms" | "whatsapp") | null;
         };
         /** RefreshIn */
         RefreshIn: {
-            /** Refresh */
+            /**
+             * Refresh
+             * @description A refresh token (JWT).
+             */
             refresh: string;
         };
         /** RegisterIn */
         RegisterIn: {
             /**
              * Accept Data Policy
+             * @description The user accepted the personal-data policy (Ley 1581 de 2012).
              * @default false
              */
-            accept_data_policy: boolean;
+            accept_data_policy?: boolean;
             /**
              * Accept Terms
+             * @description The user accepted the terms of service (recorded with the policy version).
              * @default false
              */
-            accept_terms: boolean;
-            /** Channel */
+            accept_terms?: boolean;
+            /**
+             * Channel
+             * @description Where to send the one-time code: sms (default) or whatsapp.
+             */
             channel?: ("sms" | "whatsapp") | null;
             /**
              * Email
+             * @description E-mail address, or an empty string for none.
              * @default
+             * @example ana@example.com
              */
-            email: string;
+            email?: string;
             /**
              * First Name
+             * @description First name(s).
              * @default
              */
-            first_name: string;
+            first_name?: string;
             /**
              * Last Name
+             * @description Last name(s).
              * @default
              */
-            last_name: string;
-            /** Password */
+            last_name?: string;
+            /**
+             * Password
+             * Format: password
+             * @description New password: 8 to 128 characters, not only digits, not a common password and not similar to the account's name, e-mail or phone (Django's password validators; a refusal is 422 `weak_password` listing the reasons).
+             * @example Zen-Bogota-2030!
+             */
             password: string;
             /**
              * Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
              * @example +573001234567
              */
             phone_number: string;
             /**
              * Recaptcha Token
+             * @description reCAPTCHA v3 token (required when the server has reCAPTCHA on).
              * @default
              */
-            recaptcha_token: string;
+            recaptcha_token?: string;
         };
         /** RescheduleIn */
         RescheduleIn: {
             /**
              * Start
              * Format: date-time
+             * @description The new start (ISO 8601 with offset, e.g. 2030-01-15T10:00:00-05:00).
              */
             start: string;
-            /** Therapist */
+            /**
+             * Therapist
+             * @description A therapist's id; omitted: keep the current one if free.
+             */
             therapist?: string | null;
         };
         /** ResendIn */
         ResendIn: {
-            /** Channel */
+            /**
+             * Channel
+             * @description Where to send the one-time code: sms (default) or whatsapp.
+             */
             channel?: ("sms" | "whatsapp") | null;
-            /** Phone Number */
+            /**
+             * Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             phone_number: string;
         };
         /** RolesIn */
         RolesIn: {
-            /** Roles */
+            /**
+             * Roles
+             * @description The complete new set of roles (replaces the current one).
+             */
             roles: ("client" | "therapist" | "reception" | "admin")[];
         };
         /** ServiceOut */
         ServiceOut: {
-            /** Buffer After Minutes */
+            /**
+             * Buffer After Minutes
+             * @description Minutes the therapist is kept free after the treatment.
+             */
             buffer_after_minutes: number;
-            /** Buffer Before Minutes */
+            /**
+             * Buffer Before Minutes
+             * @description Minutes the therapist is kept free before the treatment.
+             */
             buffer_before_minutes: number;
+            /** @description The service's category, or null. */
             category: components["schemas"]["CategoryOut"] | null;
-            /** Code */
+            /**
+             * Code
+             * @description The service's code: pass it as `service` to availability and booking.
+             */
             code: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Deposit Percent */
+            /**
+             * Deposit Percent
+             * @description Share of the price paid when booking (0 means no deposit).
+             */
             deposit_percent: number;
-            /** Description */
+            /**
+             * Description
+             * @description Longer description shown to clients.
+             */
             description: string;
-            /** Duration Minutes */
+            /**
+             * Duration Minutes
+             * @description Length of the treatment, in minutes.
+             */
             duration_minutes: number;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Price Cents */
+            /**
+             * Price Cents
+             * @description Price in minor units (COP cents: 18000000 is $ 180.000).
+             */
             price_cents: number;
-            /** Resource Kind */
+            /**
+             * Resource Kind
+             * @description The kind of room the treatment needs, or empty when none.
+             */
             resource_kind: string;
-            /** Vip Price Cents */
+            /**
+             * Vip Price Cents
+             * @description Price for VIP members in minor units, or null when there is none.
+             */
             vip_price_cents: number | null;
         };
         /** SlotOut */
@@ -2606,84 +3137,124 @@ export interface components {
             /**
              * End
              * Format: date-time
+             * @description End (ISO 8601 with offset, Bogotá -05:00).
              */
             end: string;
             /**
              * Start
              * Format: date-time
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
              */
             start: string;
-            /** Therapists */
+            /**
+             * Therapists
+             * @description Ids of the therapists free at this start (names in `therapists`).
+             */
             therapists: string[];
         };
         /** SlotTherapist */
         SlotTherapist: {
-            /** Id */
+            /**
+             * Id
+             * @description The therapist's id (UUID): pass it as `therapist` to book them.
+             */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
         };
         /** StaffCreateIn */
         StaffCreateIn: {
             /**
              * Email
+             * @description E-mail address, or an empty string for none.
              * @default
+             * @example ana@example.com
              */
-            email: string;
+            email?: string;
             /**
              * First Name
+             * @description First name(s).
              * @default
              */
-            first_name: string;
+            first_name?: string;
             /**
              * Last Name
+             * @description Last name(s).
              * @default
              */
-            last_name: string;
+            last_name?: string;
             /**
              * Password
+             * Format: password
+             * @description Optional: without one the person sets it through the password reset. New password: 8 to 128 characters, not only digits, not a common password and not similar to the account's name, e-mail or phone (Django's password validators; a refusal is 422 `weak_password` listing the reasons).
              * @default
+             * @example Zen-Bogota-2030!
              */
-            password: string;
-            /** Phone Number */
+            password?: string;
+            /**
+             * Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             phone_number: string;
-            /** Roles */
+            /**
+             * Roles
+             * @description Staff roles (therapist, reception, admin): at least one.
+             */
             roles: ("therapist" | "reception" | "admin")[];
         };
         /** StatusChangeIn */
         StatusChangeIn: {
             /**
              * Note
+             * @description Why (kept in the order's history).
              * @default
              */
-            note: string;
+            note?: string;
+            /** @description The order's new status. */
             status: components["schemas"]["OrderStatus"];
         };
         /** SubcategoryOut */
         SubcategoryOut: {
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Slug */
+            /**
+             * Slug
+             * @description URL-safe identifier of the subcategory.
+             */
             slug: string;
         };
         /** SubscribeIn */
         SubscribeIn: {
             /**
              * Accept Personal Data
-             * @description El usuario autorizó el tratamiento de datos personales
+             * @description El usuario autorizó el tratamiento de datos personales (debe ser true)
+             * @constant
              */
-            accept_personal_data: boolean;
+            accept_personal_data: true;
             /**
              * Accept Terms
-             * @description El usuario aceptó el reglamento de Wompi
+             * @description El usuario aceptó el reglamento de Wompi (debe ser true)
+             * @constant
              */
-            accept_terms: boolean;
+            accept_terms: true;
             /**
              * Acceptance Permalink
+             * @description Link to Wompi's terms the user accepted.
              * @default
              */
-            acceptance_permalink: string;
-            /** Acceptance Token */
+            acceptance_permalink?: string;
+            /**
+             * Acceptance Token
+             * @description Wompi's acceptance token of its terms (from GET vip/acceptance/).
+             */
             acceptance_token: string;
             /**
              * Card Token
@@ -2692,54 +3263,97 @@ export interface components {
             card_token: string;
             /**
              * Personal Data Permalink
+             * @description Link to Wompi's personal-data policy the user accepted.
              * @default
              */
-            personal_data_permalink: string;
-            /** Personal Data Token */
+            personal_data_permalink?: string;
+            /**
+             * Personal Data Token
+             * @description Wompi's token for the personal-data authorization.
+             */
             personal_data_token: string;
-            /** Plan Code */
+            /**
+             * Plan Code
+             * @description The VIP plan's code (GET vip/plans/).
+             */
             plan_code: string;
         };
         /** SubscriptionOut */
         SubscriptionOut: {
-            /** Cancel At Period End */
+            /**
+             * Cancel At Period End
+             * @description true: the membership ends at current_period_end, no renewal.
+             */
             cancel_at_period_end: boolean;
-            /** Card Brand */
+            /**
+             * Card Brand
+             * @description Brand of the card on file (VISA, MASTERCARD, …).
+             */
             card_brand: string;
-            /** Card Last Four */
+            /**
+             * Card Last Four
+             * @description Last four digits of the card on file.
+             */
             card_last_four: string;
-            /** Current Period End */
+            /**
+             * Current Period End
+             * @description End of the paid period (renewal date), or null.
+             */
             current_period_end: string | null;
-            /** Current Period Start */
+            /**
+             * Current Period Start
+             * @description Start of the paid period, or null.
+             */
             current_period_start: string | null;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Next Retry At */
+            /**
+             * Next Retry At
+             * @description When a failed renewal is charged again, or null.
+             */
             next_retry_at: string | null;
+            /** @description The subscribed plan. */
             plan: components["schemas"]["VipPlanOut"];
-            /** Status */
+            /**
+             * Status
+             * @description ACTIVE, PAST_DUE, CANCELLED or EXPIRED.
+             */
             status: string;
         };
         /** TherapistOut */
         TherapistOut: {
-            /** Bio */
+            /**
+             * Bio
+             * @description Short presentation of the therapist.
+             */
             bio: string;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
         };
         /** TokenPairOut */
         TokenPairOut: {
-            /** Access */
+            /**
+             * Access
+             * @description Access token (JWT, 15 minutes): send it as Authorization: Bearer.
+             */
             access: string;
-            /** Refresh */
+            /**
+             * Refresh
+             * @description A refresh token (JWT).
+             */
             refresh: string;
         };
         /**
@@ -2747,58 +3361,113 @@ export interface components {
          * @description Read from a User instance.
          */
         UserSummaryOut: {
-            /** Email */
+            /**
+             * Email
+             * @description E-mail address (empty when none).
+             */
             email: string;
-            /** First Name */
+            /**
+             * First Name
+             * @description First name(s).
+             */
             first_name: string;
             /**
              * Id
              * Format: uuid
+             * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Is Active */
+            /**
+             * Is Active
+             * @description Whether the account can log in (verified and not disabled).
+             */
             is_active: boolean;
-            /** Is Vip */
+            /**
+             * Is Vip
+             * @description Whether the account has an active VIP membership.
+             */
             is_vip: boolean;
-            /** Last Name */
+            /**
+             * Last Name
+             * @description Last name(s).
+             */
             last_name: string;
-            /** Phone Number */
+            /**
+             * Phone Number
+             * @description Phone number in E.164 (+573001234567).
+             */
             phone_number: string;
-            /** Roles */
+            /**
+             * Roles
+             * @description Roles: client, therapist, reception, admin.
+             */
             roles: string[];
-            /** Vip Until */
+            /**
+             * Vip Until
+             * @description End of the VIP membership (ISO 8601 with offset), or null.
+             */
             vip_until: string | null;
         };
         /** VerifyIn */
         VerifyIn: {
-            /** Code */
+            /**
+             * Code
+             * @description The one-time code sent by SMS or WhatsApp (4 to 10 digits; 6 as sent today).
+             * @example 123456
+             */
             code: string;
-            /** Phone Number */
+            /**
+             * Phone Number
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @example +573001234567
+             */
             phone_number: string;
         };
         /** VipPlanOut */
         VipPlanOut: {
-            /** Code */
+            /**
+             * Code
+             * @description The plan's code: pass it as plan_code to subscribe.
+             */
             code: string;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 currency of the amounts (COP).
+             */
             currency: string;
-            /** Description */
+            /**
+             * Description
+             * @description Longer description shown to clients.
+             */
             description: string;
-            /** Name */
+            /**
+             * Name
+             * @description Display name.
+             */
             name: string;
-            /** Price Cents */
+            /**
+             * Price Cents
+             * @description Price in minor units (COP cents: 18000000 is $ 180.000).
+             */
             price_cents: number;
         };
         /** WebhookAck */
         WebhookAck: {
-            /** Ok */
+            /**
+             * Ok
+             * @description Always true: the event was received.
+             */
             ok: boolean;
-            /** Outcome */
+            /**
+             * Outcome
+             * @description What the event did (applied, duplicate, ignored_*, …).
+             */
             outcome: string;
         };
     };
     responses: {
-        /** @description Bad Request. Malformed request (`bad_request`): the body is not valid JSON or cannot be read. */
+        /** @description Bad Request. Malformed request (`bad_request`): the body is not valid JSON. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -2807,7 +3476,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Conflict. The current state does not allow it (`conflict` or a specific code: `slot_taken`, `out_of_stock`, `invalid_status_transition`, `idempotency_key_reused`, ...). */
+        /** @description Conflict. The request is well-formed but the current state does not allow it (`conflict` or a specific code: `slot_taken`, `outside_booking_window`, `out_of_stock`, `cart_empty`, `invalid_status_transition`, `idempotency_key_reused`, ...). */
         Conflict: {
             headers: {
                 [name: string]: unknown;
@@ -2834,16 +3503,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Request Entity Too Large. The body is over the one request-body limit (`payload_too_large`, `details.max_bytes`). */
-        PayloadTooLarge: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponse"];
-            };
-        };
-        /** @description Forbidden. Authenticated but not allowed (`permission_denied`): the role does not allow it; on a webhook, a missing or invalid signature (`invalid_signature`). */
+        /** @description Forbidden. Not allowed (`permission_denied`): the role does not allow it; a one-time code that does not match (`invalid_code`); on a webhook, a missing or invalid signature (`invalid_signature`). */
         PermissionDenied: {
             headers: {
                 [name: string]: unknown;
@@ -2872,16 +3532,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Unsupported Media Type. A JSON body sent with another Content-Type (`unsupported_media_type`). */
-        UnsupportedMediaType: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponse"];
-            };
-        };
-        /** @description Unprocessable Entity. Invalid input: `validation_error` (details lists the fields) or a business rule's code (`outside_booking_window`, `invalid_code`, ...). */
+        /** @description Unprocessable Entity. The input breaks the schema: `validation_error` (details lists the fields), or a rule the schema names by format (`invalid_phone` for `format: phone`, `weak_password` for `format: password`, an e-mail address for `format: email`). */
         ValidationError: {
             headers: {
                 [name: string]: unknown;
@@ -2898,7 +3549,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    studiozens_api_index: {
+    getApiIndex: {
         parameters: {
             query?: never;
             header?: never;
@@ -2918,9 +3569,10 @@ export interface operations {
             };
         };
     };
-    modules_assistant_api_assistant_metrics: {
+    getAssistantMetrics: {
         parameters: {
             query?: {
+                /** @description Number of days counted back from today. */
                 days?: number;
             };
             header?: never;
@@ -2943,7 +3595,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_assistant_api_whatsapp_webhook: {
+    receiveWhatsappMessage: {
         parameters: {
             query?: never;
             header?: never;
@@ -2963,15 +3615,22 @@ export interface operations {
             409: components["responses"]["Conflict"];
         };
     };
-    modules_booking_api_agenda: {
+    listAgenda: {
         parameters: {
             query?: {
+                /** @description The day (YYYY-MM-DD, Bogotá); today when omitted. */
                 date?: string | null;
+                /** @description day, or week (seven days from date). */
                 view?: "day" | "week";
+                /** @description Only this therapist (id). */
                 therapist?: string | null;
+                /** @description Only this room (id). */
                 room?: string | null;
-                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "ARRIVED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                /** @description Only appointments or orders in this status. */
+                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -2994,10 +3653,16 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_book: {
+    bookAppointment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3021,18 +3686,20 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_booking_api_mine: {
+    listMyAppointments: {
         parameters: {
             query?: {
-                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "ARRIVED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                /** @description Only appointments or orders in this status. */
+                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                /** @description true: only future appointments; false: only past ones. */
                 upcoming?: boolean | null;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3055,11 +3722,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_detail: {
+    getAppointment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The appointment's id (UUID). */
                 appointment_id: string;
             };
             cookie?: never;
@@ -3081,11 +3749,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_cancel: {
+    cancelAppointment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The appointment's id (UUID). */
                 appointment_id: string;
             };
             cookie?: never;
@@ -3110,16 +3779,15 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_deposit_checkout: {
+    payAppointmentDeposit: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The appointment's id (UUID). */
                 appointment_id: string;
             };
             cookie?: never;
@@ -3143,11 +3811,12 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_booking_api_complete: {
+    completeAppointment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The appointment's id (UUID). */
                 appointment_id: string;
             };
             cookie?: never;
@@ -3170,11 +3839,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_no_show: {
+    markAppointmentNoShow: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The appointment's id (UUID). */
                 appointment_id: string;
             };
             cookie?: never;
@@ -3197,11 +3867,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_reschedule: {
+    rescheduleAppointment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The appointment's id (UUID). */
                 appointment_id: string;
             };
             cookie?: never;
@@ -3226,17 +3897,19 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_availability: {
+    getAvailability: {
         parameters: {
             query: {
+                /** @description A service's code. */
                 service: string;
+                /** @description First day (YYYY-MM-DD, Bogotá). */
                 date_from: string;
+                /** @description Last day (YYYY-MM-DD); the search covers at most 31 days. */
                 date_to: string;
+                /** @description Only this therapist (id). */
                 therapist?: string | null;
             };
             header?: never;
@@ -3258,10 +3931,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_list_categories: {
+    listServiceCategories: {
         parameters: {
             query?: {
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3282,400 +3957,16 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_desk_api_book: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeskBookIn"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskBookOut"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    modules_booking_desk_api_detail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskAppointmentOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_cancel_preview: {
+    listServices: {
         parameters: {
             query?: {
-                by?: "spa" | "client";
-            };
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CancelPreviewOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_cancel: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeskCancelIn"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskCancelOut"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_check_in: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskAppointmentOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_complete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskAppointmentOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_move: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeskMoveIn"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskAppointmentOut"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_no_show: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskAppointmentOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_notes: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeskNotesIn"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskAppointmentOut"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_payment_link: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaymentLinkOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            422: components["responses"]["ValidationError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    modules_booking_desk_api_pay: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                appointment_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeskPaymentIn"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeskPaymentOut"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_calendar: {
-        parameters: {
-            query?: {
-                date?: string | null;
-                view?: "day" | "week";
-                therapist?: string | null;
-                room?: string | null;
-                service?: string;
-                show_cancelled?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CalendarOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_desk_api_clients: {
-        parameters: {
-            query?: {
-                q?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClientOut"][];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_booking_api_list_services: {
-        parameters: {
-            query?: {
+                /** @description Only services of this category (slug). */
                 category?: string;
+                /** @description Text in the name, phone number or e-mail. */
                 q?: string;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3696,11 +3987,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_get_service: {
+    getService: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description A service's code. */
                 code: string;
             };
             cookie?: never;
@@ -3720,11 +4012,14 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_booking_api_list_therapists: {
+    listTherapists: {
         parameters: {
             query?: {
+                /** @description A service's code. */
                 service?: string;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3745,12 +4040,16 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    platform_core_api_dev_outbox: {
+    listDevOutbox: {
         parameters: {
             query?: {
+                /** @description Phone number or e-mail address */
                 to?: string;
+                /** @description Template name, e.g. otp */
                 template?: string;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3772,7 +4071,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    platform_core_api_health: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3792,7 +4091,7 @@ export interface operations {
             };
         };
     };
-    platform_core_api_ready: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3821,7 +4120,7 @@ export interface operations {
             };
         };
     };
-    platform_core_api_twilio_status: {
+    receiveTwilioStatus: {
         parameters: {
             query?: never;
             header?: never;
@@ -3841,34 +4140,12 @@ export interface operations {
             409: components["responses"]["Conflict"];
         };
     };
-    modules_payments_api_checkout_result: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                transaction_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CheckoutResultOut"];
-                };
-            };
-            404: components["responses"]["NotFound"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_payments_api_my_payments: {
+    listMyPayments: {
         parameters: {
             query?: {
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3891,11 +4168,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_payments_api_payment_detail: {
+    getPayment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The payment's reference (SZ-…). */
                 reference: string;
             };
             cookie?: never;
@@ -3917,7 +4195,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_payments_api_vip_acceptance: {
+    getVipAcceptance: {
         parameters: {
             query?: never;
             header?: never;
@@ -3940,10 +4218,12 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_payments_api_vip_plans: {
+    listVipPlans: {
         parameters: {
             query?: {
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -3964,7 +4244,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_payments_api_vip_subscription: {
+    getMyVipSubscription: {
         parameters: {
             query?: never;
             header?: never;
@@ -3987,7 +4267,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
-    modules_payments_api_vip_subscribe: {
+    subscribeToVip: {
         parameters: {
             query?: never;
             header?: never;
@@ -4014,13 +4294,11 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_payments_api_vip_cancel: {
+    cancelVipRenewal: {
         parameters: {
             query?: never;
             header?: never;
@@ -4044,14 +4322,43 @@ export interface operations {
             409: components["responses"]["Conflict"];
         };
     };
-    modules_payments_api_wompi_webhook: {
+    receiveWompiEvent: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The event's object: the transaction Wompi reports on */
+                    data: {
+                        transaction: {
+                            amount_in_cents: number;
+                            id: string;
+                            reference: string;
+                            status: string;
+                        };
+                    };
+                    /** @description test or prod */
+                    environment?: string;
+                    /** @description Event type, e.g. transaction.updated */
+                    event: string;
+                    /** @description When Wompi sent it (ISO 8601) */
+                    sent_at?: string;
+                    /** @description Wompi's checksum over the listed properties of data */
+                    signature: {
+                        /** @description SHA-256 hex */
+                        checksum: string;
+                        /** @description The paths inside data whose values the checksum covers */
+                        properties: ("transaction.id" | "transaction.status" | "transaction.amount_in_cents")[];
+                    };
+                    /** @description Unix seconds (integer, or its decimal text) */
+                    timestamp: number | string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -4065,9 +4372,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_get_cart: {
+    getMyCart: {
         parameters: {
             query?: never;
             header?: never;
@@ -4089,7 +4397,7 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
         };
     };
-    modules_shop_api_clear_cart: {
+    clearCart: {
         parameters: {
             query?: never;
             header?: never;
@@ -4112,7 +4420,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
         };
     };
-    modules_shop_api_add_cart_item: {
+    addCartItem: {
         parameters: {
             query?: never;
             header?: never;
@@ -4139,16 +4447,15 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_set_cart_item: {
+    setCartItemQuantity: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The product's id (UUID). */
                 product_id: string;
             };
             cookie?: never;
@@ -4173,16 +4480,15 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_remove_cart_item: {
+    removeCartItem: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The product's id (UUID). */
                 product_id: string;
             };
             cookie?: never;
@@ -4205,10 +4511,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_list_categories: {
+    listProductCategories: {
         parameters: {
             query?: {
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -4229,16 +4537,22 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_checkout: {
+    checkoutCart: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CheckoutIn"];
+                "application/json": components["schemas"]["PickupCheckoutIn"] | components["schemas"]["DeliveryCheckoutIn"];
             };
         };
         responses: {
@@ -4256,18 +4570,20 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_shop_api_list_orders: {
+    listMyOrders: {
         parameters: {
             query?: {
+                /** @description Only appointments or orders in this status. */
                 status?: components["schemas"]["OrderStatus"] | null;
+                /** @description Staff only: true lists every client's orders. */
                 all?: boolean;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -4290,11 +4606,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_get_order: {
+    getOrder: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The order's id (UUID). */
                 order_id: string;
             };
             cookie?: never;
@@ -4316,11 +4633,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_cancel_order: {
+    cancelOrder: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The order's id (UUID). */
                 order_id: string;
             };
             cookie?: never;
@@ -4343,38 +4661,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_retry_order_payment: {
+    changeOrderStatus: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                order_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrderCheckoutOut"];
-                };
-            };
-            401: components["responses"]["NotAuthenticated"];
-            403: components["responses"]["PermissionDenied"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    modules_shop_api_change_order_status: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
+                /** @description The order's id (UUID). */
                 order_id: string;
             };
             cookie?: never;
@@ -4399,26 +4691,29 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_list_products: {
+    listProducts: {
         parameters: {
             query?: {
                 /** @description Text in name, description, SKU or tags */
                 q?: string;
                 /** @description Category slug (includes children) */
                 category?: string;
+                /** @description Only products with this tag (slug). */
                 tag?: string;
                 /** @description Minimum price in cents */
                 min_price?: number | null;
                 /** @description Maximum price in cents */
                 max_price?: number | null;
+                /** @description true: only products in stock. */
                 in_stock?: boolean | null;
+                /** @description name, -name, price, -price or newest. */
                 sort?: "name" | "-name" | "price" | "-price" | "newest";
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -4439,11 +4734,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_shop_api_get_product: {
+    getProduct: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The product's id (UUID). */
                 product_id: string;
             };
             cookie?: never;
@@ -4463,13 +4759,18 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_list_users: {
+    listAccounts: {
         parameters: {
             query?: {
+                /** @description Text in the name, phone number or e-mail. */
                 q?: string;
+                /** @description Only accounts with this role. */
                 role?: ("client" | "therapist" | "reception" | "admin") | null;
+                /** @description true: only VIP members; false: only non-members. */
                 vip?: boolean | null;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Objects per page. */
                 page_size?: number;
             };
             header?: never;
@@ -4492,7 +4793,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_logout: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -4516,12 +4817,10 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_me: {
+    getMyProfile: {
         parameters: {
             query?: never;
             header?: never;
@@ -4543,7 +4842,7 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
         };
     };
-    modules_identity_api_erase_me: {
+    eraseMyAccount: {
         parameters: {
             query?: never;
             header?: never;
@@ -4567,14 +4866,12 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_update_me: {
+    updateMyProfile: {
         parameters: {
             query?: never;
             header?: never;
@@ -4600,12 +4897,10 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_export_me: {
+    exportMyData: {
         parameters: {
             query?: never;
             header?: never;
@@ -4627,7 +4922,7 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
         };
     };
-    modules_identity_api_change_phone: {
+    startPhoneChange: {
         parameters: {
             query?: never;
             header?: never;
@@ -4653,14 +4948,12 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_confirm_phone: {
+    confirmPhoneChange: {
         parameters: {
             query?: never;
             header?: never;
@@ -4686,14 +4979,12 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_reauth_code: {
+    sendReauthenticationCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -4719,14 +5010,12 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_password_reset: {
+    requestPasswordReset: {
         parameters: {
             query?: never;
             header?: never;
@@ -4750,13 +5039,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
     };
-    modules_identity_api_password_reset_confirm: {
+    confirmPasswordReset: {
         parameters: {
             query?: never;
             header?: never;
@@ -4779,15 +5066,14 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_register: {
+    register: {
         parameters: {
             query?: never;
             header?: never;
@@ -4811,13 +5097,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
     };
-    modules_identity_api_create_staff: {
+    createStaffAccount: {
         parameters: {
             query?: never;
             header?: never;
@@ -4843,12 +5127,10 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_token: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -4873,14 +5155,11 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_refresh: {
+    refreshTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -4905,12 +5184,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_verify: {
+    verifyPhone: {
         parameters: {
             query?: never;
             header?: never;
@@ -4933,15 +5210,14 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    modules_identity_api_resend: {
+    resendVerificationCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -4965,17 +5241,16 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
     };
-    modules_identity_api_get_account: {
+    getAccount: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The account's id (UUID). */
                 public_id: string;
             };
             cookie?: never;
@@ -4997,11 +5272,12 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    modules_identity_api_set_roles: {
+    setAccountRoles: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description The account's id (UUID). */
                 public_id: string;
             };
             cookie?: never;
@@ -5026,8 +5302,6 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
