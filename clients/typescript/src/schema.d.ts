@@ -421,6 +421,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/finances/checkout-results/{transaction_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resultado de un pago por id de transacción Wompi
+         * @description For the page Wompi redirects to (`/pago/resultado?id=<transaction id>`): our record's status and amount, without a login (Wompi itself shows a transaction's status to anyone holding its id). 404 until Wompi's event has reached us; poll every few seconds.
+         */
+        get: operations["getCheckoutResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finances/payments/": {
         parameters: {
             query?: never;
@@ -1182,6 +1202,11 @@ export interface components {
              * @description Wompi public key (for the Wompi widget or tokenizing a card).
              */
             public_key: string;
+            /**
+             * Tokens Url
+             * @description Where the browser tokenizes the card: POST this URL with the public key as Bearer and {number, cvc, exp_month, exp_year, card_holder}; send the tok_… it returns as card_token. Wompi's API in production, the local sandbox in development (test card 4242 4242 4242 4242 approves, 4111 1111 1111 1111 declines).
+             */
+            tokens_url: string;
         };
         /** AddressIn */
         AddressIn: {
@@ -1712,6 +1737,32 @@ export interface components {
             /**
              * Status
              * @description The payment's status (PENDING until Wompi reports).
+             */
+            status: string;
+        };
+        /**
+         * CheckoutResultOut
+         * @description What the payment result page may show without a login: status and amount only.
+         */
+        CheckoutResultOut: {
+            /**
+             * Amount Cents
+             * @description Amount in cents of COP (6200000 = $ 62.000).
+             */
+            amount_cents: number;
+            /**
+             * Currency
+             * @description Always COP.
+             */
+            currency: string;
+            /**
+             * Purpose
+             * @description What was paid: booking, shop order or VIP membership.
+             */
+            purpose: string;
+            /**
+             * Status
+             * @description PENDING, APPROVED, DECLINED, VOIDED, ERROR or EXPIRED (our record).
              */
             status: string;
         };
@@ -3627,7 +3678,7 @@ export interface operations {
                 /** @description Only this room (id). */
                 room?: string | null;
                 /** @description Only appointments or orders in this status. */
-                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "ARRIVED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Objects per page. */
@@ -3694,7 +3745,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only appointments or orders in this status. */
-                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
+                status?: "" | "PENDING_PAYMENT" | "CONFIRMED" | "ARRIVED" | "COMPLETED" | "NO_SHOW" | "CANCELLED" | "EXPIRED";
                 /** @description true: only future appointments; false: only past ones. */
                 upcoming?: boolean | null;
                 /** @description Page number, from 1. */
@@ -4138,6 +4189,31 @@ export interface operations {
             };
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    getCheckoutResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Wompi's transaction id (the `id` Wompi adds to the redirect URL). */
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutResultOut"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     listMyPayments: {

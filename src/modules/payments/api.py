@@ -98,6 +98,7 @@ def payment_detail(request: HttpRequest, reference: str) -> Any:
 
 @router.get(
     "/checkout-results/{transaction_id}/",
+    operation_id="getCheckoutResult",
     auth=None,
     response=CheckoutResultOut,
     throttle=RateThrottle("120/1m", scope="checkout_result"),

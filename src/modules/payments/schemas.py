@@ -118,4 +118,5 @@ FIELD_DOCS: dict[str, str] = {
     "cancel_at_period_end": "true: the membership ends at current_period_end, no renewal.",
     "next_retry_at": "When a failed renewal is charged again, or null.",
     "path.reference": "The payment's reference (SZ-…).",
+    "path.transaction_id": "Wompi's transaction id (the `id` Wompi adds to the redirect URL).",
 }
