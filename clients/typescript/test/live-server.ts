@@ -1,5 +1,5 @@
-// Vitest global setup: the journey test needs a live server. STUDIOZENS_BASE_URL (or
-// BASE_URL, set by scripts/contract/live_server.py) points at a running one; otherwise
+// Vitest global setup: the journey test needs a live server. STUDIOZENS_BASE_URL points at a
+// running one; otherwise
 // scripts/contract/live_server.py starts gunicorn on a free loopback port (migrated, demo
 // data seeded, rate limits off, DEBUG for the development outbox) on DATABASE_URL /
 // REDIS_URL, and stops it when the tests end.
@@ -13,8 +13,10 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 let server: ChildProcess | null = null;
 
 export async function setup(project: TestProject): Promise<void> {
-  const given = process.env.STUDIOZENS_BASE_URL ?? process.env.BASE_URL;
+  // Not BASE_URL: Vite sets it to "/" in every process it runs.
+  const given = process.env.STUDIOZENS_BASE_URL;
   if (given) {
+    process.env.STUDIOZENS_BASE_URL = given;
     project.provide("baseUrl", given);
     return;
   }
@@ -35,6 +37,7 @@ export async function setup(project: TestProject): Promise<void> {
     });
     server?.on("exit", (code) => reject(new Error(`live server exited (${code}): ${out}`)));
   });
+  process.env.STUDIOZENS_BASE_URL = url;
   project.provide("baseUrl", url);
 }
 
@@ -44,6 +47,8 @@ export async function teardown(): Promise<void> {
   server.stdin?.end();
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
   if (server.exitCode === null) server.kill("SIGTERM");
+  server.stdout?.destroy();
+  server.unref();
 }
 
 declare module "vitest" {

@@ -12,7 +12,8 @@ import {
   unwrap,
 } from "../src/index";
 
-const baseUrl = inject("baseUrl");
+const baseUrl = inject("baseUrl") || process.env.STUDIOZENS_BASE_URL || "";
+if (!baseUrl) throw new Error("no live server: test/live-server.ts did not start one");
 const phone = `+57300${String(Date.now()).slice(-7)}`;
 const password = "Zen-Journey-2030!";
 
