@@ -71,6 +71,7 @@ PENDING: dict[tuple[str, str], str] = {
     ("POST /api/assistant/webhooks/whatsapp/", "content-type:multipart-*"): _CONTENT_TYPE,
     ("POST /api/core/webhooks/twilio/status/", "content-type:multipart-*"): _CONTENT_TYPE,
     ("GET /api/booking/*", "query.date*:year-*"): "422 for dates outside the supported range",
+    ("POST /api/booking/*", "body.start:datetime-year-*"): "422 for dates outside the range",
     ("*", "other-spelling"): "one URL convention (the other spelling answers, never a 500)",
     ("*", "oversize"): "413 payload_too_large for a body over the upload limit",
 }
