@@ -120,7 +120,7 @@ def test_validation_details_are_spanish_for_people(client) -> None:
     details = {d["field"]: d["message"] for d in _error(response)["details"]}
     assert details == {
         "phone_number": "Debe ser un texto.",
-        "password": "No puede estar vacío.",
+        "password": "Debe tener al menos 8 caracteres.",
     }
     missing = client.get("/api/booking/availability?date_from=mañana")
     messages = {d["field"]: d["message"] for d in _error(missing)["details"]}
