@@ -66,7 +66,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments": {
+    "/api/booking/appointments/": {
         parameters: {
             query?: never;
             header?: never;
@@ -93,7 +93,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/mine": {
+    "/api/booking/appointments/mine/": {
         parameters: {
             query?: never;
             header?: never;
@@ -113,7 +113,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}": {
+    "/api/booking/appointments/{appointment_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -133,7 +133,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/cancel": {
+    "/api/booking/appointments/{appointment_id}/cancel/": {
         parameters: {
             query?: never;
             header?: never;
@@ -154,7 +154,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/checkout": {
+    "/api/booking/appointments/{appointment_id}/checkout/": {
         parameters: {
             query?: never;
             header?: never;
@@ -177,7 +177,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/complete": {
+    "/api/booking/appointments/{appointment_id}/complete/": {
         parameters: {
             query?: never;
             header?: never;
@@ -197,7 +197,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/no-show": {
+    "/api/booking/appointments/{appointment_id}/no-show/": {
         parameters: {
             query?: never;
             header?: never;
@@ -217,7 +217,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/appointments/{appointment_id}/reschedule": {
+    "/api/booking/appointments/{appointment_id}/reschedule/": {
         parameters: {
             query?: never;
             header?: never;
@@ -237,7 +237,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/availability": {
+    "/api/booking/availability/": {
         parameters: {
             query?: never;
             header?: never;
@@ -258,7 +258,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/categories": {
+    "/api/booking/categories/": {
         parameters: {
             query?: never;
             header?: never;
@@ -278,7 +278,217 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/services": {
+    "/api/booking/desk/appointments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Book at the desk */
+        post: operations["book"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One */
+        get: operations["detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What cancelling now would mean (policy) */
+        get: operations["cancelPreview"];
+        put?: never;
+        /** Cancel */
+        post: operations["cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/check-in/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Arrived */
+        post: operations["checkIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/complete/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Completed */
+        post: operations["complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/move/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move */
+        post: operations["move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/no-show/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** No-show */
+        post: operations["noShow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/notes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Notes */
+        post: operations["notes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/payment-link/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the client a Wompi payment link by WhatsApp */
+        post: operations["paymentLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/appointments/{appointment_id}/payments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a payment taken at the desk */
+        post: operations["pay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/calendar/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar feed (day or week)
+         * @description Therapists (resources) working that day, their appointments (Bogotá wall-clock
+         *     times, coloured by state, with what is paid and due and the actions allowed now)
+         *     and background events shading time off work. A therapist gets only their column.
+         */
+        get: operations["calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/clients/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find a client by phone or name */
+        get: operations["clients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/services/": {
         parameters: {
             query?: never;
             header?: never;
@@ -298,7 +508,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/services/{code}": {
+    "/api/booking/services/{code}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -318,7 +528,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/booking/therapists": {
+    "/api/booking/therapists/": {
         parameters: {
             query?: never;
             header?: never;
@@ -338,7 +548,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/core/dev/outbox": {
+    "/api/core/dev/outbox/": {
         parameters: {
             query?: never;
             header?: never;
@@ -379,7 +589,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/core/health/ready": {
+    "/api/core/health/ready/": {
         parameters: {
             query?: never;
             header?: never;
@@ -461,7 +671,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/finances/payments/{reference}": {
+    "/api/finances/payments/{reference}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -588,7 +798,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart": {
+    "/api/shop/cart/": {
         parameters: {
             query?: never;
             header?: never;
@@ -612,7 +822,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart/items": {
+    "/api/shop/cart/items/": {
         parameters: {
             query?: never;
             header?: never;
@@ -632,7 +842,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/cart/items/{product_id}": {
+    "/api/shop/cart/items/{product_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -656,7 +866,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/categories": {
+    "/api/shop/categories/": {
         parameters: {
             query?: never;
             header?: never;
@@ -676,7 +886,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/checkout": {
+    "/api/shop/checkout/": {
         parameters: {
             query?: never;
             header?: never;
@@ -697,7 +907,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders": {
+    "/api/shop/orders/": {
         parameters: {
             query?: never;
             header?: never;
@@ -717,7 +927,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}": {
+    "/api/shop/orders/{order_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -737,7 +947,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}/cancel": {
+    "/api/shop/orders/{order_id}/cancel/": {
         parameters: {
             query?: never;
             header?: never;
@@ -757,7 +967,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/orders/{order_id}/status": {
+    "/api/shop/orders/{order_id}/status/": {
         parameters: {
             query?: never;
             header?: never;
@@ -778,7 +988,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/products": {
+    "/api/shop/products/": {
         parameters: {
             query?: never;
             header?: never;
@@ -798,7 +1008,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/shop/products/{product_id}": {
+    "/api/shop/products/{product_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -858,7 +1068,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/me": {
+    "/api/users/me/": {
         parameters: {
             query?: never;
             header?: never;
@@ -887,7 +1097,7 @@ export interface paths {
         patch: operations["updateMyProfile"];
         trace?: never;
     };
-    "/api/users/me/export": {
+    "/api/users/me/export/": {
         parameters: {
             query?: never;
             header?: never;
@@ -1131,7 +1341,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/{public_id}": {
+    "/api/users/{public_id}/": {
         parameters: {
             query?: never;
             header?: never;
@@ -1151,7 +1361,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/{public_id}/roles": {
+    "/api/users/{public_id}/roles/": {
         parameters: {
             query?: never;
             header?: never;
@@ -1553,6 +1763,84 @@ export interface components {
             /** @description The deposit's checkout, or null when no deposit is due. */
             checkout: components["schemas"]["CheckoutOut"] | null;
         };
+        /** CalendarEventOut */
+        CalendarEventOut: {
+            /** Backgroundcolor */
+            backgroundColor?: string | null;
+            /**
+             * Classnames
+             * @default []
+             */
+            classNames?: string[];
+            /** Display */
+            display?: string | null;
+            /** Editable */
+            editable?: boolean | null;
+            /**
+             * End
+             * @description End (ISO 8601 with offset, Bogotá -05:00).
+             */
+            end: string;
+            /** Extendedprops */
+            extendedProps?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Id
+             * @description Public identifier (UUID) of the object.
+             */
+            id?: string | null;
+            /** Resourceids */
+            resourceIds: string[];
+            /**
+             * Start
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
+             */
+            start: string;
+            /** Title */
+            title?: string | null;
+        };
+        /** CalendarOut */
+        CalendarOut: {
+            /** Closed */
+            closed: string[];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Events */
+            events: components["schemas"]["CalendarEventOut"][];
+            /** Legend */
+            legend: components["schemas"]["LegendOut"][];
+            /** Now */
+            now: string;
+            /** Resources */
+            resources: components["schemas"]["CalendarResourceOut"][];
+            /** Slot Max */
+            slot_max: string;
+            /** Slot Min */
+            slot_min: string;
+            /** Therapist Only */
+            therapist_only: string | null;
+            /**
+             * Timezone
+             * @description The spa's time zone (America/Bogota).
+             */
+            timezone: string;
+            /** View */
+            view: string;
+        };
+        /** CalendarResourceOut */
+        CalendarResourceOut: {
+            /**
+             * Id
+             * @description Public identifier (UUID) of the object.
+             */
+            id: string;
+            /** Title */
+            title: string;
+        };
         /** CancelIn */
         CancelIn: {
             /**
@@ -1576,6 +1864,17 @@ export interface components {
              * @description Whether a refund to the client was requested.
              */
             refund_requested: boolean;
+        };
+        /** CancelPreviewOut */
+        CancelPreviewOut: {
+            /** Allowed */
+            allowed: boolean;
+            /** Kept Cents */
+            kept_cents: number;
+            /** Message */
+            message: string;
+            /** Refund Cents */
+            refund_cents: number;
         };
         /** CartAddIn */
         CartAddIn: {
@@ -1766,6 +2065,21 @@ export interface components {
              */
             status: string;
         };
+        /** ClientOut */
+        ClientOut: {
+            /**
+             * Id
+             * @description Public identifier (UUID) of the object.
+             */
+            id: string;
+            /**
+             * Name
+             * @description Display name.
+             */
+            name: string;
+            /** Phone */
+            phone: string;
+        };
         /** CodeIn */
         CodeIn: {
             /**
@@ -1802,6 +2116,212 @@ export interface components {
              * @enum {string}
              */
             fulfilment: "delivery";
+        };
+        /** DeskAppointmentOut */
+        DeskAppointmentOut: {
+            /** Actions */
+            actions: string[];
+            /** Deposit */
+            deposit: string;
+            /**
+             * Deposit Cents
+             * @description Deposit due in minor units (0 when none).
+             */
+            deposit_cents: number;
+            /** Deposit Due Cents */
+            deposit_due_cents: number;
+            /** Due */
+            due: string;
+            /** Due Cents */
+            due_cents: number;
+            /**
+             * End
+             * Format: date-time
+             * @description End (ISO 8601 with offset, Bogotá -05:00).
+             */
+            end: string;
+            /**
+             * Id
+             * @description Public identifier (UUID) of the object.
+             */
+            id: string;
+            /** Paid */
+            paid: string;
+            /** Paid Cents */
+            paid_cents: number;
+            /** Price */
+            price: string;
+            /**
+             * Price Cents
+             * @description Price in minor units (COP cents: 18000000 is $ 180.000).
+             */
+            price_cents: number;
+            /**
+             * Room
+             * @description The room, or null when the treatment needs none.
+             */
+            room: string;
+            /** Staff Notes */
+            staff_notes: string;
+            /**
+             * Start
+             * Format: date-time
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
+             */
+            start: string;
+            /**
+             * Status
+             * @description Current status (see the enum or the module's guide).
+             */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Therapist
+             * @description The therapist.
+             */
+            therapist: string;
+            /**
+             * Vip Price Applied
+             * @description Whether the VIP price was charged.
+             */
+            vip_price_applied: boolean;
+        };
+        /** DeskBookIn */
+        DeskBookIn: {
+            /**
+             * Client
+             * @description An existing client
+             */
+            client?: string | null;
+            /**
+             * First Name
+             * @description First name(s).
+             * @default
+             */
+            first_name?: string;
+            /**
+             * Last Name
+             * @description Last name(s).
+             * @default
+             */
+            last_name?: string;
+            /**
+             * Notes
+             * @description Free-text notes.
+             * @default
+             */
+            notes?: string;
+            /**
+             * Phone
+             * @description A new client's phone (E.164 or local)
+             * @default
+             */
+            phone?: string;
+            /** Service */
+            service: string;
+            /**
+             * Start
+             * Format: date-time
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
+             */
+            start: string;
+            /**
+             * Therapist
+             * @description The therapist.
+             */
+            therapist?: string | null;
+        };
+        /** DeskBookOut */
+        DeskBookOut: {
+            /** @description The appointment. */
+            appointment: components["schemas"]["DeskAppointmentOut"];
+            /**
+             * Checkout
+             * @description The deposit's checkout, or null when no deposit is due.
+             */
+            checkout: {
+                [key: string]: unknown;
+            } | null;
+            /** New Client */
+            new_client: boolean;
+        };
+        /** DeskCancelIn */
+        DeskCancelIn: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "spa" | "client";
+            /**
+             * Reason
+             * @default
+             */
+            reason?: string;
+        };
+        /** DeskCancelOut */
+        DeskCancelOut: {
+            /** @description The appointment. */
+            appointment: components["schemas"]["DeskAppointmentOut"];
+            /**
+             * Deposit Kept Cents
+             * @description Deposit kept by the spa (late cancellation), in minor units.
+             */
+            deposit_kept_cents: number;
+            /**
+             * Refund Requested
+             * @description Whether a refund to the client was requested.
+             */
+            refund_requested: boolean;
+        };
+        /** DeskMoveIn */
+        DeskMoveIn: {
+            /**
+             * Start
+             * Format: date-time
+             * @description Start (ISO 8601 with offset, Bogotá -05:00).
+             */
+            start: string;
+            /**
+             * Therapist
+             * @description The therapist.
+             */
+            therapist?: string | null;
+        };
+        /** DeskNotesIn */
+        DeskNotesIn: {
+            /**
+             * Staff Notes
+             * @default
+             */
+            staff_notes?: string;
+        };
+        /** DeskPaymentIn */
+        DeskPaymentIn: {
+            /**
+             * Amount Cents
+             * @description Amount in minor units (COP cents).
+             */
+            amount_cents: number;
+            /**
+             * Method
+             * @description Payment method Wompi reported (CARD, PSE, NEQUI, …), or empty.
+             * @enum {string}
+             */
+            method: "cash" | "card_terminal" | "transfer";
+        };
+        /** DeskPaymentOut */
+        DeskPaymentOut: {
+            /** Balance */
+            balance: {
+                [key: string]: unknown;
+            };
+            receipt: components["schemas"]["ReceiptOut"];
+            /**
+             * Status
+             * @description Current status (see the enum or the module's guide).
+             */
+            status: string;
         };
         /** DetailOut */
         DetailOut: {
@@ -1969,6 +2489,18 @@ export interface components {
              * @default 20
              */
             page_size?: number;
+        };
+        /** LegendOut */
+        LegendOut: {
+            /** Color */
+            color: string;
+            /** Label */
+            label: string;
+            /**
+             * Status
+             * @description Current status (see the enum or the module's guide).
+             */
+            status: string;
         };
         /** LivenessOut */
         LivenessOut: {
@@ -2657,6 +3189,24 @@ export interface components {
              */
             recaptcha_token?: string;
         };
+        /** PaymentLinkOut */
+        PaymentLinkOut: {
+            /**
+             * Amount Cents
+             * @description Amount in minor units (COP cents).
+             */
+            amount_cents: number;
+            /**
+             * Checkout Url
+             * @description Wompi Web Checkout URL, signed by the server: redirect the browser to it.
+             */
+            checkout_url: string;
+            /**
+             * Reference
+             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             */
+            reference: string;
+        };
         /** PaymentOut */
         PaymentOut: {
             /**
@@ -3018,6 +3568,34 @@ export interface components {
              * @description Where to send the one-time code: sms (default) or whatsapp.
              */
             channel?: ("sms" | "whatsapp") | null;
+        };
+        /** ReceiptOut */
+        ReceiptOut: {
+            /**
+             * Amount Cents
+             * @description Amount in minor units (COP cents).
+             */
+            amount_cents: number;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was created (ISO 8601 with offset, Bogotá -05:00).
+             */
+            created_at: string;
+            /**
+             * Method
+             * @description Payment method Wompi reported (CARD, PSE, NEQUI, …), or empty.
+             */
+            method: string;
+            /** Method Label */
+            method_label: string;
+            /**
+             * Reference
+             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             */
+            reference: string;
+            /** Taken By Id */
+            taken_by_id: number;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -3518,7 +4096,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Bad Request. Malformed request (`bad_request`): the body is not valid JSON. */
+        /** @description Bad Request. Malformed request (`bad_request`): the body is not valid JSON or cannot be read. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -3554,6 +4132,15 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description Request Entity Too Large. The body is over the one request-body limit (`payload_too_large`, `details.max_bytes`). */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description Forbidden. Not allowed (`permission_denied`): the role does not allow it; a one-time code that does not match (`invalid_code`); on a webhook, a missing or invalid signature (`invalid_signature`). */
         PermissionDenied: {
             headers: {
@@ -3576,6 +4163,15 @@ export interface components {
         };
         /** @description Service Unavailable. A provider (Wompi, Twilio) is unavailable (`service_unavailable`, `payment_gateway_unavailable`); retry later. */
         ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Unsupported Media Type. A JSON body sent with another Content-Type (`unsupported_media_type`). */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3737,6 +4333,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3830,6 +4428,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -3948,6 +4548,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4005,6 +4607,422 @@ export interface operations {
                     "application/json": components["schemas"]["PagedCategoryOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    book: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskBookIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskBookOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    cancelPreview: {
+        parameters: {
+            query?: {
+                by?: "spa" | "client";
+            };
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelPreviewOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskCancelIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskCancelOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    checkIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskMoveIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    noShow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    notes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskNotesIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskAppointmentOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    paymentLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentLinkOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    pay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The appointment's id (UUID). */
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskPaymentIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskPaymentOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    calendar: {
+        parameters: {
+            query?: {
+                /** @description The day (YYYY-MM-DD, Bogotá); today when omitted. */
+                date?: string | null;
+                /** @description day, or week (seven days from date). */
+                view?: "day" | "week";
+                /** @description Only this therapist (id). */
+                therapist?: string | null;
+                /** @description Only this room (id). */
+                room?: string | null;
+                /** @description A service's code. */
+                service?: string;
+                show_cancelled?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    clients: {
+        parameters: {
+            query?: {
+                /** @description Text in the name, phone number or e-mail. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientOut"][];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4370,6 +5388,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4448,6 +5468,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4523,6 +5545,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4556,6 +5580,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4646,6 +5672,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -4767,6 +5795,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4893,6 +5923,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4942,6 +5974,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4973,6 +6007,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5024,6 +6060,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5055,6 +6093,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5086,6 +6126,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5115,6 +6157,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
@@ -5144,6 +6188,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5173,6 +6219,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
@@ -5203,6 +6251,8 @@ export interface operations {
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5231,6 +6281,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
@@ -5260,6 +6312,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5288,6 +6342,8 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5317,6 +6373,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             429: components["responses"]["RateLimited"];
         };
@@ -5378,6 +6436,8 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
         };
     };

@@ -19,11 +19,12 @@ from ninja_jwt.authentication import JWTAuth
 
 from modules.booking import desk
 from platform_core.idempotency import idempotent
+from platform_core.schemas import InputSchema
 
 router = Router(auth=[JWTAuth(), django_auth])
 
 
-class DeskBookIn(Schema):
+class DeskBookIn(InputSchema):
     service: str = Field(..., max_length=60)
     start: dt.datetime
     therapist: uuid.UUID | None = None
@@ -34,21 +35,21 @@ class DeskBookIn(Schema):
     notes: str = Field("", max_length=2000)
 
 
-class DeskMoveIn(Schema):
+class DeskMoveIn(InputSchema):
     start: dt.datetime
     therapist: uuid.UUID | None = None
 
 
-class DeskCancelIn(Schema):
+class DeskCancelIn(InputSchema):
     by: Literal["spa", "client"]
     reason: str = Field("", max_length=300)
 
 
-class DeskNotesIn(Schema):
+class DeskNotesIn(InputSchema):
     staff_notes: str = Field("", max_length=2000)
 
 
-class DeskPaymentIn(Schema):
+class DeskPaymentIn(InputSchema):
     amount_cents: int = Field(..., gt=0, le=10_000_000_000)
     method: Literal["cash", "card_terminal", "transfer"]
 
