@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -21,7 +20,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import (
@@ -32,8 +30,6 @@ from ninja.errors import (
     ValidationError,
 )
 from ninja.parser import Parser
-from ninja.renderers import JSONRenderer
-from ninja.responses import NinjaJSONEncoder
 from ninja_extra.exceptions import APIException
 
 from platform_core.errors import DomainError, RateLimited
@@ -433,19 +429,3 @@ def unknown_operations(schema: Mapping[str, Any], declared: Iterable[str]) -> li
     """Keys of an ``extra`` declaration that name no operation of the schema."""
     known = {key for key, _method, _operation in operations(schema)}
     return sorted(set(declared) - known)
-
-
-# --- Times in responses ---------------------------------------------------------------------
-class LocalTimeEncoder(NinjaJSONEncoder):
-    """Every aware datetime in a response in the spa's wall clock, with its offset
-    (2030-01-15T10:00:00-05:00, America/Bogota), as clients send them: one convention for
-    the whole API (docs/api.md "Money, time, identifiers")."""
-
-    def default(self, o: Any) -> Any:
-        if isinstance(o, datetime) and timezone.is_aware(o):
-            o = timezone.localtime(o)
-        return super().default(o)
-
-
-class LocalTimeRenderer(JSONRenderer):
-    encoder_class = LocalTimeEncoder
