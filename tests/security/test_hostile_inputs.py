@@ -66,15 +66,7 @@ OVERSIZE = 6 * 1024 * 1024  # above DATA_UPLOAD_MAX_MEMORY_SIZE (5 MB)
 # What fails today because the hardening work has not landed yet: (operation, case) ->
 # the missing behaviour. Keep it in sync with main (rebase), never grow it for new bugs.
 # Patterns (fnmatch) over "METHOD /path" and the case name.
-_CONTENT_TYPE = "400/415 for a malformed or unsupported content type"
-PENDING: dict[tuple[str, str], str] = {
-    ("POST /api/assistant/webhooks/whatsapp/", "content-type:multipart-*"): _CONTENT_TYPE,
-    ("POST /api/core/webhooks/twilio/status/", "content-type:multipart-*"): _CONTENT_TYPE,
-    ("GET /api/booking/*", "query.date*:year-*"): "422 for dates outside the supported range",
-    ("POST /api/booking/*", "body.start:datetime-year-*"): "422 for dates outside the range",
-    ("*", "other-spelling"): "one URL convention (the other spelling answers, never a 500)",
-    ("*", "oversize"): "413 payload_too_large for a body over the upload limit",
-}
+PENDING: dict[tuple[str, str], str] = {}  # all landed on 2026-12-06 (issue 14, harden)
 
 
 def _pending_reason(key: tuple[str, str]) -> str | None:
@@ -454,16 +446,4 @@ def test_hostile_inputs_get_a_clear_answer(target: Target, run: str) -> None:
     assert not findings.failures, (
         f"{len(findings.failures)} hostile {run} cases got a 5xx or a bad error:\n"
         + findings.report()
-    )
-
-
-@pytest.mark.xfail(strict=True, reason="the hardening work (issue 14, harden) has not landed")
-@pytest.mark.parametrize("run", list(RUNS))
-def test_pending_hardening_now_holds(target: Target, run: str) -> None:
-    """XFAILs while cases listed in PENDING still break; once the hardening lands it passes,
-    which strict xfail reports as a failure: then delete the PENDING entries."""
-    findings = _findings(target, run)
-    assert not findings.pending, "\n".join(
-        f"{op} [{case}]: {_pending_reason((op, case))} -- {why}"
-        for (op, case), why in sorted(findings.pending.items())
     )
