@@ -130,8 +130,10 @@ def test_requests_refused_before_the_middleware_get_the_error_shape() -> None:
     import io
 
     from platform_core.asgi import StudioZensASGIHandler
-    from studiozens.asgi import application
+    from studiozens.asgi import application as served
 
+    # The concurrency limiter (platform_core.concurrency) wraps the handler.
+    application = getattr(served, "app", served)
     assert isinstance(application, StudioZensASGIHandler)
     scope = {
         "type": "http",
