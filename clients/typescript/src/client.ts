@@ -77,7 +77,7 @@ const REFRESH_PATH = "/api/users/token/refresh/";
 const NO_REFRESH = ["/api/users/token/", REFRESH_PATH, "/api/users/verify/"];
 
 export interface StudioZensClient {
-  /** The openapi-fetch client: `api.GET("/api/shop/products", {params: {query: {q}}})`. */
+  /** The openapi-fetch client: `api.GET("/api/shop/products/", {params: {query: {q}}})`. */
   api: Client<paths>;
   tokens: TokenStore;
   login(phoneNumber: string, password: string): Promise<TokenPair>;
@@ -187,7 +187,7 @@ export function createStudioZensClient(options: StudioZensClientOptions): Studio
 }
 
 /** The data of an openapi-fetch result, or an ApiRequestError for its error:
- * `const order = unwrap(await api.GET("/api/shop/orders/{order_id}", …))`. */
+ * `const order = unwrap(await api.GET("/api/shop/orders/{order_id}/", …))`. */
 export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.error !== undefined || result.data === undefined) {
     if (isApiError(result.error)) throw new ApiRequestError(result.response.status, result.error);

@@ -287,7 +287,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Book at the desk */
+        /**
+         * Book at the desk
+         * @description Book for an existing client (`client`) or a new one created at the desk (`phone`,
+         *     names; they get the sign-up invitation). Same rules and locks as online booking.
+         */
         post: operations["book"];
         delete?: never;
         options?: never;
@@ -302,7 +306,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One */
+        /**
+         * One
+         * @description One appointment as the desk sees it: state, paid and due, notes, allowed actions.
+         */
         get: operations["detail"];
         put?: never;
         post?: never;
@@ -319,10 +326,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What cancelling now would mean (policy) */
+        /**
+         * What cancelling now would mean (policy)
+         * @description What cancelling now would mean under the policy, before confirming.
+         */
         get: operations["cancelPreview"];
         put?: never;
-        /** Cancel */
+        /**
+         * Cancel
+         * @description Cancel by the spa or by the client, with the policy's consequence applied.
+         */
         post: operations["cancel"];
         delete?: never;
         options?: never;
@@ -339,7 +352,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Arrived */
+        /**
+         * Arrived
+         * @description Mark the client as arrived (ARRIVED); only on the appointment's day, before it ends.
+         */
         post: operations["checkIn"];
         delete?: never;
         options?: never;
@@ -356,7 +372,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Completed */
+        /**
+         * Completed
+         * @description Mark the appointment as completed.
+         */
         post: operations["complete"];
         delete?: never;
         options?: never;
@@ -373,7 +392,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move */
+        /**
+         * Move
+         * @description Move to another start (optionally therapist); 409 when taken, nothing moved.
+         */
         post: operations["move"];
         delete?: never;
         options?: never;
@@ -390,7 +412,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** No-show */
+        /**
+         * No-show
+         * @description Mark the appointment as a no-show (the deposit is kept as the policy says).
+         */
         post: operations["noShow"];
         delete?: never;
         options?: never;
@@ -407,7 +432,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Notes */
+        /**
+         * Notes
+         * @description Replace the staff's internal notes on the appointment.
+         */
         post: operations["notes"];
         delete?: never;
         options?: never;
@@ -424,7 +452,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send the client a Wompi payment link by WhatsApp */
+        /**
+         * Send the client a Wompi payment link by WhatsApp
+         * @description Send the client a Wompi payment link by WhatsApp for the deposit or the balance.
+         */
         post: operations["paymentLink"];
         delete?: never;
         options?: never;
@@ -441,7 +472,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a payment taken at the desk */
+        /**
+         * Record a payment taken at the desk
+         * @description Record a payment taken in person (cash, card terminal, transfer) and who took it.
+         */
         post: operations["pay"];
         delete?: never;
         options?: never;
@@ -478,7 +512,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find a client by phone or name */
+        /**
+         * Find a client by phone or name
+         * @description Clients whose phone or name matches `q` (at most 20), for booking at the desk.
+         */
         get: operations["clients"];
         put?: never;
         post?: never;
@@ -1765,23 +1802,36 @@ export interface components {
         };
         /** CalendarEventOut */
         CalendarEventOut: {
-            /** Backgroundcolor */
+            /**
+             * Backgroundcolor
+             * @description The event's colour (by appointment state).
+             */
             backgroundColor?: string | null;
             /**
              * Classnames
+             * @description CSS classes of the event (state, shading kind).
              * @default []
              */
             classNames?: string[];
-            /** Display */
+            /**
+             * Display
+             * @description `auto` for appointments, `background` for shaded time.
+             */
             display?: string | null;
-            /** Editable */
+            /**
+             * Editable
+             * @description Whether the desk may drag the event to move it.
+             */
             editable?: boolean | null;
             /**
              * End
              * @description End (ISO 8601 with offset, Bogotá -05:00).
              */
             end: string;
-            /** Extendedprops */
+            /**
+             * Extendedprops
+             * @description The appointment as the desk sees it (state, money).
+             */
             extendedProps?: {
                 [key: string]: unknown;
             } | null;
@@ -1790,45 +1840,79 @@ export interface components {
              * @description Public identifier (UUID) of the object.
              */
             id?: string | null;
-            /** Resourceids */
+            /**
+             * Resourceids
+             * @description Ids of the therapist columns the event stands in.
+             */
             resourceIds: string[];
             /**
              * Start
              * @description Start (ISO 8601 with offset, Bogotá -05:00).
              */
             start: string;
-            /** Title */
+            /**
+             * Title
+             * @description Text shown on the event (client, service, room).
+             */
             title?: string | null;
         };
         /** CalendarOut */
         CalendarOut: {
-            /** Closed */
+            /**
+             * Closed
+             * @description True when the spa is closed that day.
+             */
             closed: string[];
             /**
              * Date
              * Format: date
+             * @description The day shown (YYYY-MM-DD, Bogotá).
              */
             date: string;
-            /** Events */
+            /**
+             * Events
+             * @description Appointments and shaded background events.
+             */
             events: components["schemas"]["CalendarEventOut"][];
-            /** Legend */
+            /**
+             * Legend
+             * @description Colour of each appointment state, for the legend.
+             */
             legend: components["schemas"]["LegendOut"][];
-            /** Now */
+            /**
+             * Now
+             * @description The current time in Bogotá, for the now line.
+             */
             now: string;
-            /** Resources */
+            /**
+             * Resources
+             * @description The therapist columns working that day.
+             */
             resources: components["schemas"]["CalendarResourceOut"][];
-            /** Slot Max */
+            /**
+             * Slot Max
+             * @description Latest time on the axis (HH:MM, Bogotá).
+             */
             slot_max: string;
-            /** Slot Min */
+            /**
+             * Slot Min
+             * @description Earliest time on the axis (HH:MM, Bogotá).
+             */
             slot_min: string;
-            /** Therapist Only */
+            /**
+             * Therapist Only
+             * @description True when the caller is a therapist (own column only).
+             */
             therapist_only: string | null;
             /**
              * Timezone
              * @description The spa's time zone (America/Bogota).
              */
             timezone: string;
-            /** View */
+            /**
+             * View
+             * @description `day` (one column per therapist) or `week` (one therapist).
+             */
             view: string;
         };
         /** CalendarResourceOut */
@@ -1838,7 +1922,10 @@ export interface components {
              * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Title */
+            /**
+             * Title
+             * @description The therapist's name.
+             */
             title: string;
         };
         /** CancelIn */
@@ -1867,13 +1954,25 @@ export interface components {
         };
         /** CancelPreviewOut */
         CancelPreviewOut: {
-            /** Allowed */
+            /**
+             * Allowed
+             * @description Whether the appointment can be cancelled now.
+             */
             allowed: boolean;
-            /** Kept Cents */
+            /**
+             * Kept Cents
+             * @description What the spa would keep, in COP cents.
+             */
             kept_cents: number;
-            /** Message */
+            /**
+             * Message
+             * @description The consequence in Spanish, shown before confirming.
+             */
             message: string;
-            /** Refund Cents */
+            /**
+             * Refund Cents
+             * @description What would be refunded, in COP cents.
+             */
             refund_cents: number;
         };
         /** CartAddIn */
@@ -2077,7 +2176,10 @@ export interface components {
              * @description Display name.
              */
             name: string;
-            /** Phone */
+            /**
+             * Phone
+             * @description The client's phone number (E.164).
+             */
             phone: string;
         };
         /** CodeIn */
@@ -2119,20 +2221,35 @@ export interface components {
         };
         /** DeskAppointmentOut */
         DeskAppointmentOut: {
-            /** Actions */
+            /**
+             * Actions
+             * @description Desk actions allowed now (check_in, complete, ...).
+             */
             actions: string[];
-            /** Deposit */
+            /**
+             * Deposit
+             * @description The deposit as a person reads it.
+             */
             deposit: string;
             /**
              * Deposit Cents
              * @description Deposit due in minor units (0 when none).
              */
             deposit_cents: number;
-            /** Deposit Due Cents */
+            /**
+             * Deposit Due Cents
+             * @description Deposit still due to confirm, in COP cents.
+             */
             deposit_due_cents: number;
-            /** Due */
+            /**
+             * Due
+             * @description Still due as a person reads it.
+             */
             due: string;
-            /** Due Cents */
+            /**
+             * Due Cents
+             * @description Still due, in COP cents.
+             */
             due_cents: number;
             /**
              * End
@@ -2145,11 +2262,20 @@ export interface components {
              * @description Public identifier (UUID) of the object.
              */
             id: string;
-            /** Paid */
+            /**
+             * Paid
+             * @description Paid so far as a person reads it.
+             */
             paid: string;
-            /** Paid Cents */
+            /**
+             * Paid Cents
+             * @description Paid so far, in COP cents.
+             */
             paid_cents: number;
-            /** Price */
+            /**
+             * Price
+             * @description The price as a person reads it (`$ 62.000`).
+             */
             price: string;
             /**
              * Price Cents
@@ -2161,7 +2287,10 @@ export interface components {
              * @description The room, or null when the treatment needs none.
              */
             room: string;
-            /** Staff Notes */
+            /**
+             * Staff Notes
+             * @description Internal notes of the staff (never shown to clients).
+             */
             staff_notes: string;
             /**
              * Start
@@ -2174,7 +2303,10 @@ export interface components {
              * @description Current status (see the enum or the module's guide).
              */
             status: string;
-            /** Status Label */
+            /**
+             * Status Label
+             * @description The state in Spanish words.
+             */
             status_label: string;
             /**
              * Therapist
@@ -2218,7 +2350,10 @@ export interface components {
              * @default
              */
             phone?: string;
-            /** Service */
+            /**
+             * Service
+             * @description The service's code.
+             */
             service: string;
             /**
              * Start
@@ -2243,18 +2378,23 @@ export interface components {
             checkout: {
                 [key: string]: unknown;
             } | null;
-            /** New Client */
+            /**
+             * New Client
+             * @description True when the client was created at the desk.
+             */
             new_client: boolean;
         };
         /** DeskCancelIn */
         DeskCancelIn: {
             /**
              * By
+             * @description Who cancels: `spa` or `client` (the policy differs).
              * @enum {string}
              */
             by: "spa" | "client";
             /**
              * Reason
+             * @description Why, for the audit log.
              * @default
              */
             reason?: string;
@@ -2292,6 +2432,7 @@ export interface components {
         DeskNotesIn: {
             /**
              * Staff Notes
+             * @description The new internal notes (replace the old ones).
              * @default
              */
             staff_notes?: string;
@@ -2312,10 +2453,14 @@ export interface components {
         };
         /** DeskPaymentOut */
         DeskPaymentOut: {
-            /** Balance */
+            /**
+             * Balance
+             * @description The appointment's money after the payment.
+             */
             balance: {
                 [key: string]: unknown;
             };
+            /** @description The recorded payment. */
             receipt: components["schemas"]["ReceiptOut"];
             /**
              * Status
@@ -2492,9 +2637,15 @@ export interface components {
         };
         /** LegendOut */
         LegendOut: {
-            /** Color */
+            /**
+             * Color
+             * @description The state's colour.
+             */
             color: string;
-            /** Label */
+            /**
+             * Label
+             * @description The state's name in Spanish.
+             */
             label: string;
             /**
              * Status
@@ -3587,14 +3738,20 @@ export interface components {
              * @description Payment method Wompi reported (CARD, PSE, NEQUI, …), or empty.
              */
             method: string;
-            /** Method Label */
+            /**
+             * Method Label
+             * @description The payment method in Spanish.
+             */
             method_label: string;
             /**
              * Reference
              * @description The payment's unique reference (SZ-…), as Wompi knows it.
              */
             reference: string;
-            /** Taken By Id */
+            /**
+             * Taken By Id
+             * @description Id of the staff member who took the payment.
+             */
             taken_by_id: number;
         };
         /** RefreshIn */
@@ -4679,6 +4836,7 @@ export interface operations {
     cancelPreview: {
         parameters: {
             query?: {
+                /** @description Who would cancel: `spa` or `client`. */
                 by?: "spa" | "client";
             };
             header?: never;
@@ -4977,6 +5135,7 @@ export interface operations {
                 room?: string | null;
                 /** @description A service's code. */
                 service?: string;
+                /** @description true: also show cancelled appointments. */
                 show_cancelled?: boolean;
             };
             header?: never;

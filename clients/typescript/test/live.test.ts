@@ -70,7 +70,7 @@ describe("a new client's journey", () => {
     expect(response.status).toBe(202);
     const pair = await client.verifyPhone(phone, await outboxCode(phone));
     expect(pair.access).toBeTruthy();
-    const me = unwrap(await client.api.GET("/api/users/me", {}));
+    const me = unwrap(await client.api.GET("/api/users/me/", {}));
     expect(me.phone_number).toBe(phone);
   });
 
@@ -78,14 +78,14 @@ describe("a new client's journey", () => {
     const current = client.tokens.get();
     expect(current).not.toBeNull();
     client.tokens.set({ access: "expired.token.value", refresh: current!.refresh });
-    const me = unwrap(await client.api.GET("/api/users/me", {}));
+    const me = unwrap(await client.api.GET("/api/users/me/", {}));
     expect(me.first_name).toBe("Valentina");
     expect(client.tokens.get()?.access).not.toBe("expired.token.value");
   });
 
   it("books a treatment with a deposit and pays it in the sandbox", async () => {
     const services = unwrap(
-      await client.api.GET("/api/booking/services", { params: { query: { page_size: 50 } } }),
+      await client.api.GET("/api/booking/services/", { params: { query: { page_size: 50 } } }),
     );
     const withDeposit = services.items.filter((s) => s.deposit_percent > 0);
     expect(withDeposit.length).toBeGreaterThan(0);
@@ -94,13 +94,13 @@ describe("a new client's journey", () => {
       const from = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
       const to = new Date(Date.now() + 9 * 86_400_000).toISOString().slice(0, 10);
       const slots = unwrap(
-        await client.api.GET("/api/booking/availability", {
+        await client.api.GET("/api/booking/availability/", {
           params: { query: { service: service.code, date_from: from, date_to: to } },
         }),
       );
       if (!slots.slots.length) continue;
       const answer = unwrap(
-        await client.api.POST("/api/booking/appointments", {
+        await client.api.POST("/api/booking/appointments/", {
           params: { header: idempotencyHeader() },
           body: { service: service.code, start: slots.slots[0].start },
         }),
@@ -114,7 +114,7 @@ describe("a new client's journey", () => {
     const appointment = await until(
       async () =>
         unwrap(
-          await client.api.GET("/api/booking/appointments/{appointment_id}", {
+          await client.api.GET("/api/booking/appointments/{appointment_id}/", {
             params: { path: { appointment_id: booked!.id } },
           }),
         ),
@@ -125,21 +125,21 @@ describe("a new client's journey", () => {
 
   it("orders from the shop once per idempotency key and pays the order", async () => {
     const products = unwrap(
-      await client.api.GET("/api/shop/products", {
+      await client.api.GET("/api/shop/products/", {
         params: { query: { in_stock: true, page_size: 5 } },
       }),
     );
     unwrap(
-      await client.api.POST("/api/shop/cart/items", {
+      await client.api.POST("/api/shop/cart/items/", {
         body: { product_id: products.items[0].id, quantity: 1 },
       }),
     );
     const key = newIdempotencyKey();
-    const first = await client.api.POST("/api/shop/checkout", {
+    const first = await client.api.POST("/api/shop/checkout/", {
       params: { header: { "Idempotency-Key": key } },
       body: { fulfilment: "pickup" },
     });
-    const again = await client.api.POST("/api/shop/checkout", {
+    const again = await client.api.POST("/api/shop/checkout/", {
       params: { header: { "Idempotency-Key": key } },
       body: { fulfilment: "pickup" },
     });
@@ -150,7 +150,7 @@ describe("a new client's journey", () => {
     const paid = await until(
       async () =>
         unwrap(
-          await client.api.GET("/api/shop/orders/{order_id}", {
+          await client.api.GET("/api/shop/orders/{order_id}/", {
             params: { path: { order_id: order.id } },
           }),
         ),
@@ -160,7 +160,7 @@ describe("a new client's journey", () => {
   });
 
   it("reports errors in the one typed shape", async () => {
-    const result = await client.api.POST("/api/shop/cart/items", {
+    const result = await client.api.POST("/api/shop/cart/items/", {
       body: { product_id: "8e4a5b77-0000-4000-8000-000000000000", quantity: 99 },
     });
     expect(result.response.status).toBe(422);

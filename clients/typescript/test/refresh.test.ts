@@ -34,7 +34,7 @@ describe("refresh on 401", () => {
       tokens: memoryTokenStore({ access: "old-access", refresh: "old-refresh" }),
     });
     const results = await Promise.all(
-      [1, 2, 3].map(() => client.api.GET("/api/shop/orders", {})),
+      [1, 2, 3].map(() => client.api.GET("/api/shop/orders/", {})),
     );
     expect(results.map((r) => r.response.status)).toEqual([200, 200, 200]);
     expect(refreshes).toBe(1);
@@ -53,7 +53,7 @@ describe("refresh on 401", () => {
         expired = true;
       },
     });
-    const result = await client.api.GET("/api/users/me", {});
+    const result = await client.api.GET("/api/users/me/", {});
     expect(result.response.status).toBe(401);
     expect(expired).toBe(true);
     expect(client.tokens.get()).toBeNull();

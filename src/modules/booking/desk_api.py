@@ -198,12 +198,15 @@ def calendar(
 
 @router.get("clients/", response=list[ClientOut], summary="Find a client by phone or name")
 def clients(request: HttpRequest, q: str = "") -> Any:
+    """Clients whose phone or name matches `q` (at most 20), for booking at the desk."""
     return desk.search_clients(request.auth, q)
 
 
 @router.post("appointments/", response={201: DeskBookOut}, summary="Book at the desk")
 @idempotent("booking.desk.book")
 def book(request: HttpRequest, payload: DeskBookIn) -> Any:
+    """Book for an existing client (`client`) or a new one created at the desk (`phone`,
+    names; they get the sign-up invitation). Same rules and locks as online booking."""
     outcome, created = desk.book(
         request.auth,
         service_code=payload.service,
@@ -228,11 +231,13 @@ def book(request: HttpRequest, payload: DeskBookIn) -> Any:
 
 @router.get("appointments/{appointment_id}/", response=DeskAppointmentOut, summary="One")
 def detail(request: HttpRequest, appointment_id: str) -> Any:
+    """One appointment as the desk sees it: state, paid and due, notes, allowed actions."""
     return _state(request, desk.get_appointment(request.auth, appointment_id))
 
 
 @router.post("appointments/{appointment_id}/move/", response=DeskAppointmentOut, summary="Move")
 def move(request: HttpRequest, appointment_id: str, payload: DeskMoveIn) -> Any:
+    """Move to another start (optionally therapist); 409 when taken, nothing moved."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return _state(
         request, desk.move(request.auth, appt, start=payload.start, therapist=payload.therapist)
@@ -243,6 +248,7 @@ def move(request: HttpRequest, appointment_id: str, payload: DeskMoveIn) -> Any:
     "appointments/{appointment_id}/check-in/", response=DeskAppointmentOut, summary="Arrived"
 )
 def check_in(request: HttpRequest, appointment_id: str) -> Any:
+    """Mark the client as arrived (ARRIVED); only on the appointment's day, before it ends."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return _state(request, desk.check_in(request.auth, appt))
 
@@ -251,6 +257,7 @@ def check_in(request: HttpRequest, appointment_id: str) -> Any:
     "appointments/{appointment_id}/complete/", response=DeskAppointmentOut, summary="Completed"
 )
 def complete(request: HttpRequest, appointment_id: str) -> Any:
+    """Mark the appointment as completed."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return _state(request, desk.complete(request.auth, appt))
 
@@ -259,6 +266,7 @@ def complete(request: HttpRequest, appointment_id: str) -> Any:
     "appointments/{appointment_id}/no-show/", response=DeskAppointmentOut, summary="No-show"
 )
 def no_show(request: HttpRequest, appointment_id: str) -> Any:
+    """Mark the appointment as a no-show (the deposit is kept as the policy says)."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return _state(request, desk.no_show(request.auth, appt))
 
@@ -271,12 +279,14 @@ def no_show(request: HttpRequest, appointment_id: str) -> Any:
 def cancel_preview(
     request: HttpRequest, appointment_id: str, by: Literal["spa", "client"] = "spa"
 ) -> Any:
+    """What cancelling now would mean under the policy, before confirming."""
     desk.require_desk(request.auth)
     return desk.cancel_preview(desk.get_appointment(request.auth, appointment_id), by=by)
 
 
 @router.post("appointments/{appointment_id}/cancel/", response=DeskCancelOut, summary="Cancel")
 def cancel(request: HttpRequest, appointment_id: str, payload: DeskCancelIn) -> Any:
+    """Cancel by the spa or by the client, with the policy's consequence applied."""
     appt = desk.get_appointment(request.auth, appointment_id)
     outcome = desk.cancel(request.auth, appt, by=payload.by, reason=payload.reason)
     return {
@@ -288,6 +298,7 @@ def cancel(request: HttpRequest, appointment_id: str, payload: DeskCancelIn) -> 
 
 @router.post("appointments/{appointment_id}/notes/", response=DeskAppointmentOut, summary="Notes")
 def notes(request: HttpRequest, appointment_id: str, payload: DeskNotesIn) -> Any:
+    """Replace the staff's internal notes on the appointment."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return _state(request, desk.set_notes(request.auth, appt, staff_notes=payload.staff_notes))
 
@@ -299,6 +310,7 @@ def notes(request: HttpRequest, appointment_id: str, payload: DeskNotesIn) -> An
 )
 @idempotent("booking.desk.payment")
 def pay(request: HttpRequest, appointment_id: str, payload: DeskPaymentIn) -> Any:
+    """Record a payment taken in person (cash, card terminal, transfer) and who took it."""
     appt = desk.get_appointment(request.auth, appointment_id)
     result = desk.record_payment(
         request.auth, appt, amount_cents=payload.amount_cents, method=payload.method
@@ -312,5 +324,6 @@ def pay(request: HttpRequest, appointment_id: str, payload: DeskPaymentIn) -> An
     summary="Send the client a Wompi payment link by WhatsApp",
 )
 def payment_link(request: HttpRequest, appointment_id: str) -> Any:
+    """Send the client a Wompi payment link by WhatsApp for the deposit or the balance."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return desk.send_payment_link(request.auth, appt)
