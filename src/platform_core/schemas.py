@@ -152,11 +152,24 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_text)]
+# The supported range (platform_core.input_bounds refuses anything outside it with a 422 before
+# the view runs) is stated in the schema as ``formatMinimum``/``formatMaximum``.
+_DATE_RANGE = Field(
+    json_schema_extra={"formatMinimum": "1900-01-01", "formatMaximum": "2100-12-31"}
+)
+_DATETIME_RANGE = Field(
+    json_schema_extra={
+        "formatMinimum": "1900-01-01T00:00:00Z",
+        "formatMaximum": "2100-12-31T23:59:59Z",
+    }
+)
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), _DATE_RANGE]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_text), _DATETIME_RANGE]
 # A datetime sent by a client must carry its offset (`2030-01-15T10:00:00-05:00`): a naive one
 # is ambiguous and refused (422 `timezone_aware`), as the schema's description says.
-AwareDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_text), AfterValidator(_aware)]
+AwareDateTime = Annotated[
+    datetime, BeforeValidator(_iso_datetime_text), AfterValidator(_aware), _DATETIME_RANGE
+]
 
 
 # --- Booleans and integers ------------------------------------------------------------------

@@ -1004,6 +1004,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shop/orders/{order_id}/checkout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an unpaid order again: the open payment attempt, or a new one after a decline
+         * @description While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
+         *     last one is still pending, else a new attempt expiring with the hold. 409
+         *     ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
+         *     ``payment_being_confirmed`` when an approved payment is being applied.
+         */
+        post: operations["retryOrderPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/shop/orders/{order_id}/status/": {
         parameters: {
             query?: never;
@@ -2346,8 +2369,10 @@ export interface components {
             notes?: string;
             /**
              * Phone
+             * Format: phone
              * @description A new client's phone (E.164 or local)
              * @default
+             * @example +573001234567
              */
             phone?: string;
             /**
@@ -2366,6 +2391,11 @@ export interface components {
              * @description The therapist.
              */
             therapist?: string | null;
+        } | {
+            client: string;
+        } | {
+            first_name: unknown;
+            phone: unknown;
         };
         /** DeskBookOut */
         DeskBookOut: {
@@ -5922,6 +5952,35 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
+        };
+    };
+    retryOrderPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id (UUID). */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderCheckoutOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     changeOrderStatus: {

@@ -16,27 +16,45 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 from ninja_jwt.authentication import JWTAuth
+from pydantic import ConfigDict
 
 from modules.booking import desk
 from platform_core.idempotency import idempotent
-from platform_core.schemas import InputSchema
+from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone
 
 router = Router(auth=[JWTAuth(), django_auth])
 
 
 class DeskBookIn(InputSchema):
+    # Either `client` (an existing client) or `phone` and `first_name` (a new one): the schema
+    # says so with anyOf; the service refuses neither with 422 `client_required`.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["client"], "properties": {"client": {"type": "string"}}},
+                {
+                    "required": ["phone", "first_name"],
+                    "properties": {
+                        "phone": {"minLength": 8},
+                        "first_name": {"pattern": r"\S"},
+                    },
+                },
+            ]
+        }
+    )
+
     service: str = Field(..., max_length=60)
-    start: dt.datetime
+    start: AwareDateTime
     therapist: uuid.UUID | None = None
     client: uuid.UUID | None = Field(None, description="An existing client")
-    phone: str = Field("", max_length=30, description="A new client's phone (E.164 or local)")
+    phone: str = Phone("", description="A new client's phone (E.164 or local)")
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     notes: str = Field("", max_length=2000)
 
 
 class DeskMoveIn(InputSchema):
-    start: dt.datetime
+    start: AwareDateTime
     therapist: uuid.UUID | None = None
 
 
@@ -167,7 +185,7 @@ def _state(request: HttpRequest, appt: Any) -> dict[str, Any]:
 @router.get("calendar/", response=CalendarOut, summary="Calendar feed (day or week)")
 def calendar(
     request: HttpRequest,
-    date: dt.date | None = None,
+    date: IsoDate | None = None,
     view: Literal["day", "week"] = "day",
     therapist: uuid.UUID | None = None,
     room: uuid.UUID | None = None,

@@ -245,6 +245,21 @@ def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
 
 
 @router.post(
+    "/orders/{order_id}/checkout/",
+    operation_id="retryOrderPayment",
+    response=CheckoutOut,
+    summary="Pay an unpaid order again: the open payment attempt, or a new one after a decline",
+)
+def retry_order_payment(request: HttpRequest, order_id: UUID) -> Any:
+    """While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
+    last one is still pending, else a new attempt expiring with the hold. 409
+    ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
+    ``payment_being_confirmed`` when an approved payment is being applied."""
+    result = services.retry_payment(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
+    return _checkout_out(request, result)
+
+
+@router.post(
     "/orders/{order_id}/status/",
     operation_id="changeOrderStatus",
     response=OrderOut,

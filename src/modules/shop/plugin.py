@@ -19,6 +19,7 @@ plugin = ModulePlugin(
     error_statuses={
         "POST cart/items/": (404,),
         "POST checkout/": (404, 503),
+        "POST orders/{order_id}/checkout/": (503,),
     },
     exporter="modules.shop.personal_data:export_user",
     eraser="modules.shop.personal_data:erase_user",
