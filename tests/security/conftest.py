@@ -63,14 +63,19 @@ def _django_transport() -> Transport:
     return send
 
 
+def _headers(message: Any) -> dict[str, str]:
+    # HTTP header names are case-insensitive; uvicorn sends them lower-case.
+    return {name.title(): value for name, value in message.items()}
+
+
 def _http_transport(base_url: str) -> Transport:
     def send(method: str, path: str, *, body: bytes | None, headers: dict[str, str]) -> Answer:
         request = urllib.request.Request(base_url + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return Answer(response.status, dict(response.headers.items()), response.read())
+                return Answer(response.status, _headers(response.headers), response.read())
         except urllib.error.HTTPError as exc:
-            return Answer(exc.code, dict(exc.headers.items()), exc.read())
+            return Answer(exc.code, _headers(exc.headers), exc.read())
 
     return send
 
