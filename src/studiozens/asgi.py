@@ -14,8 +14,12 @@ def _application() -> ASGIHandler:
     from platform_core.asgi import StudioZensASGIHandler
     from platform_core.concurrency import from_settings
 
+    from platform_core.heap import freeze_startup_heap
+
     # Bounded concurrency per worker in front of Django (platform_core.concurrency).
-    return from_settings(StudioZensASGIHandler(), settings)
+    handler = from_settings(StudioZensASGIHandler(), settings)
+    freeze_startup_heap()
+    return handler
 
 
 application = _application()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studiozens.settings")
 
@@ -21,3 +22,12 @@ def _plugin_packages() -> list[str]:
 
 
 app.autodiscover_tasks(_plugin_packages)
+
+
+@worker_init.connect
+def _freeze_startup_heap(**_kwargs: object) -> None:
+    """In the pre-forking parent, once the tasks are imported: the children share the frozen
+    start-up heap instead of un-sharing it on their first collection (platform_core.heap)."""
+    from platform_core.heap import freeze_startup_heap
+
+    freeze_startup_heap(load_urls=False)

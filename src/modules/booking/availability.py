@@ -256,6 +256,8 @@ class AvailabilityEngine:
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
+        if self.service is None:
+            return  # the schedule grid alone: the desk loads the appointments it shows itself
         # Margin: a neighbour's blocked range can reach into the day from outside it.
         margin = timedelta(days=1)
         who = Q(therapist_id__in=ids)

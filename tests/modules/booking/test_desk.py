@@ -137,6 +137,27 @@ def test_calendar_feed_for_reception(api_as: Any, spa: Any, reception: Any, cloc
     )
 
 
+def test_calendar_feed_queries_do_not_grow_with_the_day(
+    api_as: Any, spa: Any, reception: Any, clock: Any
+) -> None:
+    """A constant number of queries whatever the day holds (docs/performance.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_as(reception)
+    url = f"{DESK}/calendar/?date={MONDAY}"
+    staff_book(at(MONDAY, 10), therapist=spa.ana)
+    api.get(url)  # the session and the token are warm
+    with CaptureQueriesContext(connection) as one:
+        assert api.get(url).status_code == 200
+    for hour in (12, 15, 17):  # one cabin: the therapists cannot overlap here
+        staff_book(at(MONDAY, hour), therapist=spa.ana if hour != 15 else spa.beto)
+    with CaptureQueriesContext(connection) as four:
+        feed = api.get(url).json()
+    assert len([e for e in feed["events"] if e.get("id")]) == 4
+    assert len(four.captured_queries) == len(one.captured_queries) <= 10
+
+
 def test_cancel_preview_states_the_policy(
     api_as: Any, spa: Any, reception: Any, clock: Any, refunds: Any
 ) -> None:
