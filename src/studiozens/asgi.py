@@ -13,7 +13,6 @@ def _application() -> ASGIHandler:
 
     from platform_core.asgi import StudioZensASGIHandler
     from platform_core.concurrency import from_settings
-
     from platform_core.heap import freeze_startup_heap
 
     # Bounded concurrency per worker in front of Django (platform_core.concurrency).
