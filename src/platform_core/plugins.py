@@ -101,6 +101,10 @@ class ModulePlugin:
     # Payment purposes this module owns -> a person's name for them ("Reservas"), e.g. for
     # revenue by source on the dashboard.
     payment_purposes: Mapping[str, str] = field(default_factory=dict)
+    # The handler of each purpose's payment outcomes (payments.public PaymentSettled,
+    # PaymentFailed, PaymentRefunded): purpose -> "modules.x.payment_handlers:handle", a
+    # callable(outcome) -> None that must be idempotent. Only purposes the plugin owns.
+    payment_handlers: Mapping[str, str] = field(default_factory=dict)
     user_model: str | None = None  # "identity.User" for the module that owns accounts
     # PASSWORD_HASHERS (first one hashes, the others verify and are upgraded on login);
     # only the plugin that owns the user model may declare them.
@@ -209,6 +213,19 @@ def payment_purpose_labels() -> dict[str, str]:
     for plugin in get_plugins():
         labels.update(plugin.payment_purposes)
     return labels
+
+
+def payment_handlers() -> dict[str, Callable[[Any], None]]:
+    """Every enabled plugin's payment-outcome handlers, by purpose (resolved)."""
+    handlers: dict[str, Callable[[Any], None]] = {}
+    for plugin in get_plugins():
+        for purpose, path in plugin.payment_handlers.items():
+            if purpose not in plugin.payment_purposes:
+                raise ValueError(
+                    f"{plugin.name} handles payment purpose {purpose!r} it does not own"
+                )
+            handlers[purpose] = resolve(path)
+    return handlers
 
 
 def personal_data_exporters() -> dict[str, Callable[[Any], dict[str, Any]]]:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from modules.payments.models import LedgerEntry, Payment, PaymentStatus
 from modules.payments.signals import payment_failed, payment_settled
 from platform_core import audit
+from platform_core.plugins import payment_handlers
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,14 @@ def dispatch(signal: Any, kwargs: dict[str, Any], *, delivery: int = 1) -> list[
     reference = str(kwargs["payment_reference"])
     failed: list[str] = []
     typed = outcome(name, kwargs)
-    for receiver, result in signal.send_robust(sender=Payment, outcome=typed, **kwargs):
+    results = list(signal.send_robust(sender=Payment, outcome=typed, **kwargs))
+    handler = payment_handlers().get(typed.purpose)
+    if handler is not None:  # the purpose's own handler, declared in its plugin
+        try:
+            results.append((handler, handler(typed)))
+        except Exception as exc:  # noqa: BLE001 - like send_robust: recorded, retried
+            results.append((handler, exc))
+    for receiver, result in results:
         if isinstance(result, Exception):
             label = receiver_label(receiver)
             failed.append(label)

@@ -62,6 +62,7 @@ plugin = ModulePlugin(
     dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
     admin_technical=("payments.webhookevent",),
     payment_purposes={"payments.vip": "Membresía VIP"},
+    payment_handlers={"payments.vip": "modules.payments.vip:handle_outcome"},
     dashboard="modules.payments.dashboard:section",
     order=20,
 )

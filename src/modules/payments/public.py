@@ -26,6 +26,7 @@ __all__ = [
     "PaymentOutcome",
     "PaymentSettled",
     "create_checkout",
+    "fail_attempt",
     "open_checkout",
     "paid_by_ref",
     "payment_failed",
@@ -129,6 +130,15 @@ def request_refund(
         amount_cents=amount_cents,
         payment_reference=payment_reference,
     )
+
+
+def fail_attempt(*, payment_reference: str, message: str) -> bool:
+    """End a PENDING attempt that the purpose could not take to the provider (a definite
+    rejection when starting it) as ERROR; the purpose gets its ``PaymentFailed``. Returns
+    False when the attempt was no longer pending (nothing changed)."""
+    from modules.payments import services
+
+    return services.fail_attempt(payment_reference=payment_reference, message=message)
 
 
 def open_checkout(*, purpose: str, ref: str) -> CheckoutDTO | None:

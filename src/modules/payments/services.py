@@ -35,7 +35,7 @@ from modules.payments.models import (
     Refund,
     WebhookEvent,
 )
-from modules.payments.public import PURPOSE_VIP, CheckoutDTO
+from modules.payments.public import CheckoutDTO
 from modules.payments.signals import payment_failed, payment_settled
 from modules.payments.wompi.gateway import WompiError, get_gateway
 from modules.payments.wompi.signatures import (
@@ -321,15 +321,6 @@ def _settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
     payment.finalized_at = timezone.now()
     payment.save()
     _record_charge(payment)
-    if payment.purpose == PURPOSE_VIP:
-        from modules.payments import vip
-
-        if payment.vip_charge_id:
-            vip.on_charge_approved(payment)
-        else:
-            # A month bought through checkout takes nothing from anyone: honoured even
-            # when paid after its link expired (staff still see the late flag).
-            vip.on_one_off_paid(payment)
     _send_settled(payment, late)
 
 
@@ -340,14 +331,10 @@ def fail_payment(payment: Payment, tx: dict[str, Any], status: str) -> None:
 
 
 def _end_failed(payment: Payment, status: str) -> None:
-    """Final failed status: a VIP attempt counts for dunning; purposes get payment_failed."""
+    """Final failed status; the purpose learns it from its PaymentFailed outcome."""
     payment.status = status
     payment.finalized_at = timezone.now()
     payment.save()
-    if payment.vip_charge_id:
-        from modules.payments import vip
-
-        vip.on_charge_failed(payment)
     _send_failed(payment)
 
 
@@ -679,6 +666,17 @@ def _fetch_transaction(payment: Payment) -> dict[str, Any] | None:
     # Prefer a final transaction (an approved one above all) over pending retries.
     rank = {"APPROVED": 0, "VOIDED": 1, "DECLINED": 2, "ERROR": 3, "PENDING": 4}
     return sorted(found, key=lambda t: rank.get(str(t.get("status")), 9))[0]
+
+
+def fail_attempt(*, payment_reference: str, message: str) -> bool:
+    """End a PENDING attempt that never reached the provider (ERROR, with ``message``):
+    the purpose gets its PaymentFailed. False when it was not pending any more."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(reference=payment_reference).first()
+        if payment is None or payment.status != PaymentStatus.PENDING:
+            return False
+        fail_payment(payment, {"status_message": message[:255]}, PaymentStatus.ERROR)
+    return True
 
 
 def _expire(payment_pk: int) -> bool:

@@ -26,7 +26,14 @@ from modules.payments.models import (
     VipPlan,
     VipSubscription,
 )
-from modules.payments.public import PURPOSE_VIP
+from modules.payments.public import (
+    PURPOSE_VIP,
+    PaymentFailed,
+    PaymentOutcome,
+    PaymentSettled,
+    fail_attempt,
+    request_refund,
+)
 from modules.payments.wompi.gateway import Acceptance, WompiError, get_gateway
 from modules.payments.wompi.signatures import integrity_signature
 from platform_core import audit
@@ -257,9 +264,7 @@ def _record_send_failure(payment_pk: int, exc: WompiError) -> None:
             # renewal run tries this period again.
             _abandon_unsent(payment, charge, exc)
             return
-        from modules.payments.services import fail_payment
-
-        fail_payment(payment, {"status_message": str(exc)[:255]}, PaymentStatus.ERROR)
+        fail_attempt(payment_reference=payment.reference, message=str(exc))
 
 
 def _abandon_unsent(payment: Payment, charge: VipCharge, exc: Exception) -> None:
@@ -280,9 +285,12 @@ def _reference() -> str:
 def _refund_approval(payment: Payment, sub: VipSubscription, reason: str) -> None:
     """An approval the membership cannot use (period already paid, membership ended):
     the money goes back, never silently kept."""
-    from modules.payments.services import refund_payment
-
-    refund_payment(payment, reason)
+    request_refund(
+        purpose=PURPOSE_VIP,
+        ref=payment.purpose_ref,
+        reason=reason,
+        payment_reference=payment.reference,
+    )
     audit.record(
         "payments.vip_approval_refunded",
         target=f"vip:{sub.public_id}",
@@ -290,17 +298,40 @@ def _refund_approval(payment: Payment, sub: VipSubscription, reason: str) -> Non
     )
 
 
+def handle_outcome(outcome: PaymentOutcome) -> None:
+    """The handler of purpose payments.vip's outcomes (declared in the plugin), after the
+    settling transaction committed. Idempotent: a re-delivered outcome changes nothing."""
+    payment = Payment.objects.filter(reference=outcome.payment_reference).first()
+    if payment is None:
+        logger.warning("VIP outcome for unknown payment %s", outcome.payment_reference)
+        return
+    with transaction.atomic():
+        if isinstance(outcome, PaymentSettled):
+            if payment.vip_charge_id:
+                on_charge_approved(payment)
+            else:
+                # A month bought through checkout takes nothing from anyone: honoured even
+                # when paid after its link expired (staff still see the late flag).
+                on_one_off_paid(payment)
+        elif isinstance(outcome, PaymentFailed) and payment.vip_charge_id:
+            on_charge_failed(payment)
+
+
 def on_charge_approved(payment: Payment) -> None:
-    """Called by settlement (payment row locked) when a VIP attempt is approved, also
-    after a decline (a later approval wins). A period already paid by another attempt,
-    or a membership that ended meanwhile, refunds this payment; a first charge that had
-    failed activates the membership unless the member already has another live one."""
+    """A VIP attempt was approved, also after a decline (a later approval wins). A
+    period already paid by another attempt, or a membership that ended meanwhile,
+    refunds this payment; a first charge that had failed activates the membership
+    unless the member already has another live one."""
     charge = VipCharge.objects.select_related("subscription").get(pk=payment.vip_charge_id)
     sub = VipSubscription.objects.select_for_update().get(pk=charge.subscription_id)
     charge.refresh_from_db()  # under the subscription lock (renewals take it too)
-    paid_by_other = (
-        charge.payments.filter(status=PaymentStatus.APPROVED).exclude(pk=payment.pk).exists()
-    )
+    payment.refresh_from_db()
+    approved = charge.payments.filter(status=PaymentStatus.APPROVED).exclude(pk=payment.pk)
+    if payment.refund_requested or (
+        charge.paid and not approved.filter(refund_requested=False).exists()
+    ):
+        return  # handled already: refunded, or this attempt is the one that paid the period
+    paid_by_other = approved.exists()
     if charge.paid or paid_by_other:
         _refund_approval(payment, sub, "Periodo VIP ya pagado")
         return

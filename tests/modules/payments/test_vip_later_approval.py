@@ -132,3 +132,34 @@ def test_one_month_checkout_declined_then_approved_extends_vip(
     assert _event(api, payment, "APPROVED", "tx-2", capture) == "applied"
     user.refresh_from_db()
     assert user.vip_until is not None
+
+
+def test_vip_is_a_purpose_handler_declared_in_its_plugin_not_called_by_settlement(
+    api: Any, user: Any, plan: VipPlan, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Settlement commits whatever VIP does: a failing VIP handler leaves the payment
+    approved (and charged once); its retry activates the membership."""
+    from platform_core.plugins import get_plugins, payment_handlers
+
+    payments_plugin = next(p for p in get_plugins() if p.name == "payments")
+    assert payments_plugin.payment_handlers == {
+        "payments.vip": "modules.payments.vip:handle_outcome"
+    }
+    assert payment_handlers()["payments.vip"] is vip.handle_outcome
+    calls: list[Any] = []
+    real = vip.on_charge_approved
+
+    def flaky(payment: Payment) -> None:
+        calls.append(payment.reference)
+        if len(calls) == 1:
+            raise RuntimeError("membership database hiccup")
+        real(payment)
+
+    monkeypatch.setattr(vip, "on_charge_approved", flaky)
+    with time_machine.travel(START, tick=False):
+        sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
+    sub.refresh_from_db()
+    payment = Payment.objects.get(purpose="payments.vip")
+    assert payment.status == "APPROVED" and len(calls) == 2
+    assert LedgerEntry.objects.filter(payment=payment, kind="charge").count() == 1
+    assert sub.status == "active"
