@@ -55,8 +55,9 @@ format: install
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
+## worker: a Celery worker on every queue the enabled plugins declare (bin/worker, as on Render)
 worker: install
-	$(UV) run celery -A studiozens worker -l INFO -Q celery,payments,appointments,notifications,bot
+	$(UV) run bin/worker
 
 beat: install
 	$(UV) run celery -A studiozens beat -l INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler

@@ -74,7 +74,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
 from env_inventory import blueprint_env, filled_production_env, load_blueprint  # noqa: E402
-from scripts.contract.live_server import Proc, free_port, wait_http  # noqa: E402
+from scripts.contract.live_server import Proc, free_port, manage, wait_http  # noqa: E402
 
 WORKER_TARGET_MB = 150.0
 TOTAL_TARGET_MB = 460.0
@@ -82,7 +82,6 @@ RENDER_LIMIT_MB = 512.0
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/studiozens"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_DB = "11"
-QUEUES = ("celery", "payments", "appointments", "notifications", "bot")
 PUBLIC_HOST = "api.studiozens.co"  # render.yaml's SITE_URL host (signatures use it)
 ADMIN_PHONE, ADMIN_PASSWORD = "+573009990001", "Memoria-Staff-2030!"
 CLIENT_PASSWORD = "Memoria-Zen-2030!"
@@ -100,7 +99,9 @@ def render_service(kind: str, python: Path) -> tuple[list[str], dict[str, str]]:
     envs = blueprint_env(doc)
     for service in doc["services"]:
         command = service.get("startCommand", "")
-        if service["type"] == kind and (kind == "web" or " worker " in command):
+        # The Celery worker starts through bin/worker (its queues come from the plugins).
+        is_worker = command.startswith("bin/worker ")
+        if service["type"] == kind and (kind == "web" or is_worker):
             bindir = python.parent
             argv = [
                 str(bindir / part.removeprefix(".venv/bin/"))
@@ -113,6 +114,9 @@ def render_service(kind: str, python: Path) -> tuple[list[str], dict[str, str]]:
                 for key, decl in envs[service["name"]].items()
                 if "value" in decl
             }
+            if is_worker:
+                argv[0] = str(ROOT / argv[0])
+                static["VENV_BIN"] = str(bindir)  # where bin/worker finds python and celery
             return argv, static
     raise SystemExit(f"render.yaml has no {kind} service")
 
@@ -718,15 +722,15 @@ def run_threads(targets: list[Any]) -> None:
         raise errors[0]
 
 
-def drain_celery(redis_url: str, timeout: float = 120) -> bool:
-    """True once the five queues and the unacked set stay empty for 3 s."""
+def drain_celery(redis_url: str, queues: list[str], timeout: float = 120) -> bool:
+    """True once the worker's queues and the unacked set stay empty for 3 s."""
     import redis
 
     client = redis.Redis.from_url(redis_url)
     quiet_since: float | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        busy = sum(client.llen(q) for q in QUEUES) + client.hlen("unacked")
+        busy = sum(client.llen(q) for q in queues) + client.hlen("unacked")
         if busy:
             quiet_since = None
         elif quiet_since is None:
@@ -959,7 +963,8 @@ def main() -> int:
             for conn in w.conns:
                 conn.close()
 
-        drained = drain_celery(redis_url)
+        queues = manage("celery_queues", env=celery_env).strip().split(",")
+        drained = drain_celery(redis_url, queues)
         # Steady state of the Celery worker: every pool child has run a Gemini turn (nothing
         # recycles the children). With a fast fake one child may take all the bot tasks, so
         # more questions are sent, from every client at once, until each child has one.
@@ -968,7 +973,7 @@ def main() -> int:
             if all(maps_mention(pid, "/aiohttp/") for pid in kids):
                 break
             run_threads([lambda w=w: w.whatsapp(QUESTION) for w in warmups if w.client])
-            drained = drain_celery(redis_url)
+            drained = drain_celery(redis_url, queues)
         bot_replies = len([m for m in stack.twilio("message") if "whatsapp:" in m["form"]["To"]])
         messages = len(stack.twilio("message"))
         pings = [

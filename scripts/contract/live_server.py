@@ -180,7 +180,9 @@ def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "studiozens", *args, "-l", "INFO"]
 
 
-def start_celery_worker(env: Mapping[str, str], *, queues: str) -> Proc:
+def start_celery_worker(env: Mapping[str, str], *, queues: str | None = None) -> Proc:
+    """A worker on ``queues``, by default every queue the plugins declare (as bin/worker)."""
+    queues = queues or manage("celery_queues", env=env).strip()
     argv = _celery(
         "worker",
         *("--pool", "threads", "--concurrency", "4", "-Q", queues),

@@ -44,5 +44,7 @@ plugin = ModulePlugin(
             crontab={"minute": "17", "hour": "3"},
         ),
     ),
+    # The kernel's technical tables and the beat schedule: the owner's (admin) only.
+    role_permissions={"admin": ("platform_core.*", "django_celery_beat.*")},
     order=0,
 )

@@ -74,6 +74,9 @@ class ModulePlugin:
     router: str | None = None  # "modules.booking.api:router"
     router_public: bool = False  # True only if every route of the router is public by design
     description: str = ""
+    # Celery queues this module's tasks run on: the worker consumes the union of every
+    # plugin's queues (``manage.py celery_queues``); a queue named only in ``task_routes``
+    # counts too.
     queues: tuple[str, ...] = ()
     task_routes: Mapping[str, str] = field(default_factory=dict)  # task glob -> queue
     periodic_tasks: tuple[PeriodicTask, ...] = ()
@@ -114,6 +117,12 @@ class ModulePlugin:
     # slots instead of taking the other routes'.
     hashing_routes: tuple[str, ...] = ()
     extra_apps: tuple[str, ...] = ()  # third-party apps this module needs
+    # What each staff role may do in this module (Django permissions, so the admin and the
+    # API checks follow): role name (identity's roles: "therapist", "reception", "admin")
+    # -> patterns "app_label.codename", "app_label.action_*" or "app_label.*". A module
+    # names its own app label (or a third-party app it brings), never another module's.
+    # identity grants the union after every migrate (its sync_role_permissions).
+    role_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     order: int = 100  # lower first (URL mounting, demo seeding, apps order)
 
 
@@ -177,6 +186,30 @@ def user_model(plugins: Iterable[ModulePlugin], default: str = "auth.User") -> s
     if len(owners) > 1:
         raise ValueError(f"more than one plugin owns the user model: {owners}")
     return owners[0] if owners else default
+
+
+DEFAULT_QUEUE = "celery"  # Celery's default queue: unrouted tasks land here
+
+
+def worker_queues(plugins: Iterable[ModulePlugin]) -> list[str]:
+    """Every queue a worker must consume: the default queue, then each plugin's declared
+    queues and routed-to queues, in plugin order, without repeats."""
+    names = [DEFAULT_QUEUE]
+    for plugin in plugins:
+        for queue in (*plugin.queues, *plugin.task_routes.values()):
+            if queue not in names:
+                names.append(queue)
+    return names
+
+
+def role_permissions(plugins: Iterable[ModulePlugin]) -> dict[str, tuple[str, ...]]:
+    """Each role's permission patterns: the union of what the plugins declare."""
+    union: dict[str, list[str]] = {}
+    for plugin in plugins:
+        for role, patterns in plugin.role_permissions.items():
+            bucket = union.setdefault(role, [])
+            bucket.extend(p for p in patterns if p not in bucket)
+    return {role: tuple(patterns) for role, patterns in union.items()}
 
 
 def hashing_paths(plugins: Iterable[ModulePlugin]) -> list[str]:

@@ -44,7 +44,6 @@ from scripts.contract.live_server import (
     wait_http,
 )
 
-QUEUES = "celery,payments,appointments,notifications,bot"
 # Beat entries (by task) run every few seconds instead of every 1-5 minutes, so that what
 # the journey waits for happens through beat -> worker within the run. The other entries
 # keep their production schedules (they do not come due during a run).
@@ -237,7 +236,7 @@ def stack() -> Iterator[Stack]:
             env,
         )
         stack.procs.append(gemini)
-        stack.procs.append(start_celery_worker(env, queues=QUEUES))
+        stack.procs.append(start_celery_worker(env))
         # INFO: its log lists every "Sending due task" (var/contract-logs/celery-beat-*.log).
         stack.procs.append(start_celery_beat({**env, "LOG_LEVEL": "INFO"}))
         stack.procs.append(start_gunicorn(env, port=web_port, workers=2))

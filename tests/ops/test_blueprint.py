@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from studiozens.settings.celery_queues import DEFAULT_QUEUES
 from tests.ops.conftest import ROOT
 
 APP_SERVICES = ("studiozens-api", "studiozens-worker", "studiozens-beat")
@@ -165,22 +164,6 @@ def test_pre_deploy_is_a_script_not_a_shell_line(doc) -> None:
     body = script.read_text()
     assert "manage.py migrate --noinput" in body and "manage.py sync_periodic_tasks" in body
     assert "set -euo pipefail" in body
-
-
-def test_worker_consumes_every_queue(doc) -> None:
-    argv = shlex.split(_services(doc)["studiozens-worker"]["startCommand"])
-    assert "worker" in argv
-    queues = argv[argv.index("-Q") + 1].split(",")
-    assert queues == ["celery", "payments", "appointments", "notifications", "bot"]
-    assert set(DEFAULT_QUEUES) <= set(queues)
-
-
-def test_plugin_queues_are_all_consumed(doc) -> None:
-    from django.conf import settings
-
-    argv = shlex.split(_services(doc)["studiozens-worker"]["startCommand"])
-    queues = set(argv[argv.index("-Q") + 1].split(","))
-    assert {q.name for q in settings.CELERY_TASK_QUEUES} <= queues
 
 
 def test_beat_is_a_single_database_scheduler(doc) -> None:

@@ -38,7 +38,6 @@ from scripts.contract.live_server import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
-QUEUES = "celery,payments,appointments,notifications,bot"
 CLIENT_PHONE, CLIENT_PASSWORD = "+573000000005", "StudioZens-Cliente-2026!"  # seed_demo
 PASSWORD = "Zen-Segura-2030!"
 BUDGET_SECONDS = 2.0
@@ -103,7 +102,7 @@ class Stack:
         worker = next(p for p in self.procs if p.name == "celery-worker")
         if worker.alive():
             return False
-        self.procs.append(start_celery_worker(self.env, queues=QUEUES))
+        self.procs.append(start_celery_worker(self.env))
         return True
 
     def client(self, token: str | None = None) -> httpx.Client:
@@ -173,7 +172,7 @@ def outage_stack() -> Iterator[tuple[Stack, RedisServer]]:
             env,
         )
         procs.append(twilio)
-        procs.append(start_celery_worker(env, queues=QUEUES))
+        procs.append(start_celery_worker(env))
         procs.append(start_celery_beat(env))
         procs.append(start_gunicorn(env, port=web_port, workers=1))
         wait_http(f"{twilio_url}/__requests", proc=twilio, timeout=30)

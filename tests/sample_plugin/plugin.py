@@ -15,4 +15,8 @@ plugin = ModulePlugin(
         PeriodicTask(name="sample.tick", task="sample.tick", every_seconds=300, queue="sample"),
     ),
     health_checks={"always": "tests.sample_plugin.api:health_check"},
+    role_permissions={
+        "reception": ("sample_plugin.view_*", "sample_plugin.add_*"),
+        "admin": ("sample_plugin.*",),
+    },
 )

@@ -151,3 +151,78 @@ def test_entry_points_are_discovered(monkeypatch) -> None:
     )
     names = [p.name for p in discover([], use_entry_points=True)]
     assert names == ["sample"]
+
+
+# --- The whole module, in a fresh process and database (issue 16) ---------------------------
+THROWAWAY_CHECK = """
+import io, json, django
+django.setup()
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import Client
+from studiozens.celery import app
+from modules.identity.services import create_staff_account
+from tests.sample_plugin.models import SampleNote
+
+call_command("migrate", verbosity=0)
+out = io.StringIO()
+call_command("celery_queues", stdout=out)
+reception = Group.objects.get(name="reception")
+admin_role = Group.objects.get(name="admin")
+user = create_staff_account(actor=None, phone_number="+573001110001", roles=["reception"])
+client = Client()
+client.force_login(user)
+note = SampleNote.objects.create(text="hola")
+print(json.dumps({
+    "queues": out.getvalue().strip().split(","),
+    "route": app.amqp.router.route({}, "sample.tick")["queue"].name,
+    "ping": Client().get("/api/sample/ping").json(),
+    "paths": list(Client().get("/api/openapi.json").json()["paths"]),
+    "reception": sorted(p.codename for p in reception.permissions.filter(
+        content_type__app_label="sample_plugin")),
+    "admin": sorted(p.codename for p in admin_role.permissions.filter(
+        content_type__app_label="sample_plugin")),
+    "registered": admin.site.is_registered(SampleNote),
+    "changelist": client.get("/admin/sample_plugin/samplenote/").status_code,
+    "delete": client.get(f"/admin/sample_plugin/samplenote/{note.pk}/delete/").status_code,
+    "index": "/admin/sample_plugin/samplenote/" in client.get("/admin/").content.decode(),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_a_throwaway_module_joins_by_configuration_alone(tmp_path: Path) -> None:
+    """tests/sample_plugin is a whole module (router, task queue, beat entry, model, admin,
+    staff permissions) enabled by one setting, with no edit to any core file: a fresh
+    process migrates a fresh database and finds every part in place."""
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "STUDIOZENS_EXTRA_MODULES": SAMPLE,
+        "DJANGO_SETTINGS_MODULE": "studiozens.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'throwaway.sqlite3'}",
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", THROWAWAY_CHECK],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "sample" in data["queues"] and data["route"] == "sample"
+    assert data["ping"] == {"pong": True} and "/api/sample/ping" in data["paths"]
+    assert data["reception"] == ["add_samplenote", "view_samplenote"]
+    assert data["admin"] == [
+        "add_samplenote",
+        "change_samplenote",
+        "delete_samplenote",
+        "view_samplenote",
+    ]
+    assert data["registered"] and data["index"]
+    # Reception sees the module's admin and may not do what the plugin did not grant.
+    assert data["changelist"] == 200 and data["delete"] == 403

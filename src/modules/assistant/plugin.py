@@ -29,5 +29,13 @@ plugin = ModulePlugin(
     eraser="modules.assistant.personal_data:erase_user",
     admin_index="modules.assistant.dashboard:index_cards",
     seed_demo="modules.assistant.demo:seed",
+    role_permissions={
+        # The WhatsApp inbox: read and answer handed-off conversations.
+        "reception": (
+            "assistant.view_handoffconversation",
+            "assistant.change_handoffconversation",
+        ),
+        "admin": ("assistant.*",),
+    },
     order=50,
 )

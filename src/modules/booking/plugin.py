@@ -42,5 +42,10 @@ plugin = ModulePlugin(
     payment_purposes={"booking.appointment": "Reservas"},
     dashboard="modules.booking.dashboard:section",
     admin_index="modules.booking.dashboard:index_cards",
+    role_permissions={
+        "therapist": ("booking.view_*",),
+        "reception": ("booking.view_*", "booking.add_*", "booking.change_*"),
+        "admin": ("booking.*",),
+    },
     order=30,
 )

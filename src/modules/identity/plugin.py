@@ -41,5 +41,14 @@ plugin = ModulePlugin(
     eraser="modules.identity.personal_data:erase_user",
     seed_demo="modules.identity.demo:seed",
     admin_technical=("identity.localverification",),
+    role_permissions={
+        "reception": (
+            "identity.view_user",
+            "identity.change_user",
+            "identity.export_personal_data",
+        ),
+        # Django's groups (the roles themselves) and JWT's blacklist belong with accounts.
+        "admin": ("identity.*", "auth.view_group", "token_blacklist.*"),
+    },
     order=10,
 )

@@ -7,35 +7,7 @@ ADMIN = "admin"
 ALL_ROLES = (CLIENT, THERAPIST, RECEPTION, ADMIN)
 STAFF_ROLES = (THERAPIST, RECEPTION, ADMIN)
 
-# What each role may do in the Django admin, as "app_label.action" or "app_label.codename"
-# patterns ("*" matches any model). Applied after every migrate (see apps.ready), so
-# permissions of modules that land later are granted without a new migration here.
-ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    CLIENT: (),
-    THERAPIST: ("booking.view_*",),
-    RECEPTION: (
-        "booking.view_*",
-        "booking.add_*",
-        "booking.change_*",
-        "shop.view_*",
-        "shop.change_*",
-        "payments.view_*",
-        "identity.view_user",
-        "identity.change_user",
-        "identity.export_personal_data",
-        # The WhatsApp inbox: read and answer handed-off conversations.
-        "assistant.view_handoffconversation",
-        "assistant.change_handoffconversation",
-    ),
-    ADMIN: (
-        "identity.*",
-        "booking.*",
-        "shop.*",
-        "payments.*",
-        "assistant.*",
-        "platform_core.*",
-        "auth.view_group",
-        "django_celery_beat.*",
-        "token_blacklist.*",
-    ),
-}
+# What each role may do is declared by each module in its plugin (``role_permissions``:
+# "reception may change bookings"), not here: identity only knows the role names, and
+# grants the union of the plugins' declarations after every migrate
+# (services.sync_role_permissions). A new module's staff permissions need no edit here.

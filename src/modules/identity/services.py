@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 from django.core.cache import cache as django_cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -28,12 +29,17 @@ from django.utils.translation import gettext as _
 
 from modules.identity import errors, tokens
 from modules.identity.gateways import CHANNELS, get_gateway
-from modules.identity.roles import ALL_ROLES, CLIENT, ROLE_PERMISSIONS, STAFF_ROLES
+from modules.identity.roles import ALL_ROLES, CLIENT, STAFF_ROLES
 from platform_core import audit
 from platform_core.errors import Conflict, RateLimited, ServiceUnavailable, ValidationFailed
 from platform_core.outbox import enqueue as enqueue_task
 from platform_core.phones import mask_phone, normalize_phone
-from platform_core.plugins import personal_data_erasers, personal_data_exporters
+from platform_core.plugins import (
+    get_plugins,
+    personal_data_erasers,
+    personal_data_exporters,
+    role_permissions,
+)
 from platform_core.ratelimit import LOCAL, OPEN, hit
 
 logger = logging.getLogger(__name__)
@@ -587,12 +593,23 @@ def create_staff_account(
     return user
 
 
+def role_permission_patterns() -> dict[str, tuple[str, ...]]:
+    """Each role's permission patterns, as the enabled plugins declare them (every role is
+    present, possibly empty). A plugin naming a role identity does not know is an error."""
+    declared = role_permissions(get_plugins())
+    unknown = sorted(set(declared) - set(ALL_ROLES))
+    if unknown:
+        raise ImproperlyConfigured(f"plugins grant permissions to unknown roles: {unknown}")
+    return {role: declared.get(role, ()) for role in ALL_ROLES}
+
+
 def sync_role_permissions() -> None:
-    """Create the role groups and grant ROLE_PERMISSIONS (idempotent; runs after migrate)."""
+    """Create the role groups and grant what the plugins declare for each (idempotent; runs
+    after migrate)."""
     from django.contrib.auth.models import Permission
 
     permissions = list(Permission.objects.select_related("content_type"))
-    for role, patterns in ROLE_PERMISSIONS.items():
+    for role, patterns in role_permission_patterns().items():
         group, _created = Group.objects.get_or_create(name=role)
         wanted = [p for p in permissions if _matches(p, patterns)]
         group.permissions.add(*wanted)

@@ -64,5 +64,9 @@ plugin = ModulePlugin(
     payment_purposes={"payments.vip": "Membresía VIP"},
     payment_handlers={"payments.vip": "modules.payments.vip:handle_outcome"},
     dashboard="modules.payments.dashboard:section",
+    role_permissions={
+        "reception": ("payments.view_*",),
+        "admin": ("payments.*",),
+    },
     order=20,
 )

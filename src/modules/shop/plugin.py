@@ -28,5 +28,9 @@ plugin = ModulePlugin(
     payment_purposes={"shop.order": "Tienda"},
     dashboard="modules.shop.dashboard:section",
     admin_index="modules.shop.dashboard:index_cards",
+    role_permissions={
+        "reception": ("shop.view_*", "shop.change_*"),
+        "admin": ("shop.*",),
+    },
     order=40,
 )

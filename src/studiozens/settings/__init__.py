@@ -18,6 +18,7 @@ from corsheaders.defaults import default_headers as cors_default_headers
 from django.conf import global_settings
 
 from platform_core.plugins import (
+    DEFAULT_QUEUE,
     discover,
     hashing_paths,
     installed_apps,
@@ -306,7 +307,7 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 3600)
 CELERY_SSL_OPTIONS = {"ssl_cert_reqs": _SSL_REQS[REDIS_SSL_CERT_REQS]}
 CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = celery_queues_and_routes(_PLUGINS)
-CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
