@@ -16,8 +16,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from modules.assistant import dates
 
 GREETING, PRICES, BOOK, MY_APPOINTMENTS = "greeting", "prices", "book", "my_appointments"
@@ -270,12 +268,21 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice at most one typo away (ratio >= 82), if any. rapidfuzz is imported here:
+    messages are read by the Celery `bot` worker, and the web workers, which import this
+    module through the assistant's routes, are spared its 4.6 MB (docs/performance.md)."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=82)
+    return found[0] if found else None
+
+
 @lru_cache(maxsize=4096)
 def _correct(token: str) -> str:
     if token in _VOCAB_SET or token in _KEEP or len(token) < 5 or not token.isalpha():
         return token
-    found = process.extractOne(token, VOCABULARY, scorer=fuzz.ratio, score_cutoff=82)
-    return found[0] if found else token
+    return _closest(token, VOCABULARY) or token
 
 
 def normalize(text: str) -> str:
@@ -431,7 +438,7 @@ def _has(tokens: Sequence[str], word: str) -> bool:
     if len(word) < 5:
         return False
     content = [t for t in tokens if t not in STOPWORDS and len(t) > 3]
-    return bool(process.extractOne(word, content, scorer=fuzz.ratio, score_cutoff=82))
+    return _closest(word, content) is not None
 
 
 def match_services(normalized: str, services: Iterable[dict[str, Any]]) -> tuple[Any, str, list]:
