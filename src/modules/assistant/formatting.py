@@ -9,23 +9,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from platform_core.money import format_cop
+from platform_core.spanish import MONTHS, WEEKDAYS, WEEKDAYS_SHORT
+
 WHATSAPP_LIMIT = 1600
-_DAYS = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
-WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
-MONTHS = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-]
 # Raw states a tool may return, in the client's words (never PENDING_PAYMENT on WhatsApp).
 STATUS_WORDS = {
     "PENDING_PAYMENT": "pendiente de pago",
@@ -54,11 +41,8 @@ def items_of(result: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
 
 
 def money(cents: Any, currency: str = "COP") -> str:
-    try:
-        pesos = int(cents) // 100
-    except (TypeError, ValueError):
-        return ""
-    return f"$ {pesos:,}".replace(",", ".") + ("" if currency == "COP" else f" {currency}")
+    amount = format_cop(cents, empty="")
+    return amount + ("" if currency == "COP" or not amount else f" {currency}")
 
 
 def when(value: Any) -> str:
@@ -68,7 +52,7 @@ def when(value: Any) -> str:
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     local = timezone.localtime(parsed)
-    return f"{_DAYS[local.weekday()]} {local:%d/%m} {local:%I:%M %p}".replace(
+    return f"{WEEKDAYS_SHORT[local.weekday()]} {local:%d/%m} {local:%I:%M %p}".replace(
         "AM", "a. m."
     ).replace("PM", "p. m.")
 

@@ -13,6 +13,7 @@ from modules.booking import selectors, services
 from modules.booking.messaging import spanish_datetime
 from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus
 from platform_core.errors import DomainError
+from platform_core.money import format_cop
 from platform_core.plugins import AssistantTool, ToolContext
 
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
@@ -111,8 +112,8 @@ def propose_booking(
         when = spanish_datetime(_parse_start(start))
     except (DomainError, ValueError):
         return _("No pude entender la reserva. ¿Me confirmas el servicio y la hora?")
-    price = f"{service.price_cents // 100:,}".replace(",", ".")
-    text = _("¿Confirmas tu cita de %(service)s el %(when)s (valor $%(price)s COP)?") % {
+    price = format_cop(service.price_cents)
+    text = _("¿Confirmas tu cita de %(service)s el %(when)s (valor %(price)s)?") % {
         "service": service.name,
         "when": when,
         "price": price,
@@ -204,7 +205,7 @@ def propose_cancel(ctx: ToolContext, appointment_id: str) -> str:
         "when": spanish_datetime(appt.start),
     }
     hours = settings.CANCELLATION_WINDOW_HOURS
-    paid = _cop(appt.deposit_paid_cents)
+    paid = format_cop(appt.deposit_paid_cents)
     # The policy's consequence, stated before the client says "sí".
     if _free_change(appt):
         text += " " + (
@@ -239,10 +240,6 @@ def cancel_appointment(ctx: ToolContext, appointment_id: str) -> dict[str, Any]:
         "refund_requested": outcome.refund_requested,
         "deposit_kept_cents": outcome.deposit_kept_cents,
     }
-
-
-def _cop(cents: int) -> str:
-    return "$ " + f"{cents // 100:,}".replace(",", ".")
 
 
 def propose_reschedule(

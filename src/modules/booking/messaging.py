@@ -7,31 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from modules.booking.availability import local_tz
-
-_WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-_MONTHS = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
+from platform_core.money import format_cop
+from platform_core.spanish import long_datetime
 
 
 def spanish_datetime(moment: datetime) -> str:
     """'martes 1 de diciembre a las 10:00' in Bogotá wall time (no locale needed)."""
-    local = moment.astimezone(local_tz())
-    return (
-        f"{_WEEKDAYS[local.weekday()]} {local.day} de {_MONTHS[local.month - 1]} "
-        f"a las {local:%H:%M}"
-    )
+    return long_datetime(moment, local_tz())
 
 
 def appointment_context(appointment: Any) -> dict[str, Any]:
@@ -43,7 +25,7 @@ def appointment_context(appointment: Any) -> dict[str, Any]:
         "when": spanish_datetime(appointment.start),
         "room": appointment.room.name if appointment.room_id else "",
         "appointment_id": str(appointment.public_id),
-        "price": f"{appointment.price_cents // 100:,}".replace(",", "."),
+        "price": format_cop(appointment.price_cents),
     }
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from modules.payments import selectors
 from modules.payments.models import FINAL_STATUSES
 from platform_core.errors import NotFound
+from platform_core.money import format_cop
 
 
 def _titles() -> dict[str, tuple[str, str]]:
@@ -38,16 +39,12 @@ def _titles() -> dict[str, tuple[str, str]]:
     }
 
 
-def _pesos(cents: int) -> str:
-    return "$ " + f"{cents // 100:,}".replace(",", ".")
-
-
 def payment_result(request: HttpRequest) -> HttpResponse:
     transaction_id = request.GET.get("id", "").strip()[:64]
     status, amount = "PENDING", ""
     try:
         payment = selectors.payment_by_transaction(transaction_id)
-        status, amount = payment.status, _pesos(payment.amount_cents)
+        status, amount = payment.status, format_cop(payment.amount_cents)
     except NotFound:
         pass
     titles = _titles()

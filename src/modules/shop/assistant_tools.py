@@ -6,7 +6,7 @@ from typing import Any
 
 from modules.shop import selectors
 from modules.shop.errors import OrderNotFound
-from modules.shop.services import format_cop
+from platform_core.money import format_cop
 from platform_core.plugins import AssistantTool, ToolContext
 
 MAX_RESULTS = 8

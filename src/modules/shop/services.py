@@ -52,6 +52,7 @@ from modules.shop.models import (
 )
 from modules.shop.selectors import parse_public_id
 from modules.shop.versions import CATALOG
+from platform_core.money import format_cop
 from platform_core.phones import normalize_phone
 
 logger = logging.getLogger("studiozens.shop")
@@ -74,12 +75,6 @@ STAFF_TRANSITIONS: dict[str, frozenset[str]] = {
 HOLDS_STOCK = frozenset({S.PENDING_PAYMENT, S.PAID, S.PREPARING})
 # States reached after the client paid: cancelling them means refunding.
 PAID_STATES = frozenset({S.PAID, S.PREPARING, S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY})
-
-
-def format_cop(cents: int) -> str:
-    """45_000_00 -> "$45.000" (Colombian thousands separator, no decimals)."""
-    pesos = cents // 100
-    return "$" + f"{pesos:,}".replace(",", ".")
 
 
 # --- Inventory ---------------------------------------------------------------------------

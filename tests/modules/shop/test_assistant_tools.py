@@ -35,7 +35,7 @@ def test_search_products(settings):
     ctx = ToolContext(user=None, conversation_id="c1")
     found = _tool("search_products").handler(ctx, query="lavanda")["products"]
     assert [p["name"] for p in found] == ["Aceite de lavanda", "Crema de lavanda"]
-    assert found[0]["price"] == "$38.000" and found[0]["vip_price"] is None
+    assert found[0]["price"] == "$ 38.000" and found[0]["vip_price"] is None
     assert [p["availability"] for p in found] == ["disponible", "pocas unidades"]
     only_oils = _tool("search_products").handler(ctx, category="aceites")["products"]
     assert [p["category"] for p in only_oils] == ["Aceites"]

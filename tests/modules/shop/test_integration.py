@@ -60,7 +60,7 @@ def test_wompi_approval_marks_order_paid_and_whatsapps_client(
     assert order.status == OrderStatus.PAID
     assert order.payment_reference == payment.reference
     bodies = [m["body"] for m in sent_messages() if m["to"].endswith(user.phone_number[-10:])]
-    assert any("confirmamos el pago" in b and "$90.000" in b for b in bodies), sent_messages()
+    assert any("confirmamos el pago" in b and "$ 90.000" in b for b in bodies), sent_messages()
 
 
 def test_approval_after_shop_expiry_is_refunded_not_fulfilled(

@@ -179,19 +179,19 @@ def test_status_template_renders_each_state():
     ]:
         text = render_to_string(
             "notifications/shop/order_status/whatsapp.txt",
-            {"code": "AB12", "status": status, "total": "$20.000", "first_name": "Ana"},
+            {"code": "AB12", "status": status, "total": "$ 20.000", "first_name": "Ana"},
         )
         assert needle in text and "AB12" in text, status
     late = render_to_string(
         "notifications/shop/order_status/whatsapp.txt",
-        {"code": "AB12", "status": "EXPIRED", "total": "$20.000", "refund_requested": True},
+        {"code": "AB12", "status": "EXPIRED", "total": "$ 20.000", "refund_requested": True},
     )
-    assert "te devolveremos $20.000" in late
+    assert "te devolveremos $ 20.000" in late
 
 
 def test_format_cop():
-    assert services.format_cop(4_500_000) == "$45.000"
-    assert services.format_cop(123_456_700) == "$1.234.567"
+    assert services.format_cop(4_500_000) == "$ 45.000"
+    assert services.format_cop(123_456_700) == "$ 1.234.567"
 
 
 def test_staff_list_all_orders(api_as, user, other_user, reception):
