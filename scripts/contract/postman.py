@@ -129,7 +129,9 @@ def example_for(
     for key in ("example", "const"):
         if key in node:
             return node[key]
-    if node.get("examples"):
+    # A body's own example (platform_core.schemas.body_example) is for readers; the collection
+    # builds bodies field by field so the flow's variables (phone, slot, codes) fill them.
+    if node.get("examples") and "properties" not in node:
         return node["examples"][0]
     if "default" in node:  # an optional field: its default (None included) is the example
         return node["default"]

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db.models import Q
 
+from platform_core.renderers import api_time
+
 ERASED = "erased"
 
 
@@ -43,8 +45,8 @@ def export_user(user: Any) -> dict[str, Any]:
             "channel": n.channel,
             "to": n.to,
             "status": n.status,
-            "created_at": n.created_at.isoformat(),
-            "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+            "created_at": api_time(n.created_at),
+            "sent_at": api_time(n.sent_at),
         }
         for n in _notifications(user).order_by("created_at", "id")
     ]
@@ -55,7 +57,7 @@ def export_user(user: Any) -> dict[str, Any]:
     return {
         "notifications": messages,
         "opted_out_channels": opt_outs,
-        "whatsapp_last_inbound_at": contact.last_inbound_at.isoformat() if contact else None,
+        "whatsapp_last_inbound_at": api_time(contact.last_inbound_at) if contact else None,
     }
 
 

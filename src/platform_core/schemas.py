@@ -36,6 +36,13 @@ class InputSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def body_example(value: dict[str, Any]) -> ConfigDict:
+    """``model_config`` of a request body carrying its example (``examples`` in the schema,
+    lifted to the request body's ``example`` by the API): every request body has one, and
+    tests/contract/test_schema_docs.py validates each against its schema."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
 # --- Phone numbers --------------------------------------------------------------------------
 # What platform_core.phones.normalize_phone accepts: E.164 (+ and 8-15 digits) or a Colombian
 # national number (10 digits), spaces, dots, dashes and parentheses allowed between digits.
@@ -234,7 +241,11 @@ FIELD_DOCS: dict[str, str] = {
     "reference": "The payment's unique reference (SZ-…), as Wompi knows it.",
     "amount_in_cents": "Amount to pay in minor units (COP cents: 5400000 is $ 54.000).",
     "checkout_url": "Wompi Web Checkout URL, signed by the server: redirect the browser to it.",
-    "expiration_time": "When the checkout link expires (ISO 8601 UTC), or null.",
+    "expiration_time": (
+        "When the checkout link expires, or null: Wompi's widget parameter exactly as it was "
+        "signed (signature_integrity covers it), so in Wompi's format, ISO 8601 UTC with Z; the "
+        "API's one exception to Bogotá time (docs/api.md)."
+    ),
     "public_key": "Wompi public key (for the Wompi widget or tokenizing a card).",
     "price_cents": "Price in minor units (COP cents: 18000000 is $ 180.000).",
     "vip_price_cents": "Price for VIP members in minor units, or null when there is none.",
@@ -305,4 +316,40 @@ def document_fields(schema: dict[str, Any], docs: Mapping[str, str]) -> list[str
                     parameter["description"] = text
                 else:
                     missing.append(f"{method.upper()} {path} {name}")
+    return missing
+
+
+def document_request_examples(schema: dict[str, Any]) -> list[str]:
+    """Give every request body its example (in place) from the ``examples`` its schema
+    declares (``body_example``): ``example`` for one schema, named ``examples`` for a union
+    (one per member, e.g. pickup and delivery); return the bodies ("METHOD /path") that still
+    have none."""
+    components = schema.get("components", {}).get("schemas", {})
+
+    def declared(node: Mapping[str, Any]) -> list[Any]:
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            node = components.get(ref.rsplit("/", 1)[-1], {})
+        return list(node.get("examples") or [])
+
+    missing: list[str] = []
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            content = ((operation.get("requestBody") or {}).get("content")) or {}
+            for media in content.values():
+                if "example" in media or media.get("examples"):
+                    continue
+                body = media.get("schema") or {}
+                members = body.get("oneOf") or body.get("anyOf")
+                if declared(body):
+                    media["example"] = declared(body)[0]
+                elif members and all(declared(member) for member in members):
+                    media["examples"] = {
+                        member.get("$ref", "").rsplit("/", 1)[-1] or f"example{i}": {
+                            "value": declared(member)[0]
+                        }
+                        for i, member in enumerate(members, 1)
+                    }
+                else:
+                    missing.append(f"{method.upper()} {path}")
     return missing

@@ -13,7 +13,7 @@ from ninja_jwt.authentication import JWTAuth
 from platform_core import api_errors, input_bounds
 from platform_core.plugins import ModulePlugin, get_plugins, resolve
 from platform_core.renderers import ORJSONRenderer
-from platform_core.schemas import FIELD_DOCS, document_fields
+from platform_core.schemas import FIELD_DOCS, document_fields, document_request_examples
 
 
 class ModuleOut(Schema):
@@ -52,9 +52,11 @@ class StudioZensAPI(NinjaAPI):
     tag_descriptions: Mapping[str, str] = {}
 
     def get_openapi_operation_id(self, operation: Any) -> str:
-        """camelCase of the view's name (routes give theirs with ``operation_id=``, e.g.
-        ``bookAppointment``): short names that generators turn into functions and hooks.
-        tests/contract/test_schema_docs.py requires every id to be explicit and unique."""
+        """Fallback for a route without ``operation_id=``: camelCase of the view's name.
+        Every route of the project names its id explicitly (``bookAppointment``: a verb and
+        what it acts on), which generators turn into functions and hooks;
+        tests/contract/test_schema_docs.py fails on an id that is not camelCase, not unique
+        or too generic (a view name such as ``book`` or ``detail``)."""
         head, *rest = operation.view_func.__name__.strip("_").split("_")
         return head + "".join(part.title() for part in rest)
 
@@ -64,6 +66,7 @@ class StudioZensAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         api_errors.document_error_responses(schema, extra=self.error_statuses)
         document_fields(schema, self.field_docs)
+        document_request_examples(schema)
         schema["tags"] = [
             {"name": name, "description": description}
             for name, description in self.tag_descriptions.items()

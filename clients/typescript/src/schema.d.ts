@@ -292,7 +292,7 @@ export interface paths {
          * @description Book for an existing client (`client`) or a new one created at the desk (`phone`,
          *     names; they get the sign-up invitation). Same rules and locks as online booking.
          */
-        post: operations["book"];
+        post: operations["bookDeskAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -307,10 +307,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One
+         * One appointment as the desk sees it
          * @description One appointment as the desk sees it: state, paid and due, notes, allowed actions.
          */
-        get: operations["detail"];
+        get: operations["getDeskAppointment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -330,13 +330,13 @@ export interface paths {
          * What cancelling now would mean (policy)
          * @description What cancelling now would mean under the policy, before confirming.
          */
-        get: operations["cancelPreview"];
+        get: operations["previewDeskCancellation"];
         put?: never;
         /**
-         * Cancel
+         * Cancel an appointment at the desk
          * @description Cancel by the spa or by the client, with the policy's consequence applied.
          */
-        post: operations["cancel"];
+        post: operations["cancelDeskAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -353,10 +353,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Arrived
+         * Check the client in
          * @description Mark the client as arrived (ARRIVED); only on the appointment's day, before it ends.
          */
-        post: operations["checkIn"];
+        post: operations["checkInDeskAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -373,10 +373,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Completed
+         * Mark an appointment completed
          * @description Mark the appointment as completed.
          */
-        post: operations["complete"];
+        post: operations["completeDeskAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -393,10 +393,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Move
+         * Move an appointment
          * @description Move to another start (optionally therapist); 409 when taken, nothing moved.
          */
-        post: operations["move"];
+        post: operations["moveDeskAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -413,10 +413,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * No-show
+         * Mark an appointment as a no-show
          * @description Mark the appointment as a no-show (the deposit is kept as the policy says).
          */
-        post: operations["noShow"];
+        post: operations["markDeskAppointmentNoShow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -433,10 +433,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Notes
+         * Replace the staff notes
          * @description Replace the staff's internal notes on the appointment.
          */
-        post: operations["notes"];
+        post: operations["setDeskAppointmentNotes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -456,7 +456,7 @@ export interface paths {
          * Send the client a Wompi payment link by WhatsApp
          * @description Send the client a Wompi payment link by WhatsApp for the deposit or the balance.
          */
-        post: operations["paymentLink"];
+        post: operations["sendDeskPaymentLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -476,7 +476,7 @@ export interface paths {
          * Record a payment taken at the desk
          * @description Record a payment taken in person (cash, card terminal, transfer) and who took it.
          */
-        post: operations["pay"];
+        post: operations["recordDeskPayment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -496,7 +496,7 @@ export interface paths {
          *     times, coloured by state, with what is paid and due and the actions allowed now)
          *     and background events shading time off work. A therapist gets only their column.
          */
-        get: operations["calendar"];
+        get: operations["getDeskCalendar"];
         put?: never;
         post?: never;
         delete?: never;
@@ -516,7 +516,7 @@ export interface paths {
          * Find a client by phone or name
          * @description Clients whose phone or name matches `q` (at most 20), for booking at the desk.
          */
-        get: operations["clients"];
+        get: operations["searchDeskClients"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1121,7 +1121,7 @@ export interface paths {
          * Revoke the refresh token(s)
          * @description Revoke the given refresh token, or every session of the account (everywhere).
          */
-        post: operations["logout"];
+        post: operations["logOut"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1293,7 +1293,7 @@ export interface paths {
          * @description Sign up with a phone number and password; a one-time code is sent by SMS or WhatsApp.
          *     Always 202 with the same answer, whether or not the number has an account.
          */
-        post: operations["register"];
+        post: operations["registerAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1333,7 +1333,7 @@ export interface paths {
          * Log in (phone + password)
          * @description Log in with phone number and password: returns an access and a refresh token.
          */
-        post: operations["login"];
+        post: operations["logIn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1478,7 +1478,17 @@ export interface components {
              */
             tokens_url: string;
         };
-        /** AddressIn */
+        /**
+         * AddressIn
+         * @example {
+         *       "address_details": "Apto 502",
+         *       "address_line": "Calle 93 # 11-27",
+         *       "neighborhood": "Chicó",
+         *       "notes": "Portería 24 horas",
+         *       "recipient_name": "Ana Gómez",
+         *       "recipient_phone": "+573001234567"
+         *     }
+         */
         AddressIn: {
             /**
              * Address Details
@@ -1778,7 +1788,15 @@ export interface components {
              */
             timezone: string;
         };
-        /** BookIn */
+        /**
+         * BookIn
+         * @example {
+         *       "notes": "Prefiero presión suave",
+         *       "service": "MASAJE-RELAX-60",
+         *       "start": "2030-01-15T10:00:00-05:00",
+         *       "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b"
+         *     }
+         */
         BookIn: {
             /**
              * Client
@@ -1951,7 +1969,12 @@ export interface components {
              */
             title: string;
         };
-        /** CancelIn */
+        /**
+         * CancelIn
+         * @example {
+         *       "reason": "Tengo un viaje de trabajo"
+         *     }
+         */
         CancelIn: {
             /**
              * Reason
@@ -1998,7 +2021,13 @@ export interface components {
              */
             refund_cents: number;
         };
-        /** CartAddIn */
+        /**
+         * CartAddIn
+         * @example {
+         *       "product_id": "8e4a5b77-3f1c-4d2a-9b6e-1c2d3e4f5a6b",
+         *       "quantity": 2
+         *     }
+         */
         CartAddIn: {
             /**
              * Product Id
@@ -2056,7 +2085,12 @@ export interface components {
              */
             vip_pricing: boolean;
         };
-        /** CartQuantityIn */
+        /**
+         * CartQuantityIn
+         * @example {
+         *       "quantity": 3
+         *     }
+         */
         CartQuantityIn: {
             /**
              * Quantity
@@ -2132,7 +2166,7 @@ export interface components {
             currency: string;
             /**
              * Expiration Time
-             * @description When the checkout link expires (ISO 8601 UTC), or null.
+             * @description When the checkout link expires, or null: Wompi's widget parameter exactly as it was signed (signature_integrity covers it), so in Wompi's format, ISO 8601 UTC with Z; the API's one exception to Bogotá time (docs/api.md).
              */
             expiration_time: string | null;
             /**
@@ -2205,7 +2239,12 @@ export interface components {
              */
             phone: string;
         };
-        /** CodeIn */
+        /**
+         * CodeIn
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
         CodeIn: {
             /**
              * Code
@@ -2232,7 +2271,18 @@ export interface components {
              */
             outbound: number;
         };
-        /** DeliveryCheckoutIn */
+        /**
+         * DeliveryCheckoutIn
+         * @example {
+         *       "address": {
+         *         "address_line": "Calle 93 # 11-27",
+         *         "neighborhood": "Chicó",
+         *         "recipient_name": "Ana Gómez",
+         *         "recipient_phone": "+573001234567"
+         *       },
+         *       "fulfilment": "delivery"
+         *     }
+         */
         DeliveryCheckoutIn: {
             /** @description Where to deliver (Bogotá) */
             address: components["schemas"]["AddressIn"];
@@ -2342,7 +2392,17 @@ export interface components {
              */
             vip_price_applied: boolean;
         };
-        /** DeskBookIn */
+        /**
+         * DeskBookIn
+         * @example {
+         *       "first_name": "Ana",
+         *       "last_name": "Gómez",
+         *       "notes": "Primera visita",
+         *       "phone": "+573001234567",
+         *       "service": "MASAJE-RELAX-60",
+         *       "start": "2030-01-15T10:00:00-05:00"
+         *     }
+         */
         DeskBookIn: {
             /**
              * Client
@@ -2414,7 +2474,13 @@ export interface components {
              */
             new_client: boolean;
         };
-        /** DeskCancelIn */
+        /**
+         * DeskCancelIn
+         * @example {
+         *       "by": "client",
+         *       "reason": "Llamó para cancelar"
+         *     }
+         */
         DeskCancelIn: {
             /**
              * By
@@ -2444,7 +2510,13 @@ export interface components {
              */
             refund_requested: boolean;
         };
-        /** DeskMoveIn */
+        /**
+         * DeskMoveIn
+         * @example {
+         *       "start": "2030-01-15T11:00:00-05:00",
+         *       "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b"
+         *     }
+         */
         DeskMoveIn: {
             /**
              * Start
@@ -2458,7 +2530,12 @@ export interface components {
              */
             therapist?: string | null;
         };
-        /** DeskNotesIn */
+        /**
+         * DeskNotesIn
+         * @example {
+         *       "staff_notes": "Alergia a los aceites de almendra"
+         *     }
+         */
         DeskNotesIn: {
             /**
              * Staff Notes
@@ -2467,7 +2544,13 @@ export interface components {
              */
             staff_notes?: string;
         };
-        /** DeskPaymentIn */
+        /**
+         * DeskPaymentIn
+         * @example {
+         *       "amount_cents": 6200000,
+         *       "method": "card_terminal"
+         *     }
+         */
         DeskPaymentIn: {
             /**
              * Amount Cents
@@ -2506,7 +2589,12 @@ export interface components {
              */
             detail: string;
         };
-        /** EraseIn */
+        /**
+         * EraseIn
+         * @example {
+         *       "password": "Zen-Bogota-2030!"
+         *     }
+         */
         EraseIn: {
             /**
              * Code
@@ -2701,7 +2789,13 @@ export interface components {
              */
             timezone: string;
         };
-        /** LoginIn */
+        /**
+         * LoginIn
+         * @example {
+         *       "password": "Zen-Bogota-2030!",
+         *       "phone_number": "+573001234567"
+         *     }
+         */
         LoginIn: {
             /**
              * Password
@@ -2715,7 +2809,13 @@ export interface components {
              */
             phone_number: string;
         };
-        /** LogoutIn */
+        /**
+         * LogoutIn
+         * @example {
+         *       "everywhere": false,
+         *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+         *     }
+         */
         LogoutIn: {
             /**
              * Everywhere
@@ -2949,7 +3049,7 @@ export interface components {
             currency: string;
             /**
              * Expiration Time
-             * @description When the checkout link expires (ISO 8601 UTC), or null.
+             * @description When the checkout link expires, or null: Wompi's widget parameter exactly as it was signed (signature_integrity covers it), so in Wompi's format, ISO 8601 UTC with Z; the API's one exception to Bogotá time (docs/api.md).
              */
             expiration_time?: string | null;
             /**
@@ -3331,7 +3431,14 @@ export interface components {
              */
             pages: number;
         };
-        /** PasswordResetConfirmIn */
+        /**
+         * PasswordResetConfirmIn
+         * @example {
+         *       "code": "123456",
+         *       "new_password": "Zen-Bogota-2031!",
+         *       "phone_number": "+573001234567"
+         *     }
+         */
         PasswordResetConfirmIn: {
             /**
              * Code
@@ -3354,7 +3461,12 @@ export interface components {
              */
             phone_number: string;
         };
-        /** PasswordResetIn */
+        /**
+         * PasswordResetIn
+         * @example {
+         *       "phone_number": "+573001234567"
+         *     }
+         */
         PasswordResetIn: {
             /**
              * Phone Number
@@ -3447,7 +3559,14 @@ export interface components {
              */
             status: string;
         };
-        /** PhoneChangeIn */
+        /**
+         * PhoneChangeIn
+         * @example {
+         *       "channel": "sms",
+         *       "new_phone_number": "+573107654321",
+         *       "password": "Zen-Bogota-2030!"
+         *     }
+         */
         PhoneChangeIn: {
             /**
              * Channel
@@ -3475,7 +3594,12 @@ export interface components {
              */
             password?: string;
         };
-        /** PickupCheckoutIn */
+        /**
+         * PickupCheckoutIn
+         * @example {
+         *       "fulfilment": "pickup"
+         *     }
+         */
         PickupCheckoutIn: {
             /** @description Not used for pickup */
             address?: components["schemas"]["AddressIn"] | null;
@@ -3693,7 +3817,17 @@ export interface components {
              */
             vip_until: string | null;
         };
-        /** ProfilePatchIn */
+        /**
+         * ProfilePatchIn
+         * @example {
+         *       "email": "ana.maria@example.com",
+         *       "first_name": "Ana María",
+         *       "notification_channel": "whatsapp",
+         *       "notification_opt_outs": [
+         *         "email"
+         *       ]
+         *     }
+         */
         ProfilePatchIn: {
             /**
              * Email
@@ -3742,7 +3876,12 @@ export interface components {
              */
             status: string;
         };
-        /** ReauthCodeIn */
+        /**
+         * ReauthCodeIn
+         * @example {
+         *       "channel": "whatsapp"
+         *     }
+         */
         ReauthCodeIn: {
             /**
              * Channel
@@ -3784,7 +3923,12 @@ export interface components {
              */
             taken_by_id: number;
         };
-        /** RefreshIn */
+        /**
+         * RefreshIn
+         * @example {
+         *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+         *     }
+         */
         RefreshIn: {
             /**
              * Refresh
@@ -3792,7 +3936,19 @@ export interface components {
              */
             refresh: string;
         };
-        /** RegisterIn */
+        /**
+         * RegisterIn
+         * @example {
+         *       "accept_data_policy": true,
+         *       "accept_terms": true,
+         *       "channel": "whatsapp",
+         *       "email": "ana@example.com",
+         *       "first_name": "Ana",
+         *       "last_name": "Gómez",
+         *       "password": "Zen-Bogota-2030!",
+         *       "phone_number": "+573001234567"
+         *     }
+         */
         RegisterIn: {
             /**
              * Accept Data Policy
@@ -3851,7 +4007,13 @@ export interface components {
              */
             recaptcha_token?: string;
         };
-        /** RescheduleIn */
+        /**
+         * RescheduleIn
+         * @example {
+         *       "start": "2030-01-16T15:30:00-05:00",
+         *       "therapist": null
+         *     }
+         */
         RescheduleIn: {
             /**
              * Start
@@ -3865,7 +4027,13 @@ export interface components {
              */
             therapist?: string | null;
         };
-        /** ResendIn */
+        /**
+         * ResendIn
+         * @example {
+         *       "channel": "sms",
+         *       "phone_number": "+573001234567"
+         *     }
+         */
         ResendIn: {
             /**
              * Channel
@@ -3880,7 +4048,15 @@ export interface components {
              */
             phone_number: string;
         };
-        /** RolesIn */
+        /**
+         * RolesIn
+         * @example {
+         *       "roles": [
+         *         "therapist",
+         *         "reception"
+         *       ]
+         *     }
+         */
         RolesIn: {
             /**
              * Roles
@@ -3981,7 +4157,18 @@ export interface components {
              */
             name: string;
         };
-        /** StaffCreateIn */
+        /**
+         * StaffCreateIn
+         * @example {
+         *       "email": "laura@example.com",
+         *       "first_name": "Laura",
+         *       "last_name": "Pérez",
+         *       "phone_number": "+573112223344",
+         *       "roles": [
+         *         "reception"
+         *       ]
+         *     }
+         */
         StaffCreateIn: {
             /**
              * Email
@@ -4023,7 +4210,13 @@ export interface components {
              */
             roles: ("therapist" | "reception" | "admin")[];
         };
-        /** StatusChangeIn */
+        /**
+         * StatusChangeIn
+         * @example {
+         *       "note": "Sale con el mensajero de la tarde",
+         *       "status": "OUT_FOR_DELIVERY"
+         *     }
+         */
         StatusChangeIn: {
             /**
              * Note
@@ -4047,7 +4240,17 @@ export interface components {
              */
             slug: string;
         };
-        /** SubscribeIn */
+        /**
+         * SubscribeIn
+         * @example {
+         *       "accept_personal_data": true,
+         *       "accept_terms": true,
+         *       "acceptance_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6MX0.c2ln",
+         *       "card_token": "tok_test_41961_a1B2c3D4e5F6",
+         *       "personal_data_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6Mn0.c2ln",
+         *       "plan_code": "vip-mensual"
+         *     }
+         */
         SubscribeIn: {
             /**
              * Accept Personal Data
@@ -4224,7 +4427,13 @@ export interface components {
              */
             vip_until: string | null;
         };
-        /** VerifyIn */
+        /**
+         * VerifyIn
+         * @example {
+         *       "code": "123456",
+         *       "phone_number": "+573001234567"
+         *     }
+         */
         VerifyIn: {
             /**
              * Code
@@ -4502,6 +4711,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "notes": "Prefiero presión suave",
+                 *       "service": "MASAJE-RELAX-60",
+                 *       "start": "2030-01-15T10:00:00-05:00",
+                 *       "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BookIn"];
             };
         };
@@ -4597,6 +4814,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Tengo un viaje de trabajo"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CancelIn"];
             };
         };
@@ -4717,6 +4939,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "start": "2030-01-16T15:30:00-05:00",
+                 *       "therapist": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["RescheduleIn"];
             };
         };
@@ -4797,7 +5025,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    book: {
+    bookDeskAppointment: {
         parameters: {
             query?: never;
             header?: {
@@ -4812,6 +5040,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "first_name": "Ana",
+                 *       "last_name": "Gómez",
+                 *       "notes": "Primera visita",
+                 *       "phone": "+573001234567",
+                 *       "service": "MASAJE-RELAX-60",
+                 *       "start": "2030-01-15T10:00:00-05:00"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeskBookIn"];
             };
         };
@@ -4836,7 +5074,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    detail: {
+    getDeskAppointment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4863,7 +5101,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    cancelPreview: {
+    previewDeskCancellation: {
         parameters: {
             query?: {
                 /** @description Who would cancel: `spa` or `client`. */
@@ -4893,7 +5131,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    cancel: {
+    cancelDeskAppointment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4905,6 +5143,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "by": "client",
+                 *       "reason": "Llamó para cancelar"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeskCancelIn"];
             };
         };
@@ -4928,7 +5172,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    checkIn: {
+    checkInDeskAppointment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4956,7 +5200,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    complete: {
+    completeDeskAppointment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4984,7 +5228,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    move: {
+    moveDeskAppointment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4996,6 +5240,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "start": "2030-01-15T11:00:00-05:00",
+                 *       "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeskMoveIn"];
             };
         };
@@ -5019,7 +5269,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    noShow: {
+    markDeskAppointmentNoShow: {
         parameters: {
             query?: never;
             header?: never;
@@ -5047,7 +5297,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    notes: {
+    setDeskAppointmentNotes: {
         parameters: {
             query?: never;
             header?: never;
@@ -5059,6 +5309,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "staff_notes": "Alergia a los aceites de almendra"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeskNotesIn"];
             };
         };
@@ -5082,7 +5337,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    paymentLink: {
+    sendDeskPaymentLink: {
         parameters: {
             query?: never;
             header?: never;
@@ -5111,7 +5366,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    pay: {
+    recordDeskPayment: {
         parameters: {
             query?: never;
             header?: {
@@ -5129,6 +5384,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "amount_cents": 6200000,
+                 *       "method": "card_terminal"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeskPaymentIn"];
             };
         };
@@ -5152,7 +5413,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    calendar: {
+    getDeskCalendar: {
         parameters: {
             query?: {
                 /** @description The day (YYYY-MM-DD, Bogotá); today when omitted. */
@@ -5189,7 +5450,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    clients: {
+    searchDeskClients: {
         parameters: {
             query?: {
                 /** @description Text in the name, phone number or e-mail. */
@@ -5559,6 +5820,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accept_personal_data": true,
+                 *       "accept_terms": true,
+                 *       "acceptance_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6MX0.c2ln",
+                 *       "card_token": "tok_test_41961_a1B2c3D4e5F6",
+                 *       "personal_data_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6Mn0.c2ln",
+                 *       "plan_code": "vip-mensual"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SubscribeIn"];
             };
         };
@@ -5616,6 +5887,30 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "data": {
+                 *         "transaction": {
+                 *           "amount_in_cents": 18000000,
+                 *           "id": "1234-1610641025-49201",
+                 *           "reference": "SZ-7Q2M4K9X",
+                 *           "status": "APPROVED"
+                 *         }
+                 *       },
+                 *       "environment": "test",
+                 *       "event": "transaction.updated",
+                 *       "sent_at": "2030-01-15T15:00:00.000Z",
+                 *       "signature": {
+                 *         "checksum": "3476DDA50F64CD7CBD160689640506FEBEA93239BC524FC0469B2C68A3CC8BD0",
+                 *         "properties": [
+                 *           "transaction.id",
+                 *           "transaction.status",
+                 *           "transaction.amount_in_cents"
+                 *         ]
+                 *       },
+                 *       "timestamp": 1530291411
+                 *     }
+                 */
                 "application/json": {
                     /** @description The event's object: the transaction Wompi reports on */
                     data: {
@@ -5716,6 +6011,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": "8e4a5b77-3f1c-4d2a-9b6e-1c2d3e4f5a6b",
+                 *       "quantity": 2
+                 *     }
+                 */
                 "application/json": components["schemas"]["CartAddIn"];
             };
         };
@@ -5751,6 +6052,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "quantity": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["CartQuantityIn"];
             };
         };
@@ -5995,6 +6301,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "Sale con el mensajero de la tarde",
+                 *       "status": "OUT_FOR_DELIVERY"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StatusChangeIn"];
             };
         };
@@ -6117,7 +6429,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    logout: {
+    logOut: {
         parameters: {
             query?: never;
             header?: never;
@@ -6126,6 +6438,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "everywhere": false,
+                 *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LogoutIn"];
             };
         };
@@ -6177,6 +6495,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "Zen-Bogota-2030!"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EraseIn"];
             };
         };
@@ -6208,6 +6531,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ana.maria@example.com",
+                 *       "first_name": "Ana María",
+                 *       "notification_channel": "whatsapp",
+                 *       "notification_opt_outs": [
+                 *         "email"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProfilePatchIn"];
             };
         };
@@ -6261,6 +6594,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "sms",
+                 *       "new_phone_number": "+573107654321",
+                 *       "password": "Zen-Bogota-2030!"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PhoneChangeIn"];
             };
         };
@@ -6294,6 +6634,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CodeIn"];
             };
         };
@@ -6327,6 +6672,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "whatsapp"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReauthCodeIn"];
             };
         };
@@ -6360,6 +6710,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "phone_number": "+573001234567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordResetIn"];
             };
         };
@@ -6390,6 +6745,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456",
+                 *       "new_password": "Zen-Bogota-2031!",
+                 *       "phone_number": "+573001234567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PasswordResetConfirmIn"];
             };
         };
@@ -6413,7 +6775,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    register: {
+    registerAccount: {
         parameters: {
             query?: never;
             header?: never;
@@ -6422,6 +6784,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accept_data_policy": true,
+                 *       "accept_terms": true,
+                 *       "channel": "whatsapp",
+                 *       "email": "ana@example.com",
+                 *       "first_name": "Ana",
+                 *       "last_name": "Gómez",
+                 *       "password": "Zen-Bogota-2030!",
+                 *       "phone_number": "+573001234567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterIn"];
             };
         };
@@ -6452,6 +6826,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "laura@example.com",
+                 *       "first_name": "Laura",
+                 *       "last_name": "Pérez",
+                 *       "phone_number": "+573112223344",
+                 *       "roles": [
+                 *         "reception"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["StaffCreateIn"];
             };
         };
@@ -6474,7 +6859,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
-    login: {
+    logIn: {
         parameters: {
             query?: never;
             header?: never;
@@ -6483,6 +6868,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "password": "Zen-Bogota-2030!",
+                 *       "phone_number": "+573001234567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginIn"];
             };
         };
@@ -6515,6 +6906,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RefreshIn"];
             };
         };
@@ -6545,6 +6941,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "123456",
+                 *       "phone_number": "+573001234567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["VerifyIn"];
             };
         };
@@ -6577,6 +6979,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "sms",
+                 *       "phone_number": "+573001234567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResendIn"];
             };
         };
@@ -6637,6 +7045,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "roles": [
+                 *         "therapist",
+                 *         "reception"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["RolesIn"];
             };
         };

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q
 
 from modules.assistant.models import Conversation
+from platform_core.renderers import api_time
 
 
 def _conversations(user: Any) -> Any:
@@ -26,13 +27,13 @@ def export_user(user: Any) -> dict[str, Any]:
                 "id": str(conv.public_id),
                 "phone": conv.phone,
                 "state": conv.state,
-                "created_at": conv.created_at.isoformat(),
+                "created_at": api_time(conv.created_at),
                 "messages": [
                     {
                         "direction": m.direction,
                         "source": m.source,
                         "body": m.body,
-                        "created_at": m.created_at.isoformat(),
+                        "created_at": api_time(m.created_at),
                     }
                     for m in conv.messages.all()
                 ],
@@ -41,7 +42,7 @@ def export_user(user: Any) -> dict[str, Any]:
                         "tool": p.tool_name,
                         "summary": p.summary,
                         "status": p.status,
-                        "created_at": p.created_at.isoformat(),
+                        "created_at": api_time(p.created_at),
                     }
                     for p in conv.proposals.all()
                 ],

@@ -134,8 +134,9 @@ def paid_for(appts: list[Appointment]) -> dict[str, int]:
 
 # --- the calendar feed ---------------------------------------------------------------------
 def _iso_local(moment: datetime) -> str:
-    """A floating wall-clock time in Bogotá: the calendar shows it as is."""
-    return moment.astimezone(local_tz()).strftime("%Y-%m-%dT%H:%M:%S")
+    """Bogotá wall-clock time with its offset (2030-03-04T10:00:00-05:00), the API's one
+    convention for times; the calendar (timeZone "-05:00") shows it as is."""
+    return moment.astimezone(local_tz()).isoformat(timespec="seconds")
 
 
 def _from_epoch_minutes(minutes: int) -> datetime:

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import asdict
 from typing import Any, Literal
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
@@ -20,7 +19,8 @@ from pydantic import ConfigDict
 
 from modules.booking import desk
 from platform_core.idempotency import idempotent
-from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone
+from platform_core.renderers import LocalTimeJSONEncoder
+from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
 
 router = Router(auth=[JWTAuth(), django_auth])
 
@@ -30,6 +30,16 @@ class DeskBookIn(InputSchema):
     # says so with anyOf; the service refuses neither with 422 `client_required`.
     model_config = ConfigDict(
         json_schema_extra={
+            "examples": [
+                {
+                    "service": "MASAJE-RELAX-60",
+                    "start": "2030-01-15T10:00:00-05:00",
+                    "phone": "+573001234567",
+                    "first_name": "Ana",
+                    "last_name": "Gómez",
+                    "notes": "Primera visita",
+                }
+            ],
             "anyOf": [
                 {"required": ["client"], "properties": {"client": {"type": "string"}}},
                 {
@@ -39,7 +49,7 @@ class DeskBookIn(InputSchema):
                         "first_name": {"pattern": r"\S"},
                     },
                 },
-            ]
+            ],
         }
     )
 
@@ -54,20 +64,30 @@ class DeskBookIn(InputSchema):
 
 
 class DeskMoveIn(InputSchema):
+    model_config = body_example(
+        {"start": "2030-01-15T11:00:00-05:00", "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b"}
+    )
+
     start: AwareDateTime
     therapist: uuid.UUID | None = None
 
 
 class DeskCancelIn(InputSchema):
+    model_config = body_example({"by": "client", "reason": "Llamó para cancelar"})
+
     by: Literal["spa", "client"]
     reason: str = Field("", max_length=300)
 
 
 class DeskNotesIn(InputSchema):
+    model_config = body_example({"staff_notes": "Alergia a los aceites de almendra"})
+
     staff_notes: str = Field("", max_length=2000)
 
 
 class DeskPaymentIn(InputSchema):
+    model_config = body_example({"amount_cents": 6200000, "method": "card_terminal"})
+
     amount_cents: int = Field(..., gt=0, le=10_000_000_000)
     method: Literal["cash", "card_terminal", "transfer"]
 
@@ -182,7 +202,12 @@ def _state(request: HttpRequest, appt: Any) -> dict[str, Any]:
     return desk.appointment_state(request.auth, appt)
 
 
-@router.get("calendar/", response=CalendarOut, summary="Calendar feed (day or week)")
+@router.get(
+    "calendar/",
+    response=CalendarOut,
+    summary="Calendar feed (day or week)",
+    operation_id="getDeskCalendar",
+)
 def calendar(
     request: HttpRequest,
     date: IsoDate | None = None,
@@ -211,16 +236,26 @@ def calendar(
     )
     # Built by the service in the documented shape; re-validating hundreds of events
     # through the schema doubled the feed's time (docs/performance.md).
-    return JsonResponse(feed, encoder=DjangoJSONEncoder)
+    return JsonResponse(feed, encoder=LocalTimeJSONEncoder)
 
 
-@router.get("clients/", response=list[ClientOut], summary="Find a client by phone or name")
+@router.get(
+    "clients/",
+    response=list[ClientOut],
+    summary="Find a client by phone or name",
+    operation_id="searchDeskClients",
+)
 def clients(request: HttpRequest, q: str = "") -> Any:
     """Clients whose phone or name matches `q` (at most 20), for booking at the desk."""
     return desk.search_clients(request.auth, q)
 
 
-@router.post("appointments/", response={201: DeskBookOut}, summary="Book at the desk")
+@router.post(
+    "appointments/",
+    response={201: DeskBookOut},
+    summary="Book at the desk",
+    operation_id="bookDeskAppointment",
+)
 @idempotent("booking.desk.book")
 def book(request: HttpRequest, payload: DeskBookIn) -> Any:
     """Book for an existing client (`client`) or a new one created at the desk (`phone`,
@@ -247,13 +282,23 @@ def book(request: HttpRequest, payload: DeskBookIn) -> Any:
     )
 
 
-@router.get("appointments/{appointment_id}/", response=DeskAppointmentOut, summary="One")
+@router.get(
+    "appointments/{appointment_id}/",
+    response=DeskAppointmentOut,
+    summary="One appointment as the desk sees it",
+    operation_id="getDeskAppointment",
+)
 def detail(request: HttpRequest, appointment_id: str) -> Any:
     """One appointment as the desk sees it: state, paid and due, notes, allowed actions."""
     return _state(request, desk.get_appointment(request.auth, appointment_id))
 
 
-@router.post("appointments/{appointment_id}/move/", response=DeskAppointmentOut, summary="Move")
+@router.post(
+    "appointments/{appointment_id}/move/",
+    response=DeskAppointmentOut,
+    summary="Move an appointment",
+    operation_id="moveDeskAppointment",
+)
 def move(request: HttpRequest, appointment_id: str, payload: DeskMoveIn) -> Any:
     """Move to another start (optionally therapist); 409 when taken, nothing moved."""
     appt = desk.get_appointment(request.auth, appointment_id)
@@ -263,7 +308,10 @@ def move(request: HttpRequest, appointment_id: str, payload: DeskMoveIn) -> Any:
 
 
 @router.post(
-    "appointments/{appointment_id}/check-in/", response=DeskAppointmentOut, summary="Arrived"
+    "appointments/{appointment_id}/check-in/",
+    response=DeskAppointmentOut,
+    summary="Check the client in",
+    operation_id="checkInDeskAppointment",
 )
 def check_in(request: HttpRequest, appointment_id: str) -> Any:
     """Mark the client as arrived (ARRIVED); only on the appointment's day, before it ends."""
@@ -272,7 +320,10 @@ def check_in(request: HttpRequest, appointment_id: str) -> Any:
 
 
 @router.post(
-    "appointments/{appointment_id}/complete/", response=DeskAppointmentOut, summary="Completed"
+    "appointments/{appointment_id}/complete/",
+    response=DeskAppointmentOut,
+    summary="Mark an appointment completed",
+    operation_id="completeDeskAppointment",
 )
 def complete(request: HttpRequest, appointment_id: str) -> Any:
     """Mark the appointment as completed."""
@@ -281,7 +332,10 @@ def complete(request: HttpRequest, appointment_id: str) -> Any:
 
 
 @router.post(
-    "appointments/{appointment_id}/no-show/", response=DeskAppointmentOut, summary="No-show"
+    "appointments/{appointment_id}/no-show/",
+    response=DeskAppointmentOut,
+    summary="Mark an appointment as a no-show",
+    operation_id="markDeskAppointmentNoShow",
 )
 def no_show(request: HttpRequest, appointment_id: str) -> Any:
     """Mark the appointment as a no-show (the deposit is kept as the policy says)."""
@@ -293,6 +347,7 @@ def no_show(request: HttpRequest, appointment_id: str) -> Any:
     "appointments/{appointment_id}/cancel/",
     response=CancelPreviewOut,
     summary="What cancelling now would mean (policy)",
+    operation_id="previewDeskCancellation",
 )
 def cancel_preview(
     request: HttpRequest, appointment_id: str, by: Literal["spa", "client"] = "spa"
@@ -302,7 +357,12 @@ def cancel_preview(
     return desk.cancel_preview(desk.get_appointment(request.auth, appointment_id), by=by)
 
 
-@router.post("appointments/{appointment_id}/cancel/", response=DeskCancelOut, summary="Cancel")
+@router.post(
+    "appointments/{appointment_id}/cancel/",
+    response=DeskCancelOut,
+    summary="Cancel an appointment at the desk",
+    operation_id="cancelDeskAppointment",
+)
 def cancel(request: HttpRequest, appointment_id: str, payload: DeskCancelIn) -> Any:
     """Cancel by the spa or by the client, with the policy's consequence applied."""
     appt = desk.get_appointment(request.auth, appointment_id)
@@ -314,7 +374,12 @@ def cancel(request: HttpRequest, appointment_id: str, payload: DeskCancelIn) -> 
     }
 
 
-@router.post("appointments/{appointment_id}/notes/", response=DeskAppointmentOut, summary="Notes")
+@router.post(
+    "appointments/{appointment_id}/notes/",
+    response=DeskAppointmentOut,
+    summary="Replace the staff notes",
+    operation_id="setDeskAppointmentNotes",
+)
 def notes(request: HttpRequest, appointment_id: str, payload: DeskNotesIn) -> Any:
     """Replace the staff's internal notes on the appointment."""
     appt = desk.get_appointment(request.auth, appointment_id)
@@ -325,6 +390,7 @@ def notes(request: HttpRequest, appointment_id: str, payload: DeskNotesIn) -> An
     "appointments/{appointment_id}/payments/",
     response={201: DeskPaymentOut},
     summary="Record a payment taken at the desk",
+    operation_id="recordDeskPayment",
 )
 @idempotent("booking.desk.payment")
 def pay(request: HttpRequest, appointment_id: str, payload: DeskPaymentIn) -> Any:
@@ -340,6 +406,7 @@ def pay(request: HttpRequest, appointment_id: str, payload: DeskPaymentIn) -> An
     "appointments/{appointment_id}/payment-link/",
     response=PaymentLinkOut,
     summary="Send the client a Wompi payment link by WhatsApp",
+    operation_id="sendDeskPaymentLink",
 )
 def payment_link(request: HttpRequest, appointment_id: str) -> Any:
     """Send the client a Wompi payment link by WhatsApp for the deposit or the balance."""

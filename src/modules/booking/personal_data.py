@@ -8,6 +8,7 @@ from modules.booking import services
 from modules.booking.availability import bump_version
 from modules.booking.models import Appointment, Therapist
 from modules.booking.versions import CATALOG
+from platform_core.renderers import api_time
 
 
 def export_user(user: Any) -> dict[str, Any]:
@@ -21,8 +22,8 @@ def export_user(user: Any) -> dict[str, Any]:
                 "service": a.service.name,
                 "therapist": a.therapist.display_name,
                 "room": a.room.name if a.room_id else "",
-                "start": a.start.isoformat(),
-                "end": a.end.isoformat(),
+                "start": api_time(a.start),
+                "end": api_time(a.end),
                 "status": a.status,
                 "price_cents": a.price_cents,
                 "currency": a.currency,
@@ -30,7 +31,7 @@ def export_user(user: Any) -> dict[str, Any]:
                 "notes": a.notes,
                 "cancellation_reason": a.cancellation_reason,
                 "history": [
-                    {"kind": e.kind, "at": e.created_at.isoformat(), "to_status": e.to_status}
+                    {"kind": e.kind, "at": api_time(e.created_at), "to_status": e.to_status}
                     for e in a.events.all()
                 ],
             }

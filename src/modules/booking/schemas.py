@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
-from platform_core.schemas import AwareDateTime, InputSchema, Phone
+from platform_core.schemas import AwareDateTime, InputSchema, Phone, body_example
 
 
 class CategoryOut(Schema):
@@ -59,6 +59,15 @@ class AvailabilityOut(Schema):
 
 
 class BookIn(InputSchema):
+    model_config = body_example(
+        {
+            "service": "MASAJE-RELAX-60",
+            "start": "2030-01-15T10:00:00-05:00",
+            "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+            "notes": "Prefiero presión suave",
+        }
+    )
+
     service: str = Field(..., min_length=1, max_length=60, description="Código del servicio")
     start: AwareDateTime = Field(..., description="Inicio ISO-8601 con zona horaria")
     therapist: uuid.UUID | None = None
@@ -68,11 +77,15 @@ class BookIn(InputSchema):
 
 
 class RescheduleIn(InputSchema):
+    model_config = body_example({"start": "2030-01-16T15:30:00-05:00", "therapist": None})
+
     start: AwareDateTime
     therapist: uuid.UUID | None = None
 
 
 class CancelIn(InputSchema):
+    model_config = body_example({"reason": "Tengo un viaje de trabajo"})
+
     reason: str = Field("", max_length=300)
 
 

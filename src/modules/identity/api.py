@@ -59,7 +59,7 @@ def _require_role(request: HttpRequest, *roles: str) -> Any:
 
 @router.post(
     "register/",
-    operation_id="register",
+    operation_id="registerAccount",
     auth=None,
     response={202: DetailOut},
     summary="Sign up by phone",
@@ -104,7 +104,7 @@ def resend(request: HttpRequest, payload: ResendIn) -> Status:
 
 @router.post(
     "token/",
-    operation_id="login",
+    operation_id="logIn",
     auth=None,
     response=TokenPairOut,
     summary="Log in (phone + password)",
@@ -129,7 +129,7 @@ def refresh(request: HttpRequest, payload: RefreshIn) -> dict:
 
 
 @router.post(
-    "logout/", operation_id="logout", response={204: None}, summary="Revoke the refresh token(s)"
+    "logout/", operation_id="logOut", response={204: None}, summary="Revoke the refresh token(s)"
 )
 def logout(request: HttpRequest, payload: LogoutIn) -> Status:
     """Revoke the given refresh token, or every session of the account (everywhere)."""

@@ -10,10 +10,7 @@ from django.utils import timezone
 
 from modules.identity import selectors
 from modules.identity.models import LocalVerification
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
+from platform_core.renderers import api_time
 
 
 def export_user(user: Any) -> dict[str, Any]:
@@ -22,7 +19,8 @@ def export_user(user: Any) -> dict[str, Any]:
     data["public_id"] = str(data.pop("id"))
     data.update(is_active=user.is_active, last_login=user.last_login)
     return {
-        key: _iso(value) if isinstance(value, datetime) else value for key, value in data.items()
+        key: api_time(value) if isinstance(value, datetime) else value
+        for key, value in data.items()
     }
 
 

@@ -16,6 +16,7 @@ from platform_core.schemas import (
     NewPassword,
     OtpCode,
     Phone,
+    body_example,
 )
 
 Channel = Literal["sms", "whatsapp"]
@@ -27,7 +28,24 @@ StaffRole = Literal["therapist", "reception", "admin"]
 Language = Literal["es-co"]
 
 
+# The shape of a refresh token (a JWT) as POST /api/users/token/ returns it.
+REFRESH_TOKEN_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
+
+
 class RegisterIn(InputSchema):
+    model_config = body_example(
+        {
+            "phone_number": "+573001234567",
+            "password": "Zen-Bogota-2030!",
+            "first_name": "Ana",
+            "last_name": "Gómez",
+            "email": "ana@example.com",
+            "channel": "whatsapp",
+            "accept_terms": True,
+            "accept_data_policy": True,
+        }
+    )
+
     phone_number: str = Phone()
     password: str = NewPassword()
     first_name: str = Field("", max_length=150)
@@ -44,11 +62,15 @@ class DetailOut(Schema):
 
 
 class VerifyIn(InputSchema):
+    model_config = body_example({"phone_number": "+573001234567", "code": "123456"})
+
     phone_number: str = Phone()
     code: str = OtpCode()
 
 
 class ResendIn(InputSchema):
+    model_config = body_example({"phone_number": "+573001234567", "channel": "sms"})
+
     phone_number: str = Phone()
     channel: Channel | None = None
 
@@ -59,6 +81,8 @@ class TokenPairOut(Schema):
 
 
 class LoginIn(InputSchema):
+    model_config = body_example({"phone_number": "+573001234567", "password": "Zen-Bogota-2030!"})
+
     # No pattern: a malformed number gets the same 401 as a wrong password (no hint about
     # which accounts exist).
     phone_number: str = Field(..., max_length=32, examples=["+573001234567"])
@@ -66,26 +90,45 @@ class LoginIn(InputSchema):
 
 
 class RefreshIn(InputSchema):
+    model_config = body_example({"refresh": REFRESH_TOKEN_EXAMPLE})
+
     refresh: str = Field(..., max_length=4096)
 
 
 class LogoutIn(InputSchema):
+    model_config = body_example(
+        {
+            "refresh": REFRESH_TOKEN_EXAMPLE,
+            "everywhere": False,
+        }
+    )
+
     refresh: str = Field("", max_length=4096)
     everywhere: Flag = False
 
 
 class PasswordResetIn(InputSchema):
+    model_config = body_example({"phone_number": "+573001234567"})
+
     phone_number: str = Phone()
     recaptcha_token: str = Field("", max_length=4096)
 
 
 class PasswordResetConfirmIn(InputSchema):
+    model_config = body_example(
+        {"phone_number": "+573001234567", "code": "123456", "new_password": "Zen-Bogota-2031!"}
+    )
+
     phone_number: str = Phone()
     code: str = OtpCode()
     new_password: str = NewPassword()
 
 
 class PhoneChangeIn(InputSchema):
+    model_config = body_example(
+        {"new_phone_number": "+573107654321", "password": "Zen-Bogota-2030!", "channel": "sms"}
+    )
+
     new_phone_number: str = Phone()
     password: str = Field("", max_length=128)
     # Accounts without a password: the code from POST /api/users/me/reauth-code/.
@@ -94,14 +137,20 @@ class PhoneChangeIn(InputSchema):
 
 
 class CodeIn(InputSchema):
+    model_config = body_example({"code": "123456"})
+
     code: str = OtpCode()
 
 
 class ReauthCodeIn(InputSchema):
+    model_config = body_example({"channel": "whatsapp"})
+
     channel: Channel | None = None
 
 
 class EraseIn(InputSchema):
+    model_config = body_example({"password": "Zen-Bogota-2030!"})
+
     password: str = Field("", max_length=128)
     code: str = OtpCode("")
 
@@ -127,6 +176,15 @@ class ProfileOut(Schema):
 
 
 class ProfilePatchIn(InputSchema):
+    model_config = body_example(
+        {
+            "first_name": "Ana María",
+            "email": "ana.maria@example.com",
+            "notification_channel": "whatsapp",
+            "notification_opt_outs": ["email"],
+        }
+    )
+
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
     email: str | None = Email(None)
@@ -143,6 +201,16 @@ class ExportOut(Schema):
 
 
 class StaffCreateIn(InputSchema):
+    model_config = body_example(
+        {
+            "phone_number": "+573112223344",
+            "roles": ["reception"],
+            "first_name": "Laura",
+            "last_name": "Pérez",
+            "email": "laura@example.com",
+        }
+    )
+
     phone_number: str = Phone()
     roles: list[StaffRole] = Field(..., min_length=1, max_length=3)
     first_name: str = Field("", max_length=150)
@@ -156,6 +224,8 @@ class StaffCreateIn(InputSchema):
 
 
 class RolesIn(InputSchema):
+    model_config = body_example({"roles": ["therapist", "reception"]})
+
     roles: list[Role] = Field(..., max_length=4)
 
 

@@ -684,7 +684,7 @@ def export_personal_data(user: Any, *, actor: Any = None, request: Any = None) -
     )
     return {
         "format": EXPORT_FORMAT,
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": timezone.now(),
         "user_id": str(user.public_id),
         "modules": modules,
     }

@@ -74,6 +74,25 @@ WOMPI_EVENT_SCHEMA: dict[str, Any] = {
         "sent_at": {"type": "string", "description": "When Wompi sent it (ISO 8601)"},
     },
 }
+# The shape of Wompi's documented `transaction.updated` event (the schema's example).
+WOMPI_EVENT_EXAMPLE: dict[str, Any] = {
+    "event": "transaction.updated",
+    "data": {
+        "transaction": {
+            "id": "1234-1610641025-49201",
+            "amount_in_cents": 18000000,
+            "reference": "SZ-7Q2M4K9X",
+            "status": "APPROVED",
+        }
+    },
+    "environment": "test",
+    "signature": {
+        "properties": ["transaction.id", "transaction.status", "transaction.amount_in_cents"],
+        "checksum": "3476DDA50F64CD7CBD160689640506FEBEA93239BC524FC0469B2C68A3CC8BD0",
+    },
+    "timestamp": 1530291411,
+    "sent_at": "2030-01-15T15:00:00.000Z",
+}
 
 
 @router.get(
@@ -125,7 +144,12 @@ def checkout_result(request: HttpRequest, transaction_id: str) -> Any:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": WOMPI_EVENT_SCHEMA}},
+            "content": {
+                "application/json": {
+                    "schema": WOMPI_EVENT_SCHEMA,
+                    "example": WOMPI_EVENT_EXAMPLE,
+                }
+            },
         }
     },
 )

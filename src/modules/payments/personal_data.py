@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from modules.payments.models import Payment, VipSubscription
+from platform_core.renderers import api_time
 
 
 def export_user(user: Any) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def export_user(user: Any) -> dict[str, Any]:
                 "status": p.status,
                 "method": p.method,
                 "email": p.customer_email,
-                "created_at": p.created_at.isoformat(),
+                "created_at": api_time(p.created_at),
             }
             for p in payments
         ],
@@ -31,11 +32,9 @@ def export_user(user: Any) -> dict[str, Any]:
                 "plan": s.plan.name,
                 "status": s.status,
                 "card": f"{s.card_brand} ****{s.card_last_four}" if s.card_last_four else "",
-                "accepted_at": s.accepted_at.isoformat() if s.accepted_at else None,
-                "current_period_end": (
-                    s.current_period_end.isoformat() if s.current_period_end else None
-                ),
-                "created_at": s.created_at.isoformat(),
+                "accepted_at": api_time(s.accepted_at),
+                "current_period_end": api_time(s.current_period_end),
+                "created_at": api_time(s.created_at),
             }
             for s in subs
         ],

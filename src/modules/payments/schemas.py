@@ -7,7 +7,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from platform_core.schemas import InputSchema, TrueFlag
+from platform_core.schemas import InputSchema, TrueFlag, body_example
 
 
 class PaymentOut(Schema):
@@ -65,6 +65,17 @@ class AcceptanceOut(Schema):
 
 
 class SubscribeIn(InputSchema):
+    model_config = body_example(
+        {
+            "plan_code": "vip-mensual",
+            "card_token": "tok_test_41961_a1B2c3D4e5F6",
+            "acceptance_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6MX0.c2ln",
+            "personal_data_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6Mn0.c2ln",
+            "accept_terms": True,
+            "accept_personal_data": True,
+        }
+    )
+
     plan_code: str = Field(..., min_length=1, max_length=40)
     card_token: str = Field(..., min_length=3, max_length=120, description="tok_… de Wompi")
     acceptance_token: str = Field(..., min_length=1, max_length=4096)

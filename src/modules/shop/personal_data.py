@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from modules.shop.models import Cart, Order
+from platform_core.renderers import api_time
 
 ERASED = "[borrado]"
 
@@ -29,7 +30,7 @@ def export_user(user: Any) -> dict[str, Any]:
             {
                 "id": str(order.public_id),
                 "status": order.status,
-                "created_at": order.created_at.isoformat(),
+                "created_at": api_time(order.created_at),
                 "fulfilment": order.fulfilment,
                 "address": {
                     "recipient_name": order.recipient_name,

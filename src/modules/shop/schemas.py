@@ -10,7 +10,7 @@ from django.conf import settings
 from ninja import Field, Schema
 
 from modules.shop.models import OrderStatus
-from platform_core.schemas import InputSchema, Int, Phone
+from platform_core.schemas import InputSchema, Int, Phone, body_example
 
 Availability = Literal["in_stock", "low", "out"]
 SortKey = Literal["name", "-name", "price", "-price", "newest"]
@@ -89,6 +89,10 @@ MAX_LINE_QUANTITY = settings.SHOP_MAX_LINE_QUANTITY
 
 
 class CartAddIn(InputSchema):
+    model_config = body_example(
+        {"product_id": "8e4a5b77-3f1c-4d2a-9b6e-1c2d3e4f5a6b", "quantity": 2}
+    )
+
     product_id: UUID
     quantity: Int = Field(
         1,
@@ -99,6 +103,8 @@ class CartAddIn(InputSchema):
 
 
 class CartQuantityIn(InputSchema):
+    model_config = body_example({"quantity": 3})
+
     quantity: Int = Field(
         ...,
         ge=0,
@@ -126,6 +132,17 @@ NOT_BLANK = r"\S"
 
 
 class AddressIn(InputSchema):
+    model_config = body_example(
+        {
+            "recipient_name": "Ana Gómez",
+            "recipient_phone": "+573001234567",
+            "address_line": "Calle 93 # 11-27",
+            "address_details": "Apto 502",
+            "neighborhood": "Chicó",
+            "notes": "Portería 24 horas",
+        }
+    )
+
     recipient_name: str = Field(..., min_length=2, max_length=150, pattern=NOT_BLANK)
     recipient_phone: str = Phone()
     address_line: str = Field(..., min_length=5, max_length=255, pattern=NOT_BLANK)
@@ -135,11 +152,25 @@ class AddressIn(InputSchema):
 
 
 class PickupCheckoutIn(InputSchema):
+    model_config = body_example({"fulfilment": "pickup"})
+
     fulfilment: Literal["pickup"]
     address: AddressIn | None = Field(None, description="Not used for pickup")
 
 
 class DeliveryCheckoutIn(InputSchema):
+    model_config = body_example(
+        {
+            "fulfilment": "delivery",
+            "address": {
+                "recipient_name": "Ana Gómez",
+                "recipient_phone": "+573001234567",
+                "address_line": "Calle 93 # 11-27",
+                "neighborhood": "Chicó",
+            },
+        }
+    )
+
     fulfilment: Literal["delivery"]
     address: AddressIn = Field(..., description="Where to deliver (Bogotá)")
 
@@ -211,6 +242,10 @@ CheckoutOut = OrderCheckoutOut
 
 
 class StatusChangeIn(InputSchema):
+    model_config = body_example(
+        {"status": "OUT_FOR_DELIVERY", "note": "Sale con el mensajero de la tarde"}
+    )
+
     status: OrderStatus
     note: str = Field("", max_length=255)
 

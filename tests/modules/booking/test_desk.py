@@ -119,12 +119,12 @@ def test_calendar_feed_for_reception(api_as: Any, spa: Any, reception: Any, cloc
     shown = [e for e in feed["events"] if e.get("id")]
     assert [e["id"] for e in shown] == [str(a.public_id)]
     ev = shown[0]
-    assert ev["start"] == "2030-03-04T10:00:00" and ev["extendedProps"]["room"] == "Cabina 1"
+    assert ev["start"] == "2030-03-04T10:00:00-05:00" and ev["extendedProps"]["room"] == "Cabina 1"
     assert ev["extendedProps"]["status_label"] == "Confirmada"
     assert set(ev["extendedProps"]["actions"]) >= {"check_in", "move", "cancel", "pay"}
     off = [e for e in feed["events"] if e.get("display") == "background"]
     # lunch 13-14 and the edges of the day are shaded for both therapists
-    assert {"2030-03-04T13:00:00"} <= {e["start"] for e in off}
+    assert {"2030-03-04T13:00:00-05:00"} <= {e["start"] for e in off}
     with_cancelled = api.get(f"{DESK}/calendar/?date={MONDAY}&show_cancelled=true").json()
     assert len([e for e in with_cancelled["events"] if e.get("id")]) == 2
     week = api.get(f"{DESK}/calendar/?date={MONDAY}&view=week&therapist={spa.beto.public_id}")
