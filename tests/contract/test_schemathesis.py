@@ -54,7 +54,11 @@ load_all_checks()
 STATEFUL_CHECKS = {"use_after_free", "ensure_resource_availability", "object_level_authorization"}
 # Codes of the rules the schema states as a format Schemathesis cannot generate by itself in
 # its coverage phase (it builds boundary strings from the pattern and ignores custom formats).
-FORMAT_RULES = {"invalid_phone": "phone", "weak_password": "password"}
+FORMAT_RULES = {
+    "invalid_phone": "phone",
+    "weak_password": "password",
+    "card_rejected": "wompi-token",
+}
 
 
 def _rule_of_a_named_format(case: Any, response: Any) -> bool:
@@ -143,6 +147,10 @@ schemathesis.openapi.format(
 )
 schemathesis.openapi.format(
     "password", st.from_regex(r"[A-Za-z]{8,12}-[0-9]{2}[!#%]", fullmatch=True)
+)
+# A card token only Wompi can issue: the shape of one (the sandbox refuses it as unknown).
+schemathesis.openapi.format(
+    "wompi-token", st.from_regex(r"tok_test_[0-9]{5}_[a-f0-9]{12}", fullmatch=True)
 )
 
 

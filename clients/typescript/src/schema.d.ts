@@ -4277,6 +4277,7 @@ export interface components {
             acceptance_token: string;
             /**
              * Card Token
+             * Format: wompi-token
              * @description tok_… de Wompi
              */
             card_token: string;

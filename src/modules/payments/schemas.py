@@ -77,7 +77,15 @@ class SubscribeIn(InputSchema):
     )
 
     plan_code: str = Field(..., min_length=1, max_length=40)
-    card_token: str = Field(..., min_length=3, max_length=120, description="tok_… de Wompi")
+    # Which tokens are valid only Wompi knows (it issued them): the schema names the rule as
+    # a format; an unknown or spent token is 422 `card_rejected`.
+    card_token: str = Field(
+        ...,
+        min_length=3,
+        max_length=120,
+        description="tok_… de Wompi",
+        json_schema_extra={"format": "wompi-token"},
+    )
     acceptance_token: str = Field(..., min_length=1, max_length=4096)
     personal_data_token: str = Field(..., min_length=1, max_length=4096)
     # Both must be true (Wompi refuses a charge without them): the schema says so.
