@@ -83,6 +83,15 @@ def other_user(db: Any) -> Any:
     return UserFactory()
 
 
+@pytest.fixture
+def staff_role_permissions(db: Any) -> None:
+    """The role groups hold what the plugins grant them, as after a migrate (for tests that
+    log staff into the admin after the database was emptied)."""
+    from modules.identity.services import sync_role_permissions
+
+    sync_role_permissions()
+
+
 @pytest.fixture(autouse=True)
 def _no_outage_left_over() -> Any:
     """The process-local Redis and broker backoffs: one test's simulated outage must not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -99,4 +100,104 @@ def test_an_upward_import_breaks_the_module_layers(
     assert result.returncode != 0
     assert "Module layers: assistant > booking | shop > payments > identity BROKEN" in (
         result.stdout
+    )
+
+
+# --- Tests see only the module under test and other modules' public faces (issue 16) -----------
+# tests/modules/<x>/ may import modules.<x>.* and modules.<other>.public only (and shared test
+# helpers outside tests/modules/). A subfolder tests/modules/<x>/with_<y>/ holds tests of a flow
+# through both modules that drive y's side (a Wompi transaction, the ledger): it may import
+# modules.<y>.* too, and only when <x> is above <y> in the module layers. Data-driven: a new
+# module needs no edit here (its folder and its place in pyproject's contracts are enough).
+# import-linter cannot express this rule for every module in one contract (one forbidden
+# contract per module would be a list to keep), so this reads the tests' imports with ast.
+
+
+def _module_names(root: Path) -> set[str]:
+    return {path.parent.name for path in (root / "src" / "modules").glob("*/__init__.py")}
+
+
+def _imported_names(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every absolute import as dotted names (``from a import b`` gives ``a.b``)."""
+    names: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return names
+
+
+def _layer_rank() -> dict[str, int]:
+    """modules.<name> -> its layer's index in the Module layers contract (0 = top)."""
+    layers = next(c for c in _contracts() if c["name"].startswith("Module layers"))["layers"]
+    return {
+        m.strip().removeprefix("modules."): i
+        for i, layer in enumerate(layers)
+        for m in layer.split("|")
+    }
+
+
+def module_test_violations(root: Path, rank: dict[str, int]) -> list[str]:
+    modules = _module_names(root)
+    problems: list[str] = []
+    for folder in sorted(p for p in (root / "tests" / "modules").iterdir() if p.is_dir()):
+        under_test = folder.name
+        for path in sorted(folder.rglob("*.py")):
+            where = path.relative_to(root)
+            partners = {p.removeprefix("with_") for p in where.parts if p.startswith("with_")}
+            for partner in partners:
+                if partner not in modules or rank.get(under_test, 99) >= rank.get(partner, -1):
+                    problems.append(f"{where}: with_{partner} is not a module below {under_test}")
+            allowed = {under_test, *partners}
+            for line, name in _imported_names(ast.parse(path.read_text(), str(path))):
+                parts = name.split(".")
+                if parts[0] == "tests" and parts[1:2] == ["modules"] and len(parts) > 2:
+                    if parts[2] not in allowed:  # another module's test helpers
+                        problems.append(f"{where}:{line}: {name}")
+                elif parts[0] == "modules":
+                    own = len(parts) > 1 and parts[1] in allowed
+                    public_face = len(parts) > 2 and parts[2] == "public"
+                    if not (own or public_face):
+                        problems.append(f"{where}:{line}: {name}")
+    return problems
+
+
+def test_module_tests_import_only_their_module_and_public_faces() -> None:
+    assert module_test_violations(ROOT, _layer_rank()) == []
+
+
+def test_the_module_tests_rule_catches_a_reach_into_another_module(tmp_path: Path) -> None:
+    for name in ("booking", "payments", "assistant"):
+        (tmp_path / "src" / "modules" / name).mkdir(parents=True)
+        (tmp_path / "src" / "modules" / name / "__init__.py").write_text("")
+    tests = tmp_path / "tests" / "modules" / "booking"
+    (tests / "with_payments").mkdir(parents=True)
+    (tests / "with_assistant").mkdir()
+    (tests / "test_ok.py").write_text(
+        "from modules.booking.models import Appointment\n"
+        "from modules.payments import public\n"
+        "import modules.payments.public\n"
+        "from tests.modules.booking.conftest import TUESDAY\n"
+        "from tests.factories import UserFactory\n"
+    )
+    (tests / "test_leak.py").write_text(
+        "def f():\n    from modules.payments.models import Payment\n"
+        "from modules.payments import services\n"
+        "from tests.modules.payments.conftest import tx_event\n"
+        "import modules\n"
+    )
+    (tests / "with_payments" / "test_flow.py").write_text("from modules.payments import models\n")
+    (tests / "with_assistant" / "test_up.py").write_text("from modules.assistant import models\n")
+    rank = {"assistant": 0, "booking": 1, "payments": 2}
+    problems = module_test_violations(tmp_path, rank)
+    assert sorted(problems) == sorted(
+        [
+            "tests/modules/booking/test_leak.py:2: modules.payments.models.Payment",
+            "tests/modules/booking/test_leak.py:3: modules.payments.services",
+            "tests/modules/booking/test_leak.py:4: tests.modules.payments.conftest.tx_event",
+            "tests/modules/booking/test_leak.py:5: modules",
+            "tests/modules/booking/with_assistant/test_up.py: with_assistant is not a module "
+            "below booking",
+        ]
     )

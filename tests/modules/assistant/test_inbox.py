@@ -31,10 +31,7 @@ def reception(db: Any) -> Any:
 
 
 @pytest.fixture
-def desk(reception: Any) -> Client:
-    from modules.identity.services import sync_role_permissions
-
-    sync_role_permissions()
+def desk(reception: Any, staff_role_permissions: None) -> Client:
     client = Client()
     client.force_login(reception)
     return client

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from modules.booking.models import Appointment, AppointmentStatus
 from tests.modules.booking.conftest import TUESDAY, iso
-from tests.modules.booking.test_payments_integration import _approve
+from tests.modules.booking.with_payments.test_payments_integration import _approve
 
 
 @pytest.mark.postgres

@@ -106,12 +106,9 @@ def test_the_number_of_queries_does_not_depend_on_the_number_of_days(agenda: Any
     assert count(7) == count(90) == count(366)
 
 
-def test_the_dashboard_page_is_the_owners(agenda: Any) -> None:
+def test_the_dashboard_page_is_the_owners(agenda: Any, staff_role_permissions: None) -> None:
     owner = UserFactory(phone_number="+573009990201", roles=["admin"], is_staff=True)
     reception = UserFactory(phone_number="+573009990202", roles=["reception"], is_staff=True)
-    from modules.identity.services import sync_role_permissions
-
-    sync_role_permissions()
     client = Client()
     client.force_login(owner)
     page = client.get("/admin/tablero/?dias=7")
