@@ -9,13 +9,8 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from modules.booking import models, receivers
-        from modules.payments import public as payments
         from platform_core.versioning import connect_writes
 
-        payments.payment_settled.connect(
-            receivers.on_payment_settled, dispatch_uid="booking.settled"
-        )
-        payments.payment_failed.connect(receivers.on_payment_failed, dispatch_uid="booking.failed")
         # Any change to what availability is computed from invalidates cached searches
         # (admin edits included); appointment writes bump through the services too.
         connect_writes(

@@ -40,6 +40,7 @@ plugin = ModulePlugin(
     assistant_tools="modules.booking.assistant_tools:get_tools",
     seed_demo="modules.booking.demo:seed",
     payment_purposes={"booking.appointment": "Reservas"},
+    payment_handlers={"booking.appointment": "modules.booking.payment_handlers:handle"},
     dashboard="modules.booking.dashboard:section",
     admin_index="modules.booking.dashboard:index_cards",
     role_permissions={

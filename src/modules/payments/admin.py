@@ -15,6 +15,7 @@ from django.utils.html import format_html_join
 from modules.payments import selectors, services
 from modules.payments.models import (
     LedgerEntry,
+    Outcome,
     Payment,
     Payout,
     Refund,
@@ -254,6 +255,56 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 target=f"event:{event.public_id}",
             )
             messages.info(request, f"{event.public_id}: {outcome}")
+
+
+class DeliveredFilter(admin.SimpleListFilter):
+    title = "entrega"
+    parameter_name = "entregado"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Pendiente"), ("agotado", "Sin más intentos"), ("si", "Entregado")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "no":
+            return queryset.filter(delivered_at__isnull=True)
+        if self.value() == "agotado":
+            return queryset.filter(delivered_at__isnull=True, next_try_at__isnull=True)
+        if self.value() == "si":
+            return queryset.filter(delivered_at__isnull=False)
+        return queryset
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The outcome outbox: what each purpose was told, and what it still has to learn."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "purpose",
+        "payment",
+        "late",
+        "attempts",
+        "next_try_at",
+        "delivered_at",
+        "last_error",
+    )
+    list_filter = (DeliveredFilter, "kind", "purpose", "late")
+    search_fields = ("payment__reference", "purpose_ref")
+    list_select_related = ("payment",)
+    actions = ("deliver_now",)
+
+    @admin.action(description="Entregar ahora")
+    def deliver_now(self, request: HttpRequest, queryset: Any) -> None:
+        from modules.payments import outbox
+
+        delivered = sum(outbox.deliver(pk) for pk in queryset.values_list("pk", flat=True))
+        audit.record(
+            "payments.outcomes_delivered_by_staff",
+            request=request,
+            details={"delivered": delivered},
+        )
+        messages.info(request, f"Entregados: {delivered}")
 
 
 def _register_close_page() -> None:

@@ -225,6 +225,55 @@ class LedgerEntry(models.Model):
         raise ValueError("Ledger entries are append-only")
 
 
+class Outcome(models.Model):
+    """The outcome outbox: what a payment's purpose must learn (settled, failed, refunded),
+    written in the transaction that changed the payment and handed to the purpose's
+    handler after commit (``modules.payments.outbox``). One per payment and kind.
+
+    Delivery state is columns: ``attempts``, ``next_try_at`` (None once delivered or given
+    up), ``delivered_at``, ``last_error``. The handler runs in the same transaction that
+    sets ``delivered_at``, so a delivered outcome's effects happened exactly once."""
+
+    class Kind(models.TextChoices):
+        SETTLED = "settled", "Pago recibido"
+        FAILED = "failed", "Pago fallido"
+        REFUNDED = "refunded", "Pago reembolsado"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="outcomes")
+    kind = models.CharField("resultado", max_length=10, choices=Kind.choices)
+    purpose = models.CharField("propósito", max_length=64)
+    purpose_ref = models.CharField("referencia del propósito", max_length=128)
+    amount_cents = models.BigIntegerField(default=0)  # settled: charged; refunded: returned
+    status = models.CharField(max_length=20, blank=True)  # the payment's status when written
+    late = models.BooleanField("tardío", default=False)  # settled after the attempt expired
+    attempts = models.PositiveIntegerField("intentos", default=0)
+    next_try_at = models.DateTimeField("próximo intento", null=True, blank=True)
+    delivered_at = models.DateTimeField("entregado", null=True, blank=True)
+    last_error = models.CharField("último error", max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "resultado de pago"
+        verbose_name_plural = "resultados de pago"
+        ordering = ("created_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "kind"], name="payments_one_outcome_per_kind"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_try_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="payments_outcome_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "entregado" if self.delivered_at else f"pendiente ({self.attempts} intentos)"
+        return f"{self.kind} {self.payment_id}: {state}"
+
+
 class Refund(models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Solicitado (anulando en Wompi)"

@@ -18,6 +18,12 @@ plugin = ModulePlugin(
             queue="payments",
         ),
         PeriodicTask(
+            name="payments: deliver payment outcomes to their purposes",
+            task="payments.relay_outcomes",
+            every_seconds=60,
+            queue="payments",
+        ),
+        PeriodicTask(
             name="payments: take decided refunds to Wompi",
             task="payments.retry_refunds",
             every_seconds=300,
@@ -60,7 +66,7 @@ plugin = ModulePlugin(
     settings_check="modules.payments.destination:settings_check",
     # Wompi's redirect target while developing (production: the front-end serves it).
     dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
-    admin_technical=("payments.webhookevent",),
+    admin_technical=("payments.webhookevent", "payments.outcome"),
     payment_purposes={"payments.vip": "Membresía VIP"},
     payment_handlers={"payments.vip": "modules.payments.vip:handle_outcome"},
     dashboard="modules.payments.dashboard:section",

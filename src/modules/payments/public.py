@@ -1,11 +1,12 @@
 """payments's public face: the only thing other modules import from payments.
 
 Booking, shop (and any plugin) ask for money with ``create_checkout`` and learn the
-outcome from the ``payment_settled`` / ``payment_failed`` signals, sent on commit with
-the purpose and the purpose reference they gave, and the typed outcome as ``outcome``
-(a frozen ``PaymentSettled`` / ``PaymentFailed``; the loose kwargs stay for old receivers).
-Receivers must be idempotent; a receiver that cannot fulfil (slot or stock gone) calls
-``request_refund`` naming the payment.
+outcome through the handler their plugin declares for their purpose
+(``ModulePlugin.payment_handlers``): it receives a frozen ``PaymentSettled``,
+``PaymentFailed`` or ``PaymentRefunded`` after the settling transaction committed
+(``modules.payments.outbox``). Delivery is at least once, so handlers must be idempotent;
+a handler that cannot fulfil (slot or stock gone) calls ``request_refund`` naming the
+payment.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from modules.payments.signals import payment_failed, payment_settled
 
 __all__ = [
     "PURPOSE_BOOKING",
@@ -24,13 +23,12 @@ __all__ = [
     "DeskPaymentDTO",
     "PaymentFailed",
     "PaymentOutcome",
+    "PaymentRefunded",
     "PaymentSettled",
     "create_checkout",
     "fail_attempt",
     "open_checkout",
     "paid_by_ref",
-    "payment_failed",
-    "payment_settled",
     "payment_status",
     "record_desk_payment",
     "request_refund",
@@ -43,8 +41,8 @@ PURPOSE_VIP = "payments.vip"
 
 @dataclass(frozen=True)
 class PaymentSettled:
-    """The money of one attempt arrived (``payment_settled``'s ``outcome``). ``late``: it
-    arrived after the attempt expired; the purpose honours or refunds it."""
+    """The money of one attempt arrived. ``late``: it arrived after the attempt expired;
+    the purpose honours or refunds it."""
 
     purpose: str
     ref: str
@@ -56,8 +54,8 @@ class PaymentSettled:
 
 @dataclass(frozen=True)
 class PaymentFailed:
-    """An attempt ended without money (``payment_failed``'s ``outcome``): DECLINED, ERROR,
-    EXPIRED, or VOIDED before approval. The purpose may open a new attempt."""
+    """An attempt ended without money: DECLINED, ERROR, EXPIRED, or VOIDED before
+    approval. The purpose may open a new attempt."""
 
     purpose: str
     ref: str
@@ -65,7 +63,18 @@ class PaymentFailed:
     status: str
 
 
-PaymentOutcome = PaymentSettled | PaymentFailed
+@dataclass(frozen=True)
+class PaymentRefunded:
+    """Settled money went back to the client (voided at Wompi, or refunded by staff):
+    ``amount_cents`` of the attempt ``payment_reference``."""
+
+    purpose: str
+    ref: str
+    payment_reference: str
+    amount_cents: int
+
+
+PaymentOutcome = PaymentSettled | PaymentFailed | PaymentRefunded
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ def request_refund(
 ) -> None:
     """Refund the approved payment of (purpose, ref) — exactly the attempt named by
     ``payment_reference`` when given (a duplicate or late attempt; receivers get it in
-    ``payment_settled``): void it at Wompi after commit where allowed, otherwise (or
+    its ``PaymentSettled``): void it at Wompi after commit where allowed, otherwise (or
     when Wompi refuses) queue a manual refund for staff. Idempotent per payment."""
     from modules.payments import services
 
@@ -178,7 +187,7 @@ def record_desk_payment(
 ) -> DeskPaymentDTO:
     """Record money taken in person by the staff member ``taken_by`` (``method``: cash,
     card_terminal or transfer): an approved payment and a ``desk_charge`` ledger entry,
-    audited. No signal is sent: the caller is the purpose and applies it itself."""
+    audited. No outcome is delivered: the caller is the purpose and applies it itself."""
     from modules.payments import desk
 
     return desk.record_desk_payment(

@@ -26,17 +26,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from modules.payments import delivery, errors
+from modules.payments import errors, outbox
 from modules.payments.models import (
     FINAL_STATUSES,
     LedgerEntry,
+    Outcome,
     Payment,
     PaymentStatus,
     Refund,
     WebhookEvent,
 )
 from modules.payments.public import CheckoutDTO
-from modules.payments.signals import payment_failed, payment_settled
 from modules.payments.wompi.gateway import WompiError, get_gateway
 from modules.payments.wompi.signatures import (
     MalformedEvent,
@@ -283,14 +283,6 @@ def balance(account: str) -> int:
 
 
 # --- settlement -------------------------------------------------------------------------------
-def _send_settled(payment: Payment, late: bool) -> None:
-    kwargs = delivery.settled_kwargs(payment, late)
-    transaction.on_commit(lambda: delivery.dispatch(payment_settled, kwargs))
-
-
-def _send_failed(payment: Payment) -> None:
-    kwargs = delivery.failed_kwargs(payment)
-    transaction.on_commit(lambda: delivery.dispatch(payment_failed, kwargs))
 
 
 def _flag(payment: Payment, reason: str, detail: dict[str, Any] | None = None) -> None:
@@ -321,7 +313,7 @@ def _settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
     payment.finalized_at = timezone.now()
     payment.save()
     _record_charge(payment)
-    _send_settled(payment, late)
+    outbox.record(payment, Outcome.Kind.SETTLED, late=late)
 
 
 def fail_payment(payment: Payment, tx: dict[str, Any], status: str) -> None:
@@ -335,7 +327,7 @@ def _end_failed(payment: Payment, status: str) -> None:
     payment.status = status
     payment.finalized_at = timezone.now()
     payment.save()
-    _send_failed(payment)
+    outbox.record(payment, Outcome.Kind.FAILED)
 
 
 def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment | None]:
@@ -433,6 +425,7 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
             refund.processed_at = timezone.now()
             refund.save()
             _record_refund(payment, payment.amount_cents, "Anulación reportada por Wompi")
+            outbox.record(payment, Outcome.Kind.REFUNDED)
             audit.record(
                 "payments.voided",
                 target=f"payment:{payment.reference}",
@@ -596,25 +589,26 @@ def _stored_event(identifier: str) -> WebhookEvent:
 @dataclass(frozen=True)
 class ReplayResult:
     outcome: str
-    resent: str = ""  # the signal re-sent for a payment already final, if any
+    resent: str = ""  # the outcome (settled, failed) delivered again for a final payment
 
     def __str__(self) -> str:
-        return f"{self.outcome} ({self.resent} re-sent)" if self.resent else self.outcome
+        return f"{self.outcome} ({self.resent} outcome re-sent)" if self.resent else self.outcome
 
 
 def replay_event(identifier: str) -> ReplayResult:
     """Re-apply a stored event (operators, after fixing a bug). Idempotent by design.
 
-    If the payment was already final and stays so, its signal is re-sent (receivers are
-    idempotent): the way to recover a receiver that failed. ``identifier`` is the event's
-    public id or a Wompi transaction id; a payment reference (or a transaction id with no
-    stored event, e.g. settled by polling) re-sends the signal of that final payment."""
+    If the payment was already final and stays so, its outcome is delivered again to its
+    purpose's handler (handlers are idempotent): the way to recover a handler that failed.
+    ``identifier`` is the event's public id or a Wompi transaction id; a payment reference
+    (or a transaction id with no stored event, e.g. settled by polling) only re-sends the
+    outcome of that final payment."""
     try:
         event = _stored_event(identifier)
     except NotFound:
         return _resend_for_payment(identifier)
     tx = event.payload.get("data", {}).get("transaction") or {}
-    resent = ""
+    unchanged = None
     with transaction.atomic():
         before = (
             Payment.objects.select_for_update()
@@ -627,13 +621,21 @@ def replay_event(identifier: str) -> ReplayResult:
             outcome=outcome, payment=payment, processed_at=timezone.now()
         )
         if payment is not None and before in FINAL_STATUSES and payment.status == before:
-            resent = delivery.resend_final(payment)
+            unchanged = payment
+    # After the payment's lock is released: a delivery in progress holds the outcome's row
+    # and its handler may need the payment's lock (a refund).
+    resent = _resend(unchanged) if unchanged is not None else ""
     audit.record(
         "payments.event_replayed",
         target=f"event:{event.public_id}",
-        details={"outcome": outcome, "signal_resent": resent},
+        details={"outcome": outcome, "outcome_resent": resent},
     )
     return ReplayResult(outcome, resent)
+
+
+def _resend(payment: Payment) -> str:
+    with transaction.atomic():
+        return outbox.resend(payment)
 
 
 def _resend_for_payment(identifier: str) -> ReplayResult:
@@ -646,11 +648,11 @@ def _resend_for_payment(identifier: str) -> ReplayResult:
     )
     if payment is None or payment.status not in FINAL_STATUSES:
         raise NotFound()
-    resent = delivery.resend_final(payment)
+    resent = _resend(payment)
     audit.record(
-        "payments.signal_resent",
+        "payments.outcome_resent",
         target=f"payment:{payment.reference}",
-        details={"signal": resent, "status": payment.status},
+        details={"outcome": resent, "status": payment.status},
     )
     return ReplayResult(WebhookEvent.Outcome.NOOP, resent)
 
@@ -888,6 +890,7 @@ def _record_void(refund_pk: int, *, voided: bool, error: str = "") -> str:
             payment.status = PaymentStatus.VOIDED
             payment.save(update_fields=["status", "updated_at"])
             _record_refund(payment, refund.amount_cents, f"Anulación: {refund.reason}")
+            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.amount_cents)
         audit.record(
             "payments.refund_voided",
             target=f"payment:{payment.reference}",
@@ -910,7 +913,10 @@ def retry_requested_refunds(*, limit: int = 100) -> int:
 
 def complete_manual_refund(refund_pk: int, *, staff: Any, note: str = "") -> Refund:
     """Staff confirm they refunded the client outside Wompi: ledger + audit."""
+    payment_pk = Refund.objects.filter(pk=refund_pk).values_list("payment_id", flat=True).get()
     with transaction.atomic():
+        # The payment first, then the refund: the order every refund path takes.
+        payment = Payment.objects.select_for_update().get(pk=payment_pk)
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_pk)
         if refund.status != Refund.Status.PENDING_MANUAL:
             raise errors.RefundNotAllowed()
@@ -920,9 +926,8 @@ def complete_manual_refund(refund_pk: int, *, staff: Any, note: str = "") -> Ref
         refund.note = note[:255]
         refund.save()
         if not refund.extra_transaction:
-            _record_refund(
-                refund.payment, refund.amount_cents, f"Reembolso manual: {refund.reason}"
-            )
+            _record_refund(payment, refund.amount_cents, f"Reembolso manual: {refund.reason}")
+            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.amount_cents)
         audit.record(
             "payments.refund_completed",
             actor=staff,

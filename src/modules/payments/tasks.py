@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 
 
@@ -42,10 +40,10 @@ def retry_payouts() -> dict[str, int]:
     return retry_unsent()
 
 
-@shared_task(name="payments.redeliver_signal", acks_late=True)
-def redeliver_signal(signal_name: str, kwargs: dict[str, Any], delivery: int) -> list[str]:
-    """Re-send payment_settled / payment_failed after a receiver failed (bounded,
-    scheduled with backoff by ``delivery.dispatch``)."""
-    from modules.payments.delivery import redeliver
+@shared_task(name="payments.relay_outcomes", acks_late=True)
+def relay_outcomes() -> dict[str, int]:
+    """Deliver the payment outcomes whose retry is due (or whose after-commit delivery
+    never ran): ``modules.payments.outbox``."""
+    from modules.payments.outbox import relay_due
 
-    return redeliver(signal_name, kwargs, delivery)
+    return relay_due()

@@ -8,12 +8,10 @@ class ShopConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from modules.payments.public import payment_settled
         from modules.shop import models
-        from modules.shop.receivers import catalog_changed, on_payment_settled
+        from modules.shop.receivers import catalog_changed
         from platform_core.versioning import connect_writes
 
-        payment_settled.connect(on_payment_settled, dispatch_uid="shop.on_payment_settled")
         connect_writes(
             catalog_changed,
             (models.Category, models.Tag, models.Product, models.ProductImage),

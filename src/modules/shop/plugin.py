@@ -26,6 +26,7 @@ plugin = ModulePlugin(
     assistant_tools="modules.shop.assistant_tools:get_tools",
     seed_demo="modules.shop.demo:seed",
     payment_purposes={"shop.order": "Tienda"},
+    payment_handlers={"shop.order": "modules.shop.payment_handlers:handle"},
     dashboard="modules.shop.dashboard:section",
     admin_index="modules.shop.dashboard:index_cards",
     role_permissions={

@@ -12,6 +12,14 @@ from platform_core.models import Notification
 from tests.factories import UserFactory
 from tests.modules.booking.conftest import TUESDAY, at, iso
 
+
+def _deliver(outcome: payments.PaymentOutcome) -> None:
+    """What payments' outbox does: hand the outcome to the handler its purpose declares."""
+    from platform_core.plugins import payment_handlers
+
+    payment_handlers()[outcome.purpose](outcome)
+
+
 URL = "/api/booking/appointments"
 
 
@@ -137,26 +145,26 @@ def test_deposit_hold_and_settlement(
     assert call["amount_cents"] == 6_000_000 and call["customer"] == client_user
     appt = Appointment.objects.get(public_id=call["ref"])
     assert appt.hold_expires_at == appt.created_at + timedelta(minutes=20) or appt.hold_expires_at
-    payments.payment_settled.send(
-        sender=None,
-        purpose="shop.order",
-        ref=call["ref"],
-        payment_reference="x",
-        amount_cents=1,
-        user_id=client_user.pk,
-        late=False,
+    _deliver(
+        payments.PaymentSettled(
+            purpose="shop.order",
+            ref=call["ref"],
+            payment_reference="x",
+            amount_cents=1,
+            user_id=client_user.pk,
+        )
     )
     appt.refresh_from_db()
-    assert appt.status == AppointmentStatus.PENDING_PAYMENT  # other purposes are ignored
+    assert appt.status == AppointmentStatus.PENDING_PAYMENT  # other purposes are not ours
     for _ in range(2):  # duplicate delivery is harmless
-        payments.payment_settled.send(
-            sender=None,
-            purpose="booking.appointment",
-            ref=call["ref"],
-            payment_reference="pay-1",
-            amount_cents=6_000_000,
-            user_id=client_user.pk,
-            late=False,
+        _deliver(
+            payments.PaymentSettled(
+                purpose="booking.appointment",
+                ref=call["ref"],
+                payment_reference="pay-1",
+                amount_cents=6_000_000,
+                user_id=client_user.pk,
+            )
         )
     appt.refresh_from_db()
     assert appt.status == AppointmentStatus.CONFIRMED and appt.deposit_paid_cents == 6_000_000
@@ -258,20 +266,15 @@ def test_settlement_edge_cases(
         == "refunded"
     )
     assert refunds[-1]["reason"] == "duplicate_payment"
-    payments.payment_failed.send(
-        sender=None,
-        purpose="booking.appointment",
-        ref=ref,
-        payment_reference="p3",
-        status="DECLINED",
-    )
-    payments.payment_failed.send(
-        sender=None,
-        purpose="booking.appointment",
-        ref="bad",
-        payment_reference="p3",
-        status="DECLINED",
-    )
+    for appointment_ref in (ref, "bad"):
+        _deliver(
+            payments.PaymentFailed(
+                purpose="booking.appointment",
+                ref=appointment_ref,
+                payment_reference="p3",
+                status="DECLINED",
+            )
+        )
     assert (
         AppointmentEvent.objects.filter(appointment__public_id=ref, kind="payment_failed").count()
         == 1

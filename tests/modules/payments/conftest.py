@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -106,34 +107,68 @@ def checkout(db: Any, user: Any) -> Any:
     return Payment.objects.get(reference=dto.reference)
 
 
-class SignalSpy:
-    """Records the signal's loose kwargs in ``calls`` and its typed ``outcome`` apart."""
+class OutcomeSpy:
+    """Records every outcome of one type delivered (any purpose): the typed outcome in
+    ``outcomes`` and its fields as a dict in ``calls``."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
         self.calls: list[dict[str, Any]] = []
         self.outcomes: list[Any] = []
 
-    def __call__(self, sender: Any, **kwargs: Any) -> None:
-        kwargs.pop("signal", None)
-        self.outcomes.append(kwargs.pop("outcome", None))
-        self.calls.append(kwargs)
+    def __call__(self, outcome: Any) -> None:
+        if isinstance(outcome, self.kind):
+            self.outcomes.append(outcome)
+            self.calls.append(dataclasses.asdict(outcome))
 
 
 @pytest.fixture
-def settled_spy() -> Any:
-    from modules.payments.public import payment_settled
+def outcome_listeners(monkeypatch: Any) -> list[Any]:
+    """Callables that see every outcome delivered, before the purpose's own handler (like
+    the old signals' extra receivers). A listener that raises fails the delivery."""
+    from modules.payments import outbox
 
-    spy = SignalSpy()
-    payment_settled.connect(spy, weak=False)
-    yield spy
-    payment_settled.disconnect(spy)
+    listeners: list[Any] = []
+    real = outbox.handler_for
+
+    def handler_for(purpose: str) -> Any:
+        own = real(purpose)
+
+        def handle(outcome: Any) -> None:
+            for listener in listeners:
+                listener(outcome)
+            if own is not None:
+                own(outcome)
+
+        handle.__qualname__ = f"listeners+{getattr(own, '__qualname__', 'none')}"
+        return handle
+
+    monkeypatch.setattr(outbox, "handler_for", handler_for)
+    return listeners
 
 
 @pytest.fixture
-def failed_spy() -> Any:
-    from modules.payments.public import payment_failed
+def settled_spy(outcome_listeners: list[Any]) -> Any:
+    from modules.payments.public import PaymentSettled
 
-    spy = SignalSpy()
-    payment_failed.connect(spy, weak=False)
-    yield spy
-    payment_failed.disconnect(spy)
+    spy = OutcomeSpy(PaymentSettled)
+    outcome_listeners.append(spy)
+    return spy
+
+
+@pytest.fixture
+def failed_spy(outcome_listeners: list[Any]) -> Any:
+    from modules.payments.public import PaymentFailed
+
+    spy = OutcomeSpy(PaymentFailed)
+    outcome_listeners.append(spy)
+    return spy
+
+
+@pytest.fixture
+def refunded_spy(outcome_listeners: list[Any]) -> Any:
+    from modules.payments.public import PaymentRefunded
+
+    spy = OutcomeSpy(PaymentRefunded)
+    outcome_listeners.append(spy)
+    return spy

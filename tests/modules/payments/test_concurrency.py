@@ -123,3 +123,50 @@ def test_concurrent_payout_runs_disperse_once(settings: Any, db: Any) -> None:
     assert len(get_sandbox().state.payouts) == 1
     assert payouts.developer_balance() == 0
     assert payouts.disperse()["sent"] == 0  # nothing left
+
+
+def test_concurrent_relays_hand_an_outcome_to_its_handler_once(
+    checkout: Payment, outcome_listeners: list[Any]
+) -> None:
+    """Ten relays (and after-commit deliveries) take the same undelivered outcome at once:
+    the row lock (skip_locked) and delivered_at let exactly one run the handler."""
+    from django.db import transaction
+
+    from modules.payments import outbox
+    from modules.payments.models import Outcome
+    from modules.payments.services import apply_transaction
+
+    handled: list[str] = []
+    lock = threading.Lock()
+
+    def slow_handler(outcome: Any) -> None:
+        with lock:
+            handled.append(outcome.payment_reference)
+        threading.Event().wait(0.2)  # hold the row while the others arrive
+
+    outcome_listeners.append(slow_handler)
+    with transaction.atomic():
+        apply_transaction(tx_event(checkout)["data"]["transaction"], source="poll")
+        # the commit runs the after-commit delivery once; undo its effect to race on it
+    Outcome.objects.filter(payment=checkout).update(delivered_at=None)
+    handled.clear()
+    row = Outcome.objects.get(payment=checkout)
+    barrier = threading.Barrier(10)
+    results: list[bool] = []
+
+    def relay() -> None:
+        try:
+            barrier.wait(timeout=30)
+            results.append(outbox.deliver(row.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [False] * 9 + [True]
+    assert handled == [checkout.reference]
+    row.refresh_from_db()
+    assert row.delivered_at is not None

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from modules.payments import vip
+from modules.payments import outbox, vip
 from modules.payments.models import LedgerEntry, Payment, Refund, VipPlan
 from modules.payments.sandbox.inprocess import get_sandbox
 from tests.modules.payments.conftest import deliver_status
@@ -160,6 +160,13 @@ def test_vip_is_a_purpose_handler_declared_in_its_plugin_not_called_by_settlemen
         sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
     sub.refresh_from_db()
     payment = Payment.objects.get(purpose="payments.vip")
-    assert payment.status == "APPROVED" and len(calls) == 2
+    assert payment.status == "APPROVED" and len(calls) == 1
     assert LedgerEntry.objects.filter(payment=payment, kind="charge").count() == 1
-    assert sub.status == "active"
+    assert sub.status == "pending"  # nothing of the failed attempt stayed
+    outcome = payment.outcomes.get()
+    assert outcome.attempts == 1 and outcome.delivered_at is None
+    assert "membership database hiccup" in outcome.last_error
+    with time_machine.travel(START + timedelta(minutes=2), tick=False):
+        assert _run(django_capture_on_commit_callbacks, outbox.relay_due)["delivered"] == 1
+    sub.refresh_from_db()
+    assert len(calls) == 2 and sub.status == "active"

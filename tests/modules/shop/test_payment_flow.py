@@ -9,7 +9,7 @@ import time_machine
 from django.db.models import Sum
 from django.utils import timezone
 
-from modules.shop import receivers, services, tasks
+from modules.shop import services, tasks
 from modules.shop.models import Order, OrderStatus
 from tests.modules.shop.factories import ProductFactory
 
@@ -28,16 +28,19 @@ def order(user, product):
 
 
 def _settle(order, *, late=False):
-    from modules.payments.public import payment_settled
+    """What payments' outbox does: the settled outcome to the handler shop.order declares."""
+    from modules.payments.public import PaymentSettled
+    from platform_core.plugins import payment_handlers
 
-    payment_settled.send(
-        sender=None,
-        purpose="shop.order",
-        ref=str(order.public_id),
-        payment_reference="PAY-REF",
-        amount_cents=order.total_cents,
-        user_id=order.user_id,
-        late=late,
+    payment_handlers()["shop.order"](
+        PaymentSettled(
+            purpose="shop.order",
+            ref=str(order.public_id),
+            payment_reference="PAY-REF",
+            amount_cents=order.total_cents,
+            user_id=order.user_id,
+            late=late,
+        )
     )
 
 
@@ -54,8 +57,13 @@ def test_settled_signal_marks_paid_once(order, boundary):
     assert len(paid_msgs) == 1
 
 
-def test_other_purposes_are_ignored(order):
-    receivers.on_payment_settled(None, purpose="booking.appointment", ref=str(order.public_id))
+def test_only_outcomes_that_are_not_settlements_are_ignored(order):
+    from modules.payments.public import PaymentFailed, PaymentRefunded
+    from modules.shop.payment_handlers import handle
+
+    ref = str(order.public_id)
+    handle(PaymentFailed(purpose="shop.order", ref=ref, payment_reference="P", status="DECLINED"))
+    handle(PaymentRefunded(purpose="shop.order", ref=ref, payment_reference="P", amount_cents=1))
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
 

@@ -10,8 +10,8 @@ from platform_core.errors import NotFound
 class Command(BaseCommand):
     help = (
         "Re-process a stored Wompi event (by its public id or a Wompi transaction id). "
-        "Idempotent; for a payment already final it re-sends payment_settled/payment_failed "
-        "(a payment reference does only that)."
+        "Idempotent; for a payment already final it delivers its outcome (settled, failed) "
+        "to the purpose's handler again (a payment reference does only that)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
