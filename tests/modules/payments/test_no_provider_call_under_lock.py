@@ -90,3 +90,35 @@ def test_refund_voids_after_commit(user: Any, monkeypatch: Any) -> None:
     assert gateway.calls == ["void_transaction"]
     assert refund.status == Refund.Status.VOIDED
     assert Payment.objects.get(reference=dto.reference).status == "VOIDED"
+
+
+def test_a_purpose_handler_refunding_voids_after_the_delivery_commits(
+    user: Any, monkeypatch: Any, outcome_listeners: list[Any], refunded_spy: Any
+) -> None:
+    """The outbox runs a handler inside the transaction that marks its outcome delivered
+    (the outcome row locked): a refund the handler asks for reaches Wompi only after that
+    commit, and its PaymentRefunded follows through the outbox."""
+    from modules.payments.public import PaymentSettled, create_checkout, request_refund
+    from tests.modules.payments.test_api_and_ops import _pay_in_sandbox
+
+    gateway = OutsideLocks(get_gateway())
+    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+
+    def refuse(outcome: Any) -> None:  # a purpose that can no longer fulfil
+        if isinstance(outcome, PaymentSettled):
+            assert connection.in_atomic_block
+            request_refund(
+                purpose=outcome.purpose,
+                ref=outcome.ref,
+                reason="Sin cupo",
+                payment_reference=outcome.payment_reference,
+            )
+
+    outcome_listeners.append(refuse)
+    dto = create_checkout(purpose="demo.order", ref="x-2", amount_cents=90_000, customer=user)
+    _pay_in_sandbox(dto.checkout_url, "4242424242424242")
+    assert gateway.calls == ["void_transaction"]
+    payment = Payment.objects.get(reference=dto.reference)
+    assert payment.status == "VOIDED"
+    assert [o.payment_reference for o in refunded_spy.outcomes] == [dto.reference]
+    assert payment.outcomes.filter(delivered_at__isnull=True).count() == 0
