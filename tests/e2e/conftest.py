@@ -64,8 +64,11 @@ def _e2e_database_url() -> str:
 def _e2e_redis_url() -> str:
     if os.environ.get("E2E_REDIS_URL"):
         return os.environ["E2E_REDIS_URL"]
+    # Mirrored from REDIS_URL's db (0 -> 15, 1 -> 14, ...): two checkouts on one Redis with
+    # their own REDIS_URL db do not flush each other's e2e queues.
     parts = urlsplit(settings.REDIS_URL)
-    return urlunsplit(parts._replace(path="/15"))
+    db = int(parts.path.lstrip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{15 - db % 16}"))
 
 
 def _recreate_database(url: str) -> None:
