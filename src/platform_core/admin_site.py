@@ -390,5 +390,8 @@ class StudioZensAdminConfig(AdminConfig):
     default_site = "platform_core.admin_site.StudioZensAdminSite"
 
     def ready(self) -> None:
+        from platform_core.spreadsheets import register_lazy_xlsx
+
+        register_lazy_xlsx()  # before the admins import django-import-export
         translate_model_labels()
         super().ready()

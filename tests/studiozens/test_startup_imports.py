@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # Each is megabytes per web worker (measured: rapidfuzz 4.6 MB, dateparser 8.3 MB, the Gemini
-# SDK with aiohttp ~35 MB, twilio.rest with requests ~6.5 MB).
+# SDK with aiohttp ~35 MB, openpyxl 9.4 MB, twilio.rest with requests ~6.5 MB).
 ON_FIRST_USE = (
     "rapidfuzz",  # the assistant's typo correction: the `bot` queue
     "dateparser",  # the assistant's dates: the `bot` queue
@@ -22,6 +22,7 @@ ON_FIRST_USE = (
     "requests",
     "boto3",  # media on S3: on the first upload or URL
     "geoip2",  # GeoIP: on the first sign-up or login
+    "openpyxl",  # Excel imports and exports in the admin (platform_core.spreadsheets)
     "moto",
     "locust",
 )
