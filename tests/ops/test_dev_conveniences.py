@@ -161,9 +161,9 @@ def test_checkout_and_redirect_follow_the_request_host(
     assert response.json()["tokens_url"] == (
         "http://localhost:8300/api/finances/sandbox/v1/tokens/cards"
     )
-    from modules.payments import services
+    from modules.payments import checkout
 
-    assert services.redirect_url() == "http://127.0.0.1:8000/pago/resultado"  # no request
+    assert checkout.redirect_url() == "http://127.0.0.1:8000/pago/resultado"  # no request
     settings.SITE_URL_FROM_REQUEST = False  # SITE_URL set explicitly: never the Host header
     response = api_as(user).get("/api/finances/vip/acceptance/", HTTP_HOST="localhost:8300")
     assert response.json()["tokens_url"].startswith("http://127.0.0.1:8000/")

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.html import format_html_join
 
-from modules.payments import selectors, services
+from modules.payments import refunds, selectors, webhooks
 from modules.payments.models import (
     LedgerEntry,
     Outcome,
@@ -148,7 +148,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Solicitar reembolso")
     def request_refund(self, request: HttpRequest, queryset: Any) -> None:
         for payment in queryset.filter(status="APPROVED"):
-            refund = services.request_refund(
+            refund = refunds.request_refund(
                 purpose=payment.purpose,
                 ref=payment.purpose_ref,
                 reason="Solicitado por el personal",
@@ -196,7 +196,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Marcar reembolso manual como realizado")
     def complete_manual(self, request: HttpRequest, queryset: Any) -> None:
         for refund in queryset.filter(status=Refund.Status.PENDING_MANUAL):
-            services.complete_manual_refund(refund.pk, staff=request.user)
+            refunds.complete_manual_refund(refund.pk, staff=request.user)
 
 
 @admin.register(VipPlan)
@@ -248,7 +248,7 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Reprocesar evento")
     def replay(self, request: HttpRequest, queryset: Any) -> None:
         for event in queryset:
-            outcome = services.replay_event(str(event.public_id))
+            outcome = webhooks.replay_event(str(event.public_id))
             audit.record(
                 "payments.event_replayed_by_staff",
                 request=request,

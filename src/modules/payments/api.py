@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from modules.payments import selectors, services, vip
+from modules.payments import checkout, selectors, vip, webhooks
 from modules.payments.schemas import (
     AcceptanceOut,
     CheckoutResultOut,
@@ -156,7 +156,7 @@ def checkout_result(request: HttpRequest, transaction_id: str) -> Any:
 def wompi_webhook(request: HttpRequest) -> Any:
     """Wompi's signed events (provider-to-server; frontends never call it). The checksum is
     verified before anything changes; duplicates are acknowledged once."""
-    result = services.process_wompi_event(
+    result = webhooks.process_wompi_event(
         request.body,
         header_checksum=request.headers.get("X-Event-Checksum"),
         ip=client_ip(request) or None,
@@ -197,7 +197,7 @@ def vip_acceptance(request: HttpRequest) -> Any:
     return {
         **acceptance.__dict__,
         "public_key": settings.WOMPI_PUBLIC_KEY,
-        "tokens_url": services.card_tokens_url(),
+        "tokens_url": checkout.card_tokens_url(),
     }
 
 

@@ -20,6 +20,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from modules.payments import errors
+from modules.payments.checkout import new_reference, validate_request
+from modules.payments.dtos import Customer, DeskPaymentDTO, StaffMember
 from modules.payments.models import (
     DeskMethod,
     LedgerEntry,
@@ -27,8 +29,6 @@ from modules.payments.models import (
     PaymentKind,
     PaymentStatus,
 )
-from modules.payments.public import DeskPaymentDTO
-from modules.payments.services import _validate_request, new_reference
 from platform_core import audit
 from platform_core.errors import ValidationFailed
 
@@ -44,18 +44,18 @@ def record_desk_payment(
     ref: str,
     amount_cents: int,
     method: str,
-    taken_by: Any,
-    customer: Any = None,
+    taken_by: StaffMember,
+    customer: Customer | None = None,
     description: str = "",
 ) -> DeskPaymentDTO:
-    _validate_request(purpose, ref, amount_cents)
+    validate_request(purpose, ref, amount_cents)
     if method not in DeskMethod.values:
         raise ValidationFailed(
             "Elige cómo pagó: efectivo, datáfono o transferencia.",
             code="invalid_method",
             details={"method": list(DeskMethod.values)},
         )
-    if getattr(taken_by, "pk", None) is None:
+    if getattr(taken_by, "id", None) is None:
         raise ValidationFailed(code="invalid_staff")
     if amount_cents > 100_000_000_00:
         raise errors.InvalidAmount()
@@ -65,14 +65,14 @@ def record_desk_payment(
             reference=new_reference("SZD"),
             purpose=purpose,
             purpose_ref=str(ref),
-            user_id=getattr(customer, "pk", None) or getattr(customer, "id", None),
+            user_id=customer.id if customer is not None else None,
             kind=PaymentKind.DESK,
             amount_cents=amount_cents,
             currency=settings.CURRENCY,
             description=description[:255],
             status=PaymentStatus.APPROVED,
             method=method,
-            recorded_by=taken_by,
+            recorded_by_id=taken_by.id,
             finalized_at=now,
         )
         LedgerEntry.objects.create(
@@ -96,7 +96,7 @@ def record_desk_payment(
             },
         )
     return DeskPaymentDTO(
-        payment.reference, amount_cents, method, DeskMethod(method).label, taken_by.pk, now
+        payment.reference, amount_cents, method, DeskMethod(method).label, taken_by.id, now
     )
 
 

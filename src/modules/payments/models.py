@@ -131,7 +131,7 @@ class WebhookEvent(models.Model):
     event says (type, Wompi transaction id and status, plus the transaction's amount and
     currency), not from its signature or timestamp: Wompi re-signs a retried event with a
     new timestamp, and those copies are the same event (stored and applied once). See
-    ``services.event_key``.
+    ``webhooks.event_key``.
     """
 
     class Outcome(models.TextChoices):

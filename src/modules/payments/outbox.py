@@ -30,8 +30,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from modules.payments.dtos import PaymentFailed, PaymentOutcome, PaymentRefunded, PaymentSettled
 from modules.payments.models import LedgerEntry, Outcome, Payment, PaymentStatus
-from modules.payments.public import PaymentFailed, PaymentOutcome, PaymentRefunded, PaymentSettled
 from platform_core import audit
 from platform_core.plugins import payment_handlers
 

@@ -11,20 +11,34 @@ payment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from modules.payments.dtos import (
+    PURPOSE_BOOKING,
+    PURPOSE_SHOP,
+    PURPOSE_VIP,
+    CheckoutDTO,
+    Customer,
+    DeskPaymentDTO,
+    PaymentFailed,
+    PaymentOutcome,
+    PaymentRefunded,
+    PaymentSettled,
+    StaffMember,
+)
 
 __all__ = [
     "PURPOSE_BOOKING",
     "PURPOSE_SHOP",
     "PURPOSE_VIP",
     "CheckoutDTO",
+    "Customer",
     "DeskPaymentDTO",
     "PaymentFailed",
     "PaymentOutcome",
     "PaymentRefunded",
     "PaymentSettled",
+    "StaffMember",
     "create_checkout",
     "fail_attempt",
     "open_checkout",
@@ -34,70 +48,13 @@ __all__ = [
     "request_refund",
 ]
 
-PURPOSE_BOOKING = "booking.appointment"
-PURPOSE_SHOP = "shop.order"
-PURPOSE_VIP = "payments.vip"
-
-
-@dataclass(frozen=True)
-class PaymentSettled:
-    """The money of one attempt arrived. ``late``: it arrived after the attempt expired;
-    the purpose honours or refunds it."""
-
-    purpose: str
-    ref: str
-    payment_reference: str
-    amount_cents: int
-    user_id: int | None
-    late: bool = False
-
-
-@dataclass(frozen=True)
-class PaymentFailed:
-    """An attempt ended without money: DECLINED, ERROR, EXPIRED, or VOIDED before
-    approval. The purpose may open a new attempt."""
-
-    purpose: str
-    ref: str
-    payment_reference: str
-    status: str
-
-
-@dataclass(frozen=True)
-class PaymentRefunded:
-    """Settled money went back to the client (voided at Wompi, or refunded by staff):
-    ``amount_cents`` of the attempt ``payment_reference``."""
-
-    purpose: str
-    ref: str
-    payment_reference: str
-    amount_cents: int
-
-
-PaymentOutcome = PaymentSettled | PaymentFailed | PaymentRefunded
-
-
-@dataclass(frozen=True)
-class CheckoutDTO:
-    """What a frontend needs for Wompi's Web Checkout (``checkout_url``) or widget."""
-
-    reference: str
-    amount_in_cents: int
-    currency: str
-    public_key: str
-    signature_integrity: str
-    redirect_url: str
-    expiration_time: str | None
-    checkout_url: str  # full Web Checkout URL with the query string (or the local sandbox's)
-    status: str  # PENDING...
-
 
 def create_checkout(
     *,
     purpose: str,
     ref: str,
     amount_cents: int,
-    customer: Any,
+    customer: Customer | None,
     expires_at: datetime | None = None,
     description: str = "",
 ) -> CheckoutDTO:
@@ -106,9 +63,9 @@ def create_checkout(
     ``customer`` is the paying user (model instance or identity ``UserDTO``) or None.
     Raises ``ValidationFailed`` for a non-positive amount or a malformed purpose.
     """
-    from modules.payments import services
+    from modules.payments import checkout
 
-    return services.create_checkout(
+    return checkout.create_checkout(
         purpose=purpose,
         ref=ref,
         amount_cents=amount_cents,
@@ -130,9 +87,9 @@ def request_refund(
     ``payment_reference`` when given (a duplicate or late attempt; receivers get it in
     its ``PaymentSettled``): void it at Wompi after commit where allowed, otherwise (or
     when Wompi refuses) queue a manual refund for staff. Idempotent per payment."""
-    from modules.payments import services
+    from modules.payments import refunds
 
-    services.request_refund(
+    refunds.request_refund(
         purpose=purpose,
         ref=ref,
         reason=reason,
@@ -145,9 +102,9 @@ def fail_attempt(*, payment_reference: str, message: str) -> bool:
     """End a PENDING attempt that the purpose could not take to the provider (a definite
     rejection when starting it) as ERROR; the purpose gets its ``PaymentFailed``. Returns
     False when the attempt was no longer pending (nothing changed)."""
-    from modules.payments import services
+    from modules.payments import settlement
 
-    return services.fail_attempt(payment_reference=payment_reference, message=message)
+    return settlement.fail_attempt(payment_reference=payment_reference, message=message)
 
 
 def open_checkout(*, purpose: str, ref: str) -> CheckoutDTO | None:
@@ -165,24 +122,14 @@ def payment_status(*, purpose: str, ref: str) -> str | None:
     return selectors.latest_status(purpose=purpose, ref=ref)
 
 
-@dataclass(frozen=True)
-class DeskPaymentDTO:
-    reference: str
-    amount_cents: int
-    method: str  # cash, card_terminal or transfer
-    method_label: str
-    taken_by_id: int
-    created_at: datetime
-
-
 def record_desk_payment(
     *,
     purpose: str,
     ref: str,
     amount_cents: int,
     method: str,
-    taken_by: Any,
-    customer: Any = None,
+    taken_by: StaffMember,
+    customer: Customer | None = None,
     description: str = "",
 ) -> DeskPaymentDTO:
     """Record money taken in person by the staff member ``taken_by`` (``method``: cash,

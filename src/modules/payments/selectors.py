@@ -25,8 +25,8 @@ def latest_status(*, purpose: str, ref: str) -> str | None:
 def open_checkout(*, purpose: str, ref: str) -> Any:
     from django.utils import timezone
 
+    from modules.payments.checkout import checkout_for
     from modules.payments.models import PaymentStatus
-    from modules.payments.services import checkout_for
 
     payment = (
         Payment.objects.filter(purpose=purpose, purpose_ref=str(ref))

@@ -7,14 +7,14 @@ from celery import shared_task
 
 @shared_task(name="payments.reconcile", acks_late=True)
 def reconcile() -> dict[str, int]:
-    from modules.payments.services import reconcile_pending
+    from modules.payments.reconciliation import reconcile_pending
 
     return reconcile_pending()
 
 
 @shared_task(name="payments.retry_refunds", acks_late=True)
 def retry_refunds() -> int:
-    from modules.payments.services import retry_requested_refunds
+    from modules.payments.refunds import retry_requested_refunds
 
     return retry_requested_refunds()
 

@@ -277,7 +277,7 @@ def _abandon_unsent(payment: Payment, charge: VipCharge, exc: Exception) -> None
 
 
 def _reference() -> str:
-    from modules.payments.services import new_reference
+    from modules.payments.checkout import new_reference
 
     return new_reference("SZV")
 
@@ -456,7 +456,7 @@ def cancel(*, user: Any) -> VipSubscription:
 
 def one_month_checkout(*, user: Any) -> Any:
     """A Web Checkout link for one VIP month without a stored card (assistant, web)."""
-    from modules.payments.services import create_checkout
+    from modules.payments.checkout import create_checkout
 
     plan = VipPlan.objects.filter(is_active=True).order_by("price_cents").first()
     if plan is None:

@@ -9,12 +9,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from modules.payments import services
+from modules.payments import ledger, refunds, settlement, webhooks
 from modules.payments.models import LedgerEntry, Payment, Refund
 from modules.payments.sandbox.core import SandboxConfig
 from modules.payments.sandbox.inprocess import get_sandbox
 from modules.payments.sandbox.server import build_server
 from modules.payments.wompi.gateway import WompiError, WompiGateway, get_gateway
+from platform_core.errors import NotFound
 from platform_core.models import AuditEvent
 from tests.factories import UserFactory
 from tests.modules.payments.conftest import tx_event
@@ -127,7 +128,7 @@ def test_refund_voids_card_payments(
     payment.refresh_from_db()
     assert payment.status == "VOIDED"
     assert Refund.objects.get().status == "voided"
-    assert services.balance("merchant") == 0 and services.balance("developer") == 0
+    assert ledger.balance("merchant") == 0 and ledger.balance("developer") == 0
     assert AuditEvent.objects.filter(action="payments.refund_requested").count() == 1
 
 
@@ -140,16 +141,16 @@ def test_partial_refund_is_manual_for_staff(
     request_refund(purpose="demo.order", ref="4242", reason="Parcial", amount_cents=30_000)
     refund = Refund.objects.get()
     assert refund.status == "pending_manual"
-    assert services.balance("merchant") == payment.amount_cents
+    assert ledger.balance("merchant") == payment.amount_cents
     staff = UserFactory(is_staff=True)
-    services.complete_manual_refund(refund.pk, staff=staff)
-    assert services.balance("merchant") == payment.amount_cents - 30_000
+    refunds.complete_manual_refund(refund.pk, staff=staff)
+    assert ledger.balance("merchant") == payment.amount_cents - 30_000
     assert AuditEvent.objects.filter(action="payments.refund_completed").exists()
     from modules.payments.errors import RefundNotAllowed
 
     with pytest.raises(RefundNotAllowed):
-        services.complete_manual_refund(refund.pk, staff=staff)
-    with pytest.raises(services.NotFound):
+        refunds.complete_manual_refund(refund.pk, staff=staff)
+    with pytest.raises(NotFound):
         request_refund(purpose="demo.order", ref="none", reason="x")
 
 
@@ -230,7 +231,7 @@ def test_admin_pages_and_exports(
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     with django_capture_on_commit_callbacks(execute=True):
-        services.process_wompi_event(__import__("json").dumps(tx_event(checkout)).encode())
+        webhooks.process_wompi_event(__import__("json").dumps(tx_event(checkout)).encode())
     for url in (
         "/admin/payments/payment/",
         "/admin/payments/ledgerentry/",
@@ -418,7 +419,7 @@ def test_real_adapter_recorded_payloads_and_retries(settings: Any) -> None:
     )
     tx = gateway.get_transaction("1234-1610641025-49201")
     assert tx["status"] == "DECLINED" and flaky["n"] == 2  # retried the idempotent GET
-    assert services.redact_transaction(tx)["payment_method"]["extra"] == {
+    assert settlement.redact_transaction(tx)["payment_method"]["extra"] == {
         "processor_response_code": "51"
     }
     assert (
@@ -463,7 +464,7 @@ def test_staff_record_wompi_fees_in_the_ledger(checkout: Payment) -> None:
         ("merchant", -2_380, checkout.pk),
     ]
     assert fees[1].purpose == checkout.purpose
-    assert services.balance("merchant") == -121_380
+    assert ledger.balance("merchant") == -121_380
     audits = AuditEvent.objects.filter(action="payments.fee_recorded").order_by("id")
     assert audits[0].actor_id == staff.pk and audits[0].details["amount_cents"] == 119_000
     assert audits[1].target == f"payment:{checkout.reference}"

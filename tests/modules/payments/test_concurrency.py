@@ -134,7 +134,7 @@ def test_concurrent_relays_hand_an_outcome_to_its_handler_once(
 
     from modules.payments import outbox
     from modules.payments.models import Outcome
-    from modules.payments.services import apply_transaction
+    from modules.payments.settlement import apply_transaction
 
     handled: list[str] = []
     lock = threading.Lock()

@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from modules.payments import services
+from modules.payments import ledger, refunds, settlement, webhooks
 from modules.payments.models import LedgerEntry, Payment, Refund, WebhookEvent
 from platform_core.models import AuditEvent
 from tests.modules.payments.conftest import post_event, tx_event
@@ -47,12 +47,12 @@ def test_another_status_of_the_same_transaction_is_another_event(
 
 def test_the_event_key_ignores_signature_and_timestamp() -> None:
     tx = {"id": "1-2-3", "status": "approved", "amount_in_cents": 100, "currency": "COP"}
-    key = services.event_key("transaction.updated", tx, "AAA")
-    assert key == services.event_key("transaction.updated", {**tx, "status": "APPROVED"}, "bbb")
-    assert key != services.event_key("transaction.updated", {**tx, "status": "DECLINED"}, "AAA")
-    assert key != services.event_key("transaction.updated", {**tx, "id": "1-2-4"}, "AAA")
+    key = webhooks.event_key("transaction.updated", tx, "AAA")
+    assert key == webhooks.event_key("transaction.updated", {**tx, "status": "APPROVED"}, "bbb")
+    assert key != webhooks.event_key("transaction.updated", {**tx, "status": "DECLINED"}, "AAA")
+    assert key != webhooks.event_key("transaction.updated", {**tx, "id": "1-2-4"}, "AAA")
     # Without a transaction id only the signature can tell events apart.
-    assert services.event_key("transaction.updated", {}, "AAA") != services.event_key(
+    assert webhooks.event_key("transaction.updated", {}, "AAA") != webhooks.event_key(
         "transaction.updated", {}, "BBB"
     )
 
@@ -84,7 +84,7 @@ def test_migration_keeps_one_row_per_event(checkout: Payment) -> None:
     ]
     first.refresh_from_db()
     tx = first.payload["data"]["transaction"]
-    assert first.event_key == services.event_key("transaction.updated", tx)
+    assert first.event_key == webhooks.event_key("transaction.updated", tx)
 
 
 def _approved_elsewhere(payment: Payment, tx_id: str, status: str = "APPROVED") -> dict:
@@ -166,7 +166,7 @@ def _apply(tx: dict[str, Any]) -> tuple[str, Any]:
     from django.db import transaction
 
     with transaction.atomic():
-        return services.apply_transaction(tx, source="poll")
+        return settlement.apply_transaction(tx, source="poll")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -182,7 +182,7 @@ def test_a_second_approved_transaction_is_voided_after_commit(
             voided.append(tx_id)
             return {}
 
-    monkeypatch.setattr(services, "get_gateway", Gateway)
+    monkeypatch.setattr(refunds, "get_gateway", Gateway)
     # A real commit (no test transaction around it): signals and the void run after it.
     post_event(api, tx_event(checkout, tx_id="tx-first"))
     second = post_event(api, _approved_elsewhere(checkout, "tx-second"))
@@ -198,7 +198,7 @@ def test_a_second_approved_transaction_is_voided_after_commit(
     checkout.refresh_from_db()
     # The first payment stands; its money (and only it) is in the ledger.
     assert checkout.status == "APPROVED" and checkout.wompi_transaction_id == "tx-first"
-    assert services.balance("merchant") == checkout.amount_cents
+    assert ledger.balance("merchant") == checkout.amount_cents
     assert len(settled_spy.calls) == 1
 
 
@@ -211,16 +211,16 @@ def test_a_refused_void_is_queued_for_staff(api: Any, checkout: Payment, monkeyp
             assert not connection.in_atomic_block
             raise WompiError("Solo se anulan pagos con tarjeta", status=422)
 
-    monkeypatch.setattr(services, "get_gateway", Gateway)
+    monkeypatch.setattr(refunds, "get_gateway", Gateway)
     post_event(api, tx_event(checkout, tx_id="tx-first"))
     post_event(api, _approved_elsewhere(checkout, "tx-second"))
     refund = Refund.objects.get()
     assert refund.status == "pending_manual" and "Wompi" in refund.note
     assert AuditEvent.objects.filter(action="payments.refund_queued_for_staff").exists()
     # Staff refund it by hand: the ledger never saw that money, so it stays as it was.
-    staff = services.complete_manual_refund(refund.pk, staff=None)
+    staff = refunds.complete_manual_refund(refund.pk, staff=None)
     assert staff.status == "completed"
-    assert services.balance("merchant") == checkout.amount_cents
+    assert ledger.balance("merchant") == checkout.amount_cents
 
 
 def test_a_refund_decided_but_never_sent_is_retried_by_the_beat(
@@ -241,15 +241,15 @@ def test_a_refund_decided_but_never_sent_is_retried_by_the_beat(
     with django_capture_on_commit_callbacks(execute=False):
         request_refund(purpose="demo.order", ref="r-1", reason="Sin stock")
     assert Refund.objects.get().status == "requested"
-    assert services.retry_requested_refunds() == 0  # too early: it may still be on its way
+    assert refunds.retry_requested_refunds() == 0  # too early: it may still be on its way
     with (
         time_machine.travel(timezone.now() + timedelta(minutes=6)),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.retry_requested_refunds() == 1
+        assert refunds.retry_requested_refunds() == 1
     assert Refund.objects.get().status == "voided"
     assert Payment.objects.get(reference=dto.reference).status == "VOIDED"
-    assert services.balance("merchant") == 0
+    assert ledger.balance("merchant") == 0
 
 
 def test_sandbox_paying_again_after_a_decline_settles(

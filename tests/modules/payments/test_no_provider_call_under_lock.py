@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from modules.payments import services, vip
+from modules.payments import refunds, vip
 from modules.payments.models import Payment, Refund
 from modules.payments.wompi.gateway import WompiError, get_gateway
 from tests.modules.payments.test_vip import START, _subscribe
@@ -85,8 +85,8 @@ def test_refund_voids_after_commit(user: Any, monkeypatch: Any) -> None:
     dto = create_checkout(purpose="demo.order", ref="x-1", amount_cents=90_000, customer=user)
     _pay_in_sandbox(dto.checkout_url, "4242424242424242")
     gateway = OutsideLocks(get_gateway())
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
-    refund = services.request_refund(purpose="demo.order", ref="x-1", reason="Sin stock")
+    monkeypatch.setattr(refunds, "get_gateway", lambda: gateway)
+    refund = refunds.request_refund(purpose="demo.order", ref="x-1", reason="Sin stock")
     assert gateway.calls == ["void_transaction"]
     assert refund.status == Refund.Status.VOIDED
     assert Payment.objects.get(reference=dto.reference).status == "VOIDED"
@@ -102,7 +102,7 @@ def test_a_purpose_handler_refunding_voids_after_the_delivery_commits(
     from tests.modules.payments.test_api_and_ops import _pay_in_sandbox
 
     gateway = OutsideLocks(get_gateway())
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(refunds, "get_gateway", lambda: gateway)
 
     def refuse(outcome: Any) -> None:  # a purpose that can no longer fulfil
         if isinstance(outcome, PaymentSettled):

@@ -92,7 +92,7 @@ def test_settlement_writes_the_outcome_in_its_transaction_and_delivers_after_com
 
 
 def test_a_rolled_back_settlement_leaves_no_outcome(checkout: Payment) -> None:
-    from modules.payments.services import apply_transaction
+    from modules.payments.settlement import apply_transaction
 
     tx = tx_event(checkout)["data"]["transaction"]
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -232,7 +232,7 @@ def test_replay_by_payment_reference_resends_without_a_stored_event(
     checkout: Payment, failed_spy: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     """Settled by polling (no webhook event stored): the operator has the reference."""
-    from modules.payments.services import reconcile_pending
+    from modules.payments.reconciliation import reconcile_pending
 
     checkout.expires_at = timezone.now()
     checkout.save()
@@ -293,7 +293,7 @@ def test_refunds_are_outcomes_too(
 ) -> None:
     from modules.payments.models import Refund
     from modules.payments.public import PaymentRefunded, request_refund
-    from modules.payments.services import complete_manual_refund
+    from modules.payments.refunds import complete_manual_refund
 
     _settle(api, checkout, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):

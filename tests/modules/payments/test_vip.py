@@ -276,7 +276,7 @@ def _source_charges() -> list[dict[str, Any]]:
 def test_renewal_that_never_reached_wompi_expires_and_goes_through_dunning(
     user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    from modules.payments.services import reconcile_pending
+    from modules.payments.reconciliation import reconcile_pending
 
     with time_machine.travel(START, tick=False):
         sub = _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
@@ -324,7 +324,7 @@ def test_renewal_that_never_reached_wompi_expires_and_goes_through_dunning(
 def test_renewal_timeout_after_wompi_created_it_is_found_by_reference_not_charged_again(
     user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    from modules.payments.services import reconcile_pending
+    from modules.payments.reconciliation import reconcile_pending
     from modules.payments.wompi import gateway as gw
 
     with time_machine.travel(START, tick=False):
@@ -357,7 +357,7 @@ def test_renewal_timeout_after_wompi_created_it_is_found_by_reference_not_charge
 def test_renewal_with_wompi_unreachable_is_not_expired_blindly(
     user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    from modules.payments.services import reconcile_pending
+    from modules.payments.reconciliation import reconcile_pending
     from modules.payments.wompi import gateway as gw
 
     with time_machine.travel(START, tick=False):
@@ -438,7 +438,7 @@ def test_gateway_tells_unsent_requests_from_unknown_outcomes() -> None:
 def test_first_charge_that_never_reached_wompi_fails_the_subscription(
     user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    from modules.payments.services import reconcile_pending
+    from modules.payments.reconciliation import reconcile_pending
 
     _timeout_before_wompi(monkeypatch)
     with time_machine.travel(START, tick=False):

@@ -215,7 +215,7 @@ def test_voided_after_approved_records_a_refund(
     checkout.refresh_from_db()
     assert checkout.status == "VOIDED"
     assert checkout.refunds.get().status == "voided"
-    from modules.payments.services import balance
+    from modules.payments.ledger import balance
 
     assert balance("merchant") == 0
     voided = AuditEvent.objects.get(action="payments.voided")
@@ -234,7 +234,7 @@ def test_commission_accrues_with_integer_math(
     settings.DEVELOPER_COMMISSION_PERCENT = 2.5
     with django_capture_on_commit_callbacks(execute=True):
         post_event(api, tx_event(checkout))
-    from modules.payments.services import balance
+    from modules.payments.ledger import balance
 
     assert balance("developer") == 4_490_000 * 250 // 10_000
     assert balance("merchant") == 4_490_000 - 112_250

@@ -25,7 +25,7 @@ _sandbox: SandboxWompi | None = None
 
 
 def _deliver(event: dict[str, Any]) -> None:
-    from modules.payments.services import process_wompi_event
+    from modules.payments.webhooks import process_wompi_event
 
     raw = json.dumps(event).encode()
 

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from modules.booking import services
 from modules.booking.models import Appointment, AppointmentStatus
-from modules.payments import services as payment_services
+from modules.payments import settlement
 from modules.payments.models import Payment
 from tests.factories import UserFactory
 from tests.modules.booking.conftest import TUESDAY, iso
@@ -29,7 +29,7 @@ def _apply(checkout: dict[str, Any], status: str, capture: Any, *, execute: bool
         "payment_method_type": "CARD",
     }
     with capture(execute=execute), transaction.atomic():
-        payment_services.apply_transaction(tx, source="test")
+        settlement.apply_transaction(tx, source="test")
 
 
 def _book(api_as: Any, client: Any, therapist: Any = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_concurrent_deposit_retries_open_one_attempt(clock: Any) -> None:
     """Eight retries after a decline at once: one new payment attempt, returned to all."""
-    from modules.payments import services as payment_services
+    from modules.payments import settlement
     from modules.payments.models import Payment
 
     build_spa()
@@ -30,7 +30,7 @@ def test_concurrent_deposit_retries_open_one_attempt(clock: Any) -> None:
     )
     appt_id, first = body["appointment"]["id"], body["checkout"]
     with transaction.atomic():
-        payment_services.apply_transaction(
+        settlement.apply_transaction(
             {
                 "id": "tx-declined",
                 "reference": first["reference"],

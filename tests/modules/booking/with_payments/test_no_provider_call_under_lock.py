@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from modules.booking.models import Appointment
-from modules.payments import services as payment_services
+from modules.payments import refunds, settlement
 from modules.payments.models import Payment, Refund
 from tests.modules.booking.conftest import TUESDAY, iso
 from tests.modules.payments.conftest import _wompi_settings  # noqa: F401
@@ -34,7 +34,7 @@ def test_cancel_in_window_voids_after_commit(
     api_as: Any, spa: Any, client_user: Any, monkeypatch: Any
 ) -> None:
     gateway = OutsideLocksGateway()
-    monkeypatch.setattr(payment_services, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(refunds, "get_gateway", lambda: gateway)
     client = api_as(client_user)
     body = client.post(
         "/api/booking/appointments/", {"service": "MASAJE-DEP", "start": iso(TUESDAY, 10)}
@@ -49,7 +49,7 @@ def test_cancel_in_window_voids_after_commit(
         "payment_method_type": "CARD",
     }
     with transaction.atomic():
-        payment_services.apply_transaction(tx, source="test")
+        settlement.apply_transaction(tx, source="test")
     appt_id = body["appointment"]["id"]
     assert Appointment.objects.get(public_id=appt_id).status == "CONFIRMED"
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from modules.booking import services
 from modules.booking.models import Appointment, AppointmentStatus
 from modules.payments import public as payments
-from modules.payments import services as payment_services
+from modules.payments import settlement
 from modules.payments.models import Refund
 from tests.factories import UserFactory
 from tests.modules.booking.conftest import TUESDAY, iso
@@ -26,7 +26,7 @@ def _approve(checkout: dict[str, Any], capture: Any) -> None:
         "payment_method_type": "NEQUI",
     }
     with capture(execute=True), transaction.atomic():
-        payment_services.apply_transaction(tx, source="test")
+        settlement.apply_transaction(tx, source="test")
 
 
 def test_deposit_paid_through_payments_confirms(

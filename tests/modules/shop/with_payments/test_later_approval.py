@@ -12,7 +12,7 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from modules.payments import services as payment_services
+from modules.payments import settlement
 from modules.payments.models import LedgerEntry, Payment, Refund
 from modules.shop.models import Order, OrderStatus
 from tests.factories import UserFactory
@@ -111,7 +111,7 @@ def test_retry_refusals(api: Any, api_as: Any, user: Any, django_capture_on_comm
     # Approved but its settlement has not run yet: a new attempt would charge twice.
     tx = tx_event(Payment.objects.get(reference=reference), "APPROVED", tx_id="tx-1")
     with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        payment_services.apply_transaction(tx["data"]["transaction"], source="test")
+        settlement.apply_transaction(tx["data"]["transaction"], source="test")
     being = _retry(api_as, user, order)
     assert being.status_code == 409
     assert being.json()["error"]["code"] == "payment_being_confirmed"

@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from modules.identity.public import get_user_by_phone
-        from modules.payments.services import record_fee
+        from modules.payments.ledger import record_fee
 
         actor = None
         if options["staff"]:

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from modules.payments.services import replay_event
+        from modules.payments.webhooks import replay_event
 
         try:
             outcome = replay_event(options["event_id"])
