@@ -23,6 +23,8 @@ request (the engine runs):
 
 - availability: GET /api/booking/availability, 14 days, the service all therapists perform;
 - staff agenda: GET /api/booking/appointments?date=<tomorrow> as reception (the day view);
+- staff calendar feed: GET /api/booking/desk/calendar/?date=<tomorrow> as reception (the
+  front desk's day: every working therapist's column, appointments, shading);
 - product search: GET /api/shop/products?q=aceite (page of 20);
 - my appointments: GET /api/booking/appointments/mine as client 0 (page of 20).
 
@@ -280,6 +282,15 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
+def rows_of(body: dict[str, Any]) -> int:
+    """A page's total, the availability's slots or the calendar's appointments."""
+    if "count" in body:
+        return int(body["count"])
+    if "events" in body:
+        return len([e for e in body["events"] if e.get("id")])
+    return len(body.get("slots", []))
+
+
 def measure(world: World, runs: int) -> dict[str, dict[str, float]]:
     from modules.booking.availability import bump_version
 
@@ -298,6 +309,12 @@ def measure(world: World, runs: int) -> dict[str, dict[str, float]]:
         ),
         "staff agenda (a day)": (
             "/api/booking/appointments/",
+            {"date": str(tomorrow)},
+            bearer(world.staff),
+            False,
+        ),
+        "staff calendar feed (a day)": (
+            "/api/booking/desk/calendar/",
             {"date": str(tomorrow)},
             bearer(world.staff),
             False,
@@ -330,7 +347,7 @@ def measure(world: World, runs: int) -> dict[str, dict[str, float]]:
             "p95": percentile(timings, 95),
             "cpu": statistics.median(cpu),
             "queries": max(queries),
-            "rows": response.json().get("count", len(response.json().get("slots", []))),
+            "rows": rows_of(response.json()),
         }
     return results
 
@@ -347,6 +364,9 @@ def main() -> None:
 
         cache.clear()
         world = World()
+        from platform_core.heap import freeze_startup_heap
+
+        freeze_startup_heap()  # as the server does (docs/performance.md, "Garbage collection")
         for scale in [int(s) for s in args.scales.split(",")]:
             seconds = world.grow_to(scale)
             appointments = HISTORY * len(world.clients)
