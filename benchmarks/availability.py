@@ -7,6 +7,9 @@ availability search through the API (Django test client).
 
 Prints p50/p95 latency and the query count, cold (cache invalidated before every
 request, i.e. the engine really runs) and warm (served from the versioned cache).
+
+``--processing``: every service has processing time (15 min active, 30 processing,
+15 active) and so do the seeded appointments (their therapist is busy in two pieces).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from django.utils import timezone  # noqa: E402
 THERAPISTS, ROOMS, SERVICES, APPOINTMENTS, DAYS = 20, 8, 30, 2000, 14
 
 
-def seed() -> str:
+def seed(processing: bool = False) -> str:
     from modules.booking.availability import local_tz
     from modules.booking.models import (
         Appointment,
@@ -91,6 +94,8 @@ def seed() -> str:
             buffer_after_minutes=15,
             price_cents=10_000_000,
             resource_kind="cabina" if i < 20 else "",
+            processing_start_minutes=15 if processing else 0,
+            processing_minutes=30 if processing else 0,
         )
         # The searched service (0) is performed by everybody; others by half.
         service.therapists.add(*(therapists if i == 0 else therapists[i % 2 :: 2]))
@@ -120,6 +125,8 @@ def seed() -> str:
                             end=end,
                             blocked_start=start,
                             blocked_end=end + timedelta(minutes=15),
+                            processing_start=start + timedelta(minutes=15) if processing else None,
+                            processing_end=start + timedelta(minutes=45) if processing else None,
                             status="CONFIRMED",
                             price_cents=10_000_000,
                         )
@@ -135,10 +142,10 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-def run(runs: int) -> None:
+def run(runs: int, processing: bool) -> None:
     from modules.booking.availability import bump_version
 
-    date_from = seed()
+    date_from = seed(processing)
     date_to = str(datetime.fromisoformat(date_from).date() + timedelta(days=DAYS - 1))
     http = Client()
     params = {"service": "BENCH-00", "date_from": date_from, "date_to": date_to}
@@ -171,6 +178,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--processing", action="store_true", help="processing-time services")
     args = parser.parse_args()
     if not settings.USING_POSTGRES:
         sys.exit("Set DATABASE_URL to a PostgreSQL database: the benchmark targets PostgreSQL.")
@@ -181,7 +189,7 @@ def main() -> None:
         from django.core.cache import cache
 
         cache.clear()
-        run(args.runs)
+        run(args.runs, args.processing)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -3559,6 +3559,20 @@ export interface components {
              */
             status: string;
         };
+        /** PhaseOut */
+        PhaseOut: {
+            /**
+             * Kind
+             * @description active: the therapist works; processing: the product acts, the therapist is free.
+             * @enum {string}
+             */
+            kind: "active" | "processing";
+            /**
+             * Minutes
+             * @description Length of the phase, in minutes.
+             */
+            minutes: number;
+        };
         /**
          * PhoneChangeIn
          * @example {
@@ -4108,6 +4122,11 @@ export interface components {
              * @description Display name.
              */
             name: string;
+            /**
+             * Phases
+             * @description The treatment's phases in order (their minutes add up to duration_minutes): one active phase, or active / processing / active when the service has processing time, during which the therapist may take another client and the room stays taken.
+             */
+            phases: components["schemas"]["PhaseOut"][];
             /**
              * Price Cents
              * @description Price in minor units (COP cents: 18000000 is $ 180.000).

@@ -33,6 +33,8 @@ def list_services(ctx: ToolContext) -> dict[str, Any]:
                 "code": s.code,
                 "name": s.name,
                 "duration_minutes": s.duration_minutes,
+                # Processing time: the client stays in the room while the product acts.
+                "phases": [{"kind": k, "minutes": m} for k, m in s.phases()],
                 "price_cents": s.price_cents,
                 "vip_price_cents": s.vip_price_cents,
                 "deposit_percent": s.deposit_percent,
@@ -118,6 +120,10 @@ def propose_booking(
         "when": when,
         "price": price,
     }
+    if service.has_processing:
+        text += " " + _(
+            "Dura %(total)s minutos, con %(rest)s de reposo mientras el producto actúa."
+        ) % {"total": service.duration_minutes, "rest": service.processing_minutes}
     if service.deposit_percent:
         text += " " + _("Para apartarla se paga un anticipo del %(p)s%%.") % {
             "p": service.deposit_percent

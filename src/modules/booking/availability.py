@@ -13,6 +13,9 @@ outside their time off, the day is not a closed day, and the blocked range
 ``[s - buffer_before, s + duration + buffer_after)`` overlaps no active appointment
 of theirs (compared with that appointment's own blocked range). When the service
 needs a room kind, at least one room of that kind must be free for the blocked range.
+Processing time: the therapist's side compares *busy* ranges only (the blocked range
+less the processing phase, of the new booking and of each existing one), the room's
+side the whole blocked range.
 Lead time and horizon depend on "now", so they are applied after the cache.
 """
 
@@ -110,6 +113,35 @@ def _from_epoch_minutes(minutes: int) -> datetime:
     return datetime.fromtimestamp(minutes * 60, tz=UTC)
 
 
+def busy_offsets(service: Service) -> list[Interval]:
+    """The therapist's busy pieces of a booking of ``service``, in minutes relative to
+    its start: the blocked range [-buffer_before, duration + buffer_after) less the
+    processing phase. Empty pieces (processing at the very start or end) are dropped."""
+    before, after = service.buffer_before_minutes, service.buffer_after_minutes
+    end = service.duration_minutes + after
+    if not service.has_processing:
+        return [(-before, end)]
+    p0 = service.processing_start_minutes
+    p1 = p0 + service.processing_minutes
+    return [(a, b) for a, b in ((-before, p0), (p1, end)) if a < b]
+
+
+def phase_spans(service: Service) -> list[tuple[str, int, int]]:
+    """(kind, from, to) in minutes from the start, for display."""
+    out, at = [], 0
+    for kind, minutes in service.phases():
+        out.append((kind, at, at + minutes))
+        at += minutes
+    return out
+
+
+def _busy_pieces(b0: int, b1: int, p0: int | None, p1: int | None) -> list[Interval]:
+    """An existing appointment's busy pieces for its therapist (epoch minutes)."""
+    if p0 is None or p1 is None:
+        return [(b0, b1)]
+    return [(a, b) for a, b in ((b0, p0), (p1, b1)) if a < b]
+
+
 def _merge_open(intervals: list[Interval]) -> tuple[list[int], list[int]]:
     """Merge open intervals (lo, hi): starts strictly inside any of them are forbidden."""
     if not intervals:
@@ -179,6 +211,10 @@ class AvailabilityEngine:
         self._walls: dict[tuple[date, time], int] = {}
         self.before = service.buffer_before_minutes if service else 0
         self.after = service.buffer_after_minutes if service else 0
+        # What the new booking would block: the therapist outside its processing phase,
+        # the room for the whole blocked range (relative minutes).
+        self.room_pieces: list[Interval] = [(-self.before, self.duration + self.after)]
+        self.therapist_pieces = busy_offsets(service) if service else self.room_pieces
         self._load(therapist_ids, exclude_appointment_id)
 
     # --- loading: a fixed number of queries ------------------------------------------
@@ -272,21 +308,28 @@ class AvailabilityEngine:
         if exclude_id is not None:
             appointments = appointments.exclude(pk=exclude_id)
         room_set = set(self.rooms)
-        for tid, room_id, b0, b1 in appointments.values_list(
-            "therapist_id", "room_id", EpochMinutes("blocked_start"), EpochMinutes("blocked_end")
+        for tid, room_id, b0, b1, p0, p1 in appointments.values_list(
+            "therapist_id",
+            "room_id",
+            EpochMinutes("blocked_start"),
+            EpochMinutes("blocked_end"),
+            EpochMinutes("processing_start"),
+            EpochMinutes("processing_end"),
         ):
-            span = (int(b0), int(b1))
+            b0, b1 = int(b0), int(b1)
             if tid in self.therapists:
-                self.busy_therapist[tid].append(span)
+                self.busy_therapist[tid] += _busy_pieces(b0, b1, p0, p1)
             if room_id in room_set:
-                self.busy_room[room_id].append(span)
+                self.busy_room[room_id].append((b0, b1))
 
     # --- computing: absolute minutes since the epoch, ints only ---------------------------
-    def _forbidden(self, busy: list[Interval]) -> tuple[list[int], list[int]]:
-        """Starts that would collide: the new blocked range [s - before, s + dur + after)
-        overlaps an existing [b0, b1) iff b0 - dur - after < s < b1 + before."""
-        reach = self.duration + self.after
-        return _merge_open([(b0 - reach, b1 + self.before) for b0, b1 in busy])
+    def _forbidden(
+        self, busy: list[Interval], pieces: list[Interval]
+    ) -> tuple[list[int], list[int]]:
+        """Starts that would collide: a new piece [s + o0, s + o1) overlaps an existing
+        [b0, b1) iff b0 - o1 < s < b1 - o0 (without processing the one piece is
+        [-before, dur + after): b0 - dur - after < s < b1 + before)."""
+        return _merge_open([(b0 - o1, b1 - o0) for b0, b1 in busy for o0, o1 in pieces])
 
     def _wall(self, day: date, t: time) -> int:
         key = (day, t)
@@ -326,8 +369,11 @@ class AvailabilityEngine:
         if not self.therapists or (self.service.resource_kind and not self.rooms):
             return result
         step, duration = self.step, self.duration
-        therapist_forbidden = {t: self._forbidden(self.busy_therapist[t]) for t in self.therapists}
-        room_forbidden = [self._forbidden(self.busy_room[r]) for r in self.rooms]
+        therapist_forbidden = {
+            t: self._forbidden(self.busy_therapist[t], self.therapist_pieces)
+            for t in self.therapists
+        }
+        room_forbidden = [self._forbidden(self.busy_room[r], self.room_pieces) for r in self.rooms]
         room_ok: dict[int, bool] = {}
         for day in self.dates:
             if day in self.closed or not self.opening[day.weekday()]:
@@ -353,7 +399,11 @@ class AvailabilityEngine:
     def free_rooms(self, start: datetime) -> list[int]:
         """Rooms of the service's kind free for a booking starting at ``start``."""
         s = _epoch_minutes(start)
-        return [r for r in self.rooms if _allowed(s, self._forbidden(self.busy_room[r]))]
+        return [
+            r
+            for r in self.rooms
+            if _allowed(s, self._forbidden(self.busy_room[r], self.room_pieces))
+        ]
 
 
 def search(

@@ -76,6 +76,18 @@ SERVICES = [
         "cabina-doble",
     ),
     (
+        "FACIAL-MASCARILLA",
+        "Facial con mascarilla (30 min de reposo)",
+        "faciales",
+        60,
+        0,
+        10,
+        16_000_000,
+        14_000_000,
+        0,
+        "cabina-facial",
+    ),
+    (
         "FACIAL-HIDRATANTE",
         "Facial hidratante",
         "faciales",
@@ -88,6 +100,8 @@ SERVICES = [
         "cabina-facial",
     ),
 ]
+# Processing time (docs/booking.md): minutes of active work first, then minutes of rest.
+PROCESSING = {"FACIAL-MASCARILLA": (15, 30)}
 ROOMS = [
     ("Cabina Bambú", "cabina", 1),
     ("Cabina Lavanda", "cabina", 1),
@@ -144,6 +158,8 @@ def seed(stdout: Any) -> None:
                 "vip_price_cents": vip,
                 "deposit_percent": deposit,
                 "resource_kind": kind,
+                "processing_start_minutes": PROCESSING.get(code, (0, 0))[0],
+                "processing_minutes": PROCESSING.get(code, (0, 0))[1],
                 "is_active": True,
             },
         )

@@ -24,6 +24,8 @@ from modules.booking.availability import AvailabilityEngine, bump_version, local
 from modules.booking.errors import AppointmentNotFound, InvalidTransition, TherapistNotFound
 from modules.booking.models import (
     CHANGEABLE_STATUSES,
+    PHASE_ACTIVE,
+    PHASE_PROCESSING,
     Appointment,
     Room,
     Service,
@@ -205,6 +207,23 @@ def _shade(
     ]
 
 
+def _phases(appt: Appointment) -> list[dict[str, str]]:
+    """The appointment's phases for the calendar: the processing one is drawn apart
+    (hatched): the therapist is free then and may take another client."""
+    if appt.processing_start is None or appt.processing_end is None:
+        return [
+            {"kind": PHASE_ACTIVE, "start": _iso_local(appt.start), "end": _iso_local(appt.end)}
+        ]
+    cuts = [
+        (PHASE_ACTIVE, appt.start, appt.processing_start),
+        (PHASE_PROCESSING, appt.processing_start, appt.processing_end),
+        (PHASE_ACTIVE, appt.processing_end, appt.end),
+    ]
+    return [
+        {"kind": kind, "start": _iso_local(a), "end": _iso_local(b)} for kind, a, b in cuts if a < b
+    ]
+
+
 def _view_hours(engine: AvailabilityEngine, days: list[date]) -> tuple[time, time]:
     opens = [o for d in days for o, _c in engine.opening.get(d.weekday(), [])]
     closes = [c for d in days for _o, c in engine.opening.get(d.weekday(), [])]
@@ -260,6 +279,8 @@ def calendar_feed(
             "status",
             "start",
             "end",
+            "processing_start",
+            "processing_end",
             "price_cents",
             "vip_price_applied",
             "deposit_cents",
@@ -324,8 +345,10 @@ def calendar_feed(
                 "title": f"{client_name} · {a.service.name}",
                 "backgroundColor": STATE_COLORS.get(a.status, "#2563eb"),
                 "editable": "move" in acts,
-                "classNames": [f"sz-{a.status.lower()}"],
+                "classNames": [f"sz-{a.status.lower()}"]
+                + (["sz-processing"] if a.processing_start else []),
                 "extendedProps": {
+                    "phases": _phases(a),
                     "status": a.status,
                     "status_label": a.get_status_display(),
                     "service": a.service.code,

@@ -24,6 +24,10 @@ WEEKDAYS = [
 ]
 
 
+PHASE_ACTIVE = "active"
+PHASE_PROCESSING = "processing"
+
+
 class ServiceCategory(models.Model):
     slug = models.SlugField("código", max_length=60, unique=True)
     name = models.CharField("nombre", max_length=120)
@@ -112,6 +116,21 @@ class Service(models.Model):
     deposit_percent = models.PositiveSmallIntegerField(
         "anticipo (%)", default=0, validators=[MaxValueValidator(100)]
     )
+    # Processing time (docs/booking.md "Processing time"): phases active, processing,
+    # active. During processing the therapist is free for other bookings, the room is not.
+    processing_start_minutes = models.PositiveIntegerField(
+        "reposo desde el minuto",
+        default=0,
+        validators=[MaxValueValidator(600)],
+        help_text="Minutos de trabajo activo antes del reposo (p. ej. 15 de aplicación)",
+    )
+    processing_minutes = models.PositiveIntegerField(
+        "reposo (min)",
+        default=0,
+        validators=[MaxValueValidator(600)],
+        help_text="Minutos en que el producto actúa y el terapeuta queda libre para otra "
+        "cita (la sala sigue ocupada). 0 = sin reposo",
+    )
     is_active = models.BooleanField("activo", default=True)
     resource_kind = models.SlugField(
         "tipo de sala requerida",
@@ -133,10 +152,41 @@ class Service(models.Model):
                 condition=Q(price_cents__gte=0) & Q(deposit_percent__lte=100),
                 name="booking_service_price_deposit_valid",
             ),
+            # The processing phase lies inside the treatment and leaves some active time.
+            models.CheckConstraint(
+                condition=Q(processing_minutes=0)
+                | (
+                    Q(processing_minutes__lt=F("duration_minutes"))
+                    & Q(
+                        processing_start_minutes__lte=F("duration_minutes")
+                        - F("processing_minutes")
+                    )
+                ),
+                name="booking_service_processing_inside",
+                violation_error_message=(
+                    "El reposo debe quedar dentro de la duración del servicio y dejar "
+                    "tiempo de trabajo activo."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_processing(self) -> bool:
+        return self.processing_minutes > 0
+
+    def phases(self) -> list[tuple[str, int]]:
+        """The treatment's phases in order, as (kind, minutes): ``active`` (the therapist
+        works) or ``processing`` (the therapist is free, the room stays taken)."""
+        if not self.has_processing:
+            return [(PHASE_ACTIVE, self.duration_minutes)]
+        first = self.processing_start_minutes
+        last = self.duration_minutes - first - self.processing_minutes
+        out = [(PHASE_ACTIVE, first), (PHASE_PROCESSING, self.processing_minutes)]
+        out.append((PHASE_ACTIVE, last))
+        return [(kind, minutes) for kind, minutes in out if minutes > 0]
 
 
 class WeeklyInterval(models.Model):
@@ -311,6 +361,11 @@ class Appointment(models.Model):
     # start - buffer_before .. end + buffer_after: what the exclusion constraints compare.
     blocked_start = models.DateTimeField()
     blocked_end = models.DateTimeField()
+    # The processing phase, snapshot of the service's when booked (null: none). The
+    # therapist is busy in [blocked_start, processing_start) and [processing_end,
+    # blocked_end) only; the room for the whole blocked range (booking.db).
+    processing_start = models.DateTimeField("reposo desde", null=True, blank=True)
+    processing_end = models.DateTimeField("reposo hasta", null=True, blank=True)
     status = models.CharField(
         "estado", max_length=20, choices=AppointmentStatus.choices, db_index=True
     )
@@ -358,6 +413,15 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=Q(blocked_start__lte=F("start")) & Q(blocked_end__gte=F("end")),
                 name="booking_appt_blocked_covers",
+            ),
+            models.CheckConstraint(
+                condition=(Q(processing_start__isnull=True) & Q(processing_end__isnull=True))
+                | (
+                    Q(processing_start__gte=F("start"))
+                    & Q(processing_end__gt=F("processing_start"))
+                    & Q(processing_end__lte=F("end"))
+                ),
+                name="booking_appt_processing_inside",
             ),
         ]
 

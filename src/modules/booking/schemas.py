@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -13,6 +14,11 @@ from platform_core.schemas import AwareDateTime, InputSchema, Phone, body_exampl
 class CategoryOut(Schema):
     slug: str
     name: str
+
+
+class PhaseOut(Schema):
+    kind: Literal["active", "processing"]
+    minutes: int
 
 
 class ServiceOut(Schema):
@@ -28,6 +34,11 @@ class ServiceOut(Schema):
     currency: str
     deposit_percent: int
     resource_kind: str
+    phases: list[PhaseOut]
+
+    @staticmethod
+    def resolve_phases(obj: Any) -> list[dict[str, Any]]:
+        return [{"kind": kind, "minutes": minutes} for kind, minutes in obj.phases()]
 
 
 class TherapistOut(Schema):
@@ -162,6 +173,15 @@ FIELD_DOCS: dict[str, str] = {
     "buffer_after_minutes": "Minutes the therapist is kept free after the treatment.",
     "deposit_percent": "Share of the price paid when booking (0 means no deposit).",
     "resource_kind": "The kind of room the treatment needs, or empty when none.",
+    "ServiceOut.phases": (
+        "The treatment's phases in order (their minutes add up to duration_minutes): one "
+        "active phase, or active / processing / active when the service has processing "
+        "time, during which the therapist may take another client and the room stays taken."
+    ),
+    "PhaseOut.kind": (
+        "active: the therapist works; processing: the product acts, the therapist is free."
+    ),
+    "PhaseOut.minutes": "Length of the phase, in minutes.",
     "TherapistOut.bio": "Short presentation of the therapist.",
     "SlotTherapist.id": "The therapist's id (UUID): pass it as `therapist` to book them.",
     "SlotOut.therapists": "Ids of the therapists free at this start (names in `therapists`).",

@@ -149,6 +149,21 @@ def _lock_and_place(
     return by_pk[chosen], room
 
 
+def _place(appt: Appointment, service: Service, start: datetime) -> None:
+    """Set the appointment's times from the service as it is now: the treatment, the
+    blocked range (buffers, compared by the room's exclusion constraint) and the
+    processing phase (the therapist's constraint leaves it out)."""
+    minutes = timedelta(minutes=1)
+    appt.start = start
+    appt.end = start + service.duration_minutes * minutes
+    appt.blocked_start = start - service.buffer_before_minutes * minutes
+    appt.blocked_end = appt.end + service.buffer_after_minutes * minutes
+    appt.processing_start = appt.processing_end = None
+    if service.has_processing:
+        appt.processing_start = start + service.processing_start_minutes * minutes
+        appt.processing_end = appt.processing_start + service.processing_minutes * minutes
+
+
 def _save_guarded(appointment: Appointment) -> None:
     """Save inside a savepoint: an exclusion-constraint violation becomes 409."""
     try:
@@ -225,17 +240,12 @@ def book_appointment(
     checkout = None
     with transaction.atomic():
         therapist, room = _lock_and_place(service, start, candidates)
-        end = start + timedelta(minutes=service.duration_minutes)
         appt = Appointment(
             client=client,
             booked_by=actor if getattr(actor, "pk", None) else None,
             service=service,
             therapist=therapist,
             room=room,
-            start=start,
-            end=end,
-            blocked_start=start - timedelta(minutes=service.buffer_before_minutes),
-            blocked_end=end + timedelta(minutes=service.buffer_after_minutes),
             status=S.PENDING_PAYMENT if deposit > 0 else S.CONFIRMED,
             price_cents=price,
             vip_price_applied=vip,
@@ -243,6 +253,7 @@ def book_appointment(
             deposit_cents=deposit,
             notes=notes[:2000],
         )
+        _place(appt, service, start)
         if deposit > 0:
             appt.hold_expires_at = now + timedelta(minutes=settings.APPOINTMENT_HOLD_MINUTES)
         else:
@@ -298,10 +309,7 @@ def reschedule_appointment(
             service, start, candidates, exclude_appointment_id=appt.pk
         )
         old_start, old_therapist = appt.start, appt.therapist
-        appt.start = start
-        appt.end = start + timedelta(minutes=service.duration_minutes)
-        appt.blocked_start = start - timedelta(minutes=service.buffer_before_minutes)
-        appt.blocked_end = appt.end + timedelta(minutes=service.buffer_after_minutes)
+        _place(appt, service, start)
         appt.therapist, appt.room = therapist, room
         _save_guarded(appt)
         # A moved appointment gets its reminders again, for the new time.

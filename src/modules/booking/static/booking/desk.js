@@ -71,7 +71,7 @@
       if (info.event.display === "background") { return info.event.title || ""; }
       const room = p.room ? " · " + p.room : "";
       const due = p.due_cents > 0 ? '<span class="desk-due">Pendiente ' + p.due + "</span>" : '<span class="desk-paid">Pagada</span>';
-      return { html: '<div class="desk-ev"><b>' + info.timeText + "</b> " + esc(info.event.title) +
+      return { html: processingBands(info.event, p.phases) + '<div class="desk-ev"><b>' + info.timeText + "</b> " + esc(info.event.title) +
         '<div class="desk-ev-sub">' + esc(p.status_label || "") + esc(room) + " · " + due + "</div></div>" };
     },
     dateClick: function (info) {
@@ -97,6 +97,21 @@
       }
     },
   }));
+
+  // Processing time: the phase in which the therapist is free (the room is not) is drawn
+  // as a hatched band across the event, at its share of the event's length.
+  function processingBands(event, phases) {
+    if (!phases || phases.length < 2) { return ""; }
+    const t0 = new Date(event.start).getTime();
+    const span = new Date(event.end).getTime() - t0;
+    if (!(span > 0)) { return ""; }
+    return phases.filter(function (ph) { return ph.kind === "processing"; }).map(function (ph) {
+      const top = 100 * (new Date(ph.start).getTime() - t0) / span;
+      const height = 100 * (new Date(ph.end).getTime() - new Date(ph.start).getTime()) / span;
+      return '<div class="desk-processing" title="Reposo: terapeuta libre" style="top:' +
+        top.toFixed(2) + "%;height:" + height.toFixed(2) + '%"></div>';
+    }).join("");
+  }
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
