@@ -252,6 +252,9 @@ REDIS_SOCKET_CONNECT_TIMEOUT = env.float("REDIS_SOCKET_CONNECT_TIMEOUT", 0.5)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 1.0)
 # After a failed connection, Redis is not tried again for this long (per process).
 REDIS_OUTAGE_BACKOFF_SECONDS = env.float("REDIS_OUTAGE_BACKOFF_SECONDS", 2.0)
+# Parallel test processes (pytest-xdist) on one Redis db keep their cache and limiter keys
+# apart: one process's version bump or lockout is not another's.
+_TEST_WORKER = env.str("PYTEST_XDIST_WORKER", "") if DJANGO_ENV == "test" else ""
 if REDIS_URL:
     _pool_kwargs: dict[str, object] = {"max_connections": env.int("REDIS_MAX_CONNECTIONS", 50)}
     if REDIS_URL.startswith("rediss://"):
@@ -260,7 +263,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "sz"),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "sz") + _TEST_WORKER,  # "szgw1"
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
@@ -551,7 +554,9 @@ RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", True)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfiguredEnv("TRUSTED_PROXY_COUNT must be 0 or more")
-RATELIMIT_KEY_PREFIX = env.str("RATELIMIT_KEY_PREFIX", "sz:rl:")
+RATELIMIT_KEY_PREFIX = env.str("RATELIMIT_KEY_PREFIX", "sz:rl:") + (
+    f"{_TEST_WORKER}:" if _TEST_WORKER else ""
+)
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", 120)
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", 10.0)
 ENCRYPTION_ROTATION_BATCH_SIZE = env.int("ENCRYPTION_ROTATION_BATCH_SIZE", 500)
