@@ -253,3 +253,10 @@ def test_subscribe_rejections(user: Any) -> None:
             personal_data_token="p",
         )
     assert VipSubscription.objects.get().status == "failed"
+
+
+def test_the_sandbox_checkout_page_shows_pesos_as_people_read_them() -> None:
+    from modules.payments.sandbox.server import render_form
+
+    page = render_form({"reference": "SZ-1", "amount-in-cents": "7800000"}, "/pay")
+    assert "$ 78.000 COP" in page and "7800000 COP" not in page

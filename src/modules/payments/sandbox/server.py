@@ -20,6 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import httpx
 
 from modules.payments.sandbox.core import SandboxConfig, SandboxWompi
+from platform_core.money import format_cop
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def render_form(query: dict[str, str], action: str) -> str:
     )
     return CHECKOUT_FORM.format(
         reference=html.escape(params.get("reference", "")),
-        amount=html.escape(params.get("amount-in-cents", "")),
+        amount=html.escape(format_cop(params.get("amount-in-cents"), empty="")),
         currency=html.escape(params.get("currency", "COP")),
         hidden=hidden,
         action=html.escape(action),
