@@ -79,7 +79,8 @@ def record(
         request_id = getattr(request, "request_id", "") or ""
     event = AuditEvent.objects.create(
         action=action[:100],
-        actor=actor if getattr(actor, "pk", None) is not None else None,
+        # A user model instance or identity's UserDTO: both carry the account's id.
+        actor_id=getattr(actor, "id", None),
         actor_label=label[:150],
         target=str(target)[:255],
         details=details,

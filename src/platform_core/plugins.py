@@ -15,6 +15,8 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+from platform_core.accounts import UserRef
+
 ENTRY_POINT_GROUP = "studiozens.modules"
 
 
@@ -39,7 +41,7 @@ class PeriodicTask:
 class ToolContext:
     """Who an assistant tool acts for. Tools never take a user or phone from the model."""
 
-    user: Any  # the identity user of the conversation, or None for an unknown number
+    user: UserRef | None  # the conversation's identity user, or None for an unknown number
     conversation_id: str
     confirmed: bool = False  # True only when the user explicitly confirmed a proposal
 

@@ -46,8 +46,9 @@ def test_recipient_from_user_carries_the_preferred_channel():
         user.email,
         user.pk,
     )
-    # Any object with a pk works (platform_core never imports identity); no attribute → "".
-    assert Recipient.from_user(SimpleNamespace(pk=7, phone_number=PHONE)).preferred_channel == ""
+    # Any object with an id works (platform_core never imports identity: a user model instance
+    # or identity's UserDTO); no attribute → "".
+    assert Recipient.from_user(SimpleNamespace(id=7, phone_number=PHONE)).preferred_channel == ""
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def seed(stdout: Any) -> None:
     user = identity.get_user_by_phone(PHONE)
     conversation = Conversation.objects.filter(phone=PHONE, archived_at__isnull=True).first()
     if conversation is None:
-        conversation = Conversation.objects.create(phone=PHONE, user=user)
+        conversation = Conversation.objects.create(phone=PHONE, user_id=user.id if user else None)
     if conversation.messages.exists():
         stdout.write("    assistant: demo conversation already there\n")
         return

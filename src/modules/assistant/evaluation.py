@@ -132,7 +132,7 @@ class _Rollback(Exception):
     pass
 
 
-def _user(client: str) -> Any:
+def _user(client: str) -> identity.UserDTO | None:
     return identity.get_user_by_phone(CLIENTS[client])
 
 

@@ -344,11 +344,11 @@ class _Turn:
         still theirs for export and erasure - and this message starts a new one."""
         conv = self.conversation
         owner = identity.get_user_by_phone(conv.phone)
-        owner_id = owner.pk if owner is not None else None
+        owner_id = owner.id if owner is not None else None
         if owner_id == conv.user_id:
             return
         if conv.user_id is None:
-            conv.user, conv.signup_stage = owner, ""
+            conv.user_id, conv.signup_stage = owner_id, ""
             conv.save(update_fields=["user", "signup_stage", "updated_at"])
             return
         logger.info("assistant: %s changed owner; conversation archived", mask_phone(conv.phone))
@@ -359,7 +359,7 @@ class _Turn:
         conv.save(
             update_fields=["archived_at", "state", "menu_state", "signup_stage", "updated_at"]
         )
-        fresh = Conversation.objects.create(phone=conv.phone, user=owner)
+        fresh = Conversation.objects.create(phone=conv.phone, user_id=owner_id)
         self.message.conversation = fresh
         self.message.save(update_fields=["conversation"])
         self.conversation = fresh
@@ -470,7 +470,7 @@ class _Turn:
             except DomainError as exc:
                 reply(conv, exc.message, source=Message.Source.SYSTEM)
                 return True
-            conv.user, conv.signup_stage = user, ""
+            conv.user_id, conv.signup_stage = user.id, ""
             conv.save(update_fields=["user", "signup_stage", "updated_at"])
             reply(
                 conv,

@@ -196,7 +196,7 @@ def my_appointments(ctx: ToolContext) -> dict[str, Any]:
 
 def _own(ctx: ToolContext, appointment_id: str) -> Any:
     appt = selectors.appointment_for(ctx.user, appointment_id)
-    if appt.client_id != ctx.user.pk:
+    if appt.client_id != ctx.user.id:
         raise selectors.AppointmentNotFound()
     return appt
 

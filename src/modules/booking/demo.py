@@ -285,19 +285,15 @@ def _someone_in_the_spa(now: datetime) -> None:
         latest.save(update_fields=["status", "completed_at", "updated_at"])
 
 
-def identity_user(phone: str, first: str, last: str) -> Any:
-    user = identity.get_or_create_client_by_phone(phone)
-    if not user.first_name:
-        user.first_name, user.last_name = first, last
-        user.save(update_fields=["first_name", "last_name"])
-    return user
+def identity_user(phone: str, first: str, last: str) -> identity.UserDTO:
+    return identity.get_or_create_client_by_phone(phone, first_name=first, last_name=last)
 
 
 def _create_demo_appointment(
     service: Service,
     therapist: Therapist,
     room: Room,
-    client: Any,
+    client: identity.UserRef,
     start: datetime,
     end: datetime,
     status: str,
@@ -325,7 +321,7 @@ def _create_demo_appointment(
     if status == S.EXPIRED:
         fields["hold_expires_at"] = start - timedelta(days=1)
     return Appointment.objects.create(
-        client=client,
+        client_id=client.id,
         service=service,
         therapist=therapist,
         room=room,

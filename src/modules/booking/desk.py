@@ -419,7 +419,7 @@ def search_clients(actor: Any, query: str, limit: int = 10) -> list[dict[str, An
 
 def _desk_client(
     *, client_id: Any = None, phone: str = "", first_name: str = "", last_name: str = ""
-) -> tuple[Any, bool]:
+) -> tuple[identity.UserDTO, bool]:
     if client_id:
         return identity.get_user(public_id=client_id), False
     if not phone.strip():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from platform_core.accounts import UserRef
 
 __all__ = ["AppointmentDTO", "upcoming_appointments"]
 
@@ -20,7 +21,7 @@ class AppointmentDTO:
     status: str
 
 
-def upcoming_appointments(user: Any) -> list[AppointmentDTO]:
+def upcoming_appointments(user: UserRef) -> list[AppointmentDTO]:
     """The user's active appointments from now on (e.g. for a dashboard)."""
     from django.utils import timezone
 
@@ -28,7 +29,7 @@ def upcoming_appointments(user: Any) -> list[AppointmentDTO]:
 
     qs = (
         Appointment.objects.filter(
-            client=user, status__in=ACTIVE_STATUSES, start__gte=timezone.now()
+            client_id=user.id, status__in=ACTIVE_STATUSES, start__gte=timezone.now()
         )
         .select_related("service", "therapist")
         .order_by("start")

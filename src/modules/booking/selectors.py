@@ -103,7 +103,7 @@ def _appointments() -> QuerySet[Appointment]:
 
 
 def my_appointments(user: Any, *, status: str = "", upcoming: bool | None = None) -> QuerySet:
-    qs = _appointments().filter(client=user)
+    qs = _appointments().filter(client_id=user.id)
     if status:
         qs = qs.filter(status=status)
     if upcoming is not None:
@@ -156,7 +156,7 @@ def appointment_for(actor: Any, public_id: Any) -> Appointment:
     appt = _appointments().filter(public_id=appt_uuid).first()
     if appt is None:
         raise AppointmentNotFound()
-    if appt.client_id == actor.pk or appt.therapist.user_id == actor.pk:
+    if actor.id is not None and actor.id in (appt.client_id, appt.therapist.user_id):
         return appt
     if is_staff_booker(actor):
         return appt

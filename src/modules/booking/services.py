@@ -71,7 +71,7 @@ def _event(appointment: Appointment, kind: str, actor: Any = None, **fields: Any
     AppointmentEvent.objects.create(
         appointment=appointment,
         kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor_id=getattr(actor, "id", None),  # the user model or identity's UserDTO
         **fields,
     )
 
@@ -198,7 +198,9 @@ def _notify_safely(appointment: Appointment, template: str, key: str) -> None:
 
 
 # --- booking --------------------------------------------------------------------------------
-def resolve_client(*, actor: Any, client_public_id: Any = None, client_phone: str = "") -> Any:
+def resolve_client(
+    *, actor: Any, client_public_id: Any = None, client_phone: str = ""
+) -> identity.UserRef:
     """Clients book for themselves; reception/admin may name anyone."""
     if not client_public_id and not client_phone:
         return actor
@@ -224,7 +226,7 @@ def resolve_client(*, actor: Any, client_public_id: Any = None, client_phone: st
 def book_appointment(
     *,
     actor: Any,
-    client: Any,
+    client: identity.UserRef,
     service_code: str,
     start: datetime,
     therapist_public_id: Any = None,
@@ -241,8 +243,8 @@ def book_appointment(
     with transaction.atomic():
         therapist, room = _lock_and_place(service, start, candidates)
         appt = Appointment(
-            client=client,
-            booked_by=actor if getattr(actor, "pk", None) else None,
+            client_id=client.id,
+            booked_by_id=getattr(actor, "id", None),  # None for an anonymous actor
             service=service,
             therapist=therapist,
             room=room,

@@ -289,16 +289,13 @@ def create_staff(request: HttpRequest, payload: StaffCreateIn) -> Status:
 
 def _visible_user(request: HttpRequest, public_id: uuid.UUID) -> Any:
     """Self, or anyone for reception/admin; everyone else gets 404 (not 403)."""
-    from modules.identity.public import get_user, has_role
+    from modules.identity.public import has_role
 
     if public_id == request.auth.public_id:
         return request.auth
     if not has_role(request.auth, RECEPTION, ADMIN):
         raise NotFound()
-    user = get_user(public_id=public_id)
-    if user.erased_at is not None:
-        raise NotFound()
-    return user
+    return selectors.live_user(public_id)
 
 
 @router.get(

@@ -1,4 +1,7 @@
-"""identity's public face: the only thing other modules import from identity."""
+"""identity's public face: the only thing other modules import from identity.
+
+It returns frozen ``UserDTO``s, never model instances, and takes users as ``UserRef`` (the
+model instance of ``request.auth`` or a ``UserDTO``: both have ``id`` and ``public_id``)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from modules.identity.roles import ADMIN, ALL_ROLES, CLIENT, RECEPTION, STAFF_ROLES, THERAPIST
+from platform_core.accounts import UserRef
 from platform_core.errors import NotFound
+from platform_core.notifications import Recipient
 
 __all__ = [
     "ADMIN",
@@ -22,6 +29,7 @@ __all__ = [
     "STAFF_ROLES",
     "THERAPIST",
     "UserDTO",
+    "UserRef",
     "confirm_phone_verification",
     "extend_vip",
     "get_or_create_client_by_phone",
@@ -40,6 +48,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class UserDTO:
+    """A person's account as other modules see it (never the model instance)."""
+
     id: int
     public_id: uuid.UUID
     phone_number: str
@@ -47,6 +57,8 @@ class UserDTO:
     first_name: str
     last_name: str
     language: str
+    notification_channel: str
+    is_staff: bool  # may use the admin (staff roles and superusers)
     is_vip: bool
     vip_until: datetime | None
 
@@ -55,46 +67,65 @@ class UserDTO:
         return f"{self.first_name} {self.last_name}".strip()
 
 
-def to_dto(user: Any) -> UserDTO:
+def to_dto(user: UserRef) -> UserDTO:
+    """The DTO of a user: a DTO as is, the model instance read without a query, any other
+    reference (only ``id``) loaded from the database."""
+    if isinstance(user, UserDTO):
+        return user
+    if not isinstance(user, get_user_model()):
+        return get_user(pk=user.id)
+    model: Any = user
     return UserDTO(
-        id=user.pk,
-        public_id=user.public_id,
-        phone_number=user.phone_number,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        language=user.language,
-        is_vip=user.is_vip,
-        vip_until=user.vip_until,
+        id=model.pk,
+        public_id=model.public_id,
+        phone_number=model.phone_number,
+        email=model.email,
+        first_name=model.first_name,
+        last_name=model.last_name,
+        language=model.language,
+        notification_channel=model.notification_channel,
+        is_staff=model.is_staff,
+        is_vip=bool(model.vip_until and model.vip_until > timezone.now()),
+        vip_until=model.vip_until,
     )
 
 
-def get_user(*, pk: int | None = None, public_id: uuid.UUID | str | None = None) -> Any:
-    """The user model instance (for ForeignKeys and request.auth comparisons)."""
+def get_user(*, pk: int | None = None, public_id: uuid.UUID | str | None = None) -> UserDTO:
+    """The account by id or public id; NotFound otherwise. A module that keeps a row about
+    the person stores ``user_id=dto.id``."""
     User = get_user_model()
     try:
         if pk is not None:
-            return User.objects.get(pk=pk)
-        return User.objects.get(public_id=public_id)
-    except (User.DoesNotExist, ValueError, TypeError):
+            return to_dto(User.objects.get(pk=pk))
+        return to_dto(User.objects.get(public_id=public_id))
+    except (User.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound() from None
 
 
-def get_user_by_phone(phone_e164: str) -> Any | None:
-    return get_user_model().objects.filter(phone_number=phone_e164, erased_at__isnull=True).first()
+def get_user_by_phone(phone_e164: str) -> UserDTO | None:
+    user = get_user_model().objects.filter(phone_number=phone_e164, erased_at__isnull=True).first()
+    return to_dto(user) if user is not None else None
 
 
-def has_role(user: Any, *roles: str) -> bool:
-    """True for superusers, or when the user belongs to any of the groups named."""
-    if user is None or not getattr(user, "is_authenticated", False):
+def has_role(user: UserRef | None, *roles: str) -> bool:
+    """True for superusers, or when the user belongs to any of the groups named. Anonymous
+    (or no) user: False."""
+    if user is None or getattr(user, "id", None) is None:
         return False
-    if user.is_superuser:
+    if not getattr(user, "is_authenticated", True):
+        return False
+    if getattr(user, "is_superuser", False):  # the model instance of request.auth
         return True
-    return user.groups.filter(name__in=roles).exists()
+    return (
+        get_user_model()
+        .objects.filter(pk=user.id)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=roles))
+        .exists()
+    )
 
 
-def is_vip(user: Any) -> bool:
-    return bool(user.vip_until and user.vip_until > timezone.now())
+def is_vip(user: UserRef) -> bool:
+    return to_dto(user).is_vip
 
 
 def set_vip_until(user_id: int, until: datetime | None) -> None:
@@ -112,13 +143,14 @@ def extend_vip(user_id: int, until: datetime) -> datetime:
         return user.vip_until
 
 
-def users_with_role(*roles: str) -> list[Any]:
+def users_with_role(*roles: str) -> list[UserDTO]:
     """Active users in any of the groups named (e.g. reception, for staff alerts)."""
-    return list(
+    users = (
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=roles, erased_at__isnull=True)
         .distinct()
     )
+    return [to_dto(user) for user in users]
 
 
 def start_phone_verification(phone: str, channel: str = "whatsapp") -> None:
@@ -129,31 +161,38 @@ def start_phone_verification(phone: str, channel: str = "whatsapp") -> None:
     services.start_phone_verification(phone, channel)
 
 
-def confirm_phone_verification(phone: str, code: str) -> Any:
+def confirm_phone_verification(phone: str, code: str) -> UserDTO:
     """Check the code; returns the active account for ``phone`` (a client account is
     created when none exists). Raises ValidationFailed (invalid_code) or RateLimited."""
     from modules.identity import services
 
-    return services.confirm_phone_verification(phone, code)
+    return to_dto(services.confirm_phone_verification(phone, code))
 
 
-def get_or_create_client_by_phone(phone: str) -> Any:
+def get_or_create_client_by_phone(
+    phone: str, *, first_name: str = "", last_name: str = ""
+) -> UserDTO:
     """Reception's walk-in: the live account for ``phone`` or a new active client with
-    no usable password (the person can set one later through password reset)."""
+    no usable password (the person can set one later through password reset). The names
+    are written only on an account that has none."""
     from modules.identity import services
 
-    return services.get_or_create_client_by_phone(phone)
+    user = services.get_or_create_client_by_phone(phone)
+    if first_name.strip() and not user.first_name:
+        user.first_name, user.last_name = first_name.strip()[:150], last_name.strip()[:150]
+        user.save(update_fields=["first_name", "last_name"])
+    return to_dto(user)
 
 
-def staff_recipients(*roles: str) -> list[Any]:
+def staff_recipients(*roles: str) -> list[Recipient]:
     """platform_core.notifications Recipients for active staff (reception and admin by
     default), e.g. for new-booking alerts."""
-    from platform_core.notifications import Recipient
-
     return [Recipient.from_user(u) for u in users_with_role(*(roles or (RECEPTION, ADMIN)))]
 
 
-def invite_desk_client(phone: str, first_name: str = "", last_name: str = "") -> tuple[Any, bool]:
+def invite_desk_client(
+    phone: str, first_name: str = "", last_name: str = ""
+) -> tuple[UserDTO, bool]:
     """Reception registers a client at the desk: the live account for ``phone`` (names
     untouched) or a new client with these names, who gets the usual sign-up invitation
     (WhatsApp, once per account: they finish signing up with their phone's code).
@@ -179,4 +218,4 @@ def invite_desk_client(phone: str, first_name: str = "", last_name: str = "") ->
             channels=None,
             idempotency_key=f"user:{user.public_id}:desk_invitation",
         )
-    return user, created
+    return to_dto(user), created

@@ -9,6 +9,15 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from modules.identity.roles import ALL_ROLES
+from platform_core.errors import NotFound
+
+
+def live_user(public_id: Any) -> Any:
+    """The account with this public id, unless erased; NotFound otherwise."""
+    user = get_user_model().objects.filter(public_id=public_id, erased_at__isnull=True).first()
+    if user is None:
+        raise NotFound()
+    return user
 
 
 def roles_of(user: Any) -> list[str]:

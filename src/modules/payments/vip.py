@@ -476,4 +476,4 @@ def on_one_off_paid(payment: Payment) -> None:
 
     user = get_user(pk=payment.user_id)
     start = max(timezone.now(), user.vip_until or timezone.now())
-    extend_vip(user.pk, add_month(start))
+    extend_vip(user.id, add_month(start))

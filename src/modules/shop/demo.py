@@ -135,7 +135,7 @@ def seed_orders() -> int:
     made = 0
     for index, (phone, lines, paid) in enumerate(ORDERS):
         user = identity.get_user_by_phone(phone)
-        if user is None or Order.objects.filter(user=user).exists():
+        if user is None or Order.objects.filter(user_id=user.id).exists():
             continue
         skus = [sku for sku, _ in lines if sku in products]
         if not skus:

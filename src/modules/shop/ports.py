@@ -62,7 +62,9 @@ def payment_status(*, order_public_id: str) -> str | None:
     return payments.payment_status(purpose=ORDER_PURPOSE, ref=order_public_id)
 
 
-def notify_user(user: Any, *, template: str, context: dict[str, Any], key: str) -> None:
+def notify_user(
+    user: identity.UserRef, *, template: str, context: dict[str, Any], key: str
+) -> None:
     """One message to a user on their channel, written to the outbox in the caller's transaction."""
     from platform_core import notifications
 
@@ -81,14 +83,14 @@ def audit(action: str, *, actor: Any = None, target: str = "", details: dict | N
     audit_log.record(action, actor=actor, target=target, details=details or {})
 
 
-def is_vip(user: Any) -> bool:
+def is_vip(user: identity.UserRef) -> bool:
     return identity.is_vip(user)
 
 
-def is_shop_staff(user: Any) -> bool:
+def is_shop_staff(user: identity.UserRef | None) -> bool:
     return identity.has_role(user, identity.RECEPTION, identity.ADMIN)
 
 
-def shop_staff() -> list[Any]:
+def shop_staff() -> list[identity.UserDTO]:
     """Who receives low-stock alerts."""
     return identity.users_with_role(identity.RECEPTION, identity.ADMIN)

@@ -107,7 +107,7 @@ def orders_for(user: Any, *, status: str = "", everyone: bool = False) -> QueryS
     """The user's orders; ``everyone`` (staff only, checked by the caller) lists all."""
     qs = Order.objects.prefetch_related("lines")
     if not everyone:
-        qs = qs.filter(user=user)
+        qs = qs.filter(user_id=user.id)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
@@ -117,7 +117,7 @@ def order_for(user: Any, public_id: Any, *, staff: bool = False) -> Order:
     """The user's own order; staff may read any. Others get 404, never 403."""
     qs = Order.objects.select_related("user").prefetch_related("lines", "history")
     if not staff:
-        qs = qs.filter(user=user)
+        qs = qs.filter(user_id=user.id)
     try:
         return qs.get(public_id=parse_public_id(public_id))
     except Order.DoesNotExist:

@@ -52,6 +52,7 @@ from modules.shop.models import (
 )
 from modules.shop.selectors import parse_public_id
 from modules.shop.versions import CATALOG
+from platform_core.accounts import UserRef
 from platform_core.money import format_cop
 from platform_core.phones import normalize_phone
 
@@ -129,7 +130,7 @@ def _move_stock(
             quantity=delta,
             stock_after=product.stock,
             reason=reason[:255],
-            actor=actor,
+            actor_id=_user_id(actor),
             order=order,
         )
         if delta < 0 and product.stock - delta > product.threshold >= product.stock:
@@ -156,7 +157,7 @@ def _alert_low_stock(product: Product, movement: InventoryMovement) -> None:
             staff,
             template="shop/low_stock",
             context=context,
-            key=f"shop:low_stock:{movement.pk}:{staff.pk}",
+            key=f"shop:low_stock:{movement.pk}:{staff.id}",
         )
 
 
@@ -191,8 +192,13 @@ MANUAL_KINDS = {
 # --- Cart ---------------------------------------------------------------------------------
 
 
+def _user_id(user: UserRef | None) -> int | None:
+    """The account id of a user model instance or identity's UserDTO (None: nobody)."""
+    return getattr(user, "id", None)
+
+
 def get_or_create_cart(user: Any) -> Cart:
-    cart, _created = Cart.objects.get_or_create(user=user)
+    cart, _created = Cart.objects.get_or_create(user_id=user.id)
     return cart
 
 
@@ -349,7 +355,7 @@ def checkout(
         subtotal = sum(price * qty for _p, qty, price in lines)
         fee = settings.DELIVERY_FEE_CENTS if delivery else 0
         order = Order.objects.create(
-            user=user,
+            user_id=user.id,
             fulfilment=fulfilment,
             vip_pricing=vip,
             subtotal_cents=subtotal,
@@ -393,7 +399,9 @@ def checkout(
             )
             for product, qty, price in lines
         )
-        OrderStatusChange.objects.create(order=order, to_status=S.PENDING_PAYMENT, actor=user)
+        OrderStatusChange.objects.create(
+            order=order, to_status=S.PENDING_PAYMENT, actor_id=_user_id(user)
+        )
         cart.items.all().delete()
         # Inside the transaction: if payments refuses, no order and no reservation remain.
         payment = ports.create_checkout(
@@ -416,7 +424,7 @@ def retry_payment(user: Any, order_public_id: Any, *, staff: bool = False) -> Ch
     now = timezone.now()
     with transaction.atomic():
         order = _lock_order(order_public_id)
-        if order.user_id != user.pk and not staff:
+        if order.user_id != user.id and not staff:
             raise OrderNotFound()
         if order.status == S.EXPIRED:
             raise OrderExpired()
@@ -493,7 +501,11 @@ def _set_status(order: Order, to_status: str, *, actor: Any, note: str = "") -> 
     order.status = to_status
     order.save()
     OrderStatusChange.objects.create(
-        order=order, from_status=from_status, to_status=to_status, actor=actor, note=note[:255]
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=_user_id(actor),
+        note=note[:255],
     )
     _notify_status(order)
 
@@ -542,7 +554,7 @@ def cancel_by_client(user: Any, order_public_id: Any) -> Order:
     """A client may drop an order they have not paid yet; its units go back on sale."""
     with transaction.atomic():
         order = _lock_order(order_public_id)
-        if order.user_id != user.pk:
+        if order.user_id != user.id:
             raise OrderNotFound()
         if order.status != S.PENDING_PAYMENT:
             raise InvalidTransition(_("Solo puedes cancelar pedidos pendientes de pago."))

@@ -57,7 +57,7 @@ class Recipient:
         return cls(
             phone=getattr(user, "phone_number", "") or "",
             email=getattr(user, "email", "") or "",
-            user_id=user.pk,
+            user_id=user.id,  # the user model instance or identity's UserDTO
             language=getattr(user, "language", "") or "es-co",
             preferred_channel=getattr(user, "notification_channel", "") or "",
         )

@@ -88,9 +88,10 @@ def test_assistant_sign_up_through_public(settings, django_capture_on_commit_cal
         public.start_phone_verification(PHONE)
     code = otp_for(PHONE)
     user = public.confirm_phone_verification(PHONE, code)
-    assert user.is_active and user.phone_number == PHONE
+    assert isinstance(user, public.UserDTO) and user.phone_number == PHONE
     assert public.has_role(user, public.CLIENT)
-    assert not user.has_usable_password()
+    account = get_user_model().objects.get(pk=user.id)
+    assert account.is_active and not account.has_usable_password()
     with pytest.raises(Exception) as excinfo:
         public.confirm_phone_verification(PHONE, code)  # used up
     assert excinfo.value.code == "invalid_code"
@@ -105,12 +106,16 @@ def test_public_start_is_rate_limited(settings):
 
 def test_get_or_create_client_by_phone():
     walk_in = public.get_or_create_client_by_phone("300 765 4321")
-    assert walk_in.phone_number == "+573007654321" and walk_in.is_active
-    assert not walk_in.has_usable_password()
+    assert isinstance(walk_in, public.UserDTO) and walk_in.phone_number == "+573007654321"
+    account = get_user_model().objects.get(pk=walk_in.id)
+    assert account.is_active and not account.has_usable_password()
     assert public.has_role(walk_in, "client")
-    assert public.get_or_create_client_by_phone("+573007654321").pk == walk_in.pk
-    existing = UserFactory()
-    assert public.get_or_create_client_by_phone(existing.phone_number).pk == existing.pk
+    assert public.get_or_create_client_by_phone("+573007654321").id == walk_in.id
+    existing = UserFactory(first_name="Ana")
+    again = public.get_or_create_client_by_phone(existing.phone_number, first_name="Otra")
+    assert again.id == existing.pk and again.first_name == "Ana"  # names kept
+    named = public.get_or_create_client_by_phone("3007654322", first_name="Luz", last_name="Mar")
+    assert named.full_name == "Luz Mar"
 
 
 def test_staff_recipients():
@@ -129,7 +134,7 @@ def test_existing_public_functions_still_work():
     until = timezone.now() + timedelta(days=30)
     assert public.extend_vip(user.pk, until) == until
     assert public.is_vip(public.get_user(public_id=user.public_id))
-    assert public.get_user_by_phone(user.phone_number).pk == user.pk
+    assert public.get_user_by_phone(user.phone_number).id == user.pk
 
 
 # --- demo data and tasks -----------------------------------------------------------------

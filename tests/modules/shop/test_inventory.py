@@ -78,7 +78,7 @@ def test_low_stock_alert_once_when_crossing_threshold(boundary, settings):
     assert boundary.templates("shop/low_stock") == []
     services.record_counter_sale(product, 2, reason="venta", actor=None)  # 2: crosses
     alerts = boundary.templates("shop/low_stock")
-    assert {a["user"].pk for a in alerts} == {reception.pk, admin.pk}
+    assert {a["user"].id for a in alerts} == {reception.pk, admin.pk}
     assert alerts[0]["context"] == {
         "product": "Aceite de lavanda",
         "sku": product.sku,
