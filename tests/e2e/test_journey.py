@@ -369,7 +369,7 @@ import django
 django.setup()
 import time_machine
 from django.utils.dateparse import parse_datetime
-from modules.payments.vip import run_renewals
+from modules.membership.services import run_renewals
 period_end = parse_datetime(sys.argv[1])
 with time_machine.travel(period_end + timedelta(hours=1), tick=True):
     print(json.dumps(run_renewals()))

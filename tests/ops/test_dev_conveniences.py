@@ -238,7 +238,7 @@ def test_declined_card_shows_pago_rechazado(
 def test_sandbox_tokenizes_documented_test_cards_over_http_for_vip(
     api_as: Any, user: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from modules.payments import vip
+    from modules.membership import services as vip
     from modules.payments.sandbox.inprocess import reset_sandbox
 
     settings.WOMPI_ADAPTER = "sandbox"

@@ -1,4 +1,4 @@
-"""Admin: payments with filters, the ledger (read-only), refunds, VIP, payouts, events,
+"""Admin: payments with filters, the ledger (read-only), refunds, payouts, events,
 revenue per day and purpose, CSV exports. Staff actions are audited."""
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from modules.payments.models import (
     Payment,
     Payout,
     Refund,
-    VipCharge,
-    VipPlan,
-    VipSubscription,
     WebhookEvent,
 )
 from platform_core import audit
@@ -197,39 +194,6 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def complete_manual(self, request: HttpRequest, queryset: Any) -> None:
         for refund in queryset.filter(status=Refund.Status.PENDING_MANUAL):
             refunds.complete_manual_refund(refund.pk, staff=request.user)
-
-
-@admin.register(VipPlan)
-class VipPlanAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "price_cents", "is_active")
-    list_filter = ("is_active",)
-
-    def save_model(self, request: HttpRequest, obj: VipPlan, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        audit.record(
-            "payments.vip_plan_changed" if change else "payments.vip_plan_created",
-            request=request,
-            target=f"vip_plan:{obj.code}",
-            details={"price_cents": obj.price_cents, "is_active": obj.is_active},
-        )
-
-
-class VipChargeInline(admin.TabularInline):
-    model = VipCharge
-    extra = 0
-    can_delete = False
-    readonly_fields = ("period_start", "period_end", "amount_cents", "attempts", "paid")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(VipSubscription)
-class VipSubscriptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("public_id", "plan", "status", "current_period_end", "cancel_at_period_end")
-    list_filter = ("status", "plan", "cancel_at_period_end")
-    exclude = ("vip_payment_token", "acceptance_token", "personal_data_token", "user")
-    inlines = (VipChargeInline,)
 
 
 @admin.register(Payout)

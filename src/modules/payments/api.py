@@ -1,4 +1,5 @@
-"""/api/finances/: payment status, the Wompi webhook, VIP membership."""
+"""/api/finances/: payment status, the Wompi webhook. VIP membership (/api/finances/vip/)
+is membership's router, mounted under this prefix (docs/membership.md)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,11 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Router, Status
+from ninja import Router
 from ninja.pagination import paginate
 
-from modules.payments import checkout, selectors, vip, webhooks
-from modules.payments.schemas import (
-    AcceptanceOut,
-    CheckoutResultOut,
-    PaymentOut,
-    SubscribeIn,
-    SubscriptionOut,
-    VipPlanOut,
-    WebhookAck,
-)
+from modules.payments import selectors, webhooks
+from modules.payments.schemas import CheckoutResultOut, PaymentOut, WebhookAck
 from platform_core.errors import NotFound
 from platform_core.pagination import Pagination
 from platform_core.ratelimit import RateThrottle
@@ -169,82 +162,6 @@ def wompi_webhook(request: HttpRequest) -> Any:
             status=result.status_code,
         )
     return {"ok": True, "outcome": result.outcome}
-
-
-@router.get(
-    "/vip/plans/",
-    operation_id="listVipPlans",
-    auth=None,
-    response=list[VipPlanOut],
-    summary="Planes VIP",
-)
-@paginate(Pagination)
-def vip_plans(request: HttpRequest) -> Any:
-    """The VIP membership plans on sale."""
-    return selectors.active_plans()
-
-
-@router.get(
-    "/vip/acceptance/",
-    operation_id="getVipAcceptance",
-    response=AcceptanceOut,
-    summary="Documentos de Wompi a aceptar",
-)
-def vip_acceptance(request: HttpRequest) -> Any:
-    """Wompi's documents the user must accept before a card is stored (terms and personal-data
-    policy), with their tokens."""
-    acceptance = vip.get_acceptance()
-    return {
-        **acceptance.__dict__,
-        "public_key": settings.WOMPI_PUBLIC_KEY,
-        "tokens_url": checkout.card_tokens_url(),
-    }
-
-
-@router.post(
-    "/vip/subscription/",
-    operation_id="subscribeToVip",
-    response={201: SubscriptionOut},
-    summary="Suscribirse a VIP",
-)
-def vip_subscribe(request: HttpRequest, payload: SubscribeIn) -> Any:
-    """Subscribe to a VIP plan with a tokenized card: the first month is charged now, the card
-    is kept for renewals."""
-    sub = vip.subscribe(
-        user=request.auth,
-        plan_code=payload.plan_code,
-        card_token=payload.card_token,
-        acceptance_token=payload.acceptance_token,
-        personal_data_token=payload.personal_data_token,
-        acceptance_permalink=payload.acceptance_permalink,
-        personal_data_permalink=payload.personal_data_permalink,
-    )
-    return Status(201, sub)
-
-
-@router.get(
-    "/vip/subscription/",
-    operation_id="getMyVipSubscription",
-    response=SubscriptionOut,
-    summary="Mi membresía VIP",
-)
-def vip_subscription(request: HttpRequest) -> Any:
-    """The signed-in user's latest VIP subscription."""
-    sub = selectors.latest_subscription(request.auth)
-    if sub is None:
-        raise NotFound()
-    return sub
-
-
-@router.post(
-    "/vip/subscription/cancel/",
-    operation_id="cancelVipRenewal",
-    response=SubscriptionOut,
-    summary="Cancelar renovación VIP",
-)
-def vip_cancel(request: HttpRequest) -> Any:
-    """Stop the VIP renewal: the membership lasts until the end of the paid period."""
-    return vip.cancel(user=request.auth)
 
 
 @router.api_operation(

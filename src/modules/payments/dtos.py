@@ -38,7 +38,6 @@ class StaffMember(Protocol):
 
 PURPOSE_BOOKING = "booking.appointment"
 PURPOSE_SHOP = "shop.order"
-PURPOSE_VIP = "payments.vip"
 
 
 @dataclass(frozen=True)
@@ -102,3 +101,51 @@ class DeskPaymentDTO:
     method_label: str
     taken_by_id: int
     created_at: datetime
+
+
+# --- card on file (payment sources) ---------------------------------------------------------
+@dataclass(frozen=True)
+class CardAcceptanceDTO:
+    """Wompi's documents a user accepts before a card is stored, and where the browser
+    tokenizes the card (``tokens_url``, with ``public_key`` as Bearer)."""
+
+    acceptance_token: str
+    acceptance_permalink: str
+    personal_data_token: str
+    personal_data_permalink: str
+    public_key: str
+    tokens_url: str
+
+
+@dataclass(frozen=True)
+class PaymentSourceDTO:
+    """A stored card at Wompi. ``id`` is a reusable credential: store it encrypted."""
+
+    id: str
+    status: str
+    brand: str
+    last_four: str
+
+
+@dataclass(frozen=True)
+class SourceChargeDTO:
+    """An opened card-on-file attempt (a PENDING payment)."""
+
+    reference: str
+    amount_cents: int
+    currency: str
+    status: str
+
+
+@dataclass(frozen=True)
+class SourceChargeSent:
+    """What asking Wompi to charge a stored card gave. ``sent``: Wompi has it (or had it
+    already). Otherwise ``maybe_sent`` says whether the request may have reached Wompi
+    (a timeout: the outcome arrives later, or reconciliation expires the attempt) and
+    ``retryable`` whether the failure was ours or the network's (not the card's)."""
+
+    reference: str
+    sent: bool
+    maybe_sent: bool = False
+    retryable: bool = False
+    message: str = ""

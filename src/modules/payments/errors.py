@@ -22,18 +22,6 @@ class RefundNotAllowed(Conflict):
     default_message = _("Este pago no se puede reembolsar.")
 
 
-class SubscriptionExists(Conflict):
-    code = "vip_subscription_exists"
-    default_message = _("Ya tienes una membresía VIP activa o en proceso.")
-
-
-class AcceptanceRequired(ValidationFailed):
-    code = "acceptance_required"
-    default_message = _(
-        "Debes aceptar los términos y la autorización de tratamiento de datos personales."
-    )
-
-
 class CardRejected(ValidationFailed):
     code = "card_rejected"
     default_message = _("No pudimos registrar tu tarjeta. Verifica los datos e intenta de nuevo.")

@@ -7,7 +7,7 @@ plugin = ModulePlugin(
     prefix="finances/",
     router="modules.payments.api:router",
     schema_docs="modules.payments.schemas:FIELD_DOCS",
-    description="Pagos con Wompi, membresía VIP y libro contable",
+    description="Pagos con Wompi, tarjeta guardada y libro contable",
     queues=("payments",),
     task_routes={"payments.*": "payments"},
     periodic_tasks=(
@@ -30,12 +30,6 @@ plugin = ModulePlugin(
             queue="payments",
         ),
         PeriodicTask(
-            name="payments: VIP renewals and dunning",
-            task="payments.renew_vip",
-            every_seconds=3600,
-            queue="payments",
-        ),
-        PeriodicTask(
             name="payments: developer payouts",
             task="payments.disperse_payouts",
             crontab={"minute": "15", "hour": "6"},
@@ -51,24 +45,16 @@ plugin = ModulePlugin(
     # Wompi called during the request; singletons that may not exist yet; the signed webhook.
     error_statuses={
         "GET checkout-results/{transaction_id}/": (404,),
-        "GET vip/acceptance/": (503,),
-        "GET vip/subscription/": (404,),
-        "POST vip/subscription/": (404, 503),
-        "POST vip/subscription/cancel/": (404,),
         "POST webhooks/wompi/": (400, 401),
     },
     exporter="modules.payments.personal_data:export_user",
     eraser="modules.payments.personal_data:erase_user",
     health_checks={"wompi_circuit": "modules.payments.health:wompi_circuit"},
-    assistant_tools="modules.payments.assistant_tools:get_tools",
-    seed_demo="modules.payments.demo:seed",
     # Production refuses a commission whose payout Wompi could not make.
     settings_check="modules.payments.destination:settings_check",
     # Wompi's redirect target while developing (production: the front-end serves it).
     dev_pages={"pago/resultado": "modules.payments.pages:payment_result"},
     admin_technical=("payments.webhookevent", "payments.outcome"),
-    payment_purposes={"payments.vip": "Membresía VIP"},
-    payment_handlers={"payments.vip": "modules.payments.vip:handle_outcome"},
     dashboard="modules.payments.dashboard:section",
     role_permissions={
         "reception": ("payments.view_*",),

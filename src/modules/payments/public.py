@@ -16,7 +16,7 @@ from datetime import datetime
 from modules.payments.dtos import (
     PURPOSE_BOOKING,
     PURPOSE_SHOP,
-    PURPOSE_VIP,
+    CardAcceptanceDTO,
     CheckoutDTO,
     Customer,
     DeskPaymentDTO,
@@ -24,28 +24,42 @@ from modules.payments.dtos import (
     PaymentOutcome,
     PaymentRefunded,
     PaymentSettled,
+    PaymentSourceDTO,
+    SourceChargeDTO,
+    SourceChargeSent,
     StaffMember,
 )
+from modules.payments.errors import CardRejected, GatewayUnavailable
 
 __all__ = [
     "PURPOSE_BOOKING",
     "PURPOSE_SHOP",
-    "PURPOSE_VIP",
+    "CardAcceptanceDTO",
+    "CardRejected",
     "CheckoutDTO",
     "Customer",
     "DeskPaymentDTO",
+    "GatewayUnavailable",
     "PaymentFailed",
     "PaymentOutcome",
     "PaymentRefunded",
     "PaymentSettled",
+    "PaymentSourceDTO",
+    "SourceChargeDTO",
+    "SourceChargeSent",
     "StaffMember",
+    "attempt_statuses",
+    "card_acceptance",
     "create_checkout",
+    "create_payment_source",
     "fail_attempt",
     "open_checkout",
+    "open_source_charge",
     "paid_by_ref",
     "payment_status",
     "record_desk_payment",
     "request_refund",
+    "send_source_charge",
 ]
 
 
@@ -154,3 +168,71 @@ def paid_by_ref(*, purposes: tuple[str, ...], refs: list[str]) -> dict[str, int]
     from modules.payments import desk
 
     return desk.paid_by_ref(purposes=purposes, refs=refs)
+
+
+# --- card on file (payment sources) -----------------------------------------------------------
+def card_acceptance() -> CardAcceptanceDTO:
+    """Wompi's current acceptance documents. Raises ``GatewayUnavailable``."""
+    from modules.payments import card_on_file
+
+    return card_on_file.card_acceptance()
+
+
+def create_payment_source(
+    *, card_token: str, customer_email: str, acceptance_token: str, personal_data_token: str
+) -> PaymentSourceDTO:
+    """Store a tokenized card (``tok_…``) at Wompi with the user's acceptance tokens (a
+    provider call: never under a row lock). Raises ``CardRejected`` (the card or the
+    tokens were refused) or ``GatewayUnavailable`` (retry later)."""
+    from modules.payments import card_on_file
+
+    return card_on_file.create_payment_source(
+        card_token=card_token,
+        customer_email=customer_email,
+        acceptance_token=acceptance_token,
+        personal_data_token=personal_data_token,
+    )
+
+
+def open_source_charge(
+    *,
+    purpose: str,
+    ref: str,
+    amount_cents: int,
+    currency: str,
+    user_id: int | None,
+    customer_email: str,
+    description: str,
+    reference_prefix: str = "SZ",
+) -> SourceChargeDTO:
+    """Open a card-on-file attempt for (purpose, ref): a PENDING payment in the caller's
+    transaction, nothing sent. Call ``send_source_charge`` after commit. Reconciliation
+    expires it if Wompi never learns of it."""
+    from modules.payments import card_on_file
+
+    return card_on_file.open_source_charge(
+        purpose=purpose,
+        ref=ref,
+        amount_cents=amount_cents,
+        currency=currency,
+        user_id=user_id,
+        customer_email=customer_email,
+        description=description,
+        reference_prefix=reference_prefix,
+    )
+
+
+def send_source_charge(*, reference: str, payment_source_id: str) -> SourceChargeSent:
+    """Ask Wompi to charge an opened attempt to the stored card ``payment_source_id``.
+    Call outside any transaction; the transaction id is recorded in a second, short one.
+    Idempotent: an attempt already sent or settled is not sent again."""
+    from modules.payments import card_on_file
+
+    return card_on_file.send_source_charge(reference=reference, payment_source_id=payment_source_id)
+
+
+def attempt_statuses(*, references: list[str]) -> dict[str, str]:
+    """Status (PENDING, APPROVED, …) of each named payment, by reference."""
+    from modules.payments import card_on_file
+
+    return card_on_file.attempt_statuses(references=references)

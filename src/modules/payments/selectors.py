@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from modules.payments.models import LedgerEntry, Payment, VipPlan, VipSubscription
+from modules.payments.models import LedgerEntry, Payment
 from platform_core.errors import NotFound
 
 
@@ -50,27 +50,6 @@ def payment_for_owner(*, reference: str, user: Any) -> Payment:
 
 def payments_of(user: Any) -> QuerySet[Payment]:
     return Payment.objects.filter(user_id=user.pk).order_by("-created_at", "-id")
-
-
-def active_plans() -> QuerySet[VipPlan]:
-    return VipPlan.objects.filter(is_active=True).order_by("price_cents")
-
-
-def live_subscription(user: Any) -> VipSubscription | None:
-    return (
-        VipSubscription.objects.filter(user_id=user.pk, status__in=VipSubscription.LIVE_STATUSES)
-        .select_related("plan")
-        .first()
-    )
-
-
-def latest_subscription(user: Any) -> VipSubscription | None:
-    return (
-        VipSubscription.objects.filter(user_id=user.pk)
-        .select_related("plan")
-        .order_by("-created_at")
-        .first()
-    )
 
 
 def revenue_by_day_and_purpose(

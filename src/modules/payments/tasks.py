@@ -19,13 +19,6 @@ def retry_refunds() -> int:
     return retry_requested_refunds()
 
 
-@shared_task(name="payments.renew_vip", acks_late=True)
-def renew_vip() -> dict[str, int]:
-    from modules.payments.vip import run_renewals
-
-    return run_renewals()
-
-
 @shared_task(name="payments.disperse_payouts", acks_late=True)
 def disperse_payouts() -> dict[str, int]:
     from modules.payments.payouts import disperse

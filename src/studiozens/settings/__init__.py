@@ -100,6 +100,7 @@ DEFAULT_MODULES = [
     "platform_core.plugin",
     "modules.identity.plugin",
     "modules.payments.plugin",
+    "modules.membership.plugin",
     "modules.booking.plugin",
     "modules.shop.plugin",
     "modules.assistant.plugin",

@@ -163,58 +163,6 @@ def test_ledger_is_append_only(db: Any) -> None:
         entry.delete()
 
 
-def test_vip_api_flow(
-    api_as: Any, api: Any, user: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    from modules.payments.vip import ensure_default_plan
-
-    ensure_default_plan()
-    client = api_as(user)
-    plans = api.get("/api/finances/vip/plans/").json()
-    assert plans["items"][0]["code"] == "vip-mensual"
-    acceptance = client.get("/api/finances/vip/acceptance/").json()
-    token = get_gateway().tokenize_card(
-        number="4242424242424242", cvc="123", exp_month="08", exp_year="30", card_holder="Ana"
-    )
-    body = {
-        "plan_code": "vip-mensual",
-        "card_token": token,
-        "acceptance_token": acceptance["acceptance_token"],
-        "personal_data_token": acceptance["personal_data_token"],
-        "accept_terms": True,
-        "accept_personal_data": False,
-    }
-    assert client.post("/api/finances/vip/subscription/", body).status_code == 422
-    body["accept_personal_data"] = True
-    with django_capture_on_commit_callbacks(execute=True):
-        created = client.post("/api/finances/vip/subscription/", body)
-    assert created.status_code == 201, created.content
-    mine = client.get("/api/finances/vip/subscription/").json()
-    assert mine["status"] == "active" and mine["card_last_four"] == "4242"
-    assert client.post("/api/finances/vip/subscription/cancel/").json()["cancel_at_period_end"]
-    assert api_as(UserFactory()).get("/api/finances/vip/subscription/").status_code == 404
-
-
-def test_assistant_tools(user: Any, django_capture_on_commit_callbacks: Any) -> None:
-    from modules.payments.assistant_tools import get_tools
-    from modules.payments.vip import ensure_default_plan
-    from platform_core.plugins import ToolContext
-
-    ensure_default_plan()
-    tools = {t.name: t for t in get_tools()}
-    info = tools["vip_info"].handler(ToolContext(user=None, conversation_id="c"))
-    assert info["planes"][0]["precio_cop"] == 99_000 and info["es_vip"] is False
-    link = tools["vip_payment_link"].handler(ToolContext(user=user, conversation_id="c"))
-    assert link["link"].startswith("http") and link["monto_cop"] == 99_000
-    assert "error" in tools["vip_payment_link"].handler(ToolContext(user=None, conversation_id="c"))
-    with django_capture_on_commit_callbacks(execute=True):
-        _pay_in_sandbox(link["link"], "4242424242424242")
-    user.refresh_from_db()
-    assert user.vip_until and user.vip_until > timezone.now() + timedelta(days=27)
-    info = tools["vip_info"].handler(ToolContext(user=user, conversation_id="c"))
-    assert info["es_vip"] is True
-
-
 def test_personal_data_export_and_erase(user: Any, checkout: Payment) -> None:
     from modules.payments.personal_data import erase_user, export_user
 
@@ -236,7 +184,6 @@ def test_admin_pages_and_exports(
         "/admin/payments/payment/",
         "/admin/payments/ledgerentry/",
         "/admin/payments/webhookevent/",
-        "/admin/payments/vipsubscription/",
         "/admin/payments/payout/",
         "/admin/payments/refund/",
         "/admin/payments/payment/revenue/",

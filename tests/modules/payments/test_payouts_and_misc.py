@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from modules.payments import payouts
-from modules.payments.models import LedgerEntry, Payout, VipSubscription
+from modules.payments.models import LedgerEntry, Payout
 from modules.payments.sandbox.inprocess import get_sandbox
 from modules.payments.wompi.gateway import WompiError
 
@@ -176,83 +176,17 @@ def test_payout_4xx_fails_and_pending_payouts_are_polled(
     assert pending.status == "TOTAL_PAYMENT"
 
 
-def test_demo_seed_health_and_sandbox_command(monkeypatch: Any) -> None:
+def test_health_and_sandbox_command(monkeypatch: Any) -> None:
     from django.core.management import call_command
 
-    from modules.payments.demo import seed
     from modules.payments.health import wompi_circuit
     from modules.payments.sandbox import server as server_mod
 
-    out = StringIO()
-    seed(out)
-    seed(out)
-    assert "vip-mensual" in out.getvalue()
     assert wompi_circuit() == "ok"
     monkeypatch.setattr(server_mod.WSGIServer, "serve_forever", lambda self: None)
     out = StringIO()
     call_command("wompi_sandbox", "--port", "0", stdout=out)
     assert "Wompi sandbox on http://127.0.0.1:" in out.getvalue()
-
-
-def test_erase_cancels_and_forgets_the_card(
-    user: Any, django_capture_on_commit_callbacks: Any
-) -> None:
-    from modules.payments import vip
-    from modules.payments.personal_data import erase_user, export_user
-    from modules.payments.tasks import renew_vip
-    from modules.payments.wompi.gateway import get_gateway
-
-    vip.ensure_default_plan()
-    gateway = get_gateway()
-    acceptance = gateway.get_acceptance()
-    token = gateway.tokenize_card(
-        number="4242424242424242", cvc="1", exp_month="1", exp_year="30", card_holder="A"
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        vip.subscribe(
-            user=user,
-            plan_code="vip-mensual",
-            card_token=token,
-            acceptance_token=acceptance.acceptance_token,
-            personal_data_token=acceptance.personal_data_token,
-        )
-    assert export_user(user)["vip_subscriptions"][0]["card"].endswith("4242")
-    erase_user(user)
-    sub = VipSubscription.objects.get()
-    assert sub.status == "canceled" and sub.vip_payment_token == ""
-    assert renew_vip.delay().get()["charged"] == 0
-
-
-def test_subscribe_rejections(user: Any) -> None:
-    from modules.payments import errors, vip
-    from platform_core.errors import NotFound
-
-    vip.ensure_default_plan()
-    with pytest.raises(errors.AcceptanceRequired):
-        vip.subscribe(
-            user=user,
-            plan_code="vip-mensual",
-            card_token="t",
-            acceptance_token="",
-            personal_data_token="",
-        )
-    with pytest.raises(NotFound):
-        vip.subscribe(
-            user=user,
-            plan_code="nope",
-            card_token="t",
-            acceptance_token="a",
-            personal_data_token="p",
-        )
-    with pytest.raises(errors.CardRejected):
-        vip.subscribe(
-            user=user,
-            plan_code="vip-mensual",
-            card_token="tok_invalid",
-            acceptance_token="a",
-            personal_data_token="p",
-        )
-    assert VipSubscription.objects.get().status == "failed"
 
 
 def test_the_sandbox_checkout_page_shows_pesos_as_people_read_them() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from modules.payments import selectors, vip
+from modules.membership import selectors, services
 from platform_core.plugins import AssistantTool, ToolContext
 
 
@@ -32,7 +32,7 @@ def _vip_info(ctx: ToolContext) -> dict[str, Any]:
 def _vip_payment_link(ctx: ToolContext) -> dict[str, Any]:
     if ctx.user is None:
         return {"error": "Debes registrarte para comprar la membresía VIP."}
-    checkout = vip.one_month_checkout(user=ctx.user)
+    checkout = services.one_month_checkout(user=ctx.user)
     return {
         "link": checkout.checkout_url,
         "monto_cop": checkout.amount_in_cents // 100,

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 import time_machine
 
-from modules.payments import outbox, vip
-from modules.payments.models import LedgerEntry, Payment, Refund, VipPlan
+from modules.membership import services as vip
+from modules.membership.models import VipCharge, VipChargeAttempt, VipPlan
+from modules.payments import outbox
+from modules.payments.models import LedgerEntry, Payment, Refund
 from modules.payments.sandbox.inprocess import get_sandbox
+from tests.modules.membership.test_vip import START, _run, _subscribe, attempt_of
 from tests.modules.payments.conftest import deliver_status
-from tests.modules.payments.test_vip import START, _run, _subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +23,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def plan(db: Any) -> VipPlan:
     return vip.ensure_default_plan()
+
+
+def _only_attempt(sub: Any) -> Payment:
+    link = VipChargeAttempt.objects.get(charge__subscription=sub)
+    return Payment.objects.get(reference=link.payment_reference)
 
 
 def _event(api: Any, payment: Payment, status: str, tx_id: str, capture: Any) -> str:
@@ -37,7 +44,7 @@ def _declined_renewal(user: Any, capture: Any) -> tuple[Any, Payment]:
         _run(capture, vip.run_renewals)
     sub.refresh_from_db()
     assert sub.status == "past_due" and sub.failed_attempts == 1
-    return sub, Payment.objects.get(vip_charge__period_start=sub.current_period_end)
+    return sub, attempt_of(sub.current_period_end)
 
 
 def test_declined_renewal_then_approved_reactivates_once(
@@ -53,7 +60,7 @@ def test_declined_renewal_then_approved_reactivates_once(
     user.refresh_from_db()
     assert sub.status == "active" and sub.failed_attempts == 0 and sub.next_retry_at is None
     assert sub.current_period_start == due and user.vip_until == sub.current_period_end
-    assert renewal.vip_charge.__class__.objects.get(pk=renewal.vip_charge_id).paid
+    assert VipCharge.objects.get(period_start=due).paid
     assert LedgerEntry.objects.filter(payment=renewal, kind="charge").count() == 1
     assert not Refund.objects.exists()
     # The dunning retry finds the period paid: nothing is charged again.
@@ -86,7 +93,7 @@ def test_first_charge_declined_then_approved_activates(
     sub = _run(capture, lambda: _subscribe(user, "4111111111111111"))
     sub.refresh_from_db()
     assert sub.status == "failed"
-    first = Payment.objects.get(vip_charge__subscription=sub)
+    first = _only_attempt(sub)
     assert _event(api, first, "APPROVED", "tx-second-try", capture) == "applied"
     sub.refresh_from_db()
     user.refresh_from_db()
@@ -99,7 +106,7 @@ def test_first_charge_approved_after_a_new_membership_is_refunded(
 ) -> None:
     capture = django_capture_on_commit_callbacks
     old = _run(capture, lambda: _subscribe(user, "4111111111111111"))
-    first = Payment.objects.get(vip_charge__subscription=old)
+    first = _only_attempt(old)
     new = _run(capture, lambda: _subscribe(user))
     new.refresh_from_db()
     assert new.status == "active"
@@ -139,21 +146,23 @@ def test_vip_is_a_purpose_handler_declared_in_its_plugin_not_called_by_settlemen
 ) -> None:
     """Settlement commits whatever VIP does: a failing VIP handler leaves the payment
     approved (and charged once); its retry activates the membership."""
+    from modules.membership.handlers import handle_outcome
     from platform_core.plugins import get_plugins, payment_handlers
 
-    payments_plugin = next(p for p in get_plugins() if p.name == "payments")
-    assert payments_plugin.payment_handlers == {
-        "payments.vip": "modules.payments.vip:handle_outcome"
+    plugins = {p.name: p for p in get_plugins()}
+    assert plugins["membership"].payment_handlers == {
+        "payments.vip": "modules.membership.handlers:handle_outcome"
     }
-    assert payment_handlers()["payments.vip"] is vip.handle_outcome
+    assert not plugins["payments"].payment_handlers  # money knows no purpose
+    assert payment_handlers()["payments.vip"] is handle_outcome
     calls: list[Any] = []
     real = vip.on_charge_approved
 
-    def flaky(payment: Payment) -> None:
-        calls.append(payment.reference)
+    def flaky(**kwargs: Any) -> None:
+        calls.append(kwargs["payment_reference"])
         if len(calls) == 1:
             raise RuntimeError("membership database hiccup")
-        real(payment)
+        real(**kwargs)
 
     monkeypatch.setattr(vip, "on_charge_approved", flaky)
     with time_machine.travel(START, tick=False):

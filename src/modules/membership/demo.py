@@ -6,7 +6,7 @@ from typing import Any
 
 
 def seed(stdout: Any) -> None:
-    from modules.payments.vip import ensure_default_plan
+    from modules.membership.services import ensure_default_plan
 
     plan = ensure_default_plan()
-    stdout.write(f"payments: VIP plan {plan.code} ({plan.price_cents} COP cents)\n")
+    stdout.write(f"membership: VIP plan {plan.code} ({plan.price_cents} COP cents)\n")

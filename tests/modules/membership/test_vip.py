@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.db import connection
 
-from modules.payments import vip
-from modules.payments.models import Payment, VipCharge, VipPlan, VipSubscription
+from modules.membership import services as vip
+from modules.membership.models import VipCharge, VipChargeAttempt, VipPlan, VipSubscription
+from modules.payments.models import Payment
 from modules.payments.sandbox.inprocess import get_sandbox
 from modules.payments.wompi.gateway import get_gateway
 from platform_core.notifications import sent_messages
@@ -41,6 +42,12 @@ def _subscribe(user: Any, card: str = "4242424242424242") -> VipSubscription:
     )
 
 
+def attempt_of(period_start: datetime) -> Payment:
+    """The one payment attempt of the period starting at ``period_start``."""
+    link = VipChargeAttempt.objects.get(charge__period_start=period_start)
+    return Payment.objects.get(reference=link.payment_reference)
+
+
 def _run(capture: Any, fn: Any) -> Any:
     with capture(execute=True):
         return fn()
@@ -60,7 +67,7 @@ def test_subscribe_activates_and_extends_vip(
     assert user.vip_until == sub.current_period_end
     payment = Payment.objects.get(purpose="payments.vip")
     assert payment.status == "APPROVED" and payment.kind == "payment_source"
-    assert any(m["template"] == "payments/vip_payment_approved" for m in sent_messages())
+    assert any(m["template"] == "membership/vip_payment_approved" for m in sent_messages())
 
 
 def test_vip_payment_token_is_ciphertext_in_the_database(
@@ -71,7 +78,7 @@ def test_vip_payment_token_is_ciphertext_in_the_database(
     assert clear and clear.isdigit()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT vip_payment_token FROM payments_vipsubscription WHERE id = %s", [sub.pk]
+            "SELECT vip_payment_token FROM membership_vipsubscription WHERE id = %s", [sub.pk]
         )
         raw = cursor.fetchone()[0]
     assert raw != clear and clear not in raw and raw.startswith("gAAAA")
@@ -92,7 +99,7 @@ def test_first_charge_declined_fails_subscription(
 def test_second_live_subscription_conflicts(
     user: Any, plan: VipPlan, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from modules.payments.errors import SubscriptionExists
+    from modules.membership.errors import SubscriptionExists
 
     _run(django_capture_on_commit_callbacks, lambda: _subscribe(user))
     with pytest.raises(SubscriptionExists):
@@ -111,7 +118,7 @@ def test_renewal_twice_for_the_same_period_charges_once(
     assert first["charged"] == 1 and second["charged"] == 0
     period_start = datetime(2026, 2, 28, 10, 0, tzinfo=BOGOTA)
     charge = VipCharge.objects.get(subscription=sub, period_start=period_start)
-    assert charge.payments.count() == 1
+    assert charge.attempt_links.count() == 1
     sandbox_charges = [
         t for t in get_sandbox().state.transactions.values() if t["payment_source_id"]
     ]
@@ -147,10 +154,10 @@ def test_dunning_retries_after_1_3_5_days_then_lapses(
     sub.refresh_from_db()
     assert sub.status == "lapsed" and sub.next_retry_at is None
     templates = [m["template"] for m in sent_messages()]
-    assert templates.count("payments/vip_payment_failed") == 3
-    assert templates.count("payments/vip_lapsed") == 1
+    assert templates.count("membership/vip_payment_failed") == 3
+    assert templates.count("membership/vip_lapsed") == 1
     assert "Lo intentaremos de nuevo" in next(
-        m["body"] for m in sent_messages() if m["template"] == "payments/vip_payment_failed"
+        m["body"] for m in sent_messages() if m["template"] == "membership/vip_payment_failed"
     )
     assert renew_at(due + timedelta(days=40))["charged"] == 0
     user.refresh_from_db()
@@ -314,8 +321,8 @@ def test_renewal_that_never_reached_wompi_expires_and_goes_through_dunning(
     assert sub.status == "lapsed" and sub.next_retry_at is None
     assert len(attempts) == 4 and len(_source_charges()) == 1  # only the first month
     templates = [m["template"] for m in sent_messages()]
-    assert templates.count("payments/vip_payment_failed") == 3
-    assert templates.count("payments/vip_lapsed") == 1
+    assert templates.count("membership/vip_payment_failed") == 3
+    assert templates.count("membership/vip_lapsed") == 1
     assert at(due + timedelta(days=40), vip.run_renewals)["charged"] == 0
     user.refresh_from_db()
     assert user.vip_until == due
@@ -341,7 +348,7 @@ def test_renewal_timeout_after_wompi_created_it_is_found_by_reference_not_charge
     get_sandbox().on_event = None  # and the webhook is lost too
     with time_machine.travel(due, tick=False):
         assert vip.run_renewals()["charged"] == 1
-    payment = Payment.objects.filter(vip_charge__period_start=due).get()
+    payment = attempt_of(due)
     assert payment.status == "PENDING" and not payment.wompi_transaction_id
     with time_machine.travel(due + timedelta(hours=1), tick=False):
         counts = _run(django_capture_on_commit_callbacks, reconcile_pending)
@@ -373,7 +380,8 @@ def test_renewal_with_wompi_unreachable_is_not_expired_blindly(
     monkeypatch.setattr(gw.WompiGateway, "find_transactions", unreachable)
     with time_machine.travel(sub.current_period_end + timedelta(hours=2), tick=False):
         assert reconcile_pending()["errors"] == 1
-    assert Payment.objects.get(status="PENDING").vip_charge_id  # still asked about later
+    pending = Payment.objects.get(status="PENDING")  # still asked about later
+    assert VipChargeAttempt.objects.filter(payment_reference=pending.reference).exists()
 
 
 def test_renewal_that_never_left_is_retried_next_run_without_dunning(
@@ -390,7 +398,7 @@ def test_renewal_that_never_left_is_retried_next_run_without_dunning(
     sent_before = len(sent_messages())
     with time_machine.travel(due, tick=False):
         assert _run(django_capture_on_commit_callbacks, vip.run_renewals)["charged"] == 1
-    payment = Payment.objects.get(vip_charge__period_start=due)
+    payment = attempt_of(due)
     assert payment.status == "ERROR" and "circuit" in payment.status_message
     sub.refresh_from_db()
     assert sub.status == "active" and sub.failed_attempts == 0
@@ -448,4 +456,4 @@ def test_first_charge_that_never_reached_wompi_fails_the_subscription(
         assert _run(django_capture_on_commit_callbacks, reconcile_pending)["expired"] == 1
     sub.refresh_from_db()
     assert sub.status == "failed"
-    assert any(m["template"] == "payments/vip_first_payment_failed" for m in sent_messages())
+    assert any(m["template"] == "membership/vip_first_payment_failed" for m in sent_messages())
