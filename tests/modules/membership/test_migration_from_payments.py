@@ -209,12 +209,34 @@ def latest() -> Any:
     _migrate(nodes)
 
 
+def _staff_grant_on_payments_content_type() -> Any:
+    """A production database has content types and granted permissions for payments' VIP
+    models (rolling back relabelled the test database's; any membership one is dropped)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.filter(app_label="membership").delete()
+    ContentType.objects.clear_cache()
+    content_type, _ = ContentType.objects.get_or_create(
+        app_label="payments", model="vipsubscription"
+    )
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type,
+        codename="view_vipsubscription",
+        defaults={"name": "Ver suscripción VIP"},
+    )
+    group = Group.objects.create(name="recepción (antes)")
+    group.permissions.add(permission)
+    return group
+
+
 def test_vip_data_moves_to_membership_without_loss(latest: Any) -> None:
     ana, beto, carla = UserFactory(), UserFactory(), UserFactory()
     apps = _migrate(BEFORE)
     assert "membership_vipsubscription" not in _tables()
     assert "vip_charge_id" in _columns("payments_payment")
     facts = _fill(apps, ana, beto, carla)
+    reception = _staff_grant_on_payments_content_type()
     subs_before = _rows("payments_vipsubscription", SUB_COLUMNS)
     plans_before = _rows("payments_vipplan")
     charges_before = _rows("payments_vipcharge")
@@ -264,6 +286,10 @@ def test_vip_data_moves_to_membership_without_loss(latest: Any) -> None:
     assert list(VipMonthPurchase.objects.values_list("payment_reference", "user_id")) == [
         ("SZ-CARLA-MONTH", carla.pk)
     ]
+    # Staff permissions granted on the models followed them (content types relabelled).
+    assert set(reception.permissions.values_list("content_type__app_label", "codename")) == {
+        ("membership", "view_vipsubscription")
+    }
     # The database guarantees came along: one live subscription per member...
     with pytest.raises(Exception), transaction.atomic():  # noqa: B017 - IntegrityError
         VipSubscription.objects.create(user_id=ana.pk, plan=VipPlan.objects.get())
