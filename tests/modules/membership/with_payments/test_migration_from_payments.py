@@ -1,6 +1,6 @@
 """Issue 16 (1): VIP membership moves out of payments without losing anything.
 
-The database is rolled back to payments 0005 (VIP still payments'), filled through the
+The database is rolled back to payments 0007 (VIP still payments'), filled through the
 historical models with live subscriptions, renewals in flight (a pending attempt), declined,
 unsent, refunded and paid attempts, a one-month checkout and an encrypted stored card; then
 migrated forward. Every row, every column value and the ciphertext itself must be where
@@ -23,7 +23,7 @@ from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BEFORE = [("payments", "0005_refund_one_per_extra_transaction"), ("membership", None)]
+BEFORE = [("payments", "0007_backfill_outcomes"), ("membership", None)]
 SUB_COLUMNS = (
     "id",
     "public_id",
@@ -84,7 +84,7 @@ def _columns(table: str) -> set[str]:
 
 
 def _fill(apps: Any, ana: Any, beto: Any, carla: Any) -> dict[str, Any]:
-    """payments' VIP data as it stands before the move (historical models at 0005)."""
+    """payments' VIP data as it stands before the move (historical models at 0007)."""
     Plan = apps.get_model("payments", "VipPlan")
     Sub = apps.get_model("payments", "VipSubscription")
     Charge = apps.get_model("payments", "VipCharge")

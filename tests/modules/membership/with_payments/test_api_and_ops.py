@@ -143,7 +143,7 @@ def test_demo_seed_is_idempotent() -> None:
 
 def test_admin_pages(client: Any, user: Any, django_capture_on_commit_callbacks: Any) -> None:
     from modules.membership.services import ensure_default_plan
-    from tests.modules.membership.test_vip import _subscribe
+    from tests.modules.membership.with_payments.test_vip import _subscribe
 
     ensure_default_plan()
     with django_capture_on_commit_callbacks(execute=True):
@@ -169,28 +169,3 @@ def test_plugin_declares_the_renewal_beat_entry_and_the_vip_purpose() -> None:
     assert plugin.payment_purposes == {"payments.vip": "Membresía VIP"}
     assert not payments_plugin.payment_purposes
     assert all("vip" not in t.task for t in payments_plugin.periodic_tasks)
-
-
-def test_reception_sees_memberships_and_admin_runs_them() -> None:
-    """What reception and admin had on these models when they were payments'."""
-    from django.contrib.auth.models import Group
-
-    from modules.identity.services import sync_role_permissions
-
-    sync_role_permissions()
-
-    def codes(role: str) -> set[str]:
-        perms = Group.objects.get(name=role).permissions.filter(
-            content_type__app_label="membership"
-        )
-        return set(perms.values_list("codename", flat=True))
-
-    assert codes("reception") == {
-        "view_vipplan",
-        "view_vipsubscription",
-        "view_vipcharge",
-        "view_vipchargeattempt",
-        "view_vipmonthpurchase",
-    }
-    assert {"change_vipplan", "add_vipplan", "view_vipsubscription"} <= codes("admin")
-    assert not codes("therapist")

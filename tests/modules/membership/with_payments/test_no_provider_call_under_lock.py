@@ -14,7 +14,7 @@ from modules.membership import services as vip
 from modules.payments import card_on_file
 from modules.payments.models import Payment
 from modules.payments.wompi.gateway import WompiError, get_gateway
-from tests.modules.membership.test_vip import START, _subscribe
+from tests.modules.membership.with_payments.test_vip import START, _subscribe
 from tests.modules.payments.test_no_provider_call_under_lock import OutsideLocks
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from modules.membership.models import VipCharge, VipChargeAttempt, VipPlan
 from modules.payments import outbox
 from modules.payments.models import LedgerEntry, Payment, Refund
 from modules.payments.sandbox.inprocess import get_sandbox
-from tests.modules.membership.test_vip import START, _run, _subscribe, attempt_of
+from tests.modules.membership.with_payments.test_vip import START, _run, _subscribe, attempt_of
 from tests.modules.payments.conftest import deliver_status
 
 pytestmark = pytest.mark.django_db

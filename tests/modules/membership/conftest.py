@@ -1,3 +1,0 @@
-"""Membership runs on payments' in-process Wompi sandbox: the same settings fixture."""
-
-from tests.modules.payments.conftest import _wompi_settings  # noqa: F401
