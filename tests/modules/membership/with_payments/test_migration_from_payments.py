@@ -298,10 +298,10 @@ def test_vip_data_moves_to_membership_without_loss(latest: Any) -> None:
     assert plan.pk > max(row[0] for row in plans_before)
 
     # The renewal in flight settles after the deploy: membership's handler pays the period.
-    from modules.payments import services
+    from modules.payments import settlement
 
     with transaction.atomic():  # real commit: the outcome is delivered after it
-        services.apply_transaction(
+        settlement.apply_transaction(
             {
                 "id": "tx-ana-2",
                 "reference": facts["in_flight"],
