@@ -12,14 +12,6 @@ def active_plans() -> QuerySet[VipPlan]:
     return VipPlan.objects.filter(is_active=True).order_by("price_cents")
 
 
-def live_subscription(user: UserRef) -> VipSubscription | None:
-    return (
-        VipSubscription.objects.filter(user_id=user.id, status__in=VipSubscription.LIVE_STATUSES)
-        .select_related("plan")
-        .first()
-    )
-
-
 def latest_subscription(user: UserRef) -> VipSubscription | None:
     return (
         VipSubscription.objects.filter(user_id=user.id)
