@@ -81,6 +81,17 @@ def _is_broker_error(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | ConnectionError | TimeoutError | OSError)
 
 
+# --- Tasks by name ------------------------------------------------------------------------------
+def task_named(name: str) -> Task:
+    """The registered Celery task called ``name``. A module's services queue their own
+    tasks through it instead of importing ``tasks.py`` (which imports the services: no
+    import cycle). Celery imports the plugins' task modules lazily (at worker start), so a
+    web process imports them here on first use."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 # --- The task outbox ---------------------------------------------------------------------------
 def enqueue(
     task: Task | str,

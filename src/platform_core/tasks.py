@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from platform_core.notifications.services import DELIVER_NOTIFICATION
+
 
 # Results are ignored by default (CELERY_TASK_IGNORE_RESULT); the ping's answer is read.
 @shared_task(name="platform_core.ping", acks_late=True, ignore_result=False)
@@ -8,7 +10,7 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(name="platform_core.deliver_notification", acks_late=True)
+@shared_task(name=DELIVER_NOTIFICATION, acks_late=True)
 def deliver_notification(notification_id: int) -> str:
     """Send one outbox row (idempotent: a redelivered task sends nothing twice)."""
     from platform_core.notifications.services import deliver

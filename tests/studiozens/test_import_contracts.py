@@ -81,6 +81,23 @@ def test_every_module_folder_is_in_the_module_contracts() -> None:
     }
     assert folders - layered == set(), "module folders missing from the layers contract"
     assert folders - independent == set(), "module folders missing from the independence contract"
+    acyclic = next(c for c in contracts if c["type"] == "acyclic_siblings")["ancestors"]
+    uncovered = {f for f in folders if f not in acyclic and "modules.*" not in acyclic}
+    assert uncovered == set(), "module folders missing from the no-cycle contract"
+
+
+@pytest.mark.slow
+def test_an_import_cycle_inside_a_module_breaks_the_contract(tree_copy: Path) -> None:
+    """Issue 16 (6): two submodules of one module importing each other (even inside a
+    function) fail lint-imports; the same module importing one way passes."""
+    booking = tree_copy / "src/modules/booking"
+    (booking / "leak_a.py").write_text("from modules.booking import leak_b  # noqa\n")
+    (booking / "leak_b.py").write_text("def f():\n    from modules.booking import selectors\n")
+    assert _lint(tree_copy).returncode == 0
+    (booking / "leak_b.py").write_text("def f():\n    from modules.booking import leak_a\n")
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "No cycles are allowed in modules.booking." in result.stdout
 
 
 @pytest.mark.slow

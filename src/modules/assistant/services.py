@@ -26,6 +26,7 @@ from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
 from modules.assistant.toolbox import available_tools, run_tool
 from modules.identity import public as identity
 from platform_core.errors import DomainError, ValidationFailed
+from platform_core.outbox import task_named
 from platform_core.phones import mask_phone, normalize_phone
 from platform_core.plugins import ToolContext
 
@@ -128,6 +129,9 @@ def receive_inbound(params: Mapping[str, str]) -> Message | None:
     return message
 
 
+PROCESS_MESSAGE = "assistant.process_message"  # tasks.process_message_task
+
+
 def _requeue_if_unanswered(sid: str) -> None:
     """Twilio redelivers when our first answer failed. If that delivery was stored but its
     processing never got queued (the broker refused it), this retry queues it; processing
@@ -144,10 +148,8 @@ def _enqueue(message_id: str) -> None:
     """Queue the processing. A broker failure must not turn the webhook into a 500 after
     the message is safely stored: it is logged, and Twilio's retry or the periodic sweep
     (``requeue_unanswered``) queues it again."""
-    from modules.assistant.tasks import process_message_task
-
     try:
-        process_message_task.delay(message_id)
+        task_named(PROCESS_MESSAGE).delay(message_id)
     except Exception:
         logger.exception("assistant: could not queue message %s; the sweep will", message_id)
 

@@ -3,7 +3,7 @@ from celery import shared_task
 from modules.assistant import services
 
 
-@shared_task(name="assistant.process_message", acks_late=True)
+@shared_task(name=services.PROCESS_MESSAGE, acks_late=True)
 def process_message_task(message_id: str) -> None:
     """Answer one stored inbound message (idempotent: processed once)."""
     services.process_message(message_id)

@@ -196,7 +196,7 @@ def content_template(template: str, context: dict[str, Any]) -> tuple[str, str] 
 
 
 def _sms_opted_out(notification: Any) -> bool:
-    from platform_core.notifications.services import is_opted_out  # services imports us
+    from platform_core.notifications.selectors import is_opted_out
 
     return is_opted_out(channel="sms", user_id=notification.user_id, phone=notification.to)
 

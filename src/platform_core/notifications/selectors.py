@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from platform_core.errors import ValidationFailed
 from platform_core.phones import normalize_phone
 
@@ -37,3 +39,23 @@ def list_outbox(*, to: str = "", template: str = "") -> list[dict[str, Any]]:
         }
         for n in qs[:200]
     ]
+
+
+def is_opted_out(*, channel: str, user_id: int | None = None, phone: str = "") -> bool:
+    from platform_core.models import NotificationOptOut
+
+    who = Q()
+    if user_id is not None:
+        who |= Q(user_id=user_id)
+    if phone:
+        who |= Q(phone=phone)
+    if not who:
+        return False
+    rows = NotificationOptOut.objects.filter(who, channel__in=(channel, "all")).values_list(
+        "channel", "opted_out"
+    )
+    # A channel-specific answer wins over "all" (e.g. all off but email allowed).
+    specific = [out for ch, out in rows if ch == channel]
+    if specific:
+        return any(specific)
+    return any(out for _, out in rows)

@@ -24,6 +24,8 @@ from platform_core.notifications.adapters import (
     adapter_for,
     breaker_for,
 )
+from platform_core.notifications.selectors import is_opted_out
+from platform_core.outbox import task_named
 from platform_core.phones import normalize_phone
 
 logger = logging.getLogger("studiozens.notifications")
@@ -123,26 +125,6 @@ def set_opt_out(
         NotificationOptOut.objects.update_or_create(
             phone=normalize_phone(phone), channel=channel, defaults={"opted_out": opted_out}
         )
-
-
-def is_opted_out(*, channel: str, user_id: int | None = None, phone: str = "") -> bool:
-    from platform_core.models import NotificationOptOut
-
-    who = Q()
-    if user_id is not None:
-        who |= Q(user_id=user_id)
-    if phone:
-        who |= Q(phone=phone)
-    if not who:
-        return False
-    rows = NotificationOptOut.objects.filter(who, channel__in=(channel, "all")).values_list(
-        "channel", "opted_out"
-    )
-    # A channel-specific answer wins over "all" (e.g. all off but email allowed).
-    specific = [out for ch, out in rows if ch == channel]
-    if specific:
-        return any(specific)
-    return any(out for _, out in rows)
 
 
 def _keyword(text: str) -> str:
@@ -265,13 +247,18 @@ def notify(
     return rows
 
 
-def _enqueue_on_commit(notification_id: int) -> None:
-    from platform_core.tasks import deliver_notification
+DELIVER_NOTIFICATION = "platform_core.deliver_notification"  # platform_core.tasks
 
+
+def _deliver_task() -> Any:
+    return task_named(DELIVER_NOTIFICATION)
+
+
+def _enqueue_on_commit(notification_id: int) -> None:
     # robust: a broker outage after commit must not fail the caller's request; the row
     # stays pending and the periodic relay publishes it later.
     transaction.on_commit(
-        lambda: deliver_notification.apply_async(args=(notification_id,), queue="notifications"),
+        lambda: _deliver_task().apply_async(args=(notification_id,), queue="notifications"),
         robust=True,
     )
 
@@ -281,10 +268,8 @@ def _schedule_retry(notification_id: int, countdown: float) -> None:
     countdown, so the periodic relay picks the row up when it is due."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return
-    from platform_core.tasks import deliver_notification
-
     transaction.on_commit(
-        lambda: deliver_notification.apply_async(
+        lambda: _deliver_task().apply_async(
             args=(notification_id,), queue="notifications", countdown=max(1, math.ceil(countdown))
         ),
         robust=True,
@@ -420,11 +405,10 @@ def due_notification_ids(limit: int = 100) -> list[int]:
 
 def relay_pending(limit: int = 100) -> int:
     """Enqueue delivery for every due pending row; returns how many were enqueued."""
-    from platform_core.tasks import deliver_notification
-
     ids = due_notification_ids(limit)
+    deliver = _deliver_task()
     for notification_id in ids:
-        deliver_notification.apply_async(args=(notification_id,), queue="notifications")
+        deliver.apply_async(args=(notification_id,), queue="notifications")
     return len(ids)
 
 
