@@ -93,6 +93,39 @@ def staff_role_permissions(db: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_provider_call_under_lock() -> Any:
+    """Issue 16 (3): the local stand-ins for Wompi, Twilio and Gemini refuse a call made inside
+    a transaction the code opened (platform_core.provider_guard). The refusal may be caught by
+    the caller (a provider error is often a handled case), so any test during which one
+    happened fails here."""
+    from platform_core import provider_guard
+
+    provider_guard.clear_violations()
+    yield
+    found = provider_guard.violations()
+    provider_guard.clear_violations()
+    assert not found, found
+
+
+@pytest.fixture
+def provider_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
+    """Every call the local provider stand-ins received, as (provider, operation, open
+    transactions of the code at that moment): a test of "no provider call under a lock"
+    first proves the call happened, through the guard."""
+    from platform_core import provider_guard
+
+    calls: list[tuple[str, str, int]] = []
+    check = provider_guard.check
+
+    def recording(provider: str, operation: str = "") -> None:
+        calls.append((provider, operation, provider_guard.open_atomic_blocks()))
+        check(provider, operation)
+
+    monkeypatch.setattr(provider_guard, "check", recording)
+    return calls
+
+
+@pytest.fixture(autouse=True)
 def _no_outage_left_over() -> Any:
     """The process-local Redis and broker backoffs: one test's simulated outage must not
     make the next test's first call fail fast."""

@@ -1,7 +1,14 @@
 """The assistant's use-cases: receive an inbound WhatsApp message, process it, reply.
 
-Processing runs on the ``bot`` queue, one message at a time per conversation (the
-conversation row is locked), and is idempotent: a message is processed once.
+Processing runs on the ``bot`` queue, one message at a time per conversation and in the
+order they arrived (a message waits while an earlier one of its conversation is unanswered),
+and is idempotent: a message is answered once.
+
+No provider call under a row lock (issue 16): a turn is decided with the message and the
+conversation locked; when the answer needs Gemini, that transaction commits first (the
+message stays unprocessed, so a failure is retried within its attempts), Gemini is asked
+with no transaction open, and the answer is recorded in a second short transaction that
+locks both rows again and answers only if the message is still unanswered.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ import hashlib
 import logging
 import re
 import unicodedata
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -246,6 +255,7 @@ def give_up(message_id: str, *, reason: str) -> None:
         message.processed_at = timezone.now()
         message.failure = (reason or message.failure or "max_attempts")[:200]
         message.save(update_fields=["processed_at", "failure"])
+        _queue_next_of(message.conversation_id)  # the messages that waited behind it
         logger.warning(
             "assistant: message %s failed %s times; handed to staff",
             message.public_id,
@@ -274,31 +284,200 @@ def _conversation_for(phone: str) -> Conversation:
 
 # --- Processing ----------------------------------------------------------------------------------
 def process_message(message_id: str) -> None:
-    """Answer one inbound message. Safe to call more than once: it acts only the first time.
-    Each call is one counted attempt; the last failing one hands the conversation to staff."""
+    """Answer one inbound message. Safe to call more than once: it answers only once.
+    Each call is one counted attempt; the last failing one hands the conversation to staff.
+    A message behind an earlier unanswered one of its conversation waits (no attempt
+    counted): the earlier one queues it when it is answered."""
+    if _behind_an_earlier_message(message_id):
+        logger.info("assistant: message %s waits for an earlier one", message_id)
+        return
     if not _claim_attempt(message_id):
         return
     try:
-        _process(message_id)
+        step = _process(message_id)
+        if step is not None:
+            _finish(message_id, step, step.call())
     except Exception as exc:
         _record_failure(message_id, exc)
         raise
 
 
-def _process(message_id: str) -> None:
+def _unanswered_inbound(conversation_id: int) -> Any:
+    """The conversation's inbound messages still waiting for an answer (recent enough to be
+    answered at all: older ones are left to staff by the sweep)."""
+    since = timezone.now() - timedelta(hours=settings.ASSISTANT_REQUEUE_MAX_AGE_HOURS)
+    return Message.objects.filter(
+        conversation_id=conversation_id,
+        direction=Message.Direction.INBOUND,
+        processed_at__isnull=True,
+        created_at__gte=since,
+    )
+
+
+def _behind_an_earlier_message(message_id: str) -> bool:
+    message = (
+        Message.objects.filter(public_id=message_id, direction=Message.Direction.INBOUND)
+        .only("pk", "conversation_id", "created_at", "processed_at")
+        .first()
+    )
+    if message is None or message.processed_at is not None:
+        return False
+    return (
+        _unanswered_inbound(message.conversation_id)
+        .filter(
+            models.Q(created_at__lt=message.created_at)
+            | models.Q(created_at=message.created_at, pk__lt=message.pk)
+        )
+        .exists()
+    )
+
+
+def _queue_next_of(conversation_id: int) -> None:
+    """After an answer commits: queue the conversation's next waiting message, if any."""
+    following = (
+        _unanswered_inbound(conversation_id)
+        .order_by("created_at", "pk")
+        .values_list("public_id", flat=True)
+        .first()
+    )
+    if following is not None:
+        public_id = str(following)
+        transaction.on_commit(lambda: _enqueue(public_id))
+
+
+def _answered(message: Message) -> None:
+    message.processed_at = timezone.now()
+    message.save(update_fields=["processed_at", "conversation"])
+    _queue_next_of(message.conversation_id)
+
+
+def _process(message_id: str) -> _ProviderStep | None:
+    """Decide the turn under the locks. A turn that needs a provider (Gemini's answer, a
+    sign-up code sent or checked by Twilio Verify) returns that step, to be taken once this
+    transaction has committed; any other turn completes here."""
     with transaction.atomic():
         message = _locked_inbound(message_id)
         if message is None or message.processed_at is not None:
-            return
+            return None
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
         if conversation.archived_at is not None:
             # Stored just before the number changed owner: it belongs to the live one.
             live = _conversation_for(conversation.phone)
             conversation = Conversation.objects.select_for_update().get(pk=live.pk)
             message.conversation = conversation
-        message.processed_at = timezone.now()
-        message.save(update_fields=["processed_at", "conversation"])
-        _Turn(conversation, message).run()
+            message.save(update_fields=["conversation"])
+        step = _Turn(conversation, message).run()
+        if step is None:
+            _answered(message)
+        return step
+
+
+def _finish(message_id: str, step: _ProviderStep, outcome: Any) -> None:
+    """Record what the provider answered in a second short transaction, if the message is
+    still unanswered and the conversation is still the bot's."""
+    with transaction.atomic():
+        message = _locked_inbound(message_id)
+        if message is None or message.processed_at is not None:
+            return  # answered meanwhile (a duplicate delivery of the task)
+        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+        _answered(message)
+        if conversation.archived_at is not None or conversation.state in (
+            Conversation.State.HANDED_OFF,
+            Conversation.State.CLOSED,
+        ):
+            return  # staff took the conversation meanwhile: the bot is silent
+        step.record(_Turn(conversation, message), outcome)
+
+
+class _ProviderStep:
+    """A provider call a turn needs: decided under the locks, made after commit
+    (``call``, no transaction open), recorded in a second transaction (``record``)."""
+
+    def call(self) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def record(self, turn: _Turn, outcome: Any) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class _ModelCall(_ProviderStep):
+    """What to ask Gemini for one message, gathered under the locks."""
+
+    history: list
+    tools: dict
+    ctx: ToolContext
+    caller: str
+    instruction: str
+
+    def call(self) -> gemini.AgentReply | gemini.GeminiUnavailable:
+        try:
+            return gemini.respond(
+                history=self.history,
+                tools=self.tools,
+                ctx=self.ctx,
+                caller=self.caller,
+                instruction=self.instruction,
+            )
+        except gemini.GeminiUnavailable as exc:
+            return exc
+
+    def record(self, turn: _Turn, outcome: Any) -> None:
+        turn.answer_with(outcome)
+
+
+@dataclass
+class _SendSignupCode(_ProviderStep):
+    """Sign-up by WhatsApp: the code goes out through Twilio Verify."""
+
+    phone: str
+
+    def call(self) -> DomainError | None:
+        try:
+            identity.start_phone_verification(self.phone, channel="whatsapp")
+        except DomainError as exc:
+            return exc
+        return None
+
+    def record(self, turn: _Turn, outcome: Any) -> None:
+        conv = turn.conversation
+        if isinstance(outcome, DomainError):
+            reply(conv, outcome.message, source=Message.Source.SYSTEM)
+            return
+        conv.signup_stage = "awaiting_code"
+        conv.save(update_fields=["signup_stage", "updated_at"])
+        reply(
+            conv,
+            _("Te enviamos un código de verificación. Escríbelo aquí para activar tu cuenta."),
+            source=Message.Source.SYSTEM,
+        )
+
+
+@dataclass
+class _CheckSignupCode(_ProviderStep):
+    """Sign-up by WhatsApp: the code the client wrote, checked by Twilio Verify."""
+
+    phone: str
+    code: str
+
+    def call(self) -> Any:
+        try:
+            return identity.confirm_phone_verification(self.phone, self.code)
+        except DomainError as exc:
+            return exc
+
+    def record(self, turn: _Turn, outcome: Any) -> None:
+        conv = turn.conversation
+        if isinstance(outcome, DomainError):
+            reply(conv, outcome.message, source=Message.Source.SYSTEM)
+            return
+        conv.user_id, conv.signup_stage = outcome.id, ""
+        conv.save(update_fields=["user", "signup_stage", "updated_at"])
+        reply(
+            conv,
+            _("¡Listo! Tu número quedó verificado. Ya puedes reservar y ver tus citas por aquí."),
+            source=Message.Source.SYSTEM,
+        )
 
 
 class _Turn:
@@ -311,31 +490,47 @@ class _Turn:
         self.words = normalize_text(self.text)
 
     # The order matters: opt-out keywords, rate limit, handoff silence, then the bot.
-    def run(self) -> None:
+    def run(self) -> _ProviderStep | None:
+        """Act on the message; return the provider step to take after commit, if the
+        answer needs one. Everything done before that call is safe to do again when a failed
+        attempt is retried (the media notice is stored once per message)."""
         phone = self.conversation.phone
         integrations.record_inbound(phone)
         if integrations.handle_inbound_keyword(phone, self.text):
-            return
+            return None
         self._link_user()
         conv = self.conversation  # a new one if the number changed owner
         if not self._within_rate_limit():
-            return
+            return None
         if conv.state == Conversation.State.HANDED_OFF:
-            return  # staff is answering; the bot stays silent
+            return None  # staff is answering; the bot stays silent
         if conv.state == Conversation.State.CLOSED:
             self._set_state(Conversation.State.BOT)
         if self.message.num_media:
-            reply(conv, _media_text(), source=Message.Source.SYSTEM)
+            self._media_notice()
             if not self.text:
-                return
+                return None
         if wants_handoff(self.text):
             hand_off(conv)
-            return
+            return None
         if conv.state == Conversation.State.AWAITING_CONFIRMATION and self._resolve_proposal():
-            return
-        if conv.user is None and self._signup():
-            return
-        self._answer()
+            return None
+        if conv.user is None:
+            signup = self._signup()
+            if signup:
+                return signup if isinstance(signup, _ProviderStep) else None
+        return self._answer()
+
+    def _media_notice(self) -> None:
+        """ "Text only, please", once per inbound message (a retried attempt finds it)."""
+        notice_id = uuid.uuid5(self.message.public_id, "media-notice")
+        if not Message.objects.filter(public_id=notice_id).exists():
+            reply(
+                self.conversation,
+                _media_text(),
+                source=Message.Source.SYSTEM,
+                public_id=notice_id,
+            )
 
     def _link_user(self) -> None:
         """Act for whoever owns this number *now*: a client who moved to another number
@@ -461,54 +656,27 @@ class _Turn:
             reply(conv, _success_text(proposal.tool_name, result), source=source)
 
     # --- sign-up for unknown numbers ---
-    def _signup(self) -> bool:
+    def _signup(self) -> _ProviderStep | bool:
+        """The sign-up step this message asks for (sent or checked after commit), True when
+        it was answered here, False when it is not about signing up."""
         conv = self.conversation
         if conv.signup_stage == "awaiting_code" and _CODE.match(self.words):
-            confirm = getattr(identity, "confirm_phone_verification", None)
-            if confirm is None:
+            if getattr(identity, "confirm_phone_verification", None) is None:
                 return False
-            try:
-                user = confirm(conv.phone, self.words)
-            except DomainError as exc:
-                reply(conv, exc.message, source=Message.Source.SYSTEM)
-                return True
-            conv.user_id, conv.signup_stage = user.id, ""
-            conv.save(update_fields=["user", "signup_stage", "updated_at"])
-            reply(
-                conv,
-                _(
-                    "¡Listo! Tu número quedó verificado. "
-                    "Ya puedes reservar y ver tus citas por aquí."
-                ),
-                source=Message.Source.SYSTEM,
-            )
-            return True
+            return _CheckSignupCode(phone=conv.phone, code=self.words)
         if self.words not in SIGNUP_WORDS:
             return False
-        start = getattr(identity, "start_phone_verification", None)
-        if start is None:
+        if getattr(identity, "start_phone_verification", None) is None:
             reply(
                 conv,
                 _("Crea tu cuenta aquí: %(url)s") % {"url": settings.ASSISTANT_SIGNUP_URL},
                 source=Message.Source.SYSTEM,
             )
             return True
-        try:
-            start(conv.phone, channel="whatsapp")
-        except DomainError as exc:
-            reply(conv, exc.message, source=Message.Source.SYSTEM)
-            return True
-        conv.signup_stage = "awaiting_code"
-        conv.save(update_fields=["signup_stage", "updated_at"])
-        reply(
-            conv,
-            _("Te enviamos un código de verificación. Escríbelo aquí para activar tu cuenta."),
-            source=Message.Source.SYSTEM,
-        )
-        return True
+        return _SendSignupCode(phone=conv.phone)
 
     # --- the answer: Gemini, or the menu ---
-    def _answer(self) -> None:
+    def _answer(self) -> _ProviderStep | None:
         conv = self.conversation
         ctx = self._ctx()
         tools = available_tools(has_user=conv.user is not None)
@@ -517,24 +685,32 @@ class _Turn:
         menu_choice = self.words in MENU_WORDS or (menu_active and self.words.isdigit())
         if in_menu_step or menu_choice:
             self._menu(ctx, tools)
-            return
-        try:
-            agent = gemini.respond(
-                history=self._history(),
-                tools=tools,
-                ctx=ctx,
-                caller=_digest(conv.phone),
-                instruction=gemini.system_instruction(
-                    now=timezone.now(),
-                    registered=conv.user is not None,
-                    first_name=getattr(conv.user, "first_name", "") or "",
-                    hours=menu.hours_text(tools, ctx),  # the real schedule, not a sentence
-                ),
-            )
-        except gemini.GeminiUnavailable as exc:
+            return None
+        if not gemini.is_configured():
+            self._menu(ctx, tools, reason="not_configured")
+            return None
+        return _ModelCall(
+            history=self._history(),
+            tools=tools,
+            ctx=ctx,
+            caller=_digest(conv.phone),
+            instruction=gemini.system_instruction(
+                now=timezone.now(),
+                registered=conv.user is not None,
+                first_name=getattr(conv.user, "first_name", "") or "",
+                hours=menu.hours_text(tools, ctx),  # the real schedule, not a sentence
+            ),
+        )
+
+    def answer_with(self, outcome: gemini.AgentReply | gemini.GeminiUnavailable) -> None:
+        """Second transaction: Gemini's answer, or the menu when Gemini was unavailable."""
+        conv = self.conversation
+        if isinstance(outcome, gemini.GeminiUnavailable):
             # The fallback reads the same message: free text, menu numbers or both.
-            self._menu(ctx, tools, reason=exc.reason)
+            tools = available_tools(has_user=conv.user is not None)
+            self._menu(self._ctx(), tools, reason=outcome.reason)
             return
+        agent = outcome
         ModelTurn.objects.create(
             conversation=conv, engine=ModelTurn.Engine.GEMINI, tool_calls=agent.tool_calls
         )
@@ -673,11 +849,15 @@ def reply(
     source: str,
     author: Any = None,
     template: str = integrations.REPLY_TEMPLATE,
+    public_id: uuid.UUID | None = None,
 ) -> list[Message]:
-    """Store the outbound text and queue it on WhatsApp, split at WhatsApp's length limit."""
+    """Store the outbound text and queue it on WhatsApp, split at WhatsApp's length limit.
+    ``public_id`` names the (first) stored message, for replies stored once per cause."""
     messages = []
     for chunk in split_message(text):
+        ids = {"public_id": public_id} if public_id is not None and not messages else {}
         message = Message.objects.create(
+            **ids,
             conversation=conversation,
             direction=Message.Direction.OUTBOUND,
             source=source,

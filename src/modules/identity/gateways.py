@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from modules.identity import errors
 from modules.identity.models import LocalVerification
+from platform_core import provider_guard
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ class LocalVerificationGateway:
     def start(self, phone: str, channel: str) -> None:
         from platform_core.notifications import Recipient, notify
 
+        # Stands in for Twilio Verify: no call while the caller holds row locks.
+        provider_guard.check("Twilio Verify (local)", "start")
         now = timezone.now()
         code = f"{secrets.randbelow(10**6):06d}"
         ttl = settings.OTP_CODE_TTL_SECONDS
@@ -164,6 +167,7 @@ class LocalVerificationGateway:
             )
 
     def check(self, phone: str, code: str) -> bool:
+        provider_guard.check("Twilio Verify (local)", "check")
         status = LocalVerification.Status
         with transaction.atomic():
             verification = (

@@ -121,51 +121,72 @@ def _fail_payout(payout: Payout, reason: str) -> None:
 
 
 def send_payout(payout_pk: int) -> Payout | None:
-    """Send a CREATED payout once. The row lock (skip_locked) keeps concurrent senders
-    out. Before every send the batch is looked up at Wompi by its reference: a previous
-    attempt may have reached Wompi (timeout after it stored the batch, or a crash that
-    rolled our row back), and Wompi's idempotency key only lasts 24 h. Found → adopt it,
-    never send again; look-up failed → do not send now (retried later)."""
+    """Send a CREATED payout once. Before every send the batch is looked up at Wompi by its
+    reference: a previous attempt may have reached Wompi (timeout after it stored the batch,
+    or a crash before we recorded it), and Wompi's idempotency key only lasts 24 h. Found →
+    adopt it, never send again; look-up failed → do not send now (retried later).
+
+    No Wompi call under the payout's row lock (issue 16): the payout is read (skipping one
+    being recorded), Wompi is called with no transaction open, and its answer is recorded
+    under the row's lock, only while the payout is still CREATED. Two senders racing send
+    the same idempotency key, which Wompi answers with the one batch; the second record
+    finds the payout settled."""
+    payout = Payout.objects.filter(pk=payout_pk, status=Payout.Status.CREATED).first()
+    if payout is None:
+        return None
+    reference, body, key = payout.reference, _body(payout), payout.idempotency_key
+
+    gateway = get_gateway()
+    try:
+        found = gateway.find_payouts(reference)
+    except WompiError as exc:
+        return _record_send(payout_pk, error=f"consulta por referencia: {exc}"[:255])
+    if found:
+        return _record_send(payout_pk, found=found[0])
+    try:
+        data = gateway.create_payout(body, idempotency_key=key)
+    except WompiError as exc:
+        return _record_send(payout_pk, refused=exc)
+    return _record_send(payout_pk, sent=data)
+
+
+def _record_send(
+    payout_pk: int,
+    *,
+    error: str = "",
+    found: dict[str, Any] | None = None,
+    refused: WompiError | None = None,
+    sent: dict[str, Any] | None = None,
+) -> Payout | None:
+    """The second short transaction of ``send_payout``: what Wompi answered."""
     with transaction.atomic():
-        payout = (
-            Payout.objects.select_for_update(skip_locked=True)
-            .filter(pk=payout_pk, status=Payout.Status.CREATED)
-            .first()
-        )
-        if payout is None:
-            return None
-        gateway = get_gateway()
-        try:
-            found = gateway.find_payouts(payout.reference)
-        except WompiError as exc:
-            payout.last_error = f"consulta por referencia: {exc}"[:255]
-            payout.save()
-            return payout
-        if found:
+        payout = Payout.objects.select_for_update().get(pk=payout_pk)
+        if payout.status != Payout.Status.CREATED:
+            return payout  # recorded by a concurrent sender
+        if refused is not None or sent is not None:
+            payout.attempts += 1  # create_payout was called
+        if error:
+            payout.last_error = error
+        elif found is not None:
             logger.warning("payout %s already at Wompi; not sent again", payout.reference)
-            _apply_status(payout, found[0])
+            _apply_status(payout, found)
             if payout.status == Payout.Status.CREATED:  # an unknown status: keep polling
                 payout.status = Payout.Status.PENDING
             payout.sent_at = payout.sent_at or timezone.now()
-            payout.save()
             audit.record(
                 "payments.payout_found_at_wompi",
                 target=f"payout:{payout.reference}",
                 details={"provider_id": payout.provider_id, "status": payout.status},
             )
-            return payout
-        payout.attempts += 1
-        try:
-            data = gateway.create_payout(_body(payout), idempotency_key=payout.idempotency_key)
-        except WompiError as exc:
-            if exc.retryable:
-                payout.last_error = str(exc)[:255]
-                payout.save()
+        elif refused is not None:
+            if refused.retryable:
+                payout.last_error = str(refused)[:255]
+            else:
+                _fail_payout(payout, f"rechazada por Wompi: {refused.status}")
                 return payout
-            _fail_payout(payout, f"rechazada por Wompi: {exc.status}")
-            return payout
-        _apply_status(payout, data)
-        payout.sent_at = timezone.now()
+        elif sent is not None:
+            _apply_status(payout, sent)
+            payout.sent_at = timezone.now()
         payout.save()
     return payout
 
@@ -186,15 +207,18 @@ def refresh_payouts() -> int:
     updated = 0
     open_ids = Payout.objects.filter(
         status__in=(Payout.Status.PENDING_APPROVAL, Payout.Status.PENDING)
-    ).values_list("pk", flat=True)
-    for pk in list(open_ids):
+    )
+    for pk, provider_id, reference in list(open_ids.values_list("pk", "provider_id", "reference")):
+        # Asked with no transaction open; recorded under the row's lock (issue 16).
+        try:
+            data = get_gateway().get_payout(provider_id)
+        except WompiError as exc:
+            logger.warning("payout %s poll failed: %s", reference, exc)
+            continue
         with transaction.atomic():
             payout = Payout.objects.select_for_update().get(pk=pk)
-            try:
-                data = get_gateway().get_payout(payout.provider_id)
-            except WompiError as exc:
-                logger.warning("payout %s poll failed: %s", payout.reference, exc)
-                continue
+            if payout.status not in (Payout.Status.PENDING_APPROVAL, Payout.Status.PENDING):
+                continue  # settled meanwhile
             before = payout.status
             _apply_status(payout, data)
             payout.save()

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from platform_core import provider_guard
 from platform_core.fakes.http import FakeServer, form
 
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
@@ -48,6 +49,7 @@ class TwilioFake:
     ) -> tuple[int, Any] | None:
         if method != "POST":
             return None
+        provider_guard.check("Twilio (fake)", path)
         if not headers.get("authorization", "").startswith("Basic "):
             return _error(401, 20003, "Authenticate")
         data = form(body)

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from platform_core import provider_guard
 from platform_core.http import CircuitBreaker
 
 logger = logging.getLogger("studiozens.notifications")
@@ -89,6 +90,7 @@ class MemoryAdapter(Adapter):
     provider = "memory"
 
     def send(self, notification: Any) -> SendResult:
+        provider_guard.check("messaging (memory)", notification.channel)
         sid = f"MM{uuid.uuid4().hex}"
         with _sent_lock:
             _sent.append(
@@ -110,6 +112,7 @@ class ConsoleAdapter(Adapter):
     provider = "console"
 
     def send(self, notification: Any) -> SendResult:
+        provider_guard.check("messaging (console)", notification.channel)
         sid = f"CO{uuid.uuid4().hex}"
         logger.info(
             "[%s → %s] %s%s",

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from platform_core.notifications.adapters import (
     DeliveryError,
     DeliverySkipped,
+    SendResult,
     adapter_for,
     breaker_for,
 )
@@ -285,9 +286,18 @@ def retry_delay(attempt: int) -> float:
 
 
 def deliver(notification_id: int) -> str:
-    """Send one outbox row. Idempotent: the row is locked while sending and the
-    provider's SID is committed before the task is acknowledged, so a redelivered task
-    finds the row done and sends nothing. Returns what happened (for logs/tests)."""
+    """Send one outbox row. Idempotent, and no provider call under a row lock (issue 16):
+
+    1. under the row's lock, decide (done, not due, opted out, skipped, breaker open) and
+       claim the send: one attempt counted and a lease (``next_attempt_at`` pushed
+       ``NOTIFICATION_SEND_LEASE_SECONDS`` ahead), committed;
+    2. call the provider with no transaction open;
+    3. under the lock again, record what it answered (SID, failure and retry, skip).
+
+    A duplicate task during the send finds the lease and sends nothing ("not_due"); after it,
+    the SID ("done"). A worker that dies between 1 and 3 leaves a pending row whose lease
+    expires, and the relay sends it again: at least once, as before (the send was never
+    inside the transaction that recorded it). Returns what happened (for logs/tests)."""
     from platform_core.models import Notification, NotificationStatus
 
     now = timezone.now()
@@ -324,17 +334,31 @@ def deliver(notification_id: int) -> str:
             return "deferred"
 
         notification.attempts += 1
-        try:
-            result = adapter.send(notification)
-        except DeliverySkipped as exc:  # the route changed since the preflight
+        notification.next_attempt_at = now + timedelta(
+            seconds=settings.NOTIFICATION_SEND_LEASE_SECONDS
+        )
+        notification.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
+
+    # The provider call: no transaction, no row lock.
+    outcome: SendResult | DeliverySkipped | DeliveryError
+    try:
+        outcome = adapter.send(notification)
+    except (DeliverySkipped, DeliveryError) as exc:
+        outcome = exc
+
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().get(pk=notification_id)
+        if notification.status != NotificationStatus.PENDING or notification.provider_sid:
+            return "done"  # settled by another worker after our lease ran out
+        if isinstance(outcome, DeliverySkipped):  # the route changed since the preflight
             notification.attempts -= 1
-            return _skipped(notification, exc)
-        except DeliveryError as exc:
-            return _failed_attempt(notification, exc, breaker, now)
+            return _skipped(notification, outcome)
+        if isinstance(outcome, DeliveryError):
+            return _failed_attempt(notification, outcome, breaker, now)
         breaker.record_success()
-        notification.provider_sid = result.sid
-        notification.provider_status = result.status
-        notification.sent_via = result.sent_via or notification.channel
+        notification.provider_sid = outcome.sid
+        notification.provider_status = outcome.status
+        notification.sent_via = outcome.sent_via or notification.channel
         notification.status = NotificationStatus.SENT
         notification.sent_at = now
         notification.next_attempt_at = None

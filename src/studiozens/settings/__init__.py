@@ -547,6 +547,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", 5)
 NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", 3600)
 NOTIFICATION_RELAY_GRACE_SECONDS = env.int("NOTIFICATION_RELAY_GRACE_SECONDS", 60)
+# How long a claimed send stays with its worker (the provider call runs outside the row
+# lock); past it the relay may send the row again. Above the adapters' timeouts.
+NOTIFICATION_SEND_LEASE_SECONDS = env.int("NOTIFICATION_SEND_LEASE_SECONDS", 120)
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", True)
 RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", True)
 # Proxies in front of the app, each appending to X-Forwarded-For (render.yaml: 1). The client

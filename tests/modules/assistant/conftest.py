@@ -12,6 +12,7 @@ from django.test import Client
 
 from modules.assistant import gemini, webhook
 from modules.assistant.models import Message
+from platform_core import provider_guard
 from tests.modules.assistant import fake_tools
 
 WEBHOOK = "/api/assistant/webhooks/whatsapp/"
@@ -29,6 +30,8 @@ class FakeGemini:
         self.steps.extend(steps)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        # Stands in for Gemini: a call while the conversation's row lock is held fails.
+        provider_guard.check("Gemini", request.url.path)
         self.urls.append(str(request.url))
         self.requests.append(json.loads(request.content))
         if not self.steps:
