@@ -198,7 +198,10 @@ def test_concurrent_duplicate_deliveries_send_once(twilio_settings):
             t.start()
         for t in threads:
             t.join()
-    assert sorted(results) == ["done", "done", "done", "sent"]
+    # One sends; the others find the claim's lease while it is out ("not_due": the send runs
+    # with no row lock, issue 16) or its SID once recorded ("done").
+    assert sorted(results).count("sent") == 1
+    assert set(results) - {"sent"} <= {"done", "not_due"} and len(results) == 4
     assert len(twilio.requests) == 1
 
 
