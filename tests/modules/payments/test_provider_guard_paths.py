@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from modules.payments import payouts, services, vip
+from modules.payments import payouts, refunds, vip
 from modules.payments.models import Payment, Payout, Refund
 from modules.payments.wompi.gateway import get_gateway
 from platform_core import provider_guard
@@ -46,7 +46,7 @@ def test_refund_is_voided_at_wompi_after_the_payment_lock_is_released(
     with django_capture_on_commit_callbacks(execute=True):  # Wompi's event, after commit
         tx_id = _pay_in_sandbox(dto.checkout_url, "4242424242424242")
     with django_capture_on_commit_callbacks(execute=True):  # decided, committed, then voided
-        refund = services.request_refund(purpose="demo.order", ref="x-1", reason="Sin stock")
+        refund = refunds.request_refund(purpose="demo.order", ref="x-1", reason="Sin stock")
     refund.refresh_from_db()
     assert refund.status == Refund.Status.VOIDED
     assert (f"POST /v1/transactions/{tx_id}/void", 0) in _wompi(provider_calls)
