@@ -8,16 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import transaction
 
-from modules.payments import payouts, refunds, vip
+from modules.payments import payouts, refunds
 from modules.payments.models import Payment, Payout, Refund
 from modules.payments.wompi.gateway import get_gateway
 from platform_core import provider_guard
 from tests.modules.payments.test_api_and_ops import _pay_in_sandbox
 from tests.modules.payments.test_payouts_and_misc import _commission, payout_settings  # noqa: F401
-from tests.modules.payments.test_vip import START, _subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -51,26 +49,6 @@ def test_refund_is_voided_at_wompi_after_the_payment_lock_is_released(
     assert refund.status == Refund.Status.VOIDED
     assert (f"POST /v1/transactions/{tx_id}/void", 0) in _wompi(provider_calls)
     assert all(depth == 0 for _op, depth in _wompi(provider_calls))
-
-
-def test_vip_subscription_and_renewal_charge_outside_the_lock(
-    user: Any, provider_calls: list, django_capture_on_commit_callbacks: Any
-) -> None:
-    vip.ensure_default_plan()
-    with time_machine.travel(START, tick=False), django_capture_on_commit_callbacks(execute=True):
-        sub = _subscribe(user)
-    sub.refresh_from_db()
-    assert sub.status == "active"
-    with (
-        time_machine.travel(sub.current_period_end, tick=False),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        assert vip.run_renewals()["charged"] == 1
-    charges = [op for op, _depth in _wompi(provider_calls) if op == "POST /v1/transactions"]
-    assert len(charges) == 2  # the first month and the renewal
-    assert all(depth == 0 for _op, depth in _wompi(provider_calls))
-    sub.refresh_from_db()
-    assert sub.status == "active"
 
 
 def test_payouts_are_sent_and_polled_outside_the_payout_lock(
