@@ -37,6 +37,9 @@ RENDER_YAML = ROOT / "render.yaml"
 ENV_METHODS = frozenset({"str", "int", "bool", "float", "list"})
 # Read by the platform (Render) or the build, not by our Python code.
 PLATFORM_VARS = frozenset({"PORT", "PYTHON_VERSION"})
+# Set by the test runner in its own processes (pytest-xdist's worker id, read only under
+# DJANGO_ENV=test to keep parallel workers' Redis keys apart): never deployed, in no template.
+TEST_RUNNER_VARS = frozenset({"PYTEST_XDIST_WORKER"})
 # Services that never load the Django settings (so need none of their variables): the backup
 # cron runs scripts/offsite_backup.py alone.
 NON_DJANGO_SERVICES = frozenset({"studiozens-db-backup"})
@@ -126,7 +129,8 @@ def settings_variables(settings_dir: Path = SETTINGS_DIR) -> dict[str, EnvRead]:
     """NAME -> first read, for every variable the settings package reads."""
     found: dict[str, EnvRead] = {}
     for read in scan_env_reads(settings_files(settings_dir)):
-        found.setdefault(read.name, read)
+        if read.name not in TEST_RUNNER_VARS:
+            found.setdefault(read.name, read)
     return found
 
 
