@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from modules.payments import errors
 from modules.payments.checkout import new_reference, validate_request
-from modules.payments.dtos import Customer, DeskPaymentDTO, StaffMember
+from modules.payments.dtos import Customer, DeskPaymentDTO
 from modules.payments.models import (
     DeskMethod,
     LedgerEntry,
@@ -30,6 +30,7 @@ from modules.payments.models import (
     PaymentStatus,
 )
 from platform_core import audit
+from platform_core.accounts import UserRef
 from platform_core.errors import ValidationFailed
 
 Kind, Account = LedgerEntry.Kind, LedgerEntry.Account
@@ -44,7 +45,7 @@ def record_desk_payment(
     ref: str,
     amount_cents: int,
     method: str,
-    taken_by: StaffMember,
+    taken_by: UserRef,
     customer: Customer | None = None,
     description: str = "",
 ) -> DeskPaymentDTO:

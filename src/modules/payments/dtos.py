@@ -1,7 +1,7 @@
 """payments' value types: purposes, typed outcomes, checkout and desk DTOs, and the shape
-of a person payments is handed. A leaf module (imports nothing of payments):
-``public`` re-exports it, and payments' internals import it instead of ``public``, so
-no import inside payments goes in a circle."""
+of a person payments is handed (``Customer``; staff are a plain ``UserRef``). A leaf
+module (imports nothing of payments): ``public`` re-exports it, and payments' internals
+import it instead of ``public``, so no import inside payments goes in a circle."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from platform_core.accounts import UserRef
 
-class Customer(Protocol):
-    """Who pays: identity's user model instance or its ``UserDTO`` (both have these)."""
 
-    @property
-    def id(self) -> int: ...
+class Customer(UserRef, Protocol):
+    """Who pays: identity's user model instance or its ``UserDTO`` (both have these): the
+    account reference (``platform_core.accounts.UserRef``) and what checkout pre-fills."""
 
     @property
     def email(self) -> str: ...
@@ -27,13 +27,6 @@ class Customer(Protocol):
 
     @property
     def phone_number(self) -> str: ...
-
-
-class StaffMember(Protocol):
-    """Who took money at the desk, or acted in the back office (a user or ``UserDTO``)."""
-
-    @property
-    def id(self) -> int: ...
 
 
 PURPOSE_BOOKING = "booking.appointment"

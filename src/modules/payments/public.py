@@ -27,9 +27,9 @@ from modules.payments.dtos import (
     PaymentSourceDTO,
     SourceChargeDTO,
     SourceChargeSent,
-    StaffMember,
 )
 from modules.payments.errors import CardRejected, GatewayUnavailable
+from platform_core.accounts import UserRef
 
 __all__ = [
     "PURPOSE_BOOKING",
@@ -47,7 +47,6 @@ __all__ = [
     "PaymentSourceDTO",
     "SourceChargeDTO",
     "SourceChargeSent",
-    "StaffMember",
     "attempt_statuses",
     "card_acceptance",
     "create_checkout",
@@ -142,7 +141,7 @@ def record_desk_payment(
     ref: str,
     amount_cents: int,
     method: str,
-    taken_by: StaffMember,
+    taken_by: UserRef,
     customer: Customer | None = None,
     description: str = "",
 ) -> DeskPaymentDTO:
