@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.http import http_date
 
 from modules.booking.models import Service
-from modules.shop import services as shop_services
+from modules.shop import inventory
 from platform_core import renderers
 from tests.modules.booking.conftest import build_spa
 from tests.modules.shop.factories import ProductFactory
@@ -122,10 +122,10 @@ def test_stock_moves_invalidate_only_when_the_shown_availability_changes(catalog
     client = Client()
     etag = client.get("/api/shop/products/")["ETag"]
 
-    shop_services.adjust_stock(product, -3, reason="conteo", actor=None)  # 17: still in_stock
+    inventory.adjust_stock(product, -3, reason="conteo", actor=None)  # 17: still in_stock
     assert client.get("/api/shop/products/", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
-    shop_services.adjust_stock(product, -13, reason="conteo", actor=None)  # 4: low
+    inventory.adjust_stock(product, -13, reason="conteo", actor=None)  # 4: low
     r = client.get("/api/shop/products/", HTTP_IF_NONE_MATCH=etag)
     assert r.status_code == 200
     assert r.json()["items"][0]["availability"] == "low"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
-from modules.shop import services
+from modules.shop import inventory, orders
 from modules.shop.models import (
     Category,
     InventoryMovement,
@@ -84,7 +84,7 @@ class MovementForm(forms.ModelForm):
             return  # the read-only view of a recorded movement has no form fields
         self.fields["kind"].choices = [
             (k.value, k.label)
-            for k in services.MANUAL_KINDS  # reservations are the system's
+            for k in inventory.MANUAL_KINDS  # reservations are the system's
         ]
         self.fields["quantity"].help_text = _(
             "Entradas y ventas: unidades (positivas). Ajustes: positivo suma, negativo resta."
@@ -107,7 +107,7 @@ class InventoryMovementAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        apply = services.MANUAL_KINDS[MovementKind(obj.kind)]
+        apply = inventory.MANUAL_KINDS[MovementKind(obj.kind)]
         try:
             movement = apply(obj.product, obj.quantity, reason=obj.reason, actor=request.user)
         except DomainError as exc:
@@ -156,7 +156,7 @@ def _status_action(to_status: OrderStatus) -> Any:
         moved = 0
         for order in queryset:
             try:
-                services.change_status(order.public_id, to_status, actor=request.user)
+                orders.change_status(order.public_id, to_status, actor=request.user)
                 moved += 1
             except DomainError as exc:
                 modeladmin.message_user(

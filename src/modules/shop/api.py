@@ -12,7 +12,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 
-from modules.shop import ports, selectors, services
+from modules.shop import cart as carts
+from modules.shop import checkout as checkouts
+from modules.shop import orders, ports, selectors
 from modules.shop.models import OrderStatus
 from modules.shop.schemas import (
     CartAddIn,
@@ -104,7 +106,7 @@ def get_product(request: HttpRequest, product_id: UUID) -> Any:
 
 
 def _cart_out(user: Any) -> dict[str, Any]:
-    cart = services.get_or_create_cart(user)
+    cart = carts.get_or_create_cart(user)
     vip = ports.is_vip(user)
     lines = []
     for item in selectors.cart_items(cart):
@@ -136,7 +138,7 @@ def get_cart(request: HttpRequest) -> Any:
 )
 def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
     """Add units of a product to the cart (a line holds at most 20)."""
-    services.add_to_cart(request.auth, payload.product_id, payload.quantity)
+    carts.add_to_cart(request.auth, payload.product_id, payload.quantity)
     return _cart_out(request.auth)
 
 
@@ -148,7 +150,7 @@ def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
 )
 def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityIn) -> Any:
     """Set a cart line's quantity (0 removes it)."""
-    services.set_cart_quantity(request.auth, product_id, payload.quantity)
+    carts.set_cart_quantity(request.auth, product_id, payload.quantity)
     return _cart_out(request.auth)
 
 
@@ -160,14 +162,14 @@ def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityI
 )
 def remove_cart_item(request: HttpRequest, product_id: UUID) -> Any:
     """Remove a product from the cart."""
-    services.remove_from_cart(request.auth, product_id)
+    carts.remove_from_cart(request.auth, product_id)
     return _cart_out(request.auth)
 
 
 @router.delete("/cart/", operation_id="clearCart", response=CartOut, summary="Empty my cart")
 def clear_cart(request: HttpRequest) -> Any:
     """Empty the cart."""
-    services.clear_cart(request.auth)
+    carts.clear_cart(request.auth)
     return _cart_out(request.auth)
 
 
@@ -185,15 +187,15 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
     """Order the cart: stock is reserved and the answer carries the Wompi checkout; unpaid
     orders expire. Pickup at the spa or delivery in Bogotá. Accepts Idempotency-Key."""
     address = (
-        services.DeliveryAddress(**payload.address.model_dump())
+        checkouts.DeliveryAddress(**payload.address.model_dump())
         if payload.address is not None
         else None
     )
-    result = services.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
+    result = checkouts.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
     return Status(201, _checkout_out(request, result))
 
 
-def _checkout_out(request: HttpRequest, result: services.CheckoutResult) -> dict[str, Any]:
+def _checkout_out(request: HttpRequest, result: checkouts.CheckoutResult) -> dict[str, Any]:
     payment = result.payment
     return {
         "order": selectors.order_for(
@@ -240,7 +242,7 @@ def get_order(request: HttpRequest, order_id: UUID) -> Any:
 )
 def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
     """Cancel an unpaid order; its reserved stock is released."""
-    services.cancel_by_client(request.auth, order_id)
+    orders.cancel_by_client(request.auth, order_id)
     return selectors.order_for(request.auth, order_id)
 
 
@@ -255,7 +257,8 @@ def retry_order_payment(request: HttpRequest, order_id: UUID) -> Any:
     last one is still pending, else a new attempt expiring with the hold. 409
     ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
     ``payment_being_confirmed`` when an approved payment is being applied."""
-    result = services.retry_payment(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
+    staff = ports.is_shop_staff(request.auth)
+    result = checkouts.retry_payment(request.auth, order_id, staff=staff)
     return _checkout_out(request, result)
 
 
@@ -270,5 +273,5 @@ def change_order_status(request: HttpRequest, order_id: UUID, payload: StatusCha
     delivered, …)."""
     if not ports.is_shop_staff(request.auth):
         raise PermissionDenied()
-    services.change_status(order_id, payload.status, actor=request.auth, note=payload.note)
+    orders.change_status(order_id, payload.status, actor=request.auth, note=payload.note)
     return selectors.order_for(request.auth, order_id, staff=True)

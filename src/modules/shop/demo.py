@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from modules.shop import services
+from modules.shop import cart, checkout, inventory, orders
 from modules.shop.models import Category, Fulfilment, MovementKind, Order, Product, Tag
 
 CATEGORIES = [
@@ -106,12 +106,12 @@ def seed(stdout: Any) -> None:
             product.tags.add(Tag.objects.get_or_create(slug=tag, defaults={"name": tag})[0])
         # Stock only through movements, once: a re-run never adds units again.
         if not product.movements.filter(kind=MovementKind.RECEIPT).exists():
-            services.receive_stock(product, stock, reason="Inventario inicial (demo)", actor=None)
+            inventory.receive_stock(product, stock, reason="Inventario inicial (demo)", actor=None)
         created += is_new
     stdout.write(f"shop: {len(CATEGORIES)} categories, {created} new products\n")
     if settings.SEED_DEMO_ACTIVITY:
-        orders = seed_orders()
-        stdout.write(f"shop: {orders} new demo orders (paid and pending)\n")
+        new_orders = seed_orders()
+        stdout.write(f"shop: {new_orders} new demo orders (paid and pending)\n")
 
 
 # Demo clients' orders: (phone, [(sku, quantity)], paid?), from well-stocked products (the
@@ -140,13 +140,13 @@ def seed_orders() -> int:
         skus = [sku for sku, _ in lines if sku in products]
         if not skus:
             continue
-        services.clear_cart(user)
+        cart.clear_cart(user)
         for sku, quantity in lines:
             if sku in products:
-                services.add_to_cart(user, products[sku].public_id, quantity)
-        result = services.checkout(user, fulfilment=Fulfilment.PICKUP)
+                cart.add_to_cart(user, products[sku].public_id, quantity)
+        result = checkout.checkout(user, fulfilment=Fulfilment.PICKUP)
         if paid:
-            services.mark_paid(
+            orders.mark_paid(
                 str(result.order.public_id),
                 payment_reference=f"DEMO-{index + 1}",
                 amount_cents=result.order.total_cents,

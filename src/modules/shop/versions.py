@@ -2,7 +2,7 @@
 
 Bumped by any save or delete of a category, tag, product or image (signals, admin and
 imports included) and by stock moves that change a product's shown availability
-(in_stock / low / out: queryset updates send no signal, see services._move_stock). Keys the
+(in_stock / low / out: queryset updates send no signal, see inventory.move_stock). Keys the
 catalog ETags (platform_core.conditional).
 """
 

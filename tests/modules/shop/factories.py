@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from modules.shop import services
+from modules.shop import inventory
 from modules.shop.models import Category, Product, Tag
 
 
@@ -41,7 +41,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def stock(self, create: bool, extracted: int | None, **kwargs: object) -> None:
         if create and extracted:
-            services.receive_stock(self, extracted, reason="Inventario de prueba", actor=None)
+            inventory.receive_stock(self, extracted, reason="Inventario de prueba", actor=None)
             self.refresh_from_db(fields=["stock"])
 
     @factory.post_generation

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from modules.shop import services
+from modules.shop import cart, checkout, orders
 from modules.shop.models import InventoryMovement, Order
 from tests.factories import UserFactory
 from tests.modules.shop.factories import CategoryFactory, ProductFactory
@@ -21,8 +21,8 @@ def staff_client(client):
 def test_admin_pages_render(staff_client, user):
     client, _staff = staff_client
     product = ProductFactory(stock=2)
-    services.add_to_cart(user, product.public_id, 1)
-    order = services.checkout(user, fulfilment="pickup").order
+    cart.add_to_cart(user, product.public_id, 1)
+    order = checkout.checkout(user, fulfilment="pickup").order
     for url in [
         reverse("admin:shop_product_changelist"),
         reverse("admin:shop_product_change", args=[product.pk]),
@@ -92,11 +92,11 @@ def test_ledger_is_read_only_in_admin(staff_client):
 def test_order_actions_move_orders_and_report_refusals(staff_client, user):
     client, staff = staff_client
     product = ProductFactory(stock=5)
-    services.add_to_cart(user, product.public_id, 1)
-    paid = services.checkout(user, fulfilment="pickup").order
-    services.mark_paid(str(paid.public_id))
-    services.add_to_cart(user, product.public_id, 1)
-    pending = services.checkout(user, fulfilment="pickup").order
+    cart.add_to_cart(user, product.public_id, 1)
+    paid = checkout.checkout(user, fulfilment="pickup").order
+    orders.mark_paid(str(paid.public_id))
+    cart.add_to_cart(user, product.public_id, 1)
+    pending = checkout.checkout(user, fulfilment="pickup").order
     response = client.post(
         reverse("admin:shop_order_changelist"),
         {"action": "mark_preparing", "_selected_action": [paid.pk, pending.pk]},
@@ -124,8 +124,8 @@ def test_category_admin_limits_parents_to_top_level(staff_client):
 def test_order_search_by_phone_and_public_id(staff_client, user):
     client, _staff = staff_client
     product = ProductFactory(stock=2)
-    services.add_to_cart(user, product.public_id, 1)
-    order = services.checkout(user, fulfilment="pickup").order
+    cart.add_to_cart(user, product.public_id, 1)
+    order = checkout.checkout(user, fulfilment="pickup").order
     url = reverse("admin:shop_order_changelist")
     for q in (user.phone_number, str(order.public_id)[:8]):
         response = client.get(url, {"q": q})

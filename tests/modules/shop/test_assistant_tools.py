@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.shop import services
+from modules.shop import cart, checkout
 from modules.shop.assistant_tools import get_tools
 from platform_core.plugins import ToolContext, assistant_tools
 from tests.modules.shop.factories import CategoryFactory, ProductFactory
@@ -43,10 +43,10 @@ def test_search_products(settings):
 
 def test_order_status_only_for_the_writer(user, other_user):
     product = ProductFactory(stock=5)
-    services.add_to_cart(user, product.public_id, 1)
-    mine = services.checkout(user, fulfilment="pickup").order
-    services.add_to_cart(other_user, product.public_id, 1)
-    theirs = services.checkout(other_user, fulfilment="pickup").order
+    cart.add_to_cart(user, product.public_id, 1)
+    mine = checkout.checkout(user, fulfilment="pickup").order
+    cart.add_to_cart(other_user, product.public_id, 1)
+    theirs = checkout.checkout(other_user, fulfilment="pickup").order
     handler = _tool("order_status").handler
     ctx = ToolContext(user=user, conversation_id="c1")
     recent = handler(ctx)["orders"]

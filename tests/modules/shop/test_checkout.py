@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from modules.shop import services
+from modules.shop import cart, checkout
 from modules.shop.errors import AddressRequired, CartEmpty, OutOfStock, ProductNotFound
 from modules.shop.models import Cart, InventoryMovement, Order, Product
 from tests.factories import UserFactory
@@ -107,9 +107,9 @@ def test_delivery_needs_address(api_as, user, oil):
 
 def test_vip_gets_vip_prices_snapshotted(oil, cream):
     vip = UserFactory(vip_until=timezone.now() + timedelta(days=3))
-    services.add_to_cart(vip, oil.public_id, 2)
-    services.add_to_cart(vip, cream.public_id, 1)
-    order = services.checkout(vip, fulfilment="pickup").order
+    cart.add_to_cart(vip, oil.public_id, 2)
+    cart.add_to_cart(vip, cream.public_id, 1)
+    order = checkout.checkout(vip, fulfilment="pickup").order
     assert order.vip_pricing is True
     assert [(ln.sku, ln.unit_price_cents) for ln in order.lines.all()] == [
         ("ACE-1", 2_500_000),
@@ -126,13 +126,13 @@ def test_vip_gets_vip_prices_snapshotted(oil, cream):
 
 
 def test_all_lines_or_none(user, oil, cream, other_user):
-    services.add_to_cart(user, oil.public_id, 3)
-    services.add_to_cart(user, cream.public_id, 1)
+    cart.add_to_cart(user, oil.public_id, 3)
+    cart.add_to_cart(user, cream.public_id, 1)
     # Someone else takes the last cream first.
-    services.add_to_cart(other_user, cream.public_id, 1)
-    services.checkout(other_user, fulfilment="pickup")
+    cart.add_to_cart(other_user, cream.public_id, 1)
+    checkout.checkout(other_user, fulfilment="pickup")
     with pytest.raises(OutOfStock) as exc:
-        services.checkout(user, fulfilment="pickup")
+        checkout.checkout(user, fulfilment="pickup")
     assert exc.value.status_code == 409
     assert exc.value.details["sku"] == "CRE-1"
     oil.refresh_from_db()
@@ -143,9 +143,9 @@ def test_all_lines_or_none(user, oil, cream, other_user):
 
 
 def test_out_of_stock_over_api_has_error_shape(api_as, user, other_user, cream):
-    services.add_to_cart(user, cream.public_id, 1)
-    services.add_to_cart(other_user, cream.public_id, 1)
-    services.checkout(other_user, fulfilment="pickup")
+    cart.add_to_cart(user, cream.public_id, 1)
+    cart.add_to_cart(other_user, cream.public_id, 1)
+    checkout.checkout(other_user, fulfilment="pickup")
     response = api_as(user).post("/api/shop/checkout", {"fulfilment": "pickup"})
     assert response.status_code == 409
     error = response.json()["error"]
@@ -156,13 +156,13 @@ def test_out_of_stock_over_api_has_error_shape(api_as, user, other_user, cream):
 
 def test_empty_cart_and_inactive_product(user, oil):
     with pytest.raises(CartEmpty):
-        services.checkout(user, fulfilment="pickup")
-    services.add_to_cart(user, oil.public_id, 1)
+        checkout.checkout(user, fulfilment="pickup")
+    cart.add_to_cart(user, oil.public_id, 1)
     Product.objects.filter(pk=oil.pk).update(active=False)
     with pytest.raises(ProductNotFound):
-        services.checkout(user, fulfilment="pickup")
+        checkout.checkout(user, fulfilment="pickup")
     with pytest.raises(AddressRequired):
-        services.checkout(user, fulfilment="drone")
+        checkout.checkout(user, fulfilment="drone")
 
 
 def test_payment_failure_rolls_everything_back(user, oil, monkeypatch):
@@ -173,9 +173,9 @@ def test_payment_failure_rolls_everything_back(user, oil, monkeypatch):
         raise ServiceUnavailable()
 
     monkeypatch.setattr(ports, "create_checkout", broken)
-    services.add_to_cart(user, oil.public_id, 1)
+    cart.add_to_cart(user, oil.public_id, 1)
     with pytest.raises(ServiceUnavailable):
-        services.checkout(user, fulfilment="pickup")
+        checkout.checkout(user, fulfilment="pickup")
     oil.refresh_from_db()
     assert oil.stock == 10
     assert Order.objects.count() == 0

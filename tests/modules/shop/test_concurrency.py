@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from modules.shop import services
+from modules.shop import cart, checkout
 from modules.shop.errors import OutOfStock
 from modules.shop.models import InventoryMovement, Order, Product
 from tests.factories import UserFactory
@@ -25,7 +25,7 @@ def test_fifty_simultaneous_checkouts_for_ten_units(api_as):
     product = ProductFactory(stock=STOCK, price_cents=1_000_000)
     buyers = [UserFactory() for _ in range(BUYERS)]
     for buyer in buyers:
-        services.add_to_cart(buyer, product.public_id, 1)
+        cart.add_to_cart(buyer, product.public_id, 1)
     clients = [api_as(buyer) for buyer in buyers]  # JWTs minted before the race
     barrier = threading.Barrier(BUYERS)
 
@@ -67,14 +67,14 @@ def test_concurrent_multi_line_checkouts_are_all_or_nothing():
     for i, buyer in enumerate(buyers):
         # Half add in the opposite order: the fixed lock order prevents deadlocks.
         first, second = (a, b) if i % 2 else (b, a)
-        services.add_to_cart(buyer, first.public_id, 1)
-        services.add_to_cart(buyer, second.public_id, 1)
+        cart.add_to_cart(buyer, first.public_id, 1)
+        cart.add_to_cart(buyer, second.public_id, 1)
     barrier = threading.Barrier(len(buyers))
 
     def buy(buyer) -> str:
         try:
             barrier.wait(timeout=30)
-            services.checkout(buyer, fulfilment="pickup")
+            checkout.checkout(buyer, fulfilment="pickup")
             return "ok"
         except OutOfStock:
             return "out"
@@ -130,20 +130,20 @@ def test_removing_a_line_while_it_is_being_added_to_is_no_error(change, monkeypa
     commit in that pause."""
     product = ProductFactory(stock=50)
     user = UserFactory()
-    services.add_to_cart(user, product.public_id, 1)
+    cart.add_to_cart(user, product.public_id, 1)
     paused, removed = threading.Event(), threading.Event()
-    check_available = services._check_available
+    check_available = cart._check_available
 
     def slow_check(product, quantity):
         paused.set()
         removed.wait(timeout=1.5)  # with the lock the removal waits for this transaction
         check_available(product, quantity)
 
-    monkeypatch.setattr(services, "_check_available", slow_check)
+    monkeypatch.setattr(cart, "_check_available", slow_check)
 
     def add():
         try:
-            services.add_to_cart(user, product.public_id, 1)
+            cart.add_to_cart(user, product.public_id, 1)
         finally:
             connection.close()
 
@@ -151,11 +151,11 @@ def test_removing_a_line_while_it_is_being_added_to_is_no_error(change, monkeypa
         try:
             assert paused.wait(timeout=10)
             if change == "remove":
-                services.remove_from_cart(user, product.public_id)
+                cart.remove_from_cart(user, product.public_id)
             elif change == "clear":
-                services.clear_cart(user)
+                cart.clear_cart(user)
             else:
-                services.set_cart_quantity(user, product.public_id, 0)
+                cart.set_cart_quantity(user, product.public_id, 0)
             removed.set()
         finally:
             connection.close()
@@ -164,4 +164,4 @@ def test_removing_a_line_while_it_is_being_added_to_is_no_error(change, monkeypa
         adding, removing = pool.submit(add), pool.submit(remove)
         adding.result(timeout=30)  # raises what the request would have answered with a 500
         removing.result(timeout=30)
-    assert not services.get_or_create_cart(user).items.exists()  # the removal came last
+    assert not cart.get_or_create_cart(user).items.exists()  # the removal came last

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
-from modules.shop import services
+from modules.shop import inventory
 from modules.shop.errors import InvalidQuantity, StockWouldGoNegative
 from modules.shop.models import InventoryMovement, MovementKind, Product
 from tests.factories import UserFactory
@@ -28,9 +28,9 @@ def test_database_refuses_negative_stock():
 def test_every_change_is_a_movement_with_reason_and_actor():
     staff = UserFactory(roles=["reception"])
     product = ProductFactory()
-    services.receive_stock(product, 10, reason="Proveedor Aromas SAS", actor=staff)
-    services.record_counter_sale(product, 2, reason="Venta en recepción", actor=staff)
-    movement = services.adjust_stock(product, -1, reason="Frasco roto", actor=staff)
+    inventory.receive_stock(product, 10, reason="Proveedor Aromas SAS", actor=staff)
+    inventory.record_counter_sale(product, 2, reason="Venta en recepción", actor=staff)
+    movement = inventory.adjust_stock(product, -1, reason="Frasco roto", actor=staff)
     product.refresh_from_db()
     assert product.stock == 7 == _ledger(product)
     assert movement.stock_after == 7
@@ -47,7 +47,7 @@ def test_every_change_is_a_movement_with_reason_and_actor():
 def test_decrement_below_zero_writes_nothing():
     product = ProductFactory(stock=2)
     with pytest.raises(StockWouldGoNegative) as exc:
-        services.record_counter_sale(product, 3, reason="x", actor=None)
+        inventory.record_counter_sale(product, 3, reason="x", actor=None)
     assert exc.value.status_code == 409
     assert exc.value.details["sku"] == product.sku
     product.refresh_from_db()
@@ -58,9 +58,9 @@ def test_decrement_below_zero_writes_nothing():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda p: services.receive_stock(p, 0, reason="x", actor=None),
-        lambda p: services.record_counter_sale(p, -1, reason="x", actor=None),
-        lambda p: services.adjust_stock(p, 0, reason="x", actor=None),
+        lambda p: inventory.receive_stock(p, 0, reason="x", actor=None),
+        lambda p: inventory.record_counter_sale(p, -1, reason="x", actor=None),
+        lambda p: inventory.adjust_stock(p, 0, reason="x", actor=None),
     ],
 )
 def test_invalid_quantities(call):
@@ -74,9 +74,9 @@ def test_low_stock_alert_once_when_crossing_threshold(boundary, settings):
     admin = UserFactory(roles=["admin"])
     UserFactory(roles=["client"])
     product = ProductFactory(stock=5, name="Aceite de lavanda")
-    services.record_counter_sale(product, 1, reason="venta", actor=None)  # 4: above
+    inventory.record_counter_sale(product, 1, reason="venta", actor=None)  # 4: above
     assert boundary.templates("shop/low_stock") == []
-    services.record_counter_sale(product, 2, reason="venta", actor=None)  # 2: crosses
+    inventory.record_counter_sale(product, 2, reason="venta", actor=None)  # 2: crosses
     alerts = boundary.templates("shop/low_stock")
     assert {a["user"].id for a in alerts} == {reception.pk, admin.pk}
     assert alerts[0]["context"] == {
@@ -85,7 +85,7 @@ def test_low_stock_alert_once_when_crossing_threshold(boundary, settings):
         "stock": 2,
         "threshold": 3,
     }
-    services.record_counter_sale(product, 1, reason="venta", actor=None)  # 1: already low
+    inventory.record_counter_sale(product, 1, reason="venta", actor=None)  # 1: already low
     assert len(boundary.templates("shop/low_stock")) == 2
 
 

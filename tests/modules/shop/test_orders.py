@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.template.loader import render_to_string
 
-from modules.shop import services
+from modules.shop import cart, checkout, orders
 from modules.shop.errors import InvalidTransition, OrderNotFound
 from modules.shop.models import Order, OrderStatusChange
 from tests.factories import UserFactory
@@ -11,16 +11,16 @@ from tests.modules.shop.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = services.DeliveryAddress(
+ADDRESS = checkout.DeliveryAddress(
     recipient_name="Ana", recipient_phone="+573001234567", address_line="Calle 85 # 11-53"
 )
 
 
 def _order(user, *, fulfilment="pickup", qty=1, stock=5) -> Order:
     product = ProductFactory(stock=stock, price_cents=2_000_000)
-    services.add_to_cart(user, product.public_id, qty)
+    cart.add_to_cart(user, product.public_id, qty)
     address = ADDRESS if fulfilment == "delivery" else None
-    return services.checkout(user, fulfilment=fulfilment, address=address).order
+    return checkout.checkout(user, fulfilment=fulfilment, address=address).order
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_staff_can_read_any_order(api_as, user, reception):
 
 def test_full_pickup_lifecycle_notifies_each_step(api_as, user, reception, boundary):
     order = _order(user)
-    services.mark_paid(str(order.public_id), payment_reference="PAY-1", amount_cents=2_000_000)
+    orders.mark_paid(str(order.public_id), payment_reference="PAY-1", amount_cents=2_000_000)
     staff = api_as(reception)
     for status in ("PREPARING", "READY_FOR_PICKUP", "COMPLETED"):
         response = staff.post(f"/api/shop/orders/{order.public_id}/status", {"status": status})
@@ -71,7 +71,7 @@ def test_full_pickup_lifecycle_notifies_each_step(api_as, user, reception, bound
 
 def test_delivery_goes_out_for_delivery_not_pickup(api_as, user, reception):
     order = _order(user, fulfilment="delivery")
-    services.mark_paid(str(order.public_id), payment_reference="P", amount_cents=None)
+    orders.mark_paid(str(order.public_id), payment_reference="P", amount_cents=None)
     staff = api_as(reception)
     staff.post(f"/api/shop/orders/{order.public_id}/status", {"status": "PREPARING"})
     wrong = staff.post(f"/api/shop/orders/{order.public_id}/status", {"status": "READY_FOR_PICKUP"})
@@ -83,10 +83,10 @@ def test_delivery_goes_out_for_delivery_not_pickup(api_as, user, reception):
 
 def test_pickup_cannot_go_out_for_delivery(user, reception):
     order = _order(user)
-    services.mark_paid(str(order.public_id))
-    services.change_status(order.public_id, "PREPARING", actor=reception)
+    orders.mark_paid(str(order.public_id))
+    orders.change_status(order.public_id, "PREPARING", actor=reception)
     with pytest.raises(InvalidTransition):
-        services.change_status(order.public_id, "OUT_FOR_DELIVERY", actor=reception)
+        orders.change_status(order.public_id, "OUT_FOR_DELIVERY", actor=reception)
 
 
 def test_invalid_transitions_and_roles(api_as, user, reception):
@@ -109,9 +109,9 @@ def test_invalid_transitions_and_roles(api_as, user, reception):
         == 403
     )
     with pytest.raises(InvalidTransition):
-        services.change_status(order.public_id, "BOGUS", actor=reception)
+        orders.change_status(order.public_id, "BOGUS", actor=reception)
     with pytest.raises(OrderNotFound):
-        services.change_status("00000000-0000-0000-0000-000000000000", "PAID", actor=reception)
+        orders.change_status("00000000-0000-0000-0000-000000000000", "PAID", actor=reception)
     missing = staff.post(
         "/api/shop/orders/00000000-0000-0000-0000-000000000000/status", {"status": "PAID"}
     )
@@ -144,9 +144,9 @@ def test_client_cancels_unpaid_order_and_stock_returns(api_as, user):
 
 def test_staff_cancel_after_payment_releases_and_requests_refund(user, reception, boundary):
     order = _order(user, qty=1, stock=2)
-    services.mark_paid(str(order.public_id), payment_reference="PAY-9", amount_cents=2_000_000)
-    services.change_status(order.public_id, "PREPARING", actor=reception)
-    services.change_status(order.public_id, "CANCELLED", actor=reception, note="Sin empaque")
+    orders.mark_paid(str(order.public_id), payment_reference="PAY-9", amount_cents=2_000_000)
+    orders.change_status(order.public_id, "PREPARING", actor=reception)
+    orders.change_status(order.public_id, "CANCELLED", actor=reception, note="Sin empaque")
     order.refresh_from_db()
     assert order.status == "CANCELLED"
     assert order.refund_requested
@@ -160,7 +160,7 @@ def test_staff_cancel_after_payment_releases_and_requests_refund(user, reception
     product = order.lines.get().product
     product.refresh_from_db()
     assert product.stock == 2
-    services.change_status(order.public_id, "REFUNDED", actor=reception)
+    orders.change_status(order.public_id, "REFUNDED", actor=reception)
     order.refresh_from_db()
     assert order.status == "REFUNDED"
 
@@ -190,8 +190,8 @@ def test_status_template_renders_each_state():
 
 
 def test_format_cop():
-    assert services.format_cop(4_500_000) == "$ 45.000"
-    assert services.format_cop(123_456_700) == "$ 1.234.567"
+    assert orders.format_cop(4_500_000) == "$ 45.000"
+    assert orders.format_cop(123_456_700) == "$ 1.234.567"
 
 
 def test_staff_list_all_orders(api_as, user, other_user, reception):

@@ -9,7 +9,7 @@ import time_machine
 from django.db.models import Sum
 from django.utils import timezone
 
-from modules.shop import services, tasks
+from modules.shop import cart, checkout, orders, tasks
 from modules.shop.models import Order, OrderStatus
 from tests.modules.shop.factories import ProductFactory
 
@@ -23,8 +23,8 @@ def product():
 
 @pytest.fixture
 def order(user, product):
-    services.add_to_cart(user, product.public_id, 2)
-    return services.checkout(user, fulfilment="pickup").order
+    cart.add_to_cart(user, product.public_id, 2)
+    return checkout.checkout(user, fulfilment="pickup").order
 
 
 def _settle(order, *, late=False):
@@ -69,12 +69,12 @@ def test_only_outcomes_that_are_not_settlements_are_ignored(order):
 
 
 def test_unknown_order_is_logged_not_raised(caplog):
-    assert services.mark_paid("00000000-0000-0000-0000-000000000000") is None
+    assert orders.mark_paid("00000000-0000-0000-0000-000000000000") is None
     assert "unknown shop order" in caplog.text
 
 
 def test_wrong_amount_is_not_fulfilled(order, boundary):
-    services.mark_paid(str(order.public_id), payment_reference="X", amount_cents=1)
+    orders.mark_paid(str(order.public_id), payment_reference="X", amount_cents=1)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
     assert order.refund_requested
@@ -85,10 +85,10 @@ def test_expiry_releases_stock(order, product, settings, boundary):
     product.refresh_from_db()
     assert product.stock == 1
     # Not yet due: nothing happens.
-    assert services.expire_overdue_orders() == 0
+    assert orders.expire_overdue_orders() == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES + 1)):
         assert tasks.expire_orders.delay().get() == 1
-        assert services.expire_overdue_orders() == 0  # idempotent
+        assert orders.expire_overdue_orders() == 0  # idempotent
     order.refresh_from_db()
     product.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED
@@ -100,9 +100,9 @@ def test_expiry_releases_stock(order, product, settings, boundary):
 
 
 def test_paid_orders_do_not_expire(order, settings):
-    services.mark_paid(str(order.public_id))
+    orders.mark_paid(str(order.public_id))
     with time_machine.travel(timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES + 5)):
-        assert services.expire_overdue_orders() == 0
+        assert orders.expire_overdue_orders() == 0
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
 
@@ -112,10 +112,10 @@ def test_late_payment_after_expiry_is_flagged_for_refund(
 ):
     later = timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES + 1)
     with time_machine.travel(later):
-        services.expire_overdue_orders()
+        orders.expire_overdue_orders()
     # The released units are sold to someone else.
-    services.add_to_cart(other_user, product.public_id, 3)
-    services.checkout(other_user, fulfilment="pickup")
+    cart.add_to_cart(other_user, product.public_id, 3)
+    checkout.checkout(other_user, fulfilment="pickup")
     product.refresh_from_db()
     assert product.stock == 0
 
@@ -143,7 +143,7 @@ def test_late_payment_after_expiry_is_flagged_for_refund(
     # Staff close it once payments refunded.
     from tests.factories import UserFactory
 
-    services.change_status(order.public_id, "REFUNDED", actor=UserFactory(roles=["admin"]))
+    orders.change_status(order.public_id, "REFUNDED", actor=UserFactory(roles=["admin"]))
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.shop import services
+from modules.shop import cart, checkout
 from modules.shop.models import Cart, Order
 from modules.shop.personal_data import erase_user, export_user
 from platform_core.plugins import personal_data_erasers, personal_data_exporters
@@ -10,7 +10,7 @@ from tests.modules.shop.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = services.DeliveryAddress(
+ADDRESS = checkout.DeliveryAddress(
     recipient_name="Ana Gómez",
     recipient_phone="+573001234567",
     address_line="Calle 85 # 11-53",
@@ -22,11 +22,11 @@ ADDRESS = services.DeliveryAddress(
 @pytest.fixture
 def history(user, other_user):
     product = ProductFactory(sku="ACE-1", name="Aceite", stock=5)
-    services.add_to_cart(user, product.public_id, 1)
-    delivered = services.checkout(user, fulfilment="delivery", address=ADDRESS).order
-    services.add_to_cart(user, product.public_id, 2)
-    services.add_to_cart(other_user, product.public_id, 1)
-    services.checkout(other_user, fulfilment="delivery", address=ADDRESS)
+    cart.add_to_cart(user, product.public_id, 1)
+    delivered = checkout.checkout(user, fulfilment="delivery", address=ADDRESS).order
+    cart.add_to_cart(user, product.public_id, 2)
+    cart.add_to_cart(other_user, product.public_id, 1)
+    checkout.checkout(other_user, fulfilment="delivery", address=ADDRESS)
     return delivered
 
 

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from modules.shop import services
+from modules.shop import cart, checkout, inventory, orders
 from modules.shop.models import Order, OrderStatus
 from platform_core.notifications import clear_sent_messages, sent_messages
 from tests.factories import UserFactory
@@ -71,10 +71,10 @@ def test_approval_after_shop_expiry_is_refunded_not_fulfilled(
     product = ProductFactory(stock=1, price_cents=2_000_000)
     order, payment = _checkout(api_as, user, product)
     with time_machine.travel(timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES + 1)):
-        assert services.expire_overdue_orders() == 1
+        assert orders.expire_overdue_orders() == 1
     # The unit goes to another client.
-    services.add_to_cart(other_user, product.public_id, 1)
-    services.checkout(other_user, fulfilment="pickup")
+    cart.add_to_cart(other_user, product.public_id, 1)
+    checkout.checkout(other_user, fulfilment="pickup")
     with django_capture_on_commit_callbacks(execute=True):
         response = post_event(api, tx_event(payment, "APPROVED"))
     assert response.status_code == 200
@@ -104,6 +104,6 @@ def test_low_stock_alert_reaches_staff(user, django_capture_on_commit_callbacks,
     staff = UserFactory(roles=["reception"])
     product = ProductFactory(stock=3, name="Crema de aloe")
     with django_capture_on_commit_callbacks(execute=True):
-        services.record_counter_sale(product, 1, reason="venta", actor=staff)
+        inventory.record_counter_sale(product, 1, reason="venta", actor=staff)
     bodies = [m["body"] for m in sent_messages()]
     assert any("Inventario bajo" in b and "Crema de aloe" in b for b in bodies)

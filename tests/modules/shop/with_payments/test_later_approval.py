@@ -123,7 +123,7 @@ def test_retry_after_the_hold_is_refused(api_as: Any, user: Any, settings: Any) 
     with time_machine.travel(later):
         due = _retry(api_as, user, order)  # not yet swept by the beat
         assert due.status_code == 409 and due.json()["error"]["code"] == "order_expired"
-        from modules.shop.services import expire_overdue_orders
+        from modules.shop.orders import expire_overdue_orders
 
         expire_overdue_orders()
         swept = _retry(api_as, user, order)
@@ -139,7 +139,7 @@ def test_two_late_payments_of_an_expired_order_are_both_refunded(
     _event(api, first, "DECLINED", "tx-1", capture)
     second = _retry(api_as, user, order).json()["payment"]["reference"]
     with time_machine.travel(timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES + 1)):
-        from modules.shop.services import expire_overdue_orders
+        from modules.shop.orders import expire_overdue_orders
 
         expire_overdue_orders()
         _event(api, second, "APPROVED", "tx-2", capture)

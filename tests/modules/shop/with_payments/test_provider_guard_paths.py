@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from modules.payments.models import Refund
-from modules.shop import services
+from modules.shop import orders
 from modules.shop.models import Order
 from tests.factories import UserFactory
 from tests.modules.payments.conftest import _wompi_settings  # noqa: F401
@@ -40,7 +40,7 @@ def test_cancelling_a_paid_order_voids_at_wompi_outside_the_locks(
     order = Order.objects.get(public_id=body["order"]["id"])
     assert order.status == "PAID"
     with django_capture_on_commit_callbacks(execute=True):
-        services.change_status(
+        orders.change_status(
             order.public_id, "CANCELLED", actor=UserFactory(roles=["reception"]), note="Sin stock"
         )
     order.refresh_from_db()

@@ -1,0 +1,112 @@
+"""Shop cart: one cart per user, its lines changed under the cart's row lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from modules.shop.errors import (
+    InvalidQuantity,
+    OutOfStock,
+    ProductNotFound,
+)
+from modules.shop.models import (
+    Cart,
+    CartItem,
+    Product,
+)
+from modules.shop.selectors import parse_public_id
+
+
+def get_or_create_cart(user: Any) -> Cart:
+    cart, _created = Cart.objects.get_or_create(user_id=user.id)
+    return cart
+
+
+def _locked_cart(user: Any) -> Cart:
+    """The user's cart, row-locked for the caller's transaction: concurrent changes to one
+    cart (a double click, two tabs) run one after the other instead of both inserting the
+    same line."""
+    cart = get_or_create_cart(user)
+    return Cart.objects.select_for_update().get(pk=cart.pk)
+
+
+def _active_product(product_public_id: Any) -> Product:
+    try:
+        return Product.objects.get(public_id=parse_public_id(product_public_id), active=True)
+    except Product.DoesNotExist:
+        raise ProductNotFound() from None
+
+
+def _check_quantity(quantity: int) -> None:
+    limit = settings.SHOP_MAX_LINE_QUANTITY
+    if not 1 <= quantity <= limit:
+        raise InvalidQuantity(
+            _("La cantidad debe estar entre 1 y %(max)s.") % {"max": limit},
+            details={"max": limit},
+        )
+
+
+def _check_available(product: Product, quantity: int) -> None:
+    # Early feedback only: the reservation at checkout is what guarantees stock.
+    if product.stock < quantity:
+        raise OutOfStock(
+            _("No hay unidades suficientes de %(name)s.") % {"name": product.name},
+            details={"sku": product.sku, "availability": product.availability},
+        )
+
+
+def add_to_cart(user: Any, product_public_id: Any, quantity: int = 1) -> Cart:
+    product = _active_product(product_public_id)
+    with transaction.atomic():
+        cart = _locked_cart(user)
+        item = CartItem.objects.filter(cart=cart, product=product).first()
+        new_quantity = quantity + (item.quantity if item else 0)
+        _check_quantity(new_quantity)
+        _check_available(product, new_quantity)
+        if item:
+            item.quantity = new_quantity
+            item.save(update_fields=["quantity"])
+        else:
+            CartItem.objects.create(cart=cart, product=product, quantity=new_quantity)
+        cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def set_cart_quantity(user: Any, product_public_id: Any, quantity: int) -> Cart:
+    """Set a line's quantity; 0 removes it."""
+    if quantity == 0:
+        return remove_from_cart(user, product_public_id)
+    _check_quantity(quantity)
+    product = _active_product(product_public_id)
+    _check_available(product, quantity)
+    with transaction.atomic():
+        cart = _locked_cart(user)
+        CartItem.objects.update_or_create(
+            cart=cart, product=product, defaults={"quantity": quantity}
+        )
+        cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def remove_from_cart(user: Any, product_public_id: Any) -> Cart:
+    product_id = parse_public_id(product_public_id)
+    with transaction.atomic():
+        # Locked like the other changes: an add that has read this line updates it before
+        # the line goes, instead of finding it deleted under it.
+        cart = _locked_cart(user)
+        deleted, _rows = CartItem.objects.filter(cart=cart, product__public_id=product_id).delete()
+        if not deleted:
+            raise ProductNotFound(_("Ese producto no está en tu carrito."))
+        cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def clear_cart(user: Any) -> Cart:
+    with transaction.atomic():
+        cart = _locked_cart(user)
+        cart.items.all().delete()
+    return cart

@@ -1,0 +1,150 @@
+"""Shop inventory: every stock change, and the low-stock alert.
+
+Stock rules:
+- ``Product.stock`` is what can be sold now. It only changes through
+  :func:`move_stock`, which issues one conditional UPDATE (``stock = stock + delta``
+  filtered on ``stock >= -delta`` for decrements) and writes an InventoryMovement in the
+  same transaction. There is no read-then-write, so concurrent checkouts cannot
+  oversell; the CHECK constraint ``stock >= 0`` is the last line of defence.
+- A checkout reserves (``reservation``, negative); an expired or cancelled order gives
+  the units back (``release``, positive). Paying does not move stock: the reserved
+  units simply stay sold. ``sale`` is for counter sales recorded by staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from modules.shop import ports
+from modules.shop.errors import (
+    InvalidQuantity,
+    OutOfStock,
+    ProductNotFound,
+    StockWouldGoNegative,
+)
+from modules.shop.models import (
+    InventoryMovement,
+    MovementKind,
+    Order,
+    Product,
+)
+from modules.shop.versions import CATALOG
+from platform_core.accounts import UserRef
+
+
+def user_id(user: UserRef | None) -> int | None:
+    """The account id of a user model instance or identity's UserDTO (None: nobody)."""
+    return getattr(user, "id", None)
+
+
+def move_stock(
+    product_id: int,
+    delta: int,
+    *,
+    kind: str,
+    reason: str,
+    actor: Any = None,
+    order: Order | None = None,
+    only_active: bool = False,
+) -> InventoryMovement:
+    """Apply ``delta`` to a product's stock atomically and record the movement.
+
+    Raises OutOfStock (reservations) or StockWouldGoNegative (others) when a decrement
+    would take the stock below zero; nothing is written in that case.
+    """
+    if delta == 0:
+        raise InvalidQuantity()
+    with transaction.atomic():
+        rows = Product.objects.filter(pk=product_id)
+        if only_active:
+            rows = rows.filter(active=True)
+        if delta < 0:
+            rows = rows.filter(stock__gte=-delta)
+        try:
+            with transaction.atomic():  # savepoint: the transaction stays usable on refusal
+                updated = rows.update(stock=F("stock") + delta, updated_at=timezone.now())
+        except IntegrityError:  # the CHECK constraint caught what the filter missed
+            updated = 0
+        if not updated:
+            product = Product.objects.filter(pk=product_id).only("sku", "name").first()
+            if product is None:
+                raise ProductNotFound()
+            details = {"sku": product.sku, "product": product.name}
+            if kind == MovementKind.RESERVATION:
+                raise OutOfStock(
+                    _("No hay unidades suficientes de %(name)s.") % {"name": product.name},
+                    details=details,
+                )
+            raise StockWouldGoNegative(details=details)
+        # Reading after our own UPDATE is safe: the row is locked by this transaction.
+        product = Product.objects.only("pk", "sku", "name", "stock", "low_stock_threshold").get(
+            pk=product_id
+        )
+        movement = InventoryMovement.objects.create(
+            product=product,
+            kind=kind,
+            quantity=delta,
+            stock_after=product.stock,
+            reason=reason[:255],
+            actor_id=user_id(actor),
+            order=order,
+        )
+        if delta < 0 and product.stock - delta > product.threshold >= product.stock:
+            _alert_low_stock(product, movement)
+        if _shown_availability(product.stock - delta, product.threshold) != product.availability:
+            CATALOG.bump()  # the catalog shows in_stock / low / out, not the count
+    return movement
+
+
+def _shown_availability(stock: int, threshold: int) -> str:
+    return Product(stock=stock, low_stock_threshold=threshold).availability
+
+
+def _alert_low_stock(product: Product, movement: InventoryMovement) -> None:
+    """Tell reception/admin once, when the stock crosses the threshold downwards."""
+    context = {
+        "product": product.name,
+        "sku": product.sku,
+        "stock": product.stock,
+        "threshold": product.threshold,
+    }
+    for staff in ports.shop_staff():
+        ports.notify_user(
+            staff,
+            template="shop/low_stock",
+            context=context,
+            key=f"shop:low_stock:{movement.pk}:{staff.id}",
+        )
+
+
+def receive_stock(product: Product, quantity: int, *, reason: str, actor: Any) -> InventoryMovement:
+    """Goods arrived from a supplier."""
+    if quantity <= 0:
+        raise InvalidQuantity()
+    return move_stock(product.pk, quantity, kind=MovementKind.RECEIPT, reason=reason, actor=actor)
+
+
+def record_counter_sale(
+    product: Product, quantity: int, *, reason: str, actor: Any
+) -> InventoryMovement:
+    """A sale at the reception desk (not through an online order)."""
+    if quantity <= 0:
+        raise InvalidQuantity()
+    return move_stock(product.pk, -quantity, kind=MovementKind.SALE, reason=reason, actor=actor)
+
+
+def adjust_stock(product: Product, delta: int, *, reason: str, actor: Any) -> InventoryMovement:
+    """Stocktake corrections, breakage, samples: a signed change with a reason."""
+    return move_stock(product.pk, delta, kind=MovementKind.ADJUSTMENT, reason=reason, actor=actor)
+
+
+MANUAL_KINDS = {
+    MovementKind.RECEIPT: receive_stock,
+    MovementKind.SALE: record_counter_sale,
+    MovementKind.ADJUSTMENT: adjust_stock,
+}
