@@ -87,7 +87,7 @@ def other_user(db: Any) -> Any:
 def staff_role_permissions(db: Any) -> None:
     """The role groups hold what the plugins grant them, as after a migrate (for tests that
     log staff into the admin after the database was emptied)."""
-    from modules.identity.services import sync_role_permissions
+    from modules.identity.staff import sync_role_permissions
 
     sync_role_permissions()
 

@@ -44,7 +44,7 @@ def waiting_conversation() -> Conversation:
 def test_reception_answers_the_inbox_and_the_owner_opens_the_dashboard(
     login: Any, shot: Any, waiting_conversation: Conversation
 ) -> None:
-    from modules.identity.services import sync_role_permissions
+    from modules.identity.staff import sync_role_permissions
 
     sync_role_permissions()
     reception = UserFactory(

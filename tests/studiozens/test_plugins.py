@@ -162,7 +162,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from studiozens.celery import app
-from modules.identity.services import create_staff_account
+from modules.identity.staff import create_staff_account
 from tests.sample_plugin.models import SampleNote
 
 call_command("migrate", verbosity=0)

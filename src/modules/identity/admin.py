@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from modules.identity import services
+from modules.identity import privacy
 from modules.identity.models import LocalVerification, User
 from modules.identity.roles import ALL_ROLES
 from modules.identity.selectors import roles_of
@@ -225,7 +225,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     def export_personal_data(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         documents = [
-            services.export_personal_data(user, actor=request.user, request=request)
+            privacy.export_personal_data(user, actor=request.user, request=request)
             for user in queryset.filter(erased_at__isnull=True)
         ]
         body = documents[0] if len(documents) == 1 else {"exports": documents}
@@ -250,7 +250,7 @@ class UserAdmin(DjangoUserAdmin):
             return None
         if request.POST.get("confirm") == "yes":
             for user in targets:
-                services.erase_account(user, actor=request.user, request=request)
+                privacy.erase_account(user, actor=request.user, request=request)
             self.message_user(request, f"Datos borrados de {len(targets)} cuenta(s).")
             return None
         context = {

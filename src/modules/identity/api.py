@@ -9,7 +9,17 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from modules.identity import recaptcha, selectors, services, tokens
+from modules.identity import (
+    credentials,
+    privacy,
+    profile,
+    recaptcha,
+    registration,
+    selectors,
+    sessions,
+    staff,
+    tokens,
+)
 from modules.identity.roles import ADMIN, RECEPTION
 from modules.identity.schemas import (
     CodeIn,
@@ -70,7 +80,7 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status:
     ip = client_ip(request)
     if recaptcha.required_for_signup(ip):
         recaptcha.verify(payload.recaptcha_token, remote_ip=ip)
-    services.register(**payload.model_dump(exclude={"recaptcha_token"}), ip=ip)
+    registration.register(**payload.model_dump(exclude={"recaptcha_token"}), ip=ip)
     return Status(202, _sent())
 
 
@@ -84,7 +94,7 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status:
 def verify(request: HttpRequest, payload: VerifyIn) -> dict:
     """Confirm the phone with the one-time code: activates the account and returns a token
     pair."""
-    return services.verify_phone(phone_number=payload.phone_number, code=payload.code)
+    return registration.verify_phone(phone_number=payload.phone_number, code=payload.code)
 
 
 @router.post(
@@ -96,7 +106,7 @@ def verify(request: HttpRequest, payload: VerifyIn) -> dict:
 )
 def resend(request: HttpRequest, payload: ResendIn) -> Status:
     """Send a new one-time code (cooldown and hourly limits apply). Always 202."""
-    services.resend_verification(
+    registration.resend_verification(
         phone_number=payload.phone_number, channel=payload.channel, ip=client_ip(request)
     )
     return Status(202, _sent())
@@ -111,7 +121,7 @@ def resend(request: HttpRequest, payload: ResendIn) -> Status:
 )
 def token(request: HttpRequest, payload: LoginIn) -> dict:
     """Log in with phone number and password: returns an access and a refresh token."""
-    return services.login(
+    return sessions.login(
         phone_number=payload.phone_number, password=payload.password, ip=client_ip(request)
     )
 
@@ -133,7 +143,7 @@ def refresh(request: HttpRequest, payload: RefreshIn) -> dict:
 )
 def logout(request: HttpRequest, payload: LogoutIn) -> Status:
     """Revoke the given refresh token, or every session of the account (everywhere)."""
-    services.logout(request.auth, refresh=payload.refresh, everywhere=payload.everywhere)
+    sessions.logout(request.auth, refresh=payload.refresh, everywhere=payload.everywhere)
     return Status(204, None)
 
 
@@ -148,7 +158,7 @@ def password_reset(request: HttpRequest, payload: PasswordResetIn) -> Status:
     """Forgot password: sends a one-time code to the number. Always 202."""
     ip = client_ip(request)
     recaptcha.verify(payload.recaptcha_token, remote_ip=ip)
-    services.start_password_reset(phone_number=payload.phone_number, ip=ip)
+    credentials.start_password_reset(phone_number=payload.phone_number, ip=ip)
     return Status(202, _sent())
 
 
@@ -161,7 +171,7 @@ def password_reset(request: HttpRequest, payload: PasswordResetIn) -> Status:
 )
 def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn) -> dict:
     """Set a new password with the one-time code; every other session is revoked."""
-    return services.confirm_password_reset(
+    return credentials.confirm_password_reset(
         phone_number=payload.phone_number, code=payload.code, new_password=payload.new_password
     )
 
@@ -180,7 +190,7 @@ def me(request: HttpRequest) -> dict:
 )
 def update_me(request: HttpRequest, payload: ProfilePatchIn) -> dict:
     """Change names, e-mail, language or notification preferences (only the fields sent)."""
-    user = services.update_profile(request.auth, **payload.model_dump(exclude_unset=True))
+    user = profile.update_profile(request.auth, **payload.model_dump(exclude_unset=True))
     return selectors.profile(user)
 
 
@@ -189,7 +199,7 @@ def update_me(request: HttpRequest, payload: ProfilePatchIn) -> dict:
 )
 def export_me(request: HttpRequest) -> dict:
     """Everything the spa holds about the signed-in user, by module (Ley 1581 de 2012)."""
-    return services.export_personal_data(request.auth, request=request)
+    return privacy.export_personal_data(request.auth, request=request)
 
 
 @router.post(
@@ -201,7 +211,7 @@ def export_me(request: HttpRequest) -> dict:
 def reauth_code(request: HttpRequest, payload: ReauthCodeIn) -> Status:
     """Send a one-time code to the account's own number, to confirm an erasure or a phone
     change without a password."""
-    services.send_reauthentication_code(
+    credentials.send_reauthentication_code(
         request.auth, channel=payload.channel, ip=client_ip(request)
     )
     return Status(202, _sent())
@@ -216,7 +226,7 @@ def reauth_code(request: HttpRequest, payload: ReauthCodeIn) -> Status:
 def erase_me(request: HttpRequest, payload: EraseIn) -> Status:
     """Erase the account and its personal data (password or code required). Records the law
     requires are kept anonymised."""
-    services.erase_own_account(
+    privacy.erase_own_account(
         request.auth, password=payload.password, code=payload.code, request=request
     )
     return Status(204, None)
@@ -231,7 +241,7 @@ def erase_me(request: HttpRequest, payload: EraseIn) -> Status:
 def change_phone(request: HttpRequest, payload: PhoneChangeIn) -> Status:
     """Start a phone-number change: proves presence (password or code) and sends a code to the
     new number."""
-    services.start_phone_change(
+    credentials.start_phone_change(
         request.auth,
         new_phone_number=payload.new_phone_number,
         password=payload.password,
@@ -250,7 +260,7 @@ def change_phone(request: HttpRequest, payload: PhoneChangeIn) -> Status:
 )
 def confirm_phone(request: HttpRequest, payload: CodeIn) -> dict:
     """Confirm the new phone number with the code sent to it."""
-    return selectors.profile(services.confirm_phone_change(request.auth, code=payload.code))
+    return selectors.profile(credentials.confirm_phone_change(request.auth, code=payload.code))
 
 
 # --- Staff ----------------------------------------------------------------------------------------
@@ -283,7 +293,7 @@ def list_users(
 def create_staff(request: HttpRequest, payload: StaffCreateIn) -> Status:
     """Admin: create a staff account (therapist, reception, admin)."""
     actor = _require_role(request, ADMIN)
-    user = services.create_staff_account(actor=actor, request=request, **payload.model_dump())
+    user = staff.create_staff_account(actor=actor, request=request, **payload.model_dump())
     return Status(201, user)
 
 
@@ -316,4 +326,4 @@ def set_roles(request: HttpRequest, public_id: uuid.UUID, payload: RolesIn) -> A
     """Admin: replace an account's roles."""
     user = _visible_user(request, public_id)
     actor = _require_role(request, ADMIN)
-    return services.set_roles(user, payload.roles, actor=actor, request=request)
+    return staff.set_roles(user, payload.roles, actor=actor, request=request)

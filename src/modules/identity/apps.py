@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 def _sync_roles(sender: Any, apps: Any = None, **kwargs: Any) -> None:
     from django.apps import apps as registry
 
-    from modules.identity.services import sync_role_permissions
+    from modules.identity.staff import sync_role_permissions
 
     # post_migrate is sent once per app; permissions of every app exist after the last.
     if sender is not list(registry.get_app_configs())[-1]:

@@ -23,7 +23,7 @@ DEMO_USERS: tuple[dict[str, Any], ...] = (
 
 
 def seed(stdout: Any = None) -> None:
-    from modules.identity.services import set_roles, sync_role_permissions
+    from modules.identity.staff import set_roles, sync_role_permissions
 
     sync_role_permissions()
     User = get_user_model()

@@ -156,17 +156,17 @@ def users_with_role(*roles: str) -> list[UserDTO]:
 def start_phone_verification(phone: str, channel: str = "whatsapp") -> None:
     """Send a one-time code to ``phone`` now (rate-limited; provider errors raise 4xx
     DomainErrors: invalid_phone, verification_max_sends, ...)."""
-    from modules.identity import services
+    from modules.identity import registration
 
-    services.start_phone_verification(phone, channel)
+    registration.start_phone_verification(phone, channel)
 
 
 def confirm_phone_verification(phone: str, code: str) -> UserDTO:
     """Check the code; returns the active account for ``phone`` (a client account is
     created when none exists). Raises ValidationFailed (invalid_code) or RateLimited."""
-    from modules.identity import services
+    from modules.identity import registration
 
-    return to_dto(services.confirm_phone_verification(phone, code))
+    return to_dto(registration.confirm_phone_verification(phone, code))
 
 
 def get_or_create_client_by_phone(
@@ -175,9 +175,9 @@ def get_or_create_client_by_phone(
     """Reception's walk-in: the live account for ``phone`` or a new active client with
     no usable password (the person can set one later through password reset). The names
     are written only on an account that has none."""
-    from modules.identity import services
+    from modules.identity import registration
 
-    user = services.get_or_create_client_by_phone(phone)
+    user = registration.get_or_create_client_by_phone(phone)
     if first_name.strip() and not user.first_name:
         user.first_name, user.last_name = first_name.strip()[:150], last_name.strip()[:150]
         user.save(update_fields=["first_name", "last_name"])
@@ -199,11 +199,12 @@ def invite_desk_client(
     Returns (user, created)."""
     from django.conf import settings
 
-    from modules.identity import services
+    from modules.identity import registration
     from platform_core import notifications
+    from platform_core.phones import normalize_phone
 
-    existing = get_user_by_phone(services.normalize_phone(phone))
-    user = services.get_or_create_client_by_phone(phone)
+    existing = get_user_by_phone(normalize_phone(phone))
+    user = registration.get_or_create_client_by_phone(phone)
     created = existing is None
     if created:
         user.first_name, user.last_name = first_name.strip()[:150], last_name.strip()[:150]

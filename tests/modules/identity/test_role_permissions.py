@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from modules.identity.roles import ALL_ROLES, STAFF_ROLES
-from modules.identity.services import _matches, role_permission_patterns, sync_role_permissions
+from modules.identity.staff import _matches, role_permission_patterns, sync_role_permissions
 from platform_core.plugins import get_plugins
 
 # identity/roles.py's table before the plugins declared their own (issue 16): the effective

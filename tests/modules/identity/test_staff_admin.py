@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
-from modules.identity.services import sync_role_permissions
+from modules.identity.staff import sync_role_permissions
 from platform_core.models import AuditEvent
 from tests.factories import UserFactory
 

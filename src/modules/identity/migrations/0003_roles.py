@@ -1,5 +1,5 @@
 """Create the four role groups. Their permissions are synced after every migrate
-(``modules.identity.services.sync_role_permissions``), when every app's permissions exist."""
+(``modules.identity.staff.sync_role_permissions``), when every app's permissions exist."""
 
 from django.db import migrations
 
