@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from modules.booking import services as booking_services
 from modules.booking.models import (
     Appointment,
     AppointmentStatus,
@@ -25,6 +26,7 @@ from modules.booking.models import (
     WorkingHours,
 )
 from modules.identity import public as identity
+from modules.payments import public as payments
 
 # Identity's seed creates these users; created here when that seed is absent.
 THERAPISTS = [
@@ -299,11 +301,18 @@ def _create_demo_appointment(
     status: str,
     now: datetime,
 ) -> Appointment:
+    """One demo appointment in ``status``. A paid deposit (confirmed and later states) is
+    real money: the appointment is held, its deposit checkout opened (``deposit_checkout``)
+    and paid in payments' sandbox, whose webhook settles it (ledger entries) and whose
+    outcome booking's own handler turns into a confirmation; then it moves on to
+    ``status``. Where payments cannot settle demo money (Wompi is real), no deposit is
+    shown as paid."""
     S = AppointmentStatus
     deposit = service.price_cents * service.deposit_percent // 100
-    paid = deposit if status in (S.CONFIRMED, S.ARRIVED, S.COMPLETED, S.NO_SHOW) else 0
+    paid = status in (S.CONFIRMED, S.ARRIVED, S.COMPLETED, S.NO_SHOW)
+    pay = paid and deposit > 0 and payments.sandbox_settles()
     fields: dict[str, Any] = {}
-    if status in (S.CONFIRMED, S.ARRIVED, S.COMPLETED, S.NO_SHOW):
+    if paid:
         fields["confirmed_at"] = min(now, start) - timedelta(days=1)
     if status == S.ARRIVED:
         fields["arrived_at"] = start - timedelta(minutes=5)
@@ -320,7 +329,7 @@ def _create_demo_appointment(
         fields["hold_expires_at"] = max(now, start - timedelta(hours=2))
     if status == S.EXPIRED:
         fields["hold_expires_at"] = start - timedelta(days=1)
-    return Appointment.objects.create(
+    appointment = Appointment.objects.create(
         client_id=client.id,
         service=service,
         therapist=therapist,
@@ -329,9 +338,24 @@ def _create_demo_appointment(
         end=end,
         blocked_start=start - timedelta(minutes=service.buffer_before_minutes),
         blocked_end=end + timedelta(minutes=service.buffer_after_minutes),
-        status=status,
+        status=S.PENDING_PAYMENT if pay else status,
         price_cents=service.price_cents,
         deposit_cents=deposit,
-        deposit_paid_cents=paid,
-        **fields,
+        **(
+            {"hold_expires_at": now + timedelta(minutes=settings.APPOINTMENT_HOLD_MINUTES)}
+            if pay
+            else fields
+        ),
     )
+    if not pay:
+        return appointment
+    checkout = booking_services.deposit_checkout(actor=None, appointment=appointment).checkout
+    payments.settle_in_sandbox(payment_reference=checkout["reference"])
+    appointment.refresh_from_db()  # confirmed by booking's payment handler
+    if appointment.status != S.CONFIRMED:
+        raise RuntimeError(f"demo deposit of {appointment.public_id} was not confirmed")
+    appointment.status = status
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+    appointment.save()
+    return appointment

@@ -58,7 +58,9 @@ __all__ = [
     "payment_status",
     "record_desk_payment",
     "request_refund",
+    "sandbox_settles",
     "send_source_charge",
+    "settle_in_sandbox",
 ]
 
 
@@ -235,3 +237,23 @@ def attempt_statuses(*, references: list[str]) -> dict[str, str]:
     from modules.payments import card_on_file
 
     return card_on_file.attempt_statuses(references=references)
+
+
+# --- demo data (outside production) -----------------------------------------------------------
+def sandbox_settles() -> bool:
+    """True where the in-process Wompi sandbox stands in for Wompi (development, tests;
+    never production): ``settle_in_sandbox`` can pay demo checkouts."""
+    from modules.payments.sandbox import settle
+
+    return settle.available()
+
+
+def settle_in_sandbox(*, payment_reference: str) -> str:
+    """Demo data only: pay the open attempt ``payment_reference`` as a client would in the
+    sandbox's checkout (approved card) and apply the sandbox's signed webhook through the
+    real path — stored event, settlement, ledger entries — then deliver its outcome to the
+    purpose's handler at once, inside the caller's transaction. Returns how the webhook
+    applied it ("applied"). Raises ``RuntimeError`` where ``sandbox_settles()`` is False."""
+    from modules.payments.sandbox import settle
+
+    return settle.settle(payment_reference)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from modules.shop import cart, checkout, inventory, orders
+from modules.shop import cart, checkout, inventory
 from modules.shop.models import Category, Fulfilment, MovementKind, Order, Product, Tag
 
 CATEGORIES = [
@@ -116,8 +116,9 @@ def seed(stdout: Any) -> None:
 
 # Demo clients' orders: (phone, [(sku, quantity)], paid?), from well-stocked products (the
 # low-stock ones stay as they are for the e2e journey). Real checkouts: stock is reserved
-# by the order and the payment is opened through payments; "paid" ones are then settled
-# as payments' webhook would.
+# by the order and the payment is opened through payments; "paid" ones are then paid in
+# payments' sandbox, whose approved webhook settles them (ledger, then shop's handler marks
+# the order paid). Where Wompi is real, no demo money moves: they stay pending.
 ORDERS = [
     ("+573000000005", [("ACE-LAV-30", 2), ("CRE-COR-KAR-200", 1)], True),
     ("+573000000006", [("ACE-EUC-30", 1)], True),
@@ -130,10 +131,12 @@ ORDERS = [
 def seed_orders() -> int:
     """Paid and pending orders for demo clients that have none yet (idempotent)."""
     from modules.identity import public as identity
+    from modules.payments import public as payments
 
+    can_pay = payments.sandbox_settles()
     products = {p.sku: p for p in Product.objects.all()}
     made = 0
-    for index, (phone, lines, paid) in enumerate(ORDERS):
+    for phone, lines, paid in ORDERS:
         user = identity.get_user_by_phone(phone)
         if user is None or Order.objects.filter(user_id=user.id).exists():
             continue
@@ -145,11 +148,7 @@ def seed_orders() -> int:
             if sku in products:
                 cart.add_to_cart(user, products[sku].public_id, quantity)
         result = checkout.checkout(user, fulfilment=Fulfilment.PICKUP)
-        if paid:
-            orders.mark_paid(
-                str(result.order.public_id),
-                payment_reference=f"DEMO-{index + 1}",
-                amount_cents=result.order.total_cents,
-            )
+        if paid and can_pay:
+            payments.settle_in_sandbox(payment_reference=result.payment.reference)
         made += 1
     return made

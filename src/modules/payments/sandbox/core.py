@@ -134,17 +134,26 @@ class SandboxWompi:
         }
         return sign_event(body, self.config.events_secret)
 
-    def _finish(self, tx: dict[str, Any], status: str) -> None:
+    def _finish(self, tx: dict[str, Any], status: str, on_event: EventSink | None = None) -> None:
         tx["status"] = status
         tx["finalized_at"] = _now()
         tx["status_message"] = None if status == "APPROVED" else "Transacción no aprobada"
         event = self.event_for(tx)
         self.state.events.append(event)
-        if self.on_event is not None:
-            self.on_event(event)
+        sink = on_event or self.on_event
+        if sink is not None:
+            sink(event)
 
     # -- transactions ---------------------------------------------------------------------------
-    def create_transaction(self, body: dict[str, Any], *, from_checkout: bool = False) -> Response:
+    def create_transaction(
+        self,
+        body: dict[str, Any],
+        *,
+        from_checkout: bool = False,
+        on_event: EventSink | None = None,
+    ) -> Response:
+        """Create and settle a transaction; its event goes to ``on_event`` when given
+        (the caller delivers it itself), otherwise to the sandbox's sink."""
         required = ("amount_in_cents", "currency", "reference", "signature")
         missing = [k for k in required if body.get(k) in (None, "")]
         if missing:
@@ -195,7 +204,7 @@ class SandboxWompi:
             # Wompi answers PENDING and settles asynchronously; the sandbox settles at
             # once but still reports through the event, as Wompi does.
             response = {"data": dict(tx)}
-            self._finish(tx, outcome)
+            self._finish(tx, outcome, on_event)
         return 201, response
 
     def _outcome(self, body: dict[str, Any]) -> tuple[str | None, str, dict[str, Any]]:
@@ -479,8 +488,14 @@ class SandboxWompi:
         return _error(404, "NOT_FOUND_ERROR", "Ruta desconocida")
 
     # -- checkout page --------------------------------------------------------------------------
-    def pay_checkout(self, params: Mapping[str, str], method: Mapping[str, str]) -> Response:
-        """Create the transaction a Web Checkout form submits (public-key, reference, ...)."""
+    def pay_checkout(
+        self,
+        params: Mapping[str, str],
+        method: Mapping[str, str],
+        on_event: EventSink | None = None,
+    ) -> Response:
+        """Create the transaction a Web Checkout form submits (public-key, reference, ...);
+        ``on_event`` as for ``create_transaction``."""
         if params.get("public-key") != self.config.public_key:
             return _error(422, "INPUT_VALIDATION_ERROR", {"public-key": ["Inválida"]})
         try:
@@ -523,4 +538,5 @@ class SandboxWompi:
                 "payment_method": payment_method,
             },
             from_checkout=True,
+            on_event=on_event,
         )
