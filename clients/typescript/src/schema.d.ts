@@ -585,6 +585,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/booking/waitlist/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My waitlist entries
+         * @description The signed-in client's waitlist entries, newest first, each with the open offer
+         *     made to it (if any).
+         */
+        get: operations["listMyWaitlistEntries"];
+        put?: never;
+        /**
+         * Join the waitlist for a service
+         * @description Wait for a slot of a service between two days, optionally with one therapist and
+         *     within a time of day. When a matching slot frees, it is offered by WhatsApp to the
+         *     waitlisted clients in order of joining, each with WAITLIST_OFFER_MINUTES to accept.
+         *     Accepts Idempotency-Key.
+         */
+        post: operations["createWaitlistEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/waitlist/offers/{offer_id}/accept/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a waitlist offer (book the offered slot)
+         * @description Book the offered slot through the normal booking path (a deposit, when the service
+         *     asks for one, gives a PENDING_PAYMENT appointment and its checkout). The first invited
+         *     client to accept gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when
+         *     the offer closed.
+         */
+        post: operations["bookWaitlistOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/waitlist/{entry_id}/leave/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave the waitlist
+         * @description Stop waiting (idempotent): no more offers for this entry.
+         */
+        post: operations["cancelWaitlistEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/core/dev/outbox/": {
         parameters: {
             query?: never;
@@ -1955,6 +2026,12 @@ export interface components {
              * @description `day` (one column per therapist) or `week` (one therapist).
              */
             view: string;
+            /**
+             * Waitlist
+             * @description Reception: clients waiting for these days, in order of joining (empty for a therapist).
+             * @default []
+             */
+            waitlist?: components["schemas"]["DeskWaitlistOut"][];
         };
         /** CalendarResourceOut */
         CalendarResourceOut: {
@@ -2580,6 +2657,84 @@ export interface components {
              * @description Current status (see the enum or the module's guide).
              */
             status: string;
+        };
+        /** DeskWaitlistOfferOut */
+        DeskWaitlistOfferOut: {
+            /**
+             * Expires At
+             * @description Until when it is kept for this client.
+             */
+            expires_at: string;
+            /**
+             * Id
+             * @description The offer's id (UUID).
+             */
+            id: string;
+            /**
+             * Start
+             * @description The offered start (Bogotá time with offset).
+             */
+            start: string;
+        };
+        /** DeskWaitlistOut */
+        DeskWaitlistOut: {
+            /**
+             * Client
+             * @description The client's name (or phone when nameless).
+             */
+            client: string;
+            /**
+             * Client Phone
+             * @description The client's phone (E.164).
+             */
+            client_phone: string;
+            /**
+             * Date From
+             * @description First day (YYYY-MM-DD).
+             */
+            date_from: string;
+            /**
+             * Date To
+             * @description Last day (YYYY-MM-DD).
+             */
+            date_to: string;
+            /**
+             * Id
+             * @description The waitlist entry's id (UUID).
+             */
+            id: string;
+            /**
+             * Joined At
+             * @description When the client joined (Bogotá time with offset).
+             */
+            joined_at: string;
+            /** @description The open offer made to this client, or null. */
+            offer: components["schemas"]["DeskWaitlistOfferOut"] | null;
+            /**
+             * Service
+             * @description The service's code.
+             */
+            service: string;
+            /**
+             * Service Name
+             * @description The service's name.
+             */
+            service_name: string;
+            /**
+             * Therapist
+             * @description The therapist asked for, or empty for any.
+             */
+            therapist: string;
+            /**
+             * Time From
+             * @description Earliest start time of day (HH:MM) or empty.
+             */
+            time_from: string;
+            /**
+             * Time To
+             * @description Latest start time of day (HH:MM) or empty.
+             */
+            time_to: string;
         };
         /** DetailOut */
         DetailOut: {
@@ -3415,6 +3570,34 @@ export interface components {
              * @description The objects of this page.
              */
             items: components["schemas"]["VipPlanOut"][];
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
+            page: number;
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
+            page_size: number;
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
+            pages: number;
+        };
+        /** PagedWaitlistEntryOut */
+        PagedWaitlistEntryOut: {
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
+            count: number;
+            /**
+             * Items
+             * @description The objects of this page.
+             */
+            items: components["schemas"]["WaitlistEntryOut"][];
             /**
              * Page
              * @description Page number, from 1.
@@ -4497,6 +4680,138 @@ export interface components {
              */
             price_cents: number;
         };
+        /** WaitlistEntryOut */
+        WaitlistEntryOut: {
+            /**
+             * Appointment
+             * @description The appointment booked from an offer, or null.
+             */
+            appointment: string | null;
+            /**
+             * Date From
+             * Format: date
+             * @description First day (YYYY-MM-DD, Bogotá).
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             * @description Last day (YYYY-MM-DD, Bogotá).
+             */
+            date_to: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description The waitlist entry's id (UUID).
+             */
+            id: string;
+            /**
+             * Joined At
+             * Format: date-time
+             * @description When the client joined (the order of offers).
+             */
+            joined_at: string;
+            /** @description The open offer made to this entry, or null. */
+            offer: components["schemas"]["WaitlistOfferOut"] | null;
+            /**
+             * Service
+             * @description The service's code.
+             */
+            service: string;
+            /**
+             * Service Name
+             * @description The service's name.
+             */
+            service_name: string;
+            /**
+             * Status
+             * @description WAITING (offers may come), BOOKED (accepted an offer), LEFT or EXPIRED (its date range is over).
+             * @enum {string}
+             */
+            status: "WAITING" | "BOOKED" | "LEFT" | "EXPIRED";
+            /** @description The therapist asked for, or null for any. */
+            therapist: components["schemas"]["NamedRef"] | null;
+            /**
+             * Time From
+             * @description Earliest start time of day (HH:MM, Bogotá), or null.
+             */
+            time_from: string | null;
+            /**
+             * Time To
+             * @description Latest start time of day (HH:MM, Bogotá), or null.
+             */
+            time_to: string | null;
+        };
+        /**
+         * WaitlistJoinIn
+         * @example {
+         *       "date_from": "2030-01-15",
+         *       "date_to": "2030-01-20",
+         *       "service": "MASAJE-RELAX-60",
+         *       "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+         *       "time_from": "14:00",
+         *       "time_to": "18:00"
+         *     }
+         */
+        WaitlistJoinIn: {
+            /**
+             * Date From
+             * Format: date
+             * @description First day the client can come (YYYY-MM-DD, Bogotá).
+             */
+            date_from: string;
+            /**
+             * Date To
+             * Format: date
+             * @description Last day (YYYY-MM-DD, Bogotá; at most 31 days after).
+             */
+            date_to: string;
+            /**
+             * Service
+             * @description The service's code.
+             */
+            service: string;
+            /**
+             * Therapist
+             * @description Only this therapist (id); omitted: any therapist.
+             */
+            therapist?: string | null;
+            /**
+             * Time From
+             * @description Earliest start time of day (HH:MM, Bogotá); omitted: any.
+             */
+            time_from?: string | null;
+            /**
+             * Time To
+             * @description Latest start time of day (HH:MM, Bogotá); omitted: any.
+             */
+            time_to?: string | null;
+        };
+        /** WaitlistOfferOut */
+        WaitlistOfferOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             * @description Until when the slot is kept for this client; after it the offer goes to the next client but stays acceptable until someone takes it or it closes.
+             */
+            expires_at: string;
+            /**
+             * Id
+             * @description The offer's id: accept it at /waitlist/offers/{id}/accept/.
+             */
+            id: string;
+            /**
+             * Start
+             * Format: date-time
+             * @description The offered start (ISO 8601 with offset).
+             */
+            start: string;
+            /**
+             * Therapist
+             * @description The therapist's name.
+             */
+            therapist: string;
+        };
         /** WebhookAck */
         WebhookAck: {
             /**
@@ -5576,6 +5891,139 @@ export interface operations {
                     "application/json": components["schemas"]["PagedTherapistOut"];
                 };
             };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    listMyWaitlistEntries: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Objects per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedWaitlistEntryOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createWaitlistEntry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "date_from": "2030-01-15",
+                 *       "date_to": "2030-01-20",
+                 *       "service": "MASAJE-RELAX-60",
+                 *       "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+                 *       "time_from": "14:00",
+                 *       "time_to": "18:00"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WaitlistJoinIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    bookWaitlistOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The waitlist offer's id (UUID), as sent in the WhatsApp message. */
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelWaitlistEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The waitlist entry's id (UUID). */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
         };
     };

@@ -23,6 +23,8 @@ from modules.booking.models import (
     Therapist,
     TherapistBreak,
     TimeOff,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
 )
 from platform_core.admin import register_admin_page
@@ -283,4 +285,38 @@ class AppointmentAdmin(admin.ModelAdmin):
         return f"Pagado {state['paid']} · pendiente {state['due']} (precio {state['price']})"
 
     def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "client",
+        "service",
+        "therapist",
+        "date_from",
+        "date_to",
+        "time_from",
+        "time_to",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "service")
+    search_fields = ("client__phone_number", "client__first_name", "client__last_name")
+    raw_id_fields = ("client", "appointment")
+    date_hierarchy = "date_from"
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(admin.ModelAdmin):
+    """Read-only: offers are made, cascaded and closed by the waitlist, never by hand."""
+
+    list_display = ("service", "therapist", "start", "status", "expires_at", "created_at")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in WaitlistOffer._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -25,6 +25,7 @@ from modules.booking.schemas import (
     TherapistOut,
 )
 from modules.booking.versions import CATALOG
+from modules.booking.waitlist_api import router as waitlist_router
 from platform_core.conditional import cacheable
 from platform_core.errors import PermissionDenied
 from platform_core.idempotency import idempotent
@@ -33,6 +34,7 @@ from platform_core.schemas import IsoDate
 
 router = Router()
 router.add_router("/desk/", desk_router)
+router.add_router("/waitlist/", waitlist_router)
 StatusFilter = Literal[
     "", "PENDING_PAYMENT", "CONFIRMED", "ARRIVED", "COMPLETED", "NO_SHOW", "CANCELLED", "EXPIRED"
 ]

@@ -37,3 +37,19 @@ class BookingConfig(AppConfig):
             through=(models.Service.therapists.through,),
             uid="booking.catalog",
         )
+        # Time opened by a schedule change goes to the waitlist (after commit).
+        from django.db.models.signals import post_delete, post_save
+
+        post_save.connect(
+            receivers.schedule_opened,
+            sender=models.ScheduleChange,
+            dispatch_uid="booking.wait.change",
+        )
+        post_delete.connect(
+            receivers.schedule_opened,
+            sender=models.ScheduleChange,
+            dispatch_uid="booking.wait.unchange",
+        )
+        post_delete.connect(
+            receivers.schedule_opened, sender=models.TimeOff, dispatch_uid="booking.wait.timeoff"
+        )

@@ -2,7 +2,7 @@
 
 Every query is issued once per search whatever the number of days or therapists
 (service, therapists, weekly hours + breaks, one-off changes, time off, opening
-hours, closed days, rooms, appointments): nine at most. All arithmetic happens in
+hours + closed days, rooms, appointments): eight at most. All arithmetic happens in
 integer minutes elapsed since each local (America/Bogota) midnight, which keeps the
 inner loops cheap. Slots are on a grid aligned to local midnight.
 
@@ -31,7 +31,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BigIntegerField, Func, Q, Value
+from django.db.models import (
+    BigIntegerField,
+    DateField,
+    Func,
+    IntegerField,
+    Q,
+    TimeField,
+    Value,
+)
 from django.utils import timezone
 
 from modules.booking.models import (
@@ -276,15 +284,25 @@ class AvailabilityEngine:
         ).values_list("therapist_id", "start", "end"):
             self.time_off[tid].append((start, end))
 
-        for weekday, opens, closes in OpeningHours.objects.values_list(
-            "weekday", "opens", "closes"
-        ):
-            self.opening[weekday].append((opens, closes))
-        self.closed = set(
-            ClosedDay.objects.filter(date__gte=self.date_from, date__lte=self.date_to).values_list(
-                "date", flat=True
+        # Opening hours ∪ the range's closed days: one query (a closed day has no weekday).
+        opening = OpeningHours.objects.order_by().values_list(
+            "weekday", "opens", "closes", Value(None, output_field=DateField())
+        )
+        closed = (
+            ClosedDay.objects.filter(date__gte=self.date_from, date__lte=self.date_to)
+            .order_by()
+            .values_list(
+                Value(-1, output_field=IntegerField()),
+                Value(None, output_field=TimeField()),
+                Value(None, output_field=TimeField()),
+                "date",
             )
         )
+        for weekday, opens, closes, closed_day in opening.union(closed, all=True):
+            if closed_day is not None:
+                self.closed.add(closed_day)
+            else:
+                self.opening[weekday].append((opens, closes))
 
         if self.service is not None and self.service.resource_kind:
             self.rooms = list(

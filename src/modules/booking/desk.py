@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import messaging, services
+from modules.booking import messaging, services, waitlist
 from modules.booking.availability import AvailabilityEngine, bump_version, local_tz
 from modules.booking.errors import AppointmentNotFound, InvalidTransition, TherapistNotFound
 from modules.booking.models import (
@@ -55,6 +55,7 @@ STATE_COLORS = {
     S.NO_SHOW: "#b91c1c",
     S.CANCELLED: "#6b7280",
     S.EXPIRED: "#9ca3af",
+    S.OFFERED: "#0891b2",
 }
 
 
@@ -378,6 +379,8 @@ def calendar_feed(
         "therapist_only": refs[only].public_id if only is not None and only in refs else None,
         "resources": resources,
         "events": events,
+        # Who waits for these days (reception only: it lists phones), in joining order.
+        "waitlist": waitlist.for_days(days, only) if desk else [],
         "legend": [
             {"status": s.value, "label": s.label, "color": STATE_COLORS[s]}
             for s in S

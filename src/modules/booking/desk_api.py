@@ -116,6 +116,27 @@ class LegendOut(Schema):
     color: str
 
 
+class DeskWaitlistOfferOut(Schema):
+    id: str
+    start: str
+    expires_at: str
+
+
+class DeskWaitlistOut(Schema):
+    id: str
+    client: str
+    client_phone: str
+    service: str
+    service_name: str
+    therapist: str
+    date_from: str
+    date_to: str
+    time_from: str
+    time_to: str
+    joined_at: str
+    offer: DeskWaitlistOfferOut | None
+
+
 class CalendarOut(Schema):
     date: dt.date
     view: str
@@ -127,6 +148,7 @@ class CalendarOut(Schema):
     therapist_only: str | None
     resources: list[CalendarResourceOut]
     events: list[CalendarEventOut]
+    waitlist: list[DeskWaitlistOut] = []
     legend: list[LegendOut]
 
 

@@ -61,3 +61,26 @@ class DepositBeingConfirmed(Conflict):
     default_message = _(
         "Ya recibimos el pago del anticipo de esta cita; la confirmación tarda unos segundos."
     )
+
+
+class WaitlistEntryNotFound(NotFound):
+    code = "waitlist_entry_not_found"
+    default_message = _("No encontramos esa inscripción en la lista de espera.")
+
+
+class OfferNotFound(NotFound):
+    code = "offer_not_found"
+    default_message = _("No encontramos esa oferta de la lista de espera.")
+
+
+class OfferTaken(Conflict):
+    code = "offer_taken"
+    default_message = _(
+        "Otra persona de la lista de espera ya tomó este horario. Seguirás en la lista y "
+        "te avisaremos si se libera otro."
+    )
+
+
+class OfferExpired(Conflict):
+    code = "offer_expired"
+    default_message = _("Esta oferta ya no está disponible: se venció el tiempo para aceptarla.")

@@ -317,14 +317,20 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "NO_SHOW", "No asistió"
     CANCELLED = "CANCELLED", "Cancelada"
     EXPIRED = "EXPIRED", "Expirada"
+    # A waitlist offer's hold: the slot is kept for the waitlisted clients it was offered
+    # to until one accepts or the offer closes (then the row is deleted; the offer keeps
+    # the history). See WaitlistOffer.
+    OFFERED = "OFFERED", "Ofrecida (lista de espera)"
 
 
 # States that occupy the therapist and the room (the exclusion constraints' condition):
-# a client who has arrived is in the cabin, so ARRIVED holds the slot like CONFIRMED.
+# a client who has arrived is in the cabin, so ARRIVED holds the slot like CONFIRMED;
+# an open waitlist offer holds it like an unpaid booking.
 ACTIVE_STATUSES = (
     AppointmentStatus.PENDING_PAYMENT,
     AppointmentStatus.CONFIRMED,
     AppointmentStatus.ARRIVED,
+    AppointmentStatus.OFFERED,
 )
 # States from which an appointment can still be moved or cancelled (not once the
 # client is in the spa: then it is completed, or staff fix it by hand).
@@ -478,3 +484,137 @@ class AppointmentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hours} h"
+
+
+class WaitlistEntry(models.Model):
+    """A client waiting for a slot of a service between two dates, optionally with one
+    therapist and within a time of day (wall-clock start window, Bogotá)."""
+
+    class Status(models.TextChoices):
+        WAITING = "WAITING", "En espera"
+        BOOKED = "BOOKED", "Reservó"
+        LEFT = "LEFT", "Salió de la lista"
+        EXPIRED = "EXPIRED", "Vencida"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        verbose_name="cliente",
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="waitlist", verbose_name="servicio"
+    )
+    therapist = models.ForeignKey(
+        Therapist,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="waitlist",
+        verbose_name="terapeuta",
+    )
+    date_from = models.DateField("desde el día")
+    date_to = models.DateField("hasta el día")
+    time_from = models.TimeField("desde la hora", null=True, blank=True)
+    time_to = models.TimeField("hasta la hora", null=True, blank=True)
+    status = models.CharField(
+        "estado", max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="cita reservada",
+    )
+    created_at = models.DateTimeField("se unió", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "lista de espera"
+        verbose_name_plural = "lista de espera"
+        ordering = ("created_at", "id")
+        indexes = [
+            models.Index(fields=["status", "date_from", "date_to"], name="booking_wait_open_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_to__gte=F("date_from")), name="booking_wait_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(time_from__isnull=True)
+                | Q(time_to__isnull=True)
+                | Q(time_to__gt=F("time_from")),
+                name="booking_wait_times",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.date_from}–{self.date_to}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to waitlisted clients, one after another in order of
+    joining, each with WAITLIST_OFFER_MINUTES; any client it was offered to may accept
+    while it is open, the first wins. ``hold`` is an OFFERED appointment that keeps the
+    slot under the exclusion constraints while the offer is open."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", "Abierta"
+        ACCEPTED = "ACCEPTED", "Aceptada"
+        CLOSED = "CLOSED", "Cerrada sin aceptar"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField("inicio")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField("vence")
+    hold = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        WaitlistEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "oferta de lista de espera"
+        verbose_name_plural = "ofertas de lista de espera"
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["status", "expires_at"], name="booking_offer_open_idx")]
+        constraints = [
+            # At most one open offer per slot (the hold's exclusion constraints already
+            # forbid two overlapping holds; this names the rule).
+            models.UniqueConstraint(
+                fields=["therapist", "start"],
+                condition=Q(status="OPEN"),
+                name="booking_offer_one_open_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class WaitlistInvitation(models.Model):
+    """One client told about one offer (order = the cascade)."""
+
+    offer = models.ForeignKey(WaitlistOffer, on_delete=models.CASCADE, related_name="invitations")
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="invitations")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("sent_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "entry"], name="booking_invite_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} → {self.offer_id}"

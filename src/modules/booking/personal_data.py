@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modules.booking import services
+from modules.booking import services, waitlist
 from modules.booking.availability import bump_version
 from modules.booking.models import Appointment, Therapist
 from modules.booking.versions import CATALOG
@@ -38,6 +38,7 @@ def export_user(user: Any) -> dict[str, Any]:
             for a in appointments.prefetch_related("events")
         ]
     }
+    data["waitlist"] = waitlist.export_client(user)
     profile = Therapist.objects.filter(user=user).first()
     if profile is not None:
         data["therapist_profile"] = {
@@ -50,6 +51,7 @@ def export_user(user: Any) -> dict[str, Any]:
 
 def erase_user(user: Any) -> None:
     services.erase_client_data(user)
+    waitlist.erase_client(user)
     if Therapist.objects.filter(user=user).update(bio="", is_active=False):
         # A queryset update sends no signal: the catalog and searches change with it.
         bump_version()

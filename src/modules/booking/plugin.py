@@ -18,6 +18,12 @@ plugin = ModulePlugin(
             queue="appointments",
         ),
         PeriodicTask(
+            name="booking: waitlist offers cascade",
+            task="booking.waitlist_cascade",
+            every_seconds=60,
+            queue="appointments",
+        ),
+        PeriodicTask(
             name="booking: appointment reminders",
             task="booking.send_reminders",
             every_seconds=300,
@@ -34,6 +40,9 @@ plugin = ModulePlugin(
         "GET desk/calendar/": (404,),
         "POST desk/appointments/": (404, 503),
         "POST desk/appointments/{appointment_id}/payment-link/": (503,),
+        # Waitlist: an unknown service/therapist; accepting books (a deposit's checkout).
+        "POST waitlist/": (404,),
+        "POST waitlist/offers/{offer_id}/accept/": (404, 503),
     },
     exporter="modules.booking.personal_data:export_user",
     eraser="modules.booking.personal_data:erase_user",

@@ -31,6 +31,7 @@ def upcoming_appointments(user: UserRef) -> list[AppointmentDTO]:
         Appointment.objects.filter(
             client_id=user.id, status__in=ACTIVE_STATUSES, start__gte=timezone.now()
         )
+        .exclude(status="OFFERED")  # a waitlist offer's hold is not theirs yet
         .select_related("service", "therapist")
         .order_by("start")
     )

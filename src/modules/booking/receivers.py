@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modules.booking.availability import bump_version
+from modules.booking.availability import bump_version, local_tz
 from modules.booking.versions import CATALOG
 
 
@@ -14,3 +14,20 @@ def schedule_changed(sender: Any = None, **kwargs: Any) -> None:
 
 def catalog_changed(sender: Any = None, **kwargs: Any) -> None:
     CATALOG.bump()
+
+
+def schedule_opened(sender: Any = None, instance: Any = None, **kwargs: Any) -> None:
+    """A one-off schedule change or a removed absence may open time: the waitlist looks
+    at those days after the change commits."""
+    from modules.booking import freeing
+    from modules.booking.models import ScheduleChange, TimeOff
+
+    if isinstance(instance, ScheduleChange):
+        freeing.days_freed(instance.therapist_id, instance.date, instance.date)
+    elif isinstance(instance, TimeOff):
+        tz = local_tz()
+        freeing.days_freed(
+            instance.therapist_id,
+            instance.start.astimezone(tz).date(),
+            instance.end.astimezone(tz).date(),
+        )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from platform_core.schemas import AwareDateTime, InputSchema, Phone, body_example
+from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
 
 
 class CategoryOut(Schema):
@@ -162,6 +162,53 @@ class CancelOut(Schema):
     deposit_kept_cents: int
 
 
+# A wall-clock time of day, HH:MM (24 h, Bogotá): JSON Schema's `time` format would ask for
+# seconds and an offset, which a time of day has not.
+CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class WaitlistJoinIn(InputSchema):
+    model_config = body_example(
+        {
+            "service": "MASAJE-RELAX-60",
+            "date_from": "2030-01-15",
+            "date_to": "2030-01-20",
+            "therapist": "b2c4d6e8-1a3c-4e5f-8a7b-9c0d1e2f3a4b",
+            "time_from": "14:00",
+            "time_to": "18:00",
+        }
+    )
+
+    service: str = Field(..., min_length=1, max_length=60)
+    date_from: IsoDate
+    date_to: IsoDate
+    therapist: uuid.UUID | None = None
+    time_from: str | None = Field(None, pattern=CLOCK_TIME)
+    time_to: str | None = Field(None, pattern=CLOCK_TIME)
+
+
+class WaitlistOfferOut(Schema):
+    id: str
+    start: datetime
+    expires_at: datetime
+    therapist: str
+
+
+class WaitlistEntryOut(Schema):
+    id: uuid.UUID
+    status: Literal["WAITING", "BOOKED", "LEFT", "EXPIRED"]
+    service: str
+    service_name: str
+    therapist: NamedRef | None
+    date_from: date
+    date_to: date
+    time_from: str | None
+    time_to: str | None
+    joined_at: datetime
+    appointment: uuid.UUID | None
+    offer: WaitlistOfferOut | None
+
+
 # Descriptions of this module's fields and parameters (platform_core.schemas.document_fields).
 _APPOINTMENT_STATUSES = "PENDING_PAYMENT, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED or EXPIRED."
 FIELD_DOCS: dict[str, str] = {
@@ -239,6 +286,42 @@ FIELD_DOCS: dict[str, str] = {
 }
 FIELD_DOCS["query.status"] = "Only appointments or orders in this status."
 
+# The waitlist (docs/booking.md "Waitlist").
+FIELD_DOCS.update(
+    {
+        "WaitlistJoinIn.service": "The service's code.",
+        "WaitlistJoinIn.date_from": "First day the client can come (YYYY-MM-DD, Bogotá).",
+        "WaitlistJoinIn.date_to": "Last day (YYYY-MM-DD, Bogotá; at most 31 days after).",
+        "WaitlistJoinIn.therapist": "Only this therapist (id); omitted: any therapist.",
+        "WaitlistJoinIn.time_from": "Earliest start time of day (HH:MM, Bogotá); omitted: any.",
+        "WaitlistJoinIn.time_to": "Latest start time of day (HH:MM, Bogotá); omitted: any.",
+        "WaitlistEntryOut.id": "The waitlist entry's id (UUID).",
+        "WaitlistEntryOut.status": (
+            "WAITING (offers may come), BOOKED (accepted an offer), LEFT or EXPIRED "
+            "(its date range is over)."
+        ),
+        "WaitlistEntryOut.service": "The service's code.",
+        "WaitlistEntryOut.service_name": "The service's name.",
+        "WaitlistEntryOut.therapist": "The therapist asked for, or null for any.",
+        "WaitlistEntryOut.date_from": "First day (YYYY-MM-DD, Bogotá).",
+        "WaitlistEntryOut.date_to": "Last day (YYYY-MM-DD, Bogotá).",
+        "WaitlistEntryOut.time_from": "Earliest start time of day (HH:MM, Bogotá), or null.",
+        "WaitlistEntryOut.time_to": "Latest start time of day (HH:MM, Bogotá), or null.",
+        "WaitlistEntryOut.joined_at": "When the client joined (the order of offers).",
+        "WaitlistEntryOut.appointment": "The appointment booked from an offer, or null.",
+        "WaitlistEntryOut.offer": "The open offer made to this entry, or null.",
+        "WaitlistOfferOut.id": "The offer's id: accept it at /waitlist/offers/{id}/accept/.",
+        "WaitlistOfferOut.start": "The offered start (ISO 8601 with offset).",
+        "WaitlistOfferOut.expires_at": (
+            "Until when the slot is kept for this client; after it the offer goes to the "
+            "next client but stays acceptable until someone takes it or it closes."
+        ),
+        "WaitlistOfferOut.therapist": "The therapist's name.",
+        "path.entry_id": "The waitlist entry's id (UUID).",
+        "path.offer_id": "The waitlist offer's id (UUID), as sent in the WhatsApp message.",
+    }
+)
+
 # The front desk's calendar feed and actions (desk_api.py).
 FIELD_DOCS.update(
     {
@@ -259,6 +342,25 @@ FIELD_DOCS.update(
         "CalendarOut.resources": "The therapist columns working that day.",
         "CalendarOut.events": "Appointments and shaded background events.",
         "CalendarOut.legend": "Colour of each appointment state, for the legend.",
+        "CalendarOut.waitlist": (
+            "Reception: clients waiting for these days, in order of joining (empty for a "
+            "therapist)."
+        ),
+        "DeskWaitlistOut.id": "The waitlist entry's id (UUID).",
+        "DeskWaitlistOut.client": "The client's name (or phone when nameless).",
+        "DeskWaitlistOut.client_phone": "The client's phone (E.164).",
+        "DeskWaitlistOut.service": "The service's code.",
+        "DeskWaitlistOut.service_name": "The service's name.",
+        "DeskWaitlistOut.therapist": "The therapist asked for, or empty for any.",
+        "DeskWaitlistOut.date_from": "First day (YYYY-MM-DD).",
+        "DeskWaitlistOut.date_to": "Last day (YYYY-MM-DD).",
+        "DeskWaitlistOut.time_from": "Earliest start time of day (HH:MM) or empty.",
+        "DeskWaitlistOut.time_to": "Latest start time of day (HH:MM) or empty.",
+        "DeskWaitlistOut.joined_at": "When the client joined (Bogotá time with offset).",
+        "DeskWaitlistOut.offer": "The open offer made to this client, or null.",
+        "DeskWaitlistOfferOut.id": "The offer's id (UUID).",
+        "DeskWaitlistOfferOut.start": "The offered start (Bogotá time with offset).",
+        "DeskWaitlistOfferOut.expires_at": "Until when it is kept for this client.",
         "CalendarResourceOut.title": "The therapist's name.",
         "LegendOut.label": "The state's name in Spanish.",
         "LegendOut.color": "The state's colour.",

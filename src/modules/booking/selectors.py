@@ -10,7 +10,13 @@ from django.db.models import Q, QuerySet
 
 from modules.booking import availability
 from modules.booking.errors import AppointmentNotFound, TherapistNotFound
-from modules.booking.models import Appointment, Service, ServiceCategory, Therapist
+from modules.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Service,
+    ServiceCategory,
+    Therapist,
+)
 from modules.booking.services import day_bounds, get_active_service, is_staff_booker
 from modules.identity import public as identity
 from platform_core.errors import PermissionDenied
@@ -103,7 +109,9 @@ def _appointments() -> QuerySet[Appointment]:
 
 
 def my_appointments(user: Any, *, status: str = "", upcoming: bool | None = None) -> QuerySet:
-    qs = _appointments().filter(client_id=user.id)
+    # A waitlist offer's hold is not the client's appointment (their offers are listed
+    # under /waitlist/): it becomes one only when they accept.
+    qs = _appointments().filter(client_id=user.id).exclude(status=AppointmentStatus.OFFERED)
     if status:
         qs = qs.filter(status=status)
     if upcoming is not None:

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import messaging
+from modules.booking import freeing, messaging
 from modules.booking.availability import AvailabilityEngine, bump_version, granularity, local_tz
 from modules.booking.errors import (
     DepositBeingConfirmed,
@@ -231,10 +231,13 @@ def book_appointment(
     start: datetime,
     therapist_public_id: Any = None,
     notes: str = "",
+    skip_lead_time: bool = False,
 ) -> BookingOutcome:
+    """``skip_lead_time``: a start the spa itself offered (a waitlist offer) may be
+    closer than BOOKING_MIN_LEAD_MINUTES by the time the client accepts it."""
     now = timezone.now()
     service = get_active_service(service_code)
-    start = _check_start(start, staff=is_staff_booker(actor), now=now)
+    start = _check_start(start, staff=skip_lead_time or is_staff_booker(actor), now=now)
     candidates = _candidates(service, therapist_public_id)
     vip = identity.is_vip(client) and service.vip_price_cents is not None
     price = service.vip_price_cents if vip else service.price_cents
@@ -329,6 +332,7 @@ def reschedule_appointment(
         )
         if appt.status == S.CONFIRMED:
             _notify_safely(appt, "booking_rescheduled", f"rescheduled:{int(start.timestamp())}")
+        freeing.slot_freed(old_therapist.pk, old_start)
         bump_version()
     return appt
 
@@ -363,6 +367,7 @@ def cancel_appointment(
             appt.refund_requested_at = now
         appt.save()
         _notify_safely(appt, "booking_cancelled", "cancelled")
+        freeing.slot_freed(appt.therapist_id, appt.start)
         bump_version()
     kept = 0 if refund else appt.deposit_paid_cents
     return CancelOutcome(appt, refund, kept)
@@ -382,6 +387,8 @@ def _close(
         appt.save()
         if status == S.COMPLETED:
             _notify_safely(appt, "booking_thank_you", "thank_you")
+        else:  # a no-show releases the rest of the slot and the day's later time
+            freeing.slot_freed(appt.therapist_id, appt.start)
         bump_version()
     return appt
 
@@ -574,6 +581,7 @@ def expire_holds(now: datetime | None = None, limit: int = 500) -> int:
             _set_status(appt, S.EXPIRED, None, "hold_expired")
             appt.checkout = {}
             appt.save()
+            freeing.slot_freed(appt.therapist_id, appt.start)
             bump_version()
             expired += 1
     return expired

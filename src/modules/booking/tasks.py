@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from celery import shared_task
 
-from modules.booking import services
+from modules.booking import services, waitlist
 
 
 @shared_task(name="booking.expire_holds", acks_late=True)
@@ -15,3 +17,13 @@ def expire_holds() -> int:
 @shared_task(name="booking.send_reminders", acks_late=True)
 def send_reminders() -> int:
     return services.send_due_reminders()
+
+
+@shared_task(name="booking.waitlist_offer_freed_slots", acks_late=True)
+def offer_freed_slots(therapist_id: int | None, day: str) -> int:
+    return waitlist.offer_freed_slots(therapist_id, date.fromisoformat(day))
+
+
+@shared_task(name="booking.waitlist_cascade", acks_late=True)
+def waitlist_cascade() -> dict[str, int]:
+    return waitlist.cascade()

@@ -154,6 +154,23 @@
       .filter((l) => l.status !== "CANCELLED" || $("#desk-cancelled").checked)
       .map((l) => '<span><i style="background:' + l.color + '"></i>' + esc(l.label) + "</span>").join("") +
       '<span><i class="desk-off"></i>Fuera de turno</span>';
+    renderWaitlist(feed.waitlist || []);
+  }
+
+  // The day's waitlist (reception): who waits, for what, and the offer they hold.
+  function renderWaitlist(rows) {
+    const box = $("#desk-waitlist");
+    if (!box) { return; }
+    box.hidden = rows.length === 0;
+    box.innerHTML = rows.length === 0 ? "" : "<h3>Lista de espera (" + rows.length + ")</h3><ol>" +
+      rows.map(function (w) {
+        const window_ = w.time_from || w.time_to ? " · " + (w.time_from || "…") + "–" + (w.time_to || "…") : "";
+        const who = w.therapist ? " · con " + esc(w.therapist) : "";
+        const offer = w.offer ? ' · <b>oferta abierta: ' + esc(w.offer.start.slice(11, 16)) +
+          " (hasta las " + esc(w.offer.expires_at.slice(11, 16)) + ")</b>" : "";
+        return "<li>" + esc(w.client) + " (" + esc(w.client_phone) + ") · " + esc(w.service_name) +
+          who + window_ + " · " + esc(w.date_from) + " a " + esc(w.date_to) + offer + "</li>";
+      }).join("") + "</ol>";
   }
 
   function shift(days) {
