@@ -51,7 +51,8 @@ def test_seed_demo_fills_the_week_once() -> None:
     )
     assert window.count() >= 40
     states = set(window.values_list("status", flat=True))
-    assert states == set(AppointmentStatus.values)
+    # Every state but a waitlist offer's hold, which only the waitlist makes (with its offer).
+    assert states == set(AppointmentStatus.values) - {AppointmentStatus.OFFERED}
     arrived = window.filter(status=AppointmentStatus.ARRIVED)
     assert arrived and all(a.start <= WEDNESDAY < a.end for a in arrived)  # under way now
     per_therapist = dict(window.values_list("therapist").annotate(n=Count("id")))

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from modules.booking import selectors, services
 from modules.booking.desk_api import router as desk_router
-from modules.booking.models import Appointment, AppointmentStatus
+from modules.booking.models import AppointmentStatus
 from modules.booking.schemas import (
     AppointmentDetailOut,
     AppointmentOut,
@@ -24,6 +24,7 @@ from modules.booking.schemas import (
     ServiceOut,
     TherapistOut,
 )
+from modules.booking.shapes import appointment_out
 from modules.booking.versions import CATALOG
 from modules.booking.waitlist_api import router as waitlist_router
 from platform_core.conditional import cacheable
@@ -38,33 +39,6 @@ router.add_router("/waitlist/", waitlist_router)
 StatusFilter = Literal[
     "", "PENDING_PAYMENT", "CONFIRMED", "ARRIVED", "COMPLETED", "NO_SHOW", "CANCELLED", "EXPIRED"
 ]
-
-
-def _ref(obj: Any, name: str) -> dict[str, Any] | None:
-    return {"id": obj.public_id, "name": name} if obj is not None else None
-
-
-def appointment_out(appt: Appointment) -> dict[str, Any]:
-    return {
-        "id": appt.public_id,
-        "status": appt.status,
-        "service": appt.service.code,
-        "service_name": appt.service.name,
-        "therapist": _ref(appt.therapist, appt.therapist.display_name),
-        "room": _ref(appt.room, appt.room.name) if appt.room_id else None,
-        "client": _ref(appt.client, appt.client.get_full_name() or str(appt.client)),
-        "start": appt.start,
-        "end": appt.end,
-        "price_cents": appt.price_cents,
-        "vip_price_applied": appt.vip_price_applied,
-        "currency": appt.currency,
-        "deposit_cents": appt.deposit_cents,
-        "deposit_paid_cents": appt.deposit_paid_cents,
-        "hold_expires_at": appt.hold_expires_at,
-        "notes": appt.notes,
-        "cancelled_by": appt.cancelled_by,
-        "cancelled_at": appt.cancelled_at,
-    }
 
 
 # --- catalog (public) ----------------------------------------------------------------------

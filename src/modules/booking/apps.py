@@ -37,8 +37,12 @@ class BookingConfig(AppConfig):
             through=(models.Service.therapists.through,),
             uid="booking.catalog",
         )
-        # Time opened by a schedule change goes to the waitlist (after commit).
+        # Freed time goes to the waitlist (after commit), including a schedule change's.
         from django.db.models.signals import post_delete, post_save
+
+        from modules.booking import freeing
+
+        freeing.time_freed.connect(receivers.offer_freed_time, dispatch_uid="booking.wait.freed")
 
         post_save.connect(
             receivers.schedule_opened,

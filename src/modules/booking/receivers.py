@@ -31,3 +31,17 @@ def schedule_opened(sender: Any = None, instance: Any = None, **kwargs: Any) -> 
             instance.start.astimezone(tz).date(),
             instance.end.astimezone(tz).date(),
         )
+
+
+def offer_freed_time(sender: Any = None, therapist_id: int = 0, day: Any = None, **kw: Any) -> None:
+    """``freeing.time_freed`` (after commit): the waitlist looks for clients for that day."""
+    import logging
+
+    from modules.booking import tasks
+
+    try:
+        tasks.offer_freed_slots.delay(therapist_id, day.isoformat())
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "could not enqueue waitlist offers for %s %s", therapist_id, day
+        )

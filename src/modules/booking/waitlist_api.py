@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from modules.booking import waitlist
 from modules.booking.models import WaitlistEntry
 from modules.booking.schemas import BookingOut, WaitlistEntryOut, WaitlistJoinIn
+from modules.booking.shapes import appointment_out
 from platform_core.idempotency import idempotent
 from platform_core.pagination import Mapped, Pagination
 
@@ -117,8 +118,6 @@ def accept(request: HttpRequest, offer_id: str) -> Any:
     asks for one, gives a PENDING_PAYMENT appointment and its checkout). The first invited
     client to accept gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when
     the offer closed."""
-    from modules.booking.api import appointment_out
-
     outcome = waitlist.accept(client=request.auth, offer_public_id=offer_id)
     checkout = outcome.checkout
     if checkout is not None and not isinstance(checkout, dict):

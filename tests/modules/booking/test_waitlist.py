@@ -334,7 +334,7 @@ def test_a_waitlist_offer_and_an_online_booking_race_for_one_slot(
             time_to=time(hour, 10),
         )
         with monkeypatch.context() as quiet:  # free the slot without offering it yet
-            quiet.setattr(freeing, "_enqueue", lambda *args: None)
+            quiet.setattr(freeing, "_send", lambda *args: None)
             services.cancel_appointment(actor=taken.client, appointment=taken)
         online = ApiClient(UserFactory())
 

@@ -1,0 +1,34 @@
+"""Response shapes shared by booking's routers (api, waitlist_api)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modules.booking.models import Appointment
+
+
+def _ref(obj: Any, name: str) -> dict[str, Any] | None:
+    return {"id": obj.public_id, "name": name} if obj is not None else None
+
+
+def appointment_out(appt: Appointment) -> dict[str, Any]:
+    return {
+        "id": appt.public_id,
+        "status": appt.status,
+        "service": appt.service.code,
+        "service_name": appt.service.name,
+        "therapist": _ref(appt.therapist, appt.therapist.display_name),
+        "room": _ref(appt.room, appt.room.name) if appt.room_id else None,
+        "client": _ref(appt.client, appt.client.get_full_name() or str(appt.client)),
+        "start": appt.start,
+        "end": appt.end,
+        "price_cents": appt.price_cents,
+        "vip_price_applied": appt.vip_price_applied,
+        "currency": appt.currency,
+        "deposit_cents": appt.deposit_cents,
+        "deposit_paid_cents": appt.deposit_paid_cents,
+        "hold_expires_at": appt.hold_expires_at,
+        "notes": appt.notes,
+        "cancelled_by": appt.cancelled_by,
+        "cancelled_at": appt.cancelled_at,
+    }
