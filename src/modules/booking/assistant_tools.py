@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import selectors, services
+from modules.booking import selectors, services, waitlist
 from modules.booking.messaging import spanish_datetime
 from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus
 from platform_core.errors import DomainError
@@ -300,6 +300,103 @@ def opening_hours(ctx: ToolContext) -> dict[str, Any]:
     return {"ok": True, **selectors.bookable_week()}
 
 
+# --- the waitlist -------------------------------------------------------------------------------
+def join_waitlist(
+    ctx: ToolContext,
+    service_code: str,
+    date_from: str,
+    date_to: str,
+    therapist_id: str | None = None,
+    part_of_day: str | None = None,
+) -> dict[str, Any]:
+    """When nothing is free: wait for a slot; the spa offers it by WhatsApp when it frees."""
+    if ctx.user is None:
+        return {"ok": False, "error": "not_authenticated"}
+    hours = PARTS_OF_DAY.get(part_of_day or "")
+    try:
+        entry = waitlist.join(
+            client=ctx.user,
+            service_code=service_code,
+            date_from=date.fromisoformat(date_from),
+            date_to=date.fromisoformat(date_to),
+            therapist_public_id=therapist_id or None,
+            time_from=time(hours[0]) if hours else None,
+            time_to=time(min(hours[1], 23), 59 if hours[1] >= 24 else 0) if hours else None,
+        )
+    except ValueError:
+        return {"ok": False, "error": "invalid_date", "message": _("Fecha no válida.")}
+    except DomainError as exc:
+        return _error(exc)
+    return {"ok": True, "waitlist_id": str(entry.public_id), "service": entry.service.name}
+
+
+def my_waitlist(ctx: ToolContext) -> dict[str, Any]:
+    """The user's waitlist entries and the open offer each holds (accept it with
+    accept_waitlist_offer)."""
+    if ctx.user is None:
+        return {"ok": False, "error": "not_authenticated"}
+    entries = list(waitlist.entries_of(ctx.user).filter(status="WAITING")[:10])
+    offers = waitlist.open_offers_for(entries)
+    return {
+        "ok": True,
+        "entries": [
+            {
+                "id": str(e.public_id),
+                "service": e.service.name,
+                "from": e.date_from.isoformat(),
+                "to": e.date_to.isoformat(),
+                "offer": (
+                    {
+                        "offer_id": offers[e.pk].id,
+                        "when": spanish_datetime(offers[e.pk].start),
+                        "therapist": offers[e.pk].therapist,
+                    }
+                    if e.pk in offers
+                    else None
+                ),
+            }
+            for e in entries
+        ],
+    }
+
+
+def propose_accept_offer(ctx: ToolContext, offer_id: str) -> str:
+    mine = {
+        o.id: o
+        for o in waitlist.open_offers_for(
+            list(waitlist.entries_of(ctx.user)) if ctx.user is not None else []
+        ).values()
+    }
+    offer = mine.get(offer_id)
+    if offer is None:
+        return _("No encuentro esa oferta de la lista de espera. ¿Quieres que revise tus ofertas?")
+    return _("¿Confirmas que tomas el cupo del %(when)s con %(therapist)s?") % {
+        "when": spanish_datetime(offer.start),
+        "therapist": offer.therapist,
+    }
+
+
+def accept_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
+    if not ctx.confirmed or ctx.user is None:
+        return {"ok": False, "error": "confirmation_required"}
+    try:
+        outcome = waitlist.accept(client=ctx.user, offer_public_id=offer_id)
+    except DomainError as exc:
+        return _error(exc)
+    appt = outcome.appointment
+    data: dict[str, Any] = {
+        "ok": True,
+        "appointment_id": str(appt.public_id),
+        "status": appt.status,
+        "when": spanish_datetime(appt.start),
+        "therapist": appt.therapist.display_name,
+    }
+    if outcome.checkout is not None:
+        data["payment_url"] = outcome.checkout.checkout_url
+        data["deposit_cents"] = appt.deposit_cents
+    return data
+
+
 def get_tools() -> list[AssistantTool]:
     date_str = {"type": "string", "description": "Fecha AAAA-MM-DD"}
     slot = {  # a start time and (optionally) who: booking and rescheduling take the same
@@ -375,6 +472,50 @@ def get_tools() -> list[AssistantTool]:
             handler=reschedule_appointment,
             needs_confirmation=True,
             propose=propose_reschedule,
+        ),
+        AssistantTool(
+            name="join_waitlist",
+            description=(
+                "Anota al usuario en la lista de espera de un servicio entre dos fechas (máx. "
+                "31 días) cuando no hay horas libres; se le ofrecerá por WhatsApp un cupo que "
+                "se libere."
+            ),
+            parameters={
+                "type": "object",
+                "properties": {
+                    "service_code": {"type": "string"},
+                    "date_from": date_str,
+                    "date_to": date_str,
+                    "therapist_id": {"type": "string"},
+                    "part_of_day": {"type": "string", "enum": list(PARTS_OF_DAY)},
+                },
+                "required": ["service_code", "date_from", "date_to"],
+            },
+            handler=join_waitlist,
+        ),
+        AssistantTool(
+            name="my_waitlist",
+            description=(
+                "Lista las inscripciones del usuario en la lista de espera y el cupo que se le "
+                "ofrece ahora (si lo hay)."
+            ),
+            parameters={"type": "object", "properties": {}},
+            handler=my_waitlist,
+        ),
+        AssistantTool(
+            name="accept_waitlist_offer",
+            description=(
+                "Toma el cupo ofrecido al usuario desde la lista de espera (usa my_waitlist "
+                "para el offer_id; requiere confirmación explícita)."
+            ),
+            parameters={
+                "type": "object",
+                "properties": {"offer_id": {"type": "string"}},
+                "required": ["offer_id"],
+            },
+            handler=accept_waitlist_offer,
+            needs_confirmation=True,
+            propose=propose_accept_offer,
         ),
         AssistantTool(
             name="opening_hours",

@@ -52,6 +52,7 @@ from modules.booking.models import (
     WaitlistOffer,
 )
 from modules.booking.models import AppointmentStatus as S
+from platform_core.accounts import UserRef
 from platform_core.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def offer_minutes() -> int:
 # --- the client's side ------------------------------------------------------------------------
 def join(
     *,
-    client: Any,
+    client: UserRef,
     service_code: str,
     date_from: date,
     date_to: date,
@@ -100,7 +101,7 @@ def join(
     with transaction.atomic():
         # The client's own rows, locked: two parallel joins cannot pass the limit together.
         open_entries = list(
-            WaitlistEntry.objects.select_for_update().filter(client=client, status=E.WAITING)
+            WaitlistEntry.objects.select_for_update().filter(client_id=client.id, status=E.WAITING)
         )
         if len(open_entries) >= MAX_OPEN_ENTRIES:
             raise Conflict(
@@ -109,7 +110,7 @@ def join(
                 code="waitlist_limit",
             )
         return WaitlistEntry.objects.create(
-            client=client,
+            client_id=client.id,
             service=service,
             therapist=therapist,
             date_from=date_from,
@@ -119,15 +120,15 @@ def join(
         )
 
 
-def entries_of(client: Any) -> QuerySet[WaitlistEntry]:
+def entries_of(client: UserRef) -> QuerySet[WaitlistEntry]:
     return (
-        WaitlistEntry.objects.filter(client=client)
+        WaitlistEntry.objects.filter(client_id=client.id)
         .select_related("service", "therapist")
         .order_by("-created_at", "-id")
     )
 
 
-def get_entry(client: Any, public_id: Any) -> WaitlistEntry:
+def get_entry(client: UserRef, public_id: Any) -> WaitlistEntry:
     try:
         entry_uuid = uuid.UUID(str(public_id))
     except ValueError:
@@ -138,7 +139,7 @@ def get_entry(client: Any, public_id: Any) -> WaitlistEntry:
     return entry
 
 
-def leave(*, client: Any, public_id: Any) -> WaitlistEntry:
+def leave(*, client: UserRef, public_id: Any) -> WaitlistEntry:
     """Leave the waitlist (idempotent). Open offers stay open for the others invited."""
     entry = get_entry(client, public_id)
     WaitlistEntry.objects.filter(pk=entry.pk, status=E.WAITING).update(
@@ -256,7 +257,7 @@ def _create_offer(
         therapist = Therapist.objects.get(pk=therapist_id)
         therapist, room = services._lock_and_place(service, start, [therapist])
         hold = Appointment(
-            client=entry.client,
+            client_id=entry.client_id,
             service=service,
             therapist=therapist,
             room=room,
@@ -302,7 +303,7 @@ def _invite(offer: WaitlistOffer, entry: WaitlistEntry) -> None:
 
 
 # --- accepting --------------------------------------------------------------------------------
-def accept(*, client: Any, offer_public_id: Any) -> services.BookingOutcome:
+def accept(*, client: UserRef, offer_public_id: Any) -> services.BookingOutcome:
     """The first invited client to accept gets the slot through the normal booking path
     (deposit rules, checkout, confirmation message). The offer row is locked, so two
     accepts are serialised: the second sees it taken (409 ``offer_taken``)."""
@@ -319,7 +320,7 @@ def accept(*, client: Any, offer_public_id: Any) -> services.BookingOutcome:
             .first()
         )
         invitation = (
-            WaitlistInvitation.objects.filter(offer=offer, entry__client=client)
+            WaitlistInvitation.objects.filter(offer=offer, entry__client_id=client.id)
             .select_related("entry")
             .first()
             if offer is not None
@@ -380,7 +381,7 @@ def cascade(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
                 offer.expires_at = now + timedelta(minutes=offer_minutes())
                 offer.save(update_fields=["expires_at"])
                 Appointment.objects.filter(pk=offer.hold_id).update(
-                    hold_expires_at=offer.expires_at, client=nxt.client
+                    hold_expires_at=offer.expires_at, client_id=nxt.client_id
                 )
                 _invite(offer, nxt)
                 done["cascaded"] += 1
@@ -461,7 +462,7 @@ def for_days(days: list[date], therapist_id: int | None = None) -> list[dict[str
 
 def erase_client(user: Any) -> None:
     """Personal-data erasure: the client's entries go (offers keep no personal data)."""
-    WaitlistEntry.objects.filter(client=user).delete()
+    WaitlistEntry.objects.filter(client_id=user.id).delete()
 
 
 def export_client(user: Any) -> list[dict[str, Any]]:

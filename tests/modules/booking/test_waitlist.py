@@ -401,3 +401,39 @@ def test_the_offer_is_sent_after_commit_with_no_booking_lock_held(
     monkeypatch.setattr(adapters.MemoryAdapter, "send", send)
     services.cancel_appointment(actor=taken.client, appointment=taken)
     assert probes == [True], probes
+
+
+def test_the_assistant_joins_lists_and_accepts_an_offer(
+    spa: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from modules.booking import assistant_tools
+    from platform_core.plugins import ToolContext
+
+    taken = staff_book(at(TUESDAY, 10), therapist=spa.ana)
+    user = UserFactory(roles=["client"])
+    ctx = ToolContext(user=user, conversation_id="c1")
+    joined = assistant_tools.join_waitlist(
+        ctx, "MASAJE-60", str(TUESDAY), str(TUESDAY), part_of_day="morning"
+    )
+    assert joined["ok"], joined
+    entry = WaitlistEntry.objects.get(client=user)
+    assert (entry.time_from, entry.time_to) == (time(0), time(12))
+    bad = assistant_tools.join_waitlist(ctx, "MASAJE-60", "mañana", str(TUESDAY))
+    assert bad["error"] == "invalid_date"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(actor=taken.client, appointment=taken)
+    listed = assistant_tools.my_waitlist(ctx)
+    offer = listed["entries"][0]["offer"]
+    assert offer["when"].startswith("martes 5 de marzo")
+    assert "Confirmas que tomas el cupo" in assistant_tools.propose_accept_offer(
+        ctx, offer["offer_id"]
+    )
+    unconfirmed = assistant_tools.accept_waitlist_offer(ctx, offer["offer_id"])
+    assert unconfirmed["error"] == "confirmation_required"
+    confirmed = ToolContext(user=user, conversation_id="c1", confirmed=True)
+    booked = assistant_tools.accept_waitlist_offer(confirmed, offer["offer_id"])
+    assert booked["ok"] and booked["status"] == "CONFIRMED", booked
+    again = assistant_tools.accept_waitlist_offer(confirmed, offer["offer_id"])
+    assert again["error"] == "offer_taken"
+    names = {t.name for t in assistant_tools.get_tools()}
+    assert {"join_waitlist", "my_waitlist", "accept_waitlist_offer"} <= names
