@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from modules.assistant import integrations, selectors, services
+from modules.assistant import inbox, integrations, selectors
 from modules.assistant.models import Conversation, HandoffConversation, Message, Proposal
 from platform_core.errors import DomainError
 from platform_core.notifications.adapters import WHATSAPP_WINDOW
@@ -107,7 +107,7 @@ class ConversationAdmin(admin.ModelAdmin):
         text = form.cleaned_data.get("staff_reply")
         if text:
             try:
-                services.staff_reply(obj, author=request.user, text=text)
+                inbox.staff_reply(obj, author=request.user, text=text)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -116,12 +116,12 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Devolver al asistente"))
     def release_to_bot(self, request: HttpRequest, queryset: Any) -> None:
         for conv in queryset:
-            services.release_to_bot(conv)
+            inbox.release_to_bot(conv)
 
     @admin.action(description=_("Cerrar conversación"))
     def close_conversations(self, request: HttpRequest, queryset: Any) -> None:
         for conv in queryset:
-            services.release_to_bot(conv, closed=True)
+            inbox.release_to_bot(conv, closed=True)
 
     def get_urls(self) -> list[Any]:
         extra = [
@@ -233,7 +233,7 @@ class HandoffQueueAdmin(admin.ModelAdmin):
         }
         response = super().change_view(request, object_id, form_url, context)
         if request.method == "GET":
-            services.mark_read(conv)
+            inbox.mark_read(conv)
         return response
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -242,7 +242,7 @@ class HandoffQueueAdmin(admin.ModelAdmin):
             self.message_user(request, _("Escribe un mensaje."), messages.WARNING)
             return
         try:
-            services.staff_reply(obj, author=request.user, text=text)
+            inbox.staff_reply(obj, author=request.user, text=text)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -272,7 +272,7 @@ class HandoffQueueAdmin(admin.ModelAdmin):
             return redirect(reverse("admin:assistant_handoffconversation_changelist"))
         if not self.has_change_permission(request, conv):
             raise PermissionDenied
-        if services.return_to_assistant(conv, author=request.user):
+        if inbox.return_to_assistant(conv, author=request.user):
             self.message_user(request, _("La conversación volvió al asistente."), messages.SUCCESS)
         else:
             self.message_user(

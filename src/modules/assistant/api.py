@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from modules.assistant import links, selectors, services, webhook
+from modules.assistant import inbound, links, selectors, webhook
 from modules.assistant.schemas import MetricsOut
 from modules.identity import public as identity
 from platform_core.api_errors import error_response
@@ -32,7 +32,7 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     params = {key: request.POST.get(key, "") for key in request.POST}
     if not webhook.signature_valid(request, params):
         return error_response(403, "invalid_signature", _("Firma de Twilio inválida."))
-    services.receive_inbound(params)
+    inbound.receive_inbound(params)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from modules.assistant import formatting as fmt
-from modules.assistant import gemini, services, toolbox
+from modules.assistant import gemini, inbound, processing, toolbox
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
 from modules.identity import public as identity
 from platform_core.plugins import ToolContext, assistant_tools
@@ -274,11 +274,11 @@ def _play(
         toolbox.observe(lambda name, args: calls.append((name, args))),
         _recording_gemini(agent_replies),
     ):
-        message = services.receive_inbound(
+        message = inbound.receive_inbound(
             {"MessageSid": sid, "From": f"whatsapp:{phone}", "Body": turn.say, "NumMedia": "0"}
         )
         if message is not None:
-            services.process_message(str(message.public_id))
+            processing.process_message(str(message.public_id))
     seconds = time.perf_counter() - started
     conversation = Conversation.objects.filter(phone=phone, archived_at__isnull=True).first()
     replies = list(

@@ -1,21 +1,21 @@
 from celery import shared_task
 
-from modules.assistant import services
+from modules.assistant import inbound, inbox, processing
 
 
-@shared_task(name=services.PROCESS_MESSAGE, acks_late=True)
+@shared_task(name=inbound.PROCESS_MESSAGE, acks_late=True)
 def process_message_task(message_id: str) -> None:
     """Answer one stored inbound message (idempotent: processed once)."""
-    services.process_message(message_id)
+    processing.process_message(message_id)
 
 
 @shared_task(name="assistant.requeue_unanswered")
 def requeue_unanswered_task() -> int:
     """Queue inbound messages that were stored but never processed."""
-    return services.requeue_unanswered()
+    return inbound.requeue_unanswered()
 
 
 @shared_task(name="assistant.release_stale_handoffs")
 def release_stale_handoffs_task() -> int:
     """Return unanswered handoffs to the assistant after ASSISTANT_HANDOFF_TIMEOUT_MINUTES."""
-    return services.release_stale_handoffs()
+    return inbox.release_stale_handoffs()

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from modules.assistant import services
+from modules.assistant import inbound, processing
 from modules.assistant.models import Conversation, Message, ModelTurn
 from platform_core.models import AuditEvent
 from tests.modules.assistant.conftest import UNAVAILABLE, text, twilio_params
@@ -27,12 +27,12 @@ def broken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(1)
         raise RuntimeError("tool exploded")
 
-    monkeypatch.setattr(services._Turn, "run", explode)
+    monkeypatch.setattr(processing._Turn, "run", explode)
     return calls
 
 
 def _stored(user: Any) -> Message:
-    message = services.receive_inbound(twilio_params(user.phone_number, "hola", sid="SMfail1"))
+    message = inbound.receive_inbound(twilio_params(user.phone_number, "hola", sid="SMfail1"))
     assert message is not None
     return message
 
@@ -43,27 +43,27 @@ def test_a_failing_message_is_tried_at_most_the_cap_then_handed_off(
     settings.ASSISTANT_MAX_ATTEMPTS = 3
     settings.ASSISTANT_RETRY_BASE_SECONDS = 60
     queued: list[str] = []
-    monkeypatch.setattr(services, "_enqueue", queued.append)
+    monkeypatch.setattr(inbound, "_enqueue", queued.append)
     message = _stored(user)
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         with pytest.raises(RuntimeError):
-            services.process_message(str(message.public_id))
+            processing.process_message(str(message.public_id))
         message.refresh_from_db()
         assert message.attempts == 1 and "tool exploded" in message.failure
         assert message.next_attempt_at == start + timedelta(seconds=60)
         # The sweep waits for the backoff: nothing before, the message after.
         clock.shift(timedelta(seconds=121))
-        assert services.requeue_unanswered() == 1  # 121 s > 60 s backoff
+        assert inbound.requeue_unanswered() == 1  # 121 s > 60 s backoff
         with pytest.raises(RuntimeError):
-            services.process_message(str(message.public_id))
+            processing.process_message(str(message.public_id))
         message.refresh_from_db()
         assert message.next_attempt_at == timezone.now() + timedelta(seconds=120)
-        assert services.requeue_unanswered() == 1 - 1  # still backing off
+        assert inbound.requeue_unanswered() == 1 - 1  # still backing off
         clock.shift(timedelta(seconds=121))
-        assert services.requeue_unanswered() == 1
+        assert inbound.requeue_unanswered() == 1
         with pytest.raises(RuntimeError):
-            services.process_message(str(message.public_id))  # the third and last
+            processing.process_message(str(message.public_id))  # the third and last
         message.refresh_from_db()
         assert message.processed_at is not None and message.attempts == 3
         conversation = Conversation.objects.get(pk=message.conversation_id)
@@ -74,8 +74,8 @@ def test_a_failing_message_is_tried_at_most_the_cap_then_handed_off(
         )
         # Never again, however often the sweep or a redelivery runs.
         clock.shift(timedelta(hours=1))
-        assert services.requeue_unanswered() == 0
-        services.process_message(str(message.public_id))
+        assert inbound.requeue_unanswered() == 0
+        processing.process_message(str(message.public_id))
     assert len(broken) == 3
     replies = Message.objects.filter(direction=Message.Direction.OUTBOUND)
     assert [m.body.split(".")[0] for m in replies] == [
@@ -87,7 +87,7 @@ def test_limits_are_settings(user: Any, broken: list[int], settings: Any) -> Non
     settings.ASSISTANT_MAX_ATTEMPTS = 1
     message = _stored(user)
     with pytest.raises(RuntimeError):
-        services.process_message(str(message.public_id))
+        processing.process_message(str(message.public_id))
     message.refresh_from_db()
     assert message.processed_at is not None and len(broken) == 1
 
@@ -97,13 +97,13 @@ def test_sweep_window_comes_from_settings(
 ) -> None:
     settings.ASSISTANT_REQUEUE_AFTER_SECONDS = 10
     settings.ASSISTANT_REQUEUE_MAX_AGE_HOURS = 1
-    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    monkeypatch.setattr(inbound, "_enqueue", lambda _id: None)
     _stored(user)
-    assert services.requeue_unanswered() == 0
+    assert inbound.requeue_unanswered() == 0
     with time_machine.travel(timezone.now() + timedelta(seconds=11)):
-        assert services.requeue_unanswered() == 1
+        assert inbound.requeue_unanswered() == 1
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        assert services.requeue_unanswered() == 0
+        assert inbound.requeue_unanswered() == 0
 
 
 def test_every_gemini_attempt_counts_against_the_budget(

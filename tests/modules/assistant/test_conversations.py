@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from modules.assistant import services
+from modules.assistant import inbound, inbox, keywords, processing
 from modules.assistant.models import Conversation, Message, Proposal
 from modules.assistant.personal_data import erase_user, export_user
 from platform_core.errors import ValidationFailed
@@ -36,8 +36,8 @@ def test_handoff_keywords_put_the_conversation_in_the_staff_queue(
 
 
 def test_massage_for_one_person_is_not_a_handoff() -> None:
-    assert not services.wants_handoff("masaje para dos personas")
-    assert services.wants_handoff("¿Puedo hablar con una persona?")
+    assert not keywords.wants_handoff("masaje para dos personas")
+    assert keywords.wants_handoff("¿Puedo hablar con una persona?")
 
 
 def test_staff_reply_and_release(
@@ -48,13 +48,13 @@ def test_staff_reply_and_release(
     whatsapp.send(user.phone_number, "asesor")
     conv = Conversation.objects.get()
     with pytest.raises(ValidationFailed):
-        services.staff_reply(conv, author=other_user, text="  ")
+        inbox.staff_reply(conv, author=other_user, text="  ")
     with whatsapp.capture(execute=True):
-        services.staff_reply(conv, author=other_user, text="Hola, soy Marta del spa.")
+        inbox.staff_reply(conv, author=other_user, text="Hola, soy Marta del spa.")
     staff = Message.objects.get(source="staff")
     assert staff.author == other_user and staff.body == "Hola, soy Marta del spa."
     assert any(m["body"].strip() == "Hola, soy Marta del spa." for m in sent_messages())
-    services.release_to_bot(conv)
+    inbox.release_to_bot(conv)
     fake_gemini.script(text("¡De nuevo contigo!"))
     assert whatsapp.send(user.phone_number, "gracias") == ["¡De nuevo contigo!"]
     # Staff turns are part of the model's history, as the model's side.
@@ -67,7 +67,7 @@ def test_staff_reply_takes_over_a_bot_conversation(
 ) -> None:
     whatsapp.send(user.phone_number, "hola")
     conv = Conversation.objects.get()
-    services.staff_reply(conv, author=None, text="Te escribimos del spa.")
+    inbox.staff_reply(conv, author=None, text="Te escribimos del spa.")
     conv.refresh_from_db()
     assert conv.state == "handed_off"
 
@@ -76,7 +76,7 @@ def test_closed_conversation_reopens_with_the_bot(
     whatsapp: Any, fake_gemini: Any, user: Any
 ) -> None:
     whatsapp.send(user.phone_number, "asesor")
-    services.release_to_bot(Conversation.objects.get(), closed=True)
+    inbox.release_to_bot(Conversation.objects.get(), closed=True)
     assert Conversation.objects.get().state == "closed"
     fake_gemini.script(text("Hola otra vez"))
     assert whatsapp.send(user.phone_number, "hola") == ["Hola otra vez"]
@@ -191,7 +191,7 @@ def test_a_number_changing_hands_keeps_each_owners_transcript_apart(
     assert not live.messages.filter(body__contains="Ana").exists()
     assert live.messages.filter(body="hola, número nuevo").exists()
     with pytest.raises(ValidationFailed):  # staff cannot write to the stranger from Ana's
-        services.staff_reply(archived, author=other_user, text="Hola Ana")
+        inbox.staff_reply(archived, author=other_user, text="Hola Ana")
 
     newcomer = UserFactory(phone_number=old)  # the new holder registers the number
     mine = json.dumps(export_user(user), ensure_ascii=False)
@@ -223,13 +223,13 @@ def test_a_message_stored_on_a_conversation_archived_meanwhile_moves_to_the_live
     old = user.phone_number
     whatsapp.send(old, "hola")
     first = Conversation.objects.get()
-    stored = services.receive_inbound(
+    stored = inbound.receive_inbound(
         {"MessageSid": "SMlate", "From": f"whatsapp:{old}", "Body": "¿sigue ahí?"}
     )
     user.phone_number = "+573129998877"
     user.save(update_fields=["phone_number"])
     whatsapp.send(old, "buenas")  # archives ``first``
-    services.process_message(str(stored.public_id))
+    processing.process_message(str(stored.public_id))
     stored.refresh_from_db()
     live = Conversation.objects.get(phone=old, archived_at__isnull=True)
     assert stored.conversation == live != first and stored.processed_at is not None

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from modules.assistant import gemini, services
+from modules.assistant import actions, gemini, inbound, processing
 from modules.assistant.models import Conversation, ModelTurn, Proposal
 from tests.factories import UserFactory
 from tests.modules.assistant.conftest import call, text
@@ -155,15 +155,15 @@ def test_tool_call_naming_another_users_appointment_cannot_execute(
     theirs = tools.add(other_user, "facial", SAT)
     conversation = Conversation.objects.create(phone=user.phone_number, user=user)
     tool = next(t for t in tools_registry() if t.name == "cancel_appointment")
-    services.propose(
+    actions.propose(
         conversation,
         gemini.PendingAction(tool=tool, args={"appointment_id": theirs["id"]}, summary="x"),
         via_menu=False,
     )
-    message = services.receive_inbound(
+    message = inbound.receive_inbound(
         {"MessageSid": "SMc", "From": f"whatsapp:{user.phone_number}", "Body": "confirmo"}
     )
-    services.process_message(str(message.public_id))
+    processing.process_message(str(message.public_id))
     assert theirs["status"] == "confirmed"
     assert Proposal.objects.get().status == "failed"
 

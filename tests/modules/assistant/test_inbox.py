@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from modules.assistant import selectors, services
+from modules.assistant import inbox, selectors
 from modules.assistant.models import Conversation, Message
 from platform_core.models import MessagingContact, Notification
 from tests.factories import UserFactory
@@ -55,7 +55,7 @@ def test_a_handoff_alerts_the_staff_on_duty_once(
     whatsapp.send(user.phone_number, "¿hay alguien?")
     assert len(alerts()) == 1
     # A new handoff after the assistant took it back is a new alert.
-    services.return_to_assistant(Conversation.objects.get())
+    inbox.return_to_assistant(Conversation.objects.get())
     whatsapp.send(user.phone_number, "asesor")
     assert len(alerts()) == 2
 
@@ -162,7 +162,7 @@ def test_return_to_the_assistant_tells_the_client(
     last = Message.objects.filter(direction="out").latest("created_at")
     assert "asistente virtual" in last.body
     # Twice is harmless: nothing more is said.
-    assert services.return_to_assistant(conv) is False
+    assert inbox.return_to_assistant(conv) is False
     assert desk.get(INBOX).content.decode().count('class="sz-unread"') == 0
 
 
@@ -176,17 +176,17 @@ def test_an_unanswered_handoff_returns_to_the_assistant_after_the_timeout(
         Conversation.objects.get(user=user),
         Conversation.objects.get(user=other_user),
     )
-    services.staff_reply(answered, author=None, text="Ya te atiendo.")
-    assert services.release_stale_handoffs() == 0  # not yet
+    inbox.staff_reply(answered, author=None, text="Ya te atiendo.")
+    assert inbox.release_stale_handoffs() == 0  # not yet
     Conversation.objects.update(handed_off_at=timezone.now() - timedelta(minutes=31))
     Message.objects.filter(source="staff").update(created_at=timezone.now() - timedelta(minutes=20))
-    assert services.release_stale_handoffs() == 1
+    assert inbox.release_stale_handoffs() == 1
     waiting.refresh_from_db()
     answered.refresh_from_db()
     assert (waiting.state, answered.state) == ("bot", "handed_off")
     told = waiting.messages.filter(direction="out").latest("created_at")
     assert "no alcanzó a responderte" in told.body
-    assert services.release_stale_handoffs() == 0  # once
+    assert inbox.release_stale_handoffs() == 0  # once
 
 
 def test_the_timeout_is_a_beat_entry_of_the_plugin() -> None:

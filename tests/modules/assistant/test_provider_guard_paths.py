@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from modules.assistant import gemini, services
+from modules.assistant import gemini, inbound, processing
 from modules.assistant.models import Conversation, Message, ModelTurn
 from platform_core import provider_guard
 from platform_core.plugins import ToolContext
@@ -68,10 +68,10 @@ def test_a_message_arriving_while_gemini_thinks_waits_and_is_answered_after(
     seen: dict[str, Any] = {}
 
     def first_answer(_request: dict[str, Any]) -> dict[str, Any]:
-        second = services.receive_inbound(
+        second = inbound.receive_inbound(
             twilio_params(user.phone_number, "y el precio?", sid="SM" + "2" * 32)
         )
-        services.process_message(str(second.public_id))  # a worker picks it up now
+        processing.process_message(str(second.public_id))  # a worker picks it up now
         second.refresh_from_db()
         seen.update(attempts=second.attempts, processed=second.processed_at, out=_outbound())
         return text("Respuesta a la primera")
@@ -90,7 +90,7 @@ def test_a_failed_gemini_attempt_is_retried_and_answered_once(
     """A crash after the first transaction committed (between the call and the record)
     leaves the message unanswered, its attempt counted: the retry answers it once, and the
     media notice decided in the first transaction is not sent twice."""
-    real_finish = services._finish
+    real_finish = processing._finish
     crashes = [RuntimeError("worker lost")]
 
     def finish_or_crash(*args: Any) -> None:
@@ -98,16 +98,16 @@ def test_a_failed_gemini_attempt_is_retried_and_answered_once(
             raise crashes.pop()
         real_finish(*args)
 
-    monkeypatch.setattr(services, "_finish", finish_or_crash)
+    monkeypatch.setattr(processing, "_finish", finish_or_crash)
     fake_gemini.script(text("Perdida"), text("Aquí estoy"))
     # The task's error is logged by the eager queue; the message stays for the sweep.
     assert whatsapp.send(user.phone_number, "mira esta foto", NumMedia="1") == [
-        services._media_text()
+        processing._media_text()
     ]
     message = Message.objects.get(direction=Message.Direction.INBOUND)
     assert message.processed_at is None and message.attempts == 1
     assert "worker lost" in message.failure
-    services.process_message(str(message.public_id))  # the sweep's retry
+    processing.process_message(str(message.public_id))  # the sweep's retry
     message.refresh_from_db()
     assert message.processed_at is not None and message.attempts == 2
     outbound = _outbound()

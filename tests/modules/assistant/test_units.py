@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from modules.assistant import formatting as fmt
-from modules.assistant import services
+from modules.assistant import keywords
 from modules.assistant.toolbox import propose_text, run_tool, sanitize_args
 from platform_core.plugins import AssistantTool, ToolContext
 
@@ -49,12 +49,12 @@ def test_split_message_boundaries() -> None:
 
 @pytest.mark.parametrize("word", ["sí", "Si!", "CONFIRMO", "sí, confirmo", "dale"])
 def test_confirmation_words(word: str) -> None:
-    assert services.is_confirmation(word)
+    assert keywords.is_confirmation(word)
 
 
 @pytest.mark.parametrize("word", ["si pero mañana", "sí reserva para mi mamá", "tal vez"])
 def test_not_confirmations(word: str) -> None:
-    assert not services.is_confirmation(word)
+    assert not keywords.is_confirmation(word)
 
 
 def _tool(**kw: Any) -> AssistantTool:

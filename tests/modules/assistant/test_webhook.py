@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from modules.assistant import services, webhook
+from modules.assistant import inbound, processing, webhook
 from modules.assistant.models import Conversation, Message
 from tests.modules.assistant.conftest import WEBHOOK, text, twilio_params
 
@@ -54,9 +54,9 @@ def test_valid_message_is_stored_answered_with_empty_twiml(whatsapp: Any, no_gem
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
     assert response.content.decode().endswith("<Response/>")
-    inbound = Message.objects.get(provider_sid="SM1")
-    assert inbound.body == "hola" and inbound.processed_at is not None
-    assert inbound.conversation.phone == PHONE
+    stored = Message.objects.get(provider_sid="SM1")
+    assert stored.body == "hola" and stored.processed_at is not None
+    assert stored.conversation.phone == PHONE
     assert Message.objects.filter(direction="out").exists()  # the menu answered
 
 
@@ -114,17 +114,17 @@ def test_same_message_sid_twice_is_processed_once(
 
 def test_processing_twice_acts_once(fake_gemini: Any, user: Any) -> None:
     fake_gemini.script(text("uno"), text("dos"))
-    message = services.receive_inbound(twilio_params(user.phone_number, "hola", sid="SMx"))
+    message = inbound.receive_inbound(twilio_params(user.phone_number, "hola", sid="SMx"))
     assert message is not None
-    services.process_message(str(message.public_id))
-    services.process_message(str(message.public_id))
+    processing.process_message(str(message.public_id))
+    processing.process_message(str(message.public_id))
     assert Message.objects.filter(direction="out").count() == 1
 
 
 def test_unusable_payloads_are_ignored() -> None:
-    assert services.receive_inbound({"From": f"whatsapp:{PHONE}", "Body": "x"}) is None
-    assert services.receive_inbound({"MessageSid": "SM9", "From": "whatsapp:123"}) is None
-    message = services.receive_inbound({"MessageSid": "SM8", "From": PHONE, "NumMedia": "x"})
+    assert inbound.receive_inbound({"From": f"whatsapp:{PHONE}", "Body": "x"}) is None
+    assert inbound.receive_inbound({"MessageSid": "SM9", "From": "whatsapp:123"}) is None
+    message = inbound.receive_inbound({"MessageSid": "SM8", "From": PHONE, "NumMedia": "x"})
     assert message is not None and message.num_media == 0
 
 
@@ -216,14 +216,14 @@ def test_sweep_answers_messages_whose_processing_was_never_queued(
     with monkeypatch.context() as patch:
         patch.setattr(tasks.process_message_task, "delay", lambda *a, **k: None)  # lost
         whatsapp.send(PHONE, "hola", sid="SMswept")
-    assert services.requeue_unanswered() == 0  # too young: still in the normal flow
+    assert inbound.requeue_unanswered() == 0  # too young: still in the normal flow
     Message.objects.filter(provider_sid="SMswept").update(
         created_at=timezone.now() - timedelta(minutes=5)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.requeue_unanswered() == 1
+        assert inbound.requeue_unanswered() == 1
     assert Message.objects.get(provider_sid="SMswept").processed_at is not None
-    assert services.requeue_unanswered() == 0
+    assert inbound.requeue_unanswered() == 0
 
 
 def test_the_sweep_is_a_beat_entry_on_the_bot_queue(

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test import Client
 from django.urls import reverse
 
-from modules.assistant import services, webhook
+from modules.assistant import processing, webhook
 from modules.assistant.models import Conversation, Message
 from modules.identity import public as identity
 from platform_core.errors import ValidationFailed
@@ -146,7 +146,7 @@ class Command(BaseCommand):
         if response.status_code != 200:
             raise CommandError(f"webhook answered {response.status_code}")
         message = Message.objects.get(provider_sid=params["MessageSid"])
-        services.process_message(str(message.public_id))
+        processing.process_message(str(message.public_id))
         message.refresh_from_db()  # processing moves it if the number changed owner
         conversation = Conversation.objects.get(pk=message.conversation_id)
         # Each reply once: everything stored after the last one printed (by id, not time).

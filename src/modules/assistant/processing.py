@@ -1,4 +1,5 @@
-"""The assistant's use-cases: receive an inbound WhatsApp message, process it, reply.
+"""Processing one inbound message: the turn (keywords, sign-up, confirmations, the menu or
+Gemini) and its reply.
 
 Processing runs on the ``bot`` queue, one message at a time per conversation and in the
 order they arrived (a message waits while an earlier one of its conversation is unanswered),
@@ -15,340 +16,69 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import unicodedata
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.assistant import formatting as fmt
 from modules.assistant import gemini, integrations, links, menu
-from modules.assistant.formatting import split_message
+from modules.assistant.actions import hand_off, propose, reply, supersede_pending
+from modules.assistant.inbound import (
+    behind_an_earlier_message,
+    claim_attempt,
+    conversation_for,
+    locked_inbound,
+    queue_next_of,
+    record_failure,
+)
+from modules.assistant.keywords import (
+    CONFIRM_WORDS,
+    DENY_WORDS,
+    MENU_WORDS,
+    SIGNUP_WORDS,
+    VERIFICATION_CODE,
+    normalize_text,
+    wants_handoff,
+)
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
 from modules.assistant.toolbox import available_tools, run_tool
 from modules.identity import public as identity
-from platform_core.errors import DomainError, ValidationFailed
-from platform_core.outbox import task_named
-from platform_core.phones import mask_phone, normalize_phone
+from platform_core.errors import DomainError
+from platform_core.phones import mask_phone
 from platform_core.plugins import ToolContext
 
 logger = logging.getLogger(__name__)
 
-CONFIRM_WORDS = frozenset(
-    {
-        "si",
-        "si confirmo",
-        "si por favor",
-        "si senor",
-        "si senora",
-        "confirmo",
-        "confirmar",
-        "confirmado",
-        "dale",
-        "de acuerdo",
-        "listo",
-        "ok",
-        "okay",
-        "claro",
-        "claro que si",
-        "si claro",
-        "de una",
-    }
-)
-DENY_WORDS = frozenset(
-    {"no", "no gracias", "no confirmo", "cancelar", "cancela", "mejor no", "no quiero", "nop"}
-)
-SIGNUP_WORDS = frozenset(
-    {
-        "registrarme",
-        "registro",
-        "registrar",
-        "quiero registrarme",
-        "crear cuenta",
-        "crear mi cuenta",
-    }
-)
-MENU_WORDS = frozenset({"menu", "0", "opciones"})
-_HANDOFF = re.compile(
-    r"\b(asesor|asesora|humano|humana|agente)\b"
-    r"|^(una )?persona$"
-    r"|\bhablar con (una |alguna )?persona\b"
-)
-_CODE = re.compile(r"^\d{4,8}$")
 
-
-def normalize_text(text: str) -> str:
-    """Lower-case, no accents, no punctuation, single spaces: for keyword matching only."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = re.sub(r"[^\w\s]", " ", plain)
-    return " ".join(plain.split())
-
-
-def is_confirmation(text: str) -> bool:
-    return normalize_text(text) in CONFIRM_WORDS
-
-
-def wants_handoff(text: str) -> bool:
-    return bool(_HANDOFF.search(normalize_text(text)))
-
-
-# --- Inbound -------------------------------------------------------------------------------------
-def receive_inbound(params: Mapping[str, str]) -> Message | None:
-    """Store a verified Twilio message once (MessageSid is unique) and queue its processing.
-
-    Returns None for a duplicate delivery or an unusable payload.
-    """
-    sid = (params.get("MessageSid") or params.get("SmsMessageSid") or "").strip()
-    if not sid:
-        return None
-    try:
-        phone = normalize_phone(params.get("From", ""))
-    except ValidationFailed:
-        logger.warning("assistant: inbound message %s with an invalid sender", sid)
-        return None
-    try:
-        num_media = int(params.get("NumMedia") or 0)
-    except ValueError:
-        num_media = 0
-    with transaction.atomic():
-        conversation = _conversation_for(phone)
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    conversation=conversation,
-                    direction=Message.Direction.INBOUND,
-                    source=Message.Source.USER,
-                    provider_sid=sid,
-                    body=(params.get("Body") or "")[:4096],
-                    num_media=num_media,
-                )
-        except IntegrityError:
-            _requeue_if_unanswered(sid)
-            return None
-        public_id = str(message.public_id)
-        transaction.on_commit(lambda: _enqueue(public_id))
-    return message
-
-
-PROCESS_MESSAGE = "assistant.process_message"  # tasks.process_message_task
-
-
-def _requeue_if_unanswered(sid: str) -> None:
-    """Twilio redelivers when our first answer failed. If that delivery was stored but its
-    processing never got queued (the broker refused it), this retry queues it; processing
-    is idempotent, so queueing a message twice still answers it once."""
-    stored = Message.objects.filter(provider_sid=sid, processed_at__isnull=True).first()
-    if stored is None:
-        logger.info("assistant: duplicate delivery of %s ignored", sid)
-        return
-    public_id = str(stored.public_id)
-    transaction.on_commit(lambda: _enqueue(public_id))
-
-
-def _enqueue(message_id: str) -> None:
-    """Queue the processing. A broker failure must not turn the webhook into a 500 after
-    the message is safely stored: it is logged, and Twilio's retry or the periodic sweep
-    (``requeue_unanswered``) queues it again."""
-    try:
-        task_named(PROCESS_MESSAGE).delay(message_id)
-    except Exception:
-        logger.exception("assistant: could not queue message %s; the sweep will", message_id)
-
-
-def requeue_unanswered(
-    *, older_than_seconds: int | None = None, max_age_hours: int | None = None
-) -> int:
-    """Beat task body: queue inbound messages stored but never processed (a lost publish,
-    or a processing crash that rolled back), each at most ASSISTANT_MAX_ATTEMPTS times with
-    exponential backoff between tries. Younger ones are still in the normal flow; much
-    older ones would be answered out of context and are left to staff. A message out of
-    attempts is handed to staff (normally done right after its last failure)."""
-    now = timezone.now()
-    older = (
-        settings.ASSISTANT_REQUEUE_AFTER_SECONDS
-        if older_than_seconds is None
-        else older_than_seconds
-    )
-    age = settings.ASSISTANT_REQUEUE_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
-    pending = Message.objects.filter(
-        direction=Message.Direction.INBOUND,
-        processed_at__isnull=True,
-        created_at__lte=now - timedelta(seconds=older),
-        created_at__gte=now - timedelta(hours=age),
-    )
-    for public_id in pending.filter(attempts__gte=settings.ASSISTANT_MAX_ATTEMPTS).values_list(
-        "public_id", flat=True
-    )[:50]:
-        give_up(str(public_id), reason="")
-    ids = list(
-        pending.filter(attempts__lt=settings.ASSISTANT_MAX_ATTEMPTS)
-        .filter(models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now))
-        .values_list("public_id", flat=True)[:200]
-    )
-    for public_id in ids:
-        _enqueue(str(public_id))
-    return len(ids)
-
-
-def _locked_inbound(message_id: str) -> Message | None:
-    return (
-        Message.objects.select_for_update()
-        .filter(public_id=message_id, direction=Message.Direction.INBOUND)
-        .first()
-    )
-
-
-def _claim_attempt(message_id: str) -> bool:
-    """Count one processing attempt (committed on its own, so a failure that rolls the
-    turn back still counts). False when the message is done or out of attempts."""
-    now = timezone.now()
-    with transaction.atomic():
-        message = _locked_inbound(message_id)
-        if message is None or message.processed_at is not None:
-            return False
-        if message.attempts >= settings.ASSISTANT_MAX_ATTEMPTS:
-            out_of_attempts = True
-        else:
-            out_of_attempts = False
-            message.attempts += 1
-            backoff = settings.ASSISTANT_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1)
-            message.next_attempt_at = now + timedelta(seconds=backoff)
-            message.save(update_fields=["attempts", "next_attempt_at"])
-    if out_of_attempts:
-        give_up(message_id, reason="")
-        return False
-    return True
-
-
-def _record_failure(message_id: str, exc: BaseException) -> None:
-    reason = f"{type(exc).__name__}: {exc}"[:200]
-    Message.objects.filter(public_id=message_id, processed_at__isnull=True).update(failure=reason)
-    attempts = (
-        Message.objects.filter(public_id=message_id).values_list("attempts", flat=True).first()
-    )
-    if attempts is not None and attempts >= settings.ASSISTANT_MAX_ATTEMPTS:
-        give_up(message_id, reason=reason)
-
-
-def give_up(message_id: str, *, reason: str) -> None:
-    """The message could not be processed within its attempts: mark it done (never tried
-    again) and put the conversation in the staff queue with the reason."""
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update()
-            .filter(public_id=message_id, processed_at__isnull=True)
-            .first()
-        )
-        if message is None:
-            return
-        conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
-        if conversation.archived_at is not None:
-            conversation = _conversation_for(conversation.phone)
-        message.processed_at = timezone.now()
-        message.failure = (reason or message.failure or "max_attempts")[:200]
-        message.save(update_fields=["processed_at", "failure"])
-        _queue_next_of(message.conversation_id)  # the messages that waited behind it
-        logger.warning(
-            "assistant: message %s failed %s times; handed to staff",
-            message.public_id,
-            message.attempts,
-        )
-        if conversation.state != Conversation.State.HANDED_OFF:
-            hand_off(
-                conversation,
-                reason=_("No pude procesar un mensaje tras %(n)s intentos (%(why)s).")
-                % {"n": message.attempts, "why": message.failure},
-            )
-
-
-def _conversation_for(phone: str) -> Conversation:
-    """The number's live conversation (archived ones belong to earlier owners)."""
-    live = Conversation.objects.filter(phone=phone, archived_at__isnull=True)
-    conversation = live.first()
-    if conversation is not None:
-        return conversation
-    try:
-        with transaction.atomic():
-            return Conversation.objects.create(phone=phone)
-    except IntegrityError:  # created by a concurrent delivery
-        return live.get()
-
-
-# --- Processing ----------------------------------------------------------------------------------
 def process_message(message_id: str) -> None:
     """Answer one inbound message. Safe to call more than once: it answers only once.
     Each call is one counted attempt; the last failing one hands the conversation to staff.
     A message behind an earlier unanswered one of its conversation waits (no attempt
     counted): the earlier one queues it when it is answered."""
-    if _behind_an_earlier_message(message_id):
+    if behind_an_earlier_message(message_id):
         logger.info("assistant: message %s waits for an earlier one", message_id)
         return
-    if not _claim_attempt(message_id):
+    if not claim_attempt(message_id):
         return
     try:
         step = _process(message_id)
         if step is not None:
             _finish(message_id, step, step.call())
     except Exception as exc:
-        _record_failure(message_id, exc)
+        record_failure(message_id, exc)
         raise
-
-
-def _unanswered_inbound(conversation_id: int) -> Any:
-    """The conversation's inbound messages still waiting for an answer (recent enough to be
-    answered at all: older ones are left to staff by the sweep)."""
-    since = timezone.now() - timedelta(hours=settings.ASSISTANT_REQUEUE_MAX_AGE_HOURS)
-    return Message.objects.filter(
-        conversation_id=conversation_id,
-        direction=Message.Direction.INBOUND,
-        processed_at__isnull=True,
-        created_at__gte=since,
-    )
-
-
-def _behind_an_earlier_message(message_id: str) -> bool:
-    message = (
-        Message.objects.filter(public_id=message_id, direction=Message.Direction.INBOUND)
-        .only("pk", "conversation_id", "created_at", "processed_at")
-        .first()
-    )
-    if message is None or message.processed_at is not None:
-        return False
-    return (
-        _unanswered_inbound(message.conversation_id)
-        .filter(
-            models.Q(created_at__lt=message.created_at)
-            | models.Q(created_at=message.created_at, pk__lt=message.pk)
-        )
-        .exists()
-    )
-
-
-def _queue_next_of(conversation_id: int) -> None:
-    """After an answer commits: queue the conversation's next waiting message, if any."""
-    following = (
-        _unanswered_inbound(conversation_id)
-        .order_by("created_at", "pk")
-        .values_list("public_id", flat=True)
-        .first()
-    )
-    if following is not None:
-        public_id = str(following)
-        transaction.on_commit(lambda: _enqueue(public_id))
 
 
 def _answered(message: Message) -> None:
     message.processed_at = timezone.now()
     message.save(update_fields=["processed_at", "conversation"])
-    _queue_next_of(message.conversation_id)
+    queue_next_of(message.conversation_id)
 
 
 def _process(message_id: str) -> _ProviderStep | None:
@@ -356,13 +86,13 @@ def _process(message_id: str) -> _ProviderStep | None:
     sign-up code sent or checked by Twilio Verify) returns that step, to be taken once this
     transaction has committed; any other turn completes here."""
     with transaction.atomic():
-        message = _locked_inbound(message_id)
+        message = locked_inbound(message_id)
         if message is None or message.processed_at is not None:
             return None
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
         if conversation.archived_at is not None:
             # Stored just before the number changed owner: it belongs to the live one.
-            live = _conversation_for(conversation.phone)
+            live = conversation_for(conversation.phone)
             conversation = Conversation.objects.select_for_update().get(pk=live.pk)
             message.conversation = conversation
             message.save(update_fields=["conversation"])
@@ -376,7 +106,7 @@ def _finish(message_id: str, step: _ProviderStep, outcome: Any) -> None:
     """Record what the provider answered in a second short transaction, if the message is
     still unanswered and the conversation is still the bot's."""
     with transaction.atomic():
-        message = _locked_inbound(message_id)
+        message = locked_inbound(message_id)
         if message is None or message.processed_at is not None:
             return  # answered meanwhile (a duplicate delivery of the task)
         conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
@@ -550,7 +280,7 @@ class _Turn:
             return
         logger.info("assistant: %s changed owner; conversation archived", mask_phone(conv.phone))
         now = timezone.now()
-        _supersede_pending(conv, now)
+        supersede_pending(conv, now)
         conv.archived_at, conv.state = now, Conversation.State.CLOSED
         conv.menu_state, conv.signup_stage = {}, ""
         conv.save(
@@ -660,7 +390,7 @@ class _Turn:
         """The sign-up step this message asks for (sent or checked after commit), True when
         it was answered here, False when it is not about signing up."""
         conv = self.conversation
-        if conv.signup_stage == "awaiting_code" and _CODE.match(self.words):
+        if conv.signup_stage == "awaiting_code" and VERIFICATION_CODE.match(self.words):
             if getattr(identity, "confirm_phone_verification", None) is None:
                 return False
             return _CheckSignupCode(phone=conv.phone, code=self.words)
@@ -808,228 +538,3 @@ def _decide(proposal: Proposal, status: str, result: dict[str, Any] | None = Non
     if result is not None:
         proposal.result = {k: v for k, v in result.items() if isinstance(k, str)}
     proposal.save(update_fields=["status", "decided_at", "result"])
-
-
-# --- Shared actions ------------------------------------------------------------------------------
-def _supersede_pending(conversation: Conversation, now: datetime) -> None:
-    """The conversation's pending proposal (at most one) will never run."""
-    Proposal.objects.filter(conversation=conversation, status=Proposal.Status.PENDING).update(
-        status=Proposal.Status.SUPERSEDED, decided_at=now
-    )
-
-
-def propose(
-    conversation: Conversation, action: gemini.PendingAction, *, via_menu: bool
-) -> Proposal:
-    """Store what would be done and ask for an explicit "sí" (nothing runs yet)."""
-    now = timezone.now()
-    _supersede_pending(conversation, now)
-    proposal = Proposal.objects.create(
-        conversation=conversation,
-        tool_name=action.tool.name,
-        args=action.args,
-        summary=action.summary,
-        via_menu=via_menu,
-        expires_at=now + timedelta(minutes=settings.ASSISTANT_CONFIRMATION_MINUTES),
-    )
-    conversation.state = Conversation.State.AWAITING_CONFIRMATION
-    conversation.save(update_fields=["state", "updated_at"])
-    reply(
-        conversation,
-        f"{action.summary}\n\n" + _("¿Confirmas? Responde *sí* o *no*."),
-        source=Message.Source.MENU if via_menu else Message.Source.GEMINI,
-    )
-    return proposal
-
-
-def reply(
-    conversation: Conversation,
-    text: str,
-    *,
-    source: str,
-    author: Any = None,
-    template: str = integrations.REPLY_TEMPLATE,
-    public_id: uuid.UUID | None = None,
-) -> list[Message]:
-    """Store the outbound text and queue it on WhatsApp, split at WhatsApp's length limit.
-    ``public_id`` names the (first) stored message, for replies stored once per cause."""
-    messages = []
-    for chunk in split_message(text):
-        ids = {"public_id": public_id} if public_id is not None and not messages else {}
-        message = Message.objects.create(
-            **ids,
-            conversation=conversation,
-            direction=Message.Direction.OUTBOUND,
-            source=source,
-            body=chunk,
-            author=author,
-            processed_at=timezone.now(),
-        )
-        integrations.send_whatsapp(
-            phone=conversation.phone,
-            user_id=conversation.user_id,
-            body=chunk,
-            idempotency_key=f"assistant:{message.public_id}",
-            template=template,
-        )
-        messages.append(message)
-    return messages
-
-
-def hand_off(conversation: Conversation, *, reason: str = "") -> None:
-    """Put the conversation in the staff queue; the bot stays silent until released.
-    ``reason`` (for staff, never sent to the client) is kept in the audit log. The staff
-    on duty (``ASSISTANT_HANDOFF_ALERT_ROLES``) are alerted once per handoff."""
-    already = conversation.state == Conversation.State.HANDED_OFF
-    _supersede_pending(conversation, timezone.now())
-    conversation.state = Conversation.State.HANDED_OFF
-    if not already or conversation.handed_off_at is None:
-        conversation.handed_off_at = timezone.now()
-    conversation.menu_state = {}
-    conversation.save(update_fields=["state", "handed_off_at", "menu_state", "updated_at"])
-    integrations.audit(
-        "assistant.handoff",
-        target=f"assistant.conversation:{conversation.public_id}",
-        details={"reason": reason} if reason else None,
-    )
-    _alert_staff(conversation)
-    tools = available_tools(has_user=conversation.user_id is not None)
-    ctx = ToolContext(user=conversation.user, conversation_id=str(conversation.public_id))
-    hours = menu.hours_text(tools, ctx)
-    reply(
-        conversation,
-        _(
-            "Te comunico con una persona de nuestro equipo. Te responderemos por aquí mismo "
-            "lo antes posible. Nuestro horario:\n%(hours)s"
-        )
-        % {"hours": hours},
-        source=Message.Source.SYSTEM,
-    )
-
-
-def staff_reply(conversation: Conversation, *, author: Any, text: str) -> list[Message]:
-    """A staff member answers from the admin; the conversation stays with staff."""
-    text = (text or "").strip()
-    if not text:
-        raise ValidationFailed(_("Escribe un mensaje."))
-    with transaction.atomic():
-        conv = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if conv.archived_at is not None:
-            raise ValidationFailed(
-                _(
-                    "Esta conversación está archivada: el número ya no es de este cliente. "
-                    "Escríbele en su conversación actual."
-                )
-            )
-        if conv.state != Conversation.State.HANDED_OFF:
-            conv.state = Conversation.State.HANDED_OFF
-            conv.handed_off_at = conv.handed_off_at or timezone.now()
-            conv.save(update_fields=["state", "handed_off_at", "updated_at"])
-        integrations.audit(
-            "assistant.staff_reply", actor=author, target=f"assistant.conversation:{conv.public_id}"
-        )
-        conv.staff_read_at = timezone.now()  # answering is reading
-        conv.save(update_fields=["staff_read_at", "updated_at"])
-        return reply(
-            conv,
-            text,
-            source=Message.Source.STAFF,
-            author=author,
-            template=integrations.STAFF_REPLY_TEMPLATE,
-        )
-
-
-def release_to_bot(conversation: Conversation, *, closed: bool = False) -> None:
-    """Staff is done: the bot answers again (or the conversation is closed)."""
-    Conversation.objects.filter(pk=conversation.pk, archived_at__isnull=True).update(
-        state=Conversation.State.CLOSED if closed else Conversation.State.BOT,
-        menu_state={},
-        updated_at=timezone.now(),
-    )
-
-
-# --- The staff inbox -----------------------------------------------------------------------------
-def _alert_staff(conversation: Conversation) -> None:
-    """One alert per handoff and staff member (the key carries the handoff's time)."""
-    stamp = conversation.handed_off_at.isoformat() if conversation.handed_off_at else ""
-    client = conversation.user.get_full_name() if conversation.user_id else ""
-    integrations.alert_staff(
-        roles=tuple(settings.ASSISTANT_HANDOFF_ALERT_ROLES),
-        context={
-            "client": client or mask_phone(conversation.phone),
-            "url": f"{settings.SITE_URL}/admin/assistant/handoffconversation/"
-            f"{conversation.pk}/change/",
-        },
-        key=f"assistant:handoff-alert:{conversation.public_id}:{stamp}",
-    )
-
-
-def mark_read(conversation: Conversation) -> None:
-    """A staff member opened the conversation: its inbound messages so far are read."""
-    Conversation.objects.filter(pk=conversation.pk).update(staff_read_at=timezone.now())
-
-
-def return_to_assistant(conversation: Conversation, *, author: Any = None) -> bool:
-    """Staff hands the conversation back ("Devolver al asistente") and the client is told.
-    False when it was no longer with staff (released meanwhile, or archived)."""
-    with transaction.atomic():
-        conv = (
-            Conversation.objects.select_for_update()
-            .filter(pk=conversation.pk, archived_at__isnull=True)
-            .first()
-        )
-        if conv is None or conv.state != Conversation.State.HANDED_OFF:
-            return False
-        _back_to_bot(conv, "assistant.handoff_returned", author)
-        reply(
-            conv,
-            _(
-                "Te dejo de nuevo con nuestro asistente virtual. Si necesitas a una persona, "
-                "escribe *asesor*."
-            ),
-            source=Message.Source.SYSTEM,
-        )
-    return True
-
-
-def release_stale_handoffs(*, minutes: int | None = None, limit: int = 100) -> int:
-    """Beat task body: a handoff no staff member answered within ``minutes``
-    (``ASSISTANT_HANDOFF_TIMEOUT_MINUTES``) returns to the assistant, and the client is
-    told. Rows are locked one by one (SKIP LOCKED: a reply being written wins)."""
-    minutes = settings.ASSISTANT_HANDOFF_TIMEOUT_MINUTES if minutes is None else minutes
-    cutoff = timezone.now() - timedelta(minutes=minutes)
-    stale = Conversation.objects.filter(
-        state=Conversation.State.HANDED_OFF,
-        archived_at__isnull=True,
-        handed_off_at__lte=cutoff,
-    )
-    released = 0
-    for pk in list(stale.values_list("pk", flat=True)[:limit]):
-        with transaction.atomic():
-            conv = stale.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if conv is None:
-                continue
-            answered = conv.messages.filter(
-                source=Message.Source.STAFF, created_at__gte=conv.handed_off_at
-            ).exists()
-            if answered:
-                continue
-            _back_to_bot(conv, "assistant.handoff_timed_out", None)
-            reply(
-                conv,
-                _(
-                    "Disculpa la espera: nuestro equipo no alcanzó a responderte. "
-                    "Te sigo atendiendo yo, el asistente virtual. Si quieres intentar de nuevo "
-                    "con una persona, escribe *asesor*."
-                ),
-                source=Message.Source.SYSTEM,
-            )
-            released += 1
-    return released
-
-
-def _back_to_bot(conv: Conversation, action: str, author: Any) -> None:
-    conv.state = Conversation.State.BOT
-    conv.menu_state = {}
-    conv.save(update_fields=["state", "menu_state", "updated_at"])
-    integrations.audit(action, actor=author, target=f"assistant.conversation:{conv.public_id}")
