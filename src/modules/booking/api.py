@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from modules.booking import selectors, services
+from modules.booking import deposits, selectors, services
 from modules.booking.desk_api import router as desk_router
 from modules.booking.models import AppointmentStatus
 from modules.booking.schemas import (
@@ -259,7 +259,7 @@ def deposit_checkout(request: HttpRequest, appointment_id: str) -> Any:
     appt = selectors.appointment_for(request.auth, appointment_id)
     if appt.client_id != request.auth.pk and not services.is_staff_booker(request.auth):
         raise PermissionDenied()  # the performing therapist does not take payments
-    outcome = services.deposit_checkout(actor=request.auth, appointment=appt)
+    outcome = deposits.deposit_checkout(actor=request.auth, appointment=appt)
     return {"appointment": appointment_out(outcome.appointment), "checkout": outcome.checkout}
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from modules.booking import services as booking_services
+from modules.booking import deposits as booking_deposits
 from modules.booking.models import (
     Appointment,
     AppointmentStatus,
@@ -349,7 +349,7 @@ def _create_demo_appointment(
     )
     if not pay:
         return appointment
-    checkout = booking_services.deposit_checkout(actor=None, appointment=appointment).checkout
+    checkout = booking_deposits.deposit_checkout(actor=None, appointment=appointment).checkout
     payments.settle_in_sandbox(payment_reference=checkout["reference"])
     appointment.refresh_from_db()  # confirmed by booking's payment handler
     if appointment.status != S.CONFIRMED:

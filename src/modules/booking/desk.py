@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import messaging, services, waitlist
+from modules.booking import deposits, messaging, services, waitlist
 from modules.booking.availability import AvailabilityEngine, bump_version, local_tz
 from modules.booking.errors import AppointmentNotFound, InvalidTransition, TherapistNotFound
 from modules.booking.models import (
@@ -551,7 +551,7 @@ def set_notes(actor: Any, appt: Appointment, *, staff_notes: str) -> Appointment
         row = Appointment.objects.select_for_update(of=("self",)).get(pk=appt.pk)
         row.staff_notes = staff_notes.strip()[:2000]
         row.save(update_fields=["staff_notes", "updated_at"])
-        services._event(row, "notes", actor, note=row.staff_notes[:300])
+        services.record_event(row, "notes", actor, note=row.staff_notes[:300])
         _audit("notes", actor, row)
     appt.staff_notes = row.staff_notes
     return appt
@@ -590,7 +590,7 @@ def record_payment(
             customer=row.client,
             description=row.service.name,
         )
-        services._event(
+        services.record_event(
             row,
             "paid_at_desk",
             actor,
@@ -598,11 +598,11 @@ def record_payment(
         )
         paid += amount_cents
         if row.status == S.PENDING_PAYMENT and paid >= row.deposit_cents:
-            services._set_status(row, S.CONFIRMED, actor, "payment_settled", receipt.reference)
+            services.set_status(row, S.CONFIRMED, actor, "payment_settled", receipt.reference)
             row.deposit_paid_cents = min(paid, row.deposit_cents)
             row.confirmed_at, row.hold_expires_at, row.checkout = timezone.now(), None, {}
             row.save()
-            services._notify_safely(row, "booking_confirmed", "confirmed")
+            services.notify_safely(row, "booking_confirmed", "confirmed")
             bump_version()
         _audit("payment", actor, row, amount_cents=amount_cents, method=method)
     return {"receipt": asdict(receipt), "balance": balance(row, paid), "status": row.status}
@@ -613,7 +613,7 @@ def send_payment_link(actor: Any, appt: Appointment) -> dict[str, Any]:
     otherwise a checkout for what is left to pay."""
     require_desk(actor)
     if appt.status == S.PENDING_PAYMENT:
-        outcome = services.deposit_checkout(actor=actor, appointment=appt)
+        outcome = deposits.deposit_checkout(actor=actor, appointment=appt)
         checkout = outcome.checkout
         amount = appt.deposit_cents
     else:
@@ -638,7 +638,7 @@ def send_payment_link(actor: Any, appt: Appointment) -> dict[str, Any]:
         messaging.send(
             appt, "booking_payment_link", f"link:{reference}", url=url, amount=money(amount)
         )
-        services._event(appt, "payment_link_sent", actor, note=reference[:300])
+        services.record_event(appt, "payment_link_sent", actor, note=reference[:300])
         _audit("payment_link", actor, appt, reference=reference, amount_cents=amount)
     return {"reference": reference, "checkout_url": url, "amount_cents": amount}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from modules.booking import services
+from modules.booking import deposits
 from modules.payments.public import PaymentFailed, PaymentOutcome, PaymentSettled
 
 logger = logging.getLogger(__name__)
@@ -14,13 +14,13 @@ def handle(outcome: PaymentOutcome) -> None:
     """A deposit settled confirms the appointment (or refunds it); a failed attempt is
     recorded. Idempotent: a re-delivered outcome changes nothing."""
     if isinstance(outcome, PaymentSettled):
-        result = services.handle_deposit_settled(
+        result = deposits.handle_deposit_settled(
             ref=outcome.ref,
             payment_reference=outcome.payment_reference,
             amount_cents=outcome.amount_cents,
         )
         logger.info("deposit for appointment %s settled: %s", outcome.ref, result)
     elif isinstance(outcome, PaymentFailed):
-        services.handle_deposit_failed(
+        deposits.handle_deposit_failed(
             ref=outcome.ref, payment_reference=outcome.payment_reference, status=outcome.status
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from modules.booking import services, waitlist
 from modules.booking.availability import bump_version
-from modules.booking.models import Appointment, Therapist
+from modules.booking.models import CHANGEABLE_STATUSES, Appointment, AppointmentEvent, Therapist
 from modules.booking.versions import CATALOG
 from platform_core.renderers import api_time
 
@@ -50,9 +52,23 @@ def export_user(user: Any) -> dict[str, Any]:
 
 
 def erase_user(user: Any) -> None:
-    services.erase_client_data(user)
+    _erase_appointments(user)
     waitlist.erase_client(user)
     if Therapist.objects.filter(user=user).update(bio="", is_active=False):
         # A queryset update sends no signal: the catalog and searches change with it.
         bump_version()
         CATALOG.bump()
+
+
+def _erase_appointments(user: Any) -> None:
+    """Cancel the user's upcoming appointments (as a client cancellation, under the
+    policy) and scrub free text; visit records stay for accounting, anonymised."""
+    now = timezone.now()
+    for appt in Appointment.objects.filter(
+        client=user, status__in=CHANGEABLE_STATUSES, start__gt=now
+    ):
+        services.cancel_appointment(actor=None, appointment=appt, reason="account_erased")
+    Appointment.objects.filter(client=user).update(
+        notes="", staff_notes="", cancellation_reason="", checkout={}
+    )
+    AppointmentEvent.objects.filter(appointment__client=user).update(note="")

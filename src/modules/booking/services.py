@@ -1,4 +1,5 @@
-"""Booking write use-cases: book, reschedule, cancel, settle, expire, remind, close."""
+"""Booking write use-cases: book, reschedule, cancel, check in, close. Deposits are in
+``deposits``, reminders in ``reminders``."""
 
 from __future__ import annotations
 
@@ -16,9 +17,6 @@ from django.utils.translation import gettext as _
 from modules.booking import freeing, messaging
 from modules.booking.availability import AvailabilityEngine, bump_version, granularity, local_tz
 from modules.booking.errors import (
-    DepositBeingConfirmed,
-    DepositNotDue,
-    HoldExpired,
     InvalidTransition,
     NotCancellable,
     OutsideBookingWindow,
@@ -30,7 +28,6 @@ from modules.booking.models import (
     CHANGEABLE_STATUSES,
     Appointment,
     AppointmentEvent,
-    AppointmentReminder,
     Room,
     Service,
     Therapist,
@@ -67,7 +64,7 @@ def deposit_for(price_cents: int, percent: int) -> int:
     return (price_cents * percent + 50) // 100
 
 
-def _event(appointment: Appointment, kind: str, actor: Any = None, **fields: Any) -> None:
+def record_event(appointment: Appointment, kind: str, actor: Any = None, **fields: Any) -> None:
     AppointmentEvent.objects.create(
         appointment=appointment,
         kind=kind,
@@ -76,10 +73,10 @@ def _event(appointment: Appointment, kind: str, actor: Any = None, **fields: Any
     )
 
 
-def _set_status(appt: Appointment, status: str, actor: Any, kind: str, note: str = "") -> None:
+def set_status(appt: Appointment, status: str, actor: Any, kind: str, note: str = "") -> None:
     old = appt.status
     appt.status = status
-    _event(appt, kind, actor, from_status=old, to_status=status, note=note[:300])
+    record_event(appt, kind, actor, from_status=old, to_status=status, note=note[:300])
 
 
 def get_active_service(code: str) -> Service:
@@ -109,7 +106,7 @@ def _check_start(start: datetime, *, staff: bool, now: datetime) -> datetime:
     return start
 
 
-def _lock_and_place(
+def lock_and_place(
     service: Service,
     start: datetime,
     candidates: list[Therapist],
@@ -149,7 +146,7 @@ def _lock_and_place(
     return by_pk[chosen], room
 
 
-def _place(appt: Appointment, service: Service, start: datetime) -> None:
+def place(appt: Appointment, service: Service, start: datetime) -> None:
     """Set the appointment's times from the service as it is now: the treatment, the
     blocked range (buffers, compared by the room's exclusion constraint) and the
     processing phase (the therapist's constraint leaves it out)."""
@@ -164,7 +161,7 @@ def _place(appt: Appointment, service: Service, start: datetime) -> None:
         appt.processing_end = appt.processing_start + service.processing_minutes * minutes
 
 
-def _save_guarded(appointment: Appointment) -> None:
+def save_guarded(appointment: Appointment) -> None:
     """Save inside a savepoint: an exclusion-constraint violation becomes 409."""
     try:
         with transaction.atomic():
@@ -174,7 +171,7 @@ def _save_guarded(appointment: Appointment) -> None:
         raise SlotTaken() from None
 
 
-def _candidates(service: Service, therapist_public_id: Any | None) -> list[Therapist]:
+def candidate_therapists(service: Service, therapist_public_id: Any | None) -> list[Therapist]:
     qs = Therapist.objects.filter(services=service, is_active=True).order_by("pk")
     if therapist_public_id:
         try:
@@ -188,7 +185,7 @@ def _candidates(service: Service, therapist_public_id: Any | None) -> list[Thera
     return therapists
 
 
-def _notify_safely(appointment: Appointment, template: str, key: str) -> None:
+def notify_safely(appointment: Appointment, template: str, key: str) -> None:
     """Messages are a side effect: a broken channel must not undo a booking."""
     try:
         with transaction.atomic():
@@ -238,13 +235,13 @@ def book_appointment(
     now = timezone.now()
     service = get_active_service(service_code)
     start = _check_start(start, staff=skip_lead_time or is_staff_booker(actor), now=now)
-    candidates = _candidates(service, therapist_public_id)
+    candidates = candidate_therapists(service, therapist_public_id)
     vip = identity.is_vip(client) and service.vip_price_cents is not None
     price = service.vip_price_cents if vip else service.price_cents
     deposit = deposit_for(price, service.deposit_percent)
     checkout = None
     with transaction.atomic():
-        therapist, room = _lock_and_place(service, start, candidates)
+        therapist, room = lock_and_place(service, start, candidates)
         appt = Appointment(
             client_id=client.id,
             booked_by_id=getattr(actor, "id", None),  # None for an anonymous actor
@@ -258,13 +255,13 @@ def book_appointment(
             deposit_cents=deposit,
             notes=notes[:2000],
         )
-        _place(appt, service, start)
+        place(appt, service, start)
         if deposit > 0:
             appt.hold_expires_at = now + timedelta(minutes=settings.APPOINTMENT_HOLD_MINUTES)
         else:
             appt.confirmed_at = now
-        _save_guarded(appt)
-        _event(
+        save_guarded(appt)
+        record_event(
             appt, "created", actor, to_status=appt.status, new_start=start, new_therapist=therapist
         )
         if deposit > 0:
@@ -279,7 +276,7 @@ def book_appointment(
             appt.checkout = asdict(checkout)
             appt.save(update_fields=["checkout", "updated_at"])
         else:
-            _notify_safely(appt, "booking_confirmed", "confirmed")
+            notify_safely(appt, "booking_confirmed", "confirmed")
         bump_version()
     return BookingOutcome(appt, checkout)
 
@@ -302,7 +299,7 @@ def reschedule_appointment(
     service = appointment.service
     start = _check_start(start, staff=staff, now=now)
     candidates = (
-        _candidates(service, therapist_public_id)
+        candidate_therapists(service, therapist_public_id)
         if therapist_public_id
         else [appointment.therapist]
     )
@@ -310,16 +307,14 @@ def reschedule_appointment(
         appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if appt.status not in CHANGEABLE_STATUSES:
             raise InvalidTransition()
-        therapist, room = _lock_and_place(
-            service, start, candidates, exclude_appointment_id=appt.pk
-        )
+        therapist, room = lock_and_place(service, start, candidates, exclude_appointment_id=appt.pk)
         old_start, old_therapist = appt.start, appt.therapist
-        _place(appt, service, start)
+        place(appt, service, start)
         appt.therapist, appt.room = therapist, room
-        _save_guarded(appt)
+        save_guarded(appt)
         # A moved appointment gets its reminders again, for the new time.
         appt.reminders.all().delete()
-        _event(
+        record_event(
             appt,
             "rescheduled",
             actor,
@@ -331,7 +326,7 @@ def reschedule_appointment(
             new_therapist=therapist,
         )
         if appt.status == S.CONFIRMED:
-            _notify_safely(appt, "booking_rescheduled", f"rescheduled:{int(start.timestamp())}")
+            notify_safely(appt, "booking_rescheduled", f"rescheduled:{int(start.timestamp())}")
         freeing.slot_freed(old_therapist.pk, old_start)
         bump_version()
     return appt
@@ -349,7 +344,7 @@ def cancel_appointment(
             raise NotCancellable()
         in_window = now <= appt.start - timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
         refund = appt.deposit_paid_cents > 0 and (by_spa or in_window)
-        _set_status(appt, S.CANCELLED, actor, "cancelled", reason)
+        set_status(appt, S.CANCELLED, actor, "cancelled", reason)
         appt.cancelled_by = (
             Appointment.CancelledBy.SPA if by_spa else Appointment.CancelledBy.CLIENT
         )
@@ -366,7 +361,7 @@ def cancel_appointment(
             )
             appt.refund_requested_at = now
         appt.save()
-        _notify_safely(appt, "booking_cancelled", "cancelled")
+        notify_safely(appt, "booking_cancelled", "cancelled")
         freeing.slot_freed(appt.therapist_id, appt.start)
         bump_version()
     kept = 0 if refund else appt.deposit_paid_cents
@@ -381,12 +376,12 @@ def _close(
         appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if appt.status not in allowed or appt.start > now:
             raise InvalidTransition()
-        _set_status(appt, status, actor, kind)
+        set_status(appt, status, actor, kind)
         if status == S.COMPLETED:
             appt.completed_at = now
         appt.save()
         if status == S.COMPLETED:
-            _notify_safely(appt, "booking_thank_you", "thank_you")
+            notify_safely(appt, "booking_thank_you", "thank_you")
         else:  # a no-show releases the rest of the slot and the day's later time
             freeing.slot_freed(appt.therapist_id, appt.start)
         bump_version()
@@ -416,247 +411,11 @@ def check_in(*, actor: Any, appointment: Appointment) -> Appointment:
             or appt.end <= now
         ):
             raise InvalidTransition()
-        _set_status(appt, S.ARRIVED, actor, "arrived")
+        set_status(appt, S.ARRIVED, actor, "arrived")
         appt.arrived_at = now
         appt.save()
         bump_version()
     return appt
-
-
-# --- payments ---------------------------------------------------------------------------------
-def _refund(
-    appt: Appointment, reason: str, amount_cents: int, now: datetime, payment_reference: str
-) -> None:
-    # Exactly this attempt: a duplicate must never refund the payment that confirmed.
-    payments.request_refund(
-        purpose=PURPOSE,
-        ref=str(appt.public_id),
-        reason=reason,
-        amount_cents=amount_cents,
-        payment_reference=payment_reference,
-    )
-    appt.refund_requested_at = now
-    appt.needs_attention = reason
-
-
-def handle_deposit_settled(*, ref: str, payment_reference: str, amount_cents: int) -> str:
-    """Receiver logic for payments' settlement of a deposit. Idempotent per payment.
-    Returns what happened: confirmed / duplicate / refunded / ignored."""
-    now = timezone.now()
-    try:
-        public_id = uuid.UUID(str(ref))
-    except ValueError:
-        logger.warning("deposit settled for malformed ref %r", ref)
-        return "ignored"
-    with transaction.atomic():
-        # of=("self",): lock the appointment only. Locking the joined therapist row too
-        # takes locks in the opposite order to a booking (therapist, then appointment)
-        # and deadlocked concurrent settlements (seen in the memory benchmark).
-        appt = (
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("service", "therapist", "client")
-            .filter(public_id=public_id)
-            .first()
-        )
-        if appt is None:
-            logger.warning("deposit settled for unknown appointment %s", ref)
-            return "ignored"
-        if appt.payment_reference == payment_reference:
-            return "duplicate"
-        first_payment = not appt.payment_reference
-        if first_payment:  # a duplicate never replaces the payment that holds the visit
-            appt.payment_reference = payment_reference
-        payable = first_payment and (
-            appt.status == S.PENDING_PAYMENT
-            or (appt.status == S.EXPIRED and appt.start > now and _take_slot_back(appt))
-        )
-        if payable:
-            _set_status(appt, S.CONFIRMED, None, "payment_settled", payment_reference)
-            appt.deposit_paid_cents = amount_cents
-            appt.confirmed_at, appt.hold_expires_at, appt.checkout = now, None, {}
-            appt.save()
-            _notify_safely(appt, "booking_confirmed", "confirmed")
-            bump_version()
-            return "confirmed"
-        # Slot gone, cancelled meanwhile, or a second payment: never double-book.
-        if not first_payment:
-            reason = "duplicate_payment"
-        elif appt.status == S.EXPIRED:
-            reason = "slot_unavailable_after_expiry"
-        else:
-            reason = "appointment_not_payable"
-        _refund(appt, reason, amount_cents, now, payment_reference)
-        _event(appt, "refund_requested", None, note=f"{reason} {payment_reference}"[:300])
-        appt.save()
-    return "refunded"
-
-
-def _take_slot_back(appt: Appointment) -> bool:
-    """A late payment for an expired hold: the appointment becomes active again only
-    if its slot is still free, checked under the same locks as a new booking and
-    guarded by the exclusion constraints. On success the row is active (CONFIRMED
-    is set by the caller, which records the transition)."""
-    try:
-        with transaction.atomic():
-            _, room = _lock_and_place(
-                appt.service, appt.start, [appt.therapist], exclude_appointment_id=appt.pk
-            )
-            Appointment.objects.filter(pk=appt.pk).update(room=room, status=S.CONFIRMED)
-    except (SlotTaken, IntegrityError):
-        return False
-    appt.room = room
-    return True
-
-
-def handle_deposit_failed(*, ref: str, payment_reference: str = "", status: str = "") -> None:
-    """A declined (or errored, or expired) payment attempt never cancels nor expires the
-    appointment: the hold stays until ``hold_expires_at`` and the client may open a new
-    attempt within it (``deposit_checkout``). Nothing to do but record it."""
-    try:
-        appt = Appointment.objects.filter(public_id=uuid.UUID(str(ref))).first()
-    except ValueError:
-        return
-    if appt is not None:
-        _event(appt, "payment_failed", None, note=f"{status} {payment_reference}".strip()[:300])
-
-
-def deposit_checkout(*, actor: Any, appointment: Appointment) -> BookingOutcome:
-    """The deposit checkout of a PENDING_PAYMENT appointment whose hold is still valid:
-    the open attempt while payments still has it PENDING, otherwise (the last attempt
-    was DECLINED / ERROR, or there is none) a new attempt that expires with the hold.
-    The appointment row is locked, so concurrent calls open at most one attempt and
-    all return it. The outcome's checkout is a dict in the shape of ``CheckoutDTO``."""
-    now = timezone.now()
-    with transaction.atomic():
-        appt = (
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("service", "client", "therapist", "room")
-            .get(pk=appointment.pk)
-        )
-        if appt.status == S.EXPIRED:
-            raise HoldExpired()
-        if appt.status != S.PENDING_PAYMENT or appt.deposit_cents <= 0:
-            raise DepositNotDue()
-        if appt.hold_expires_at is None or appt.hold_expires_at <= now:
-            raise HoldExpired()  # the beat has not expired it yet; it will
-        latest = payments.payment_status(purpose=PURPOSE, ref=str(appt.public_id))
-        if latest == "APPROVED":
-            # Paid; the settlement signal is on its way (or failed and staff will see
-            # the payment flagged). A new attempt would only charge the client twice.
-            raise DepositBeingConfirmed()
-        if latest == "PENDING" and appt.checkout:
-            return BookingOutcome(appt, appt.checkout)
-        checkout = payments.create_checkout(
-            purpose=PURPOSE,
-            ref=str(appt.public_id),
-            amount_cents=appt.deposit_cents,
-            customer=appt.client,
-            expires_at=appt.hold_expires_at,
-            description=_("Anticipo: %(service)s") % {"service": appt.service.name},
-        )
-        appt.checkout = asdict(checkout)
-        appt.save(update_fields=["checkout", "updated_at"])
-        _event(appt, "checkout_opened", actor, note=f"{latest or ''} {checkout.reference}"[:300])
-    return BookingOutcome(appt, appt.checkout)
-
-
-def expire_holds(now: datetime | None = None, limit: int = 500) -> int:
-    """Expire unpaid holds past their time and free their slots. Safe to run twice."""
-    now = now or timezone.now()
-    ids = list(
-        Appointment.objects.filter(status=S.PENDING_PAYMENT, hold_expires_at__lte=now).values_list(
-            "pk", flat=True
-        )[:limit]
-    )
-    expired = 0
-    for pk in ids:
-        with transaction.atomic():
-            appt = (
-                Appointment.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, status=S.PENDING_PAYMENT, hold_expires_at__lte=now)
-                .first()
-            )
-            if appt is None:
-                continue
-            _set_status(appt, S.EXPIRED, None, "hold_expired")
-            appt.checkout = {}
-            appt.save()
-            freeing.slot_freed(appt.therapist_id, appt.start)
-            bump_version()
-            expired += 1
-    return expired
-
-
-# --- reminders --------------------------------------------------------------------------------
-def reminder_hours() -> list[int]:
-    return sorted({int(h) for h in settings.BOOKING_REMINDER_HOURS if int(h) > 0})
-
-
-def send_reminder(appointment_id: int, hours: int, now: datetime | None = None) -> bool:
-    """Send the ``hours``-before reminder once: the reminder row is claimed with a
-    conditional UPDATE in the same transaction as the outbox write."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        appt = (
-            Appointment.objects.select_related("client", "service", "therapist", "room")
-            .filter(pk=appointment_id, status=S.CONFIRMED, start__gt=now)
-            .first()
-        )
-        if appt is None:
-            return False
-        AppointmentReminder.objects.bulk_create(
-            [AppointmentReminder(appointment_id=appointment_id, hours=hours)],
-            ignore_conflicts=True,
-        )
-        claimed = AppointmentReminder.objects.filter(
-            appointment_id=appointment_id, hours=hours, sent_at__isnull=True
-        ).update(sent_at=now)
-        if not claimed:
-            return False
-        # The start is part of the key: a rescheduled appointment (whose claims were
-        # deleted) gets a new message for its new time instead of the old outbox row.
-        key = f"reminder:{hours}:{int(appt.start.timestamp())}"
-        messaging.send(appt, "booking_reminder", key, hours=hours)
-    return True
-
-
-def send_due_reminders(now: datetime | None = None) -> int:
-    """For each confirmed upcoming appointment, send the nearest reminder that is due.
-    A reminder whose moment had already passed when the booking was made is skipped
-    (the confirmation covers it), as are earlier reminders the beat missed."""
-    now = now or timezone.now()
-    hours = reminder_hours()
-    if not hours:
-        return 0
-    rows = Appointment.objects.filter(
-        status=S.CONFIRMED, start__gt=now, start__lte=now + timedelta(hours=max(hours))
-    ).values_list("pk", "start", "created_at")
-    sent = 0
-    for pk, start, created_at in rows:
-        due = [h for h in hours if start - timedelta(hours=h) <= now]
-        if not due:
-            continue
-        nearest = min(due)
-        if created_at > start - timedelta(hours=nearest):
-            continue
-        if send_reminder(pk, nearest, now):
-            sent += 1
-    return sent
-
-
-# --- personal data --------------------------------------------------------------------------
-def erase_client_data(user: Any) -> None:
-    """Cancel the user's upcoming appointments (as a client cancellation, under the
-    policy) and scrub free text; visit records stay for accounting, anonymised."""
-    now = timezone.now()
-    for appt in Appointment.objects.filter(
-        client=user, status__in=CHANGEABLE_STATUSES, start__gt=now
-    ):
-        cancel_appointment(actor=None, appointment=appt, reason="account_erased")
-    Appointment.objects.filter(client=user).update(
-        notes="", staff_notes="", cancellation_reason="", checkout={}
-    )
-    AppointmentEvent.objects.filter(appointment__client=user).update(note="")
 
 
 def day_bounds(day: Any) -> tuple[datetime, datetime]:

@@ -6,17 +6,17 @@ from datetime import date
 
 from celery import shared_task
 
-from modules.booking import services, waitlist
+from modules.booking import deposits, reminders, waitlist
 
 
 @shared_task(name="booking.expire_holds", acks_late=True)
 def expire_holds() -> int:
-    return services.expire_holds()
+    return deposits.expire_holds()
 
 
 @shared_task(name="booking.send_reminders", acks_late=True)
 def send_reminders() -> int:
-    return services.send_due_reminders()
+    return reminders.send_due_reminders()
 
 
 @shared_task(name="booking.waitlist_offer_freed_slots", acks_late=True)

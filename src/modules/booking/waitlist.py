@@ -82,7 +82,7 @@ def join(
     service = services.get_active_service(service_code)
     therapist = None
     if therapist_public_id:
-        therapist = services._candidates(service, therapist_public_id)[0]
+        therapist = services.candidate_therapists(service, therapist_public_id)[0]
     today = timezone.now().astimezone(availability.local_tz()).date()
     horizon = today + timedelta(days=settings.BOOKING_MAX_HORIZON_DAYS)
     if date_from < today or date_to < date_from or date_to > horizon:
@@ -255,7 +255,7 @@ def _create_offer(
         if not locked.exists():
             return False
         therapist = Therapist.objects.get(pk=therapist_id)
-        therapist, room = services._lock_and_place(service, start, [therapist])
+        therapist, room = services.lock_and_place(service, start, [therapist])
         hold = Appointment(
             client_id=entry.client_id,
             service=service,
@@ -266,8 +266,8 @@ def _create_offer(
             currency=service.currency,
             hold_expires_at=expires,
         )
-        services._place(hold, service, start)
-        services._save_guarded(hold)
+        services.place(hold, service, start)
+        services.save_guarded(hold)
         offer = WaitlistOffer(
             service=service, therapist=therapist, start=start, expires_at=expires, hold=hold
         )

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from modules.booking import services
+from modules.booking import deposits, services
 from modules.booking.models import Appointment, AppointmentEvent, AppointmentStatus
 from modules.payments import public as payments
 from platform_core.models import Notification
@@ -179,10 +179,10 @@ def test_hold_expiry_frees_slot_and_late_payment_is_refunded(
     ref = _book(api_as(client_user), iso(TUESDAY, 10), service="MASAJE-DEP", therapist=ana).json()[
         "appointment"
     ]["id"]
-    assert services.expire_holds() == 0
+    assert deposits.expire_holds() == 0
     clock.shift(timedelta(minutes=21))
-    assert services.expire_holds() == 1
-    assert services.expire_holds() == 0
+    assert deposits.expire_holds() == 1
+    assert deposits.expire_holds() == 0
     assert Appointment.objects.get(public_id=ref).status == AppointmentStatus.EXPIRED
     slots = (
         api_as(client_user)
@@ -200,7 +200,7 @@ def test_hold_expiry_frees_slot_and_late_payment_is_refunded(
     assert any(s["start"].startswith(f"{TUESDAY}T10:00") for s in slots)
     other = _book(api_as(UserFactory()), iso(TUESDAY, 10), service="MASAJE-DEP", therapist=ana)
     assert other.status_code == 201
-    outcome = services.handle_deposit_settled(
+    outcome = deposits.handle_deposit_settled(
         ref=ref, payment_reference="late-1", amount_cents=6_000_000
     )
     assert outcome == "refunded"
@@ -223,7 +223,7 @@ def test_hold_expiry_frees_slot_and_late_payment_is_refunded(
         == 1
     )
     assert (
-        services.handle_deposit_settled(ref=ref, payment_reference="late-1", amount_cents=6_000_000)
+        deposits.handle_deposit_settled(ref=ref, payment_reference="late-1", amount_cents=6_000_000)
         == "duplicate"
     )
 
@@ -235,9 +235,9 @@ def test_late_payment_with_free_slot_confirms(
         "id"
     ]
     clock.shift(timedelta(minutes=30))
-    services.expire_holds()
+    deposits.expire_holds()
     assert (
-        services.handle_deposit_settled(ref=ref, payment_reference="late-2", amount_cents=6_000_000)
+        deposits.handle_deposit_settled(ref=ref, payment_reference="late-2", amount_cents=6_000_000)
         == "confirmed"
     )
     appt = Appointment.objects.get(public_id=ref)
@@ -248,11 +248,11 @@ def test_settlement_edge_cases(
     api_as: Any, spa: Any, client_user: Any, checkout_stub: list, refunds: list
 ) -> None:
     assert (
-        services.handle_deposit_settled(ref="not-a-uuid", payment_reference="p", amount_cents=1)
+        deposits.handle_deposit_settled(ref="not-a-uuid", payment_reference="p", amount_cents=1)
         == "ignored"
     )
     assert (
-        services.handle_deposit_settled(
+        deposits.handle_deposit_settled(
             ref="8e4a5b77-0000-4000-8000-000000000000", payment_reference="p", amount_cents=1
         )
         == "ignored"
@@ -260,9 +260,9 @@ def test_settlement_edge_cases(
     ref = _book(api_as(client_user), iso(TUESDAY, 10), service="MASAJE-DEP").json()["appointment"][
         "id"
     ]
-    services.handle_deposit_settled(ref=ref, payment_reference="p1", amount_cents=6_000_000)
+    deposits.handle_deposit_settled(ref=ref, payment_reference="p1", amount_cents=6_000_000)
     assert (
-        services.handle_deposit_settled(ref=ref, payment_reference="p2", amount_cents=6_000_000)
+        deposits.handle_deposit_settled(ref=ref, payment_reference="p2", amount_cents=6_000_000)
         == "refunded"
     )
     assert refunds[-1]["reason"] == "duplicate_payment"
@@ -288,7 +288,7 @@ def test_payment_for_cancelled_hold_is_refunded(
     ref = _book(client, iso(TUESDAY, 10), service="MASAJE-DEP").json()["appointment"]["id"]
     assert client.post(f"{URL}/{ref}/cancel", {}).json()["refund_requested"] is False
     assert (
-        services.handle_deposit_settled(ref=ref, payment_reference="p", amount_cents=6_000_000)
+        deposits.handle_deposit_settled(ref=ref, payment_reference="p", amount_cents=6_000_000)
         == "refunded"
     )
     assert refunds[0]["reason"] == "appointment_not_payable"
@@ -301,7 +301,7 @@ def test_cancellation_policy(
     early = _book(client, iso(TUESDAY, 10), service="MASAJE-DEP").json()["appointment"]["id"]
     late = _book(client, iso(TUESDAY, 15), service="MASAJE-DEP").json()["appointment"]["id"]
     for ref in (early, late):
-        services.handle_deposit_settled(
+        deposits.handle_deposit_settled(
             ref=ref, payment_reference=f"pay-{ref}", amount_cents=6_000_000
         )
     # Now Monday 08:00: Tuesday 10:00 is 26 h away (free), 15:00 after moving the clock is not.
@@ -331,7 +331,7 @@ def test_spa_cancellation_always_refunds(
     ref = _book(api_as(client_user), iso(TUESDAY, 10), service="MASAJE-DEP").json()["appointment"][
         "id"
     ]
-    services.handle_deposit_settled(ref=ref, payment_reference="pay", amount_cents=6_000_000)
+    deposits.handle_deposit_settled(ref=ref, payment_reference="pay", amount_cents=6_000_000)
     clock.shift(timedelta(hours=20))
     body = api_as(reception).post(f"{URL}/{ref}/cancel", {"reason": "terapeuta enferma"}).json()
     assert body["refund_requested"] is True and body["appointment"]["cancelled_by"] == "spa"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from modules.booking import services
+from modules.booking import reminders, services
 from modules.booking.models import Appointment, AppointmentReminder, AppointmentStatus
 from platform_core.models import Notification
 from tests.conftest import ApiClient
@@ -105,7 +105,7 @@ def test_reminder_sent_once_when_beat_runs_twice_at_once(clock: Any) -> None:
     appt = staff_book(at(TUESDAY, 10), therapist=spa.ana)
     Appointment.objects.filter(pk=appt.pk).update(created_at=at(TUESDAY, 10) - timedelta(days=3))
     clock.move_to(at(TUESDAY, 10) - timedelta(hours=23))
-    results = _race(6, lambda i: services.send_due_reminders())
+    results = _race(6, lambda i: reminders.send_due_reminders())
     assert sorted(results) == [0, 0, 0, 0, 0, 1], results
     assert Notification.objects.filter(template="booking_reminder").count() == 1
     assert AppointmentReminder.objects.get().hours == 24

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from modules.booking import services, tasks
+from modules.booking import reminders, services, tasks
 from modules.booking.models import Appointment
 from platform_core.models import Notification
 from tests.factories import UserFactory
@@ -38,13 +38,13 @@ def test_each_reminder_once(spa: Any, clock: Any, checkout_stub: list) -> None:
     appt = _confirmed(spa, 10)
     assert tasks.send_reminders.delay().get() == 0  # Monday 08:00: 26 h ahead
     clock.move_to(at(TUESDAY, 10) - timedelta(hours=24))
-    assert services.send_due_reminders() == 1
-    assert services.send_due_reminders() == 0
+    assert reminders.send_due_reminders() == 1
+    assert reminders.send_due_reminders() == 0
     body = _reminders(24)[0].body
     assert "Masaje relajante 60 min" in body and "martes 5 de marzo a las 10:00" in body
     clock.move_to(at(TUESDAY, 10) - timedelta(hours=1, minutes=55))
-    assert services.send_due_reminders() == 1
-    assert services.send_due_reminders() == 0
+    assert reminders.send_due_reminders() == 1
+    assert reminders.send_due_reminders() == 0
     assert {n.idempotency_key for n in _reminders()} == {
         f"appt:{appt.public_id}:reminder:24:{int(appt.start.timestamp())}",
         f"appt:{appt.public_id}:reminder:2:{int(appt.start.timestamp())}",
@@ -57,22 +57,22 @@ def test_skips_cancelled_and_late_bookings(spa: Any, clock: Any, checkout_stub: 
     fresh = _confirmed(spa, 15, created_days_before=0)
     Appointment.objects.filter(pk=fresh.pk).update(created_at=at(TUESDAY, 15) - timedelta(hours=5))
     clock.move_to(at(TUESDAY, 9) - timedelta(hours=20))
-    assert services.send_due_reminders() == 0  # 24 h reminder came before the booking
+    assert reminders.send_due_reminders() == 0  # 24 h reminder came before the booking
     clock.move_to(at(TUESDAY, 13, 5))
-    assert services.send_due_reminders() == 1  # ... but the 2 h one is sent
+    assert reminders.send_due_reminders() == 1  # ... but the 2 h one is sent
     assert [n.idempotency_key for n in _reminders()] == [
         f"appt:{fresh.public_id}:reminder:2:{int(fresh.start.timestamp())}"
     ]
-    assert services.send_reminder(cancelled.pk, 2) is False
+    assert reminders.send_reminder(cancelled.pk, 2) is False
 
 
 def test_missed_beats_send_only_the_nearest(spa: Any, clock: Any, settings: Any) -> None:
     _confirmed(spa, 10)
     clock.move_to(at(TUESDAY, 9))
-    assert services.send_due_reminders() == 1
+    assert reminders.send_due_reminders() == 1
     assert len(_reminders(2)) == 1 and not _reminders(24)
     settings.BOOKING_REMINDER_HOURS = []
-    assert services.send_due_reminders() == 0
+    assert reminders.send_due_reminders() == 0
 
 
 def test_management_command_is_safe_anytime(spa: Any, clock: Any) -> None:
@@ -108,13 +108,13 @@ def test_reschedule_rearms_reminders(
     appt = _confirmed(spa, 10)
     clock.move_to(at(TUESDAY, 8, 5))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_due_reminders() == 1
+        assert reminders.send_due_reminders() == 1
     services.reschedule_appointment(
         actor=UserFactory(roles=["reception"]), appointment=appt, start=at(TUESDAY, 11, 15)
     )
     clock.move_to(at(TUESDAY, 9, 20))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_due_reminders() == 1
+        assert reminders.send_due_reminders() == 1
     rows = sorted(_reminders(2), key=lambda n: n.pk)
     assert [n.idempotency_key for n in rows] == [
         f"appt:{appt.public_id}:reminder:2:{int(at(TUESDAY, 10).timestamp())}",

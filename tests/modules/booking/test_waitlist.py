@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from modules.booking import services, waitlist
+from modules.booking import deposits, services, waitlist
 from modules.booking.models import (
     Appointment,
     AppointmentStatus,
@@ -218,7 +218,7 @@ def test_moves_no_shows_expired_holds_and_schedule_changes_free_slots(
     )
     clock.move_to(NOW + timedelta(minutes=30))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.expire_holds() == 1
+        assert deposits.expire_holds() == 1
     assert len(_offers_to(waiting)) == 1
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from modules.booking import services
+from modules.booking import deposits
 from modules.booking.models import Appointment, AppointmentStatus
 from modules.payments import settlement
 from modules.payments.models import Payment
@@ -61,7 +61,7 @@ def test_declined_deposit_retried_then_approved_confirms(
     assert appt.status == AppointmentStatus.PENDING_PAYMENT
     assert appt.hold_expires_at == parse_datetime(hold)
     assert appt.events.filter(kind="payment_failed", note__startswith="DECLINED").exists()
-    assert services.expire_holds() == 0
+    assert deposits.expire_holds() == 0
     rival = api_as(UserFactory()).post(
         "/api/booking/appointments", {**BOOK, "therapist": str(spa.ana.public_id)}
     )
@@ -129,7 +129,7 @@ def test_after_the_hold_expired_is_a_clear_conflict(
     assert late.status_code == 409, late.json()
     error = late.json()["error"]
     assert error["code"] == "hold_expired" and "reserva de nuevo" in error["message"]
-    assert services.expire_holds() == 1
+    assert deposits.expire_holds() == 1
     expired = _checkout(api_as, client_user, appt_id)
     assert expired.status_code == 409 and expired.json()["error"]["code"] == "hold_expired"
     assert Payment.objects.filter(purpose_ref=appt_id).count() == 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from modules.booking import services
+from modules.booking import deposits
 from modules.booking.models import Appointment, AppointmentStatus
 from modules.payments import public as payments
 from modules.payments import settlement
@@ -60,7 +60,7 @@ def test_late_settlement_after_slot_taken_is_refunded_by_payments(
         .json()
     )
     clock.shift(timedelta(minutes=25))
-    services.expire_holds()
+    deposits.expire_holds()
     taken = api_as(UserFactory()).post(
         "/api/booking/appointments",
         {"service": "MASAJE-DEP", "start": iso(TUESDAY, 10), "therapist": ana},

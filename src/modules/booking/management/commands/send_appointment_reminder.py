@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from modules.booking import services
+from modules.booking import reminders
 from modules.booking.models import Appointment
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["appointment"]:
-            hours = options["hours"] or min(services.reminder_hours())
+            hours = options["hours"] or min(reminders.reminder_hours())
             try:
                 ref = uuid.UUID(options["appointment"])
             except ValueError:
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             pk = Appointment.objects.filter(public_id=ref).values_list("pk", flat=True).first()
             if pk is None:
                 raise CommandError("appointment not found")
-            sent = int(services.send_reminder(pk, hours))
+            sent = int(reminders.send_reminder(pk, hours))
         else:
-            sent = services.send_due_reminders()
+            sent = reminders.send_due_reminders()
         self.stdout.write(f"reminders sent: {sent}")
