@@ -739,6 +739,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/finances/cards/acceptance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Documentos de Wompi a aceptar para guardar una tarjeta
+         * @description Wompi's terms and personal-data documents, with the tokens the client accepts before
+         *     a card is saved, and where the browser tokenizes the card.
+         */
+        get: operations["getCardAcceptance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/finances/cards/mine/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mi tarjeta guardada
+         * @description The signed-in client's card on file, masked (brand and last four digits); 404 when
+         *     there is none.
+         */
+        get: operations["getMySavedCard"];
+        /**
+         * Guardar o reemplazar mi tarjeta
+         * @description Save a tokenized card as the client's card on file, or replace the one saved (Wompi
+         *     voids the old one). The acceptance of Wompi's documents is recorded with it. 422
+         *     card_rejected when Wompi refuses the card or the tokens; 503 when it cannot be reached.
+         */
+        put: operations["setMySavedCard"];
+        post?: never;
+        /**
+         * Eliminar mi tarjeta guardada
+         * @description Delete the client's card on file (Wompi voids it); 404 when there is none.
+         */
+        delete: operations["deleteMySavedCard"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/finances/checkout-results/{transaction_id}/": {
         parameters: {
             query?: never;
@@ -1540,7 +1592,7 @@ export interface components {
             personal_data_token: string;
             /**
              * Public Key
-             * @description Wompi public key (for the Wompi widget or tokenizing a card).
+             * @description Wompi's public key: the Bearer for tokenizing the card.
              */
             public_key: string;
             /**
@@ -2097,6 +2149,42 @@ export interface components {
              * @description What would be refunded, in COP cents.
              */
             refund_cents: number;
+        };
+        /**
+         * CardAcceptanceOut
+         * @description Wompi's documents a client accepts before a card is saved, with their tokens.
+         */
+        CardAcceptanceOut: {
+            /**
+             * Acceptance Permalink
+             * @description Link to Wompi's terms the user accepted.
+             */
+            acceptance_permalink: string;
+            /**
+             * Acceptance Token
+             * @description Wompi's acceptance token of its terms (from GET vip/acceptance/).
+             */
+            acceptance_token: string;
+            /**
+             * Personal Data Permalink
+             * @description Link to Wompi's personal-data policy the user accepted.
+             */
+            personal_data_permalink: string;
+            /**
+             * Personal Data Token
+             * @description Wompi's token for the personal-data authorization.
+             */
+            personal_data_token: string;
+            /**
+             * Public Key
+             * @description Wompi's public key: the Bearer for tokenizing the card.
+             */
+            public_key: string;
+            /**
+             * Tokens Url
+             * @description Where the browser tokenizes the card: POST it with the public key as Bearer and {number, cvc, exp_month, exp_year, card_holder}; send the tok_… it returns as card_token (the local sandbox in development: 4242 4242 4242 4242 approves).
+             */
+            tokens_url: string;
         };
         /**
          * CartAddIn
@@ -4155,7 +4243,7 @@ export interface components {
             accept_data_policy?: boolean;
             /**
              * Accept Terms
-             * @description The user accepted the terms of service (recorded with the policy version).
+             * @description The client accepted Wompi's terms (must be true).
              * @default false
              */
             accept_terms?: boolean;
@@ -4260,6 +4348,111 @@ export interface components {
              * @description The complete new set of roles (replaces the current one).
              */
             roles: ("client" | "therapist" | "reception" | "admin")[];
+        };
+        /**
+         * SaveCardIn
+         * @example {
+         *       "accept_personal_data": true,
+         *       "accept_terms": true,
+         *       "acceptance_permalink": "https://wompi.com/assets/downloadble/reglamento-Usuarios-Colombia.pdf",
+         *       "acceptance_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6MX0.c2ln",
+         *       "card_token": "tok_test_41961_a1B2c3D4e5F6",
+         *       "personal_data_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6Mn0.c2ln"
+         *     }
+         */
+        SaveCardIn: {
+            /**
+             * Accept Personal Data
+             * @description The client authorised the personal-data processing (must be true).
+             * @constant
+             */
+            accept_personal_data: true;
+            /**
+             * Accept Terms
+             * @description The client accepted Wompi's terms (must be true).
+             * @constant
+             */
+            accept_terms: true;
+            /**
+             * Acceptance Permalink
+             * @description Link to Wompi's terms the user accepted.
+             * @default
+             */
+            acceptance_permalink?: string;
+            /**
+             * Acceptance Token
+             * @description Wompi's acceptance token of its terms (from GET vip/acceptance/).
+             */
+            acceptance_token: string;
+            /**
+             * Card Token
+             * Format: wompi-token
+             * @description The tok_… Wompi returned when the browser tokenized the card.
+             */
+            card_token: string;
+            /**
+             * Personal Data Permalink
+             * @description Link to Wompi's personal-data policy the user accepted.
+             * @default
+             */
+            personal_data_permalink?: string;
+            /**
+             * Personal Data Token
+             * @description Wompi's token for the personal-data authorization.
+             */
+            personal_data_token: string;
+        };
+        /** SavedCardOut */
+        SavedCardOut: {
+            /**
+             * Acceptance Permalink
+             * @description Link to Wompi's terms the user accepted.
+             */
+            acceptance_permalink: string;
+            /**
+             * Accepted At
+             * Format: date-time
+             * @description When the client accepted Wompi's documents for this card.
+             */
+            accepted_at: string;
+            /**
+             * Brand
+             * @description The card's brand (VISA, MASTERCARD, …).
+             */
+            brand: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was created (ISO 8601 with offset, Bogotá -05:00).
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description The saved card's id.
+             */
+            id: string;
+            /**
+             * Last Four
+             * @description The card's last four digits: all that is shown of it.
+             */
+            last_four: string;
+            /**
+             * Personal Data Permalink
+             * @description Link to Wompi's personal-data policy the user accepted.
+             */
+            personal_data_permalink: string;
+            /**
+             * Status
+             * @description The payment source's status at Wompi (AVAILABLE).
+             */
+            status: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When the card was last saved or replaced.
+             */
+            updated_at: string;
         };
         /** ServiceOut */
         ServiceOut: {
@@ -6124,6 +6317,116 @@ export interface operations {
                 content?: never;
             };
             403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getCardAcceptance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardAcceptanceOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMySavedCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedCardOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setMySavedCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "accept_personal_data": true,
+                 *       "accept_terms": true,
+                 *       "acceptance_permalink": "https://wompi.com/assets/downloadble/reglamento-Usuarios-Colombia.pdf",
+                 *       "acceptance_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6MX0.c2ln",
+                 *       "card_token": "tok_test_41961_a1B2c3D4e5F6",
+                 *       "personal_data_token": "eyJhbGciOiJIUzI1NiJ9.eyJjb250cmFjdF9pZCI6Mn0.c2ln"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SaveCardIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedCardOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteMySavedCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
         };
     };

@@ -3,15 +3,23 @@ is membership's router, mounted under this prefix (docs/membership.md)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import paginate
 
-from modules.payments import selectors, webhooks
-from modules.payments.schemas import CheckoutResultOut, PaymentOut, WebhookAck
+from modules.payments import card_on_file, saved_cards, selectors, webhooks
+from modules.payments.schemas import (
+    CardAcceptanceOut,
+    CheckoutResultOut,
+    PaymentOut,
+    SaveCardIn,
+    SavedCardOut,
+    WebhookAck,
+)
 from platform_core.errors import NotFound
 from platform_core.pagination import Pagination
 from platform_core.ratelimit import RateThrottle
@@ -162,6 +170,67 @@ def wompi_webhook(request: HttpRequest) -> Any:
             status=result.status_code,
         )
     return {"ok": True, "outcome": result.outcome}
+
+
+@router.get(
+    "/cards/acceptance/",
+    operation_id="getCardAcceptance",
+    response=CardAcceptanceOut,
+    summary="Documentos de Wompi a aceptar para guardar una tarjeta",
+)
+def card_acceptance(request: HttpRequest) -> Any:
+    """Wompi's terms and personal-data documents, with the tokens the client accepts before
+    a card is saved, and where the browser tokenizes the card."""
+    return asdict(card_on_file.card_acceptance())
+
+
+@router.get(
+    "/cards/mine/",
+    operation_id="getMySavedCard",
+    response=SavedCardOut,
+    summary="Mi tarjeta guardada",
+)
+def my_card(request: HttpRequest) -> Any:
+    """The signed-in client's card on file, masked (brand and last four digits); 404 when
+    there is none."""
+    return asdict(saved_cards.saved_card(request.auth))
+
+
+@router.put(
+    "/cards/mine/",
+    operation_id="setMySavedCard",
+    response=SavedCardOut,
+    summary="Guardar o reemplazar mi tarjeta",
+)
+def save_my_card(request: HttpRequest, payload: SaveCardIn) -> Any:
+    """Save a tokenized card as the client's card on file, or replace the one saved (Wompi
+    voids the old one). The acceptance of Wompi's documents is recorded with it. 422
+    card_rejected when Wompi refuses the card or the tokens; 503 when it cannot be reached."""
+    user = request.auth
+    email = getattr(user, "email", "") or f"{user.public_id}@clientes.studiozens.co"
+    card = saved_cards.save_card(
+        user=user,
+        customer_email=email,
+        card_token=payload.card_token,
+        acceptance_token=payload.acceptance_token,
+        personal_data_token=payload.personal_data_token,
+        acceptance_permalink=payload.acceptance_permalink,
+        personal_data_permalink=payload.personal_data_permalink,
+    )
+    return asdict(card)
+
+
+@router.delete(
+    "/cards/mine/",
+    operation_id="deleteMySavedCard",
+    response={204: None},
+    summary="Eliminar mi tarjeta guardada",
+)
+def delete_my_card(request: HttpRequest) -> Any:
+    """Delete the client's card on file (Wompi voids it); 404 when there is none."""
+    if not saved_cards.delete_card(request.auth):
+        raise NotFound()
+    return Status(204, None)
 
 
 @router.api_operation(

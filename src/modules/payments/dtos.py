@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from platform_core.accounts import UserRef
 
@@ -118,6 +119,21 @@ class PaymentSourceDTO:
     status: str
     brand: str
     last_four: str
+
+
+@dataclass(frozen=True)
+class SavedCardDTO:
+    """A client's card on file as it may be shown: masked, never its source id."""
+
+    id: UUID
+    brand: str
+    last_four: str
+    status: str
+    accepted_at: datetime
+    acceptance_permalink: str
+    personal_data_permalink: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)

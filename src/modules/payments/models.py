@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from platform_core.crypto import EncryptedTextField
+
 
 class PaymentStatus(models.TextChoices):
     PENDING = "PENDING", "Pendiente"
@@ -372,3 +374,36 @@ class PayoutAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payout_id} <- {self.entry_id}"
+
+
+class SavedCard(models.Model):
+    """A client's card on file: the Wompi payment source (a reusable credential, encrypted
+    at rest), its masked face, and the acceptance of Wompi's documents it was created
+    with. One per user; replacing it voids the old source at Wompi."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_card",
+        verbose_name="cliente",
+    )
+    payment_source_id = EncryptedTextField("fuente de pago en Wompi")
+    source_status = models.CharField("estado en Wompi", max_length=20, blank=True)
+    brand = models.CharField("franquicia", max_length=20, blank=True)
+    last_four = models.CharField("últimos cuatro", max_length=4, blank=True)
+    customer_email = models.EmailField(blank=True)
+    acceptance_token = models.TextField(blank=True)
+    acceptance_permalink = models.URLField(max_length=500, blank=True)
+    personal_data_token = models.TextField(blank=True)
+    personal_data_permalink = models.URLField(max_length=500, blank=True)
+    accepted_at = models.DateTimeField("términos aceptados")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "tarjeta guardada"
+        verbose_name_plural = "tarjetas guardadas"
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last_four}"

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
-from modules.payments.models import Payment
+from modules.payments.models import Payment, SavedCard
+from modules.payments.saved_cards import delete_card
 from platform_core.renderers import api_time
 
 
@@ -26,11 +27,22 @@ def export_user(user: Any) -> dict[str, Any]:
             }
             for p in payments
         ],
+        "saved_card": [
+            {
+                "brand": c.brand,
+                "last_four": c.last_four,
+                "accepted_at": api_time(c.accepted_at),
+                "acceptance_permalink": c.acceptance_permalink,
+                "personal_data_permalink": c.personal_data_permalink,
+            }
+            for c in SavedCard.objects.filter(user_id=user.pk)
+        ],
     }
 
 
 def erase_user(user: Any) -> None:
-    """Drop contact data; keep amounts, statuses and the ledger (the stored card is
-    membership's: its eraser drops it)."""
+    """Drop contact data and the saved card (voided at Wompi after commit); keep amounts,
+    statuses and the ledger (VIP's stored card is membership's: its eraser drops it)."""
     with transaction.atomic():
         Payment.objects.filter(user_id=user.pk).update(customer_email="", description="")
+        delete_card(user, why="erased")

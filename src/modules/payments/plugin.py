@@ -46,6 +46,11 @@ plugin = ModulePlugin(
     error_statuses={
         "GET checkout-results/{transaction_id}/": (404,),
         "POST webhooks/wompi/": (400, 401),
+        # The card on file: none saved yet (404); Wompi unreachable (503).
+        "GET cards/acceptance/": (503,),
+        "GET cards/mine/": (404,),
+        "PUT cards/mine/": (503,),
+        "DELETE cards/mine/": (404,),
     },
     exporter="modules.payments.personal_data:export_user",
     eraser="modules.payments.personal_data:erase_user",

@@ -25,6 +25,7 @@ from modules.payments.dtos import (
     PaymentRefunded,
     PaymentSettled,
     PaymentSourceDTO,
+    SavedCardDTO,
     SourceChargeDTO,
     SourceChargeSent,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "PaymentRefunded",
     "PaymentSettled",
     "PaymentSourceDTO",
+    "SavedCardDTO",
     "SourceChargeDTO",
     "SourceChargeSent",
     "attempt_statuses",
@@ -59,6 +61,7 @@ __all__ = [
     "record_desk_payment",
     "request_refund",
     "sandbox_settles",
+    "saved_card_source",
     "send_source_charge",
     "settle_in_sandbox",
 ]
@@ -230,6 +233,14 @@ def send_source_charge(*, reference: str, payment_source_id: str) -> SourceCharg
     from modules.payments import card_on_file
 
     return card_on_file.send_source_charge(reference=reference, payment_source_id=payment_source_id)
+
+
+def saved_card_source(*, user_id: int) -> str | None:
+    """The Wompi payment-source id of the client's saved card (``/api/finances/cards/``),
+    to charge with ``open_source_charge`` / ``send_source_charge``; None without one."""
+    from modules.payments import saved_cards
+
+    return saved_cards.source_for_user(user_id)
 
 
 def attempt_statuses(*, references: list[str]) -> dict[str, str]:

@@ -329,6 +329,14 @@ class SandboxWompi:
             }
         }
 
+    def void_payment_source(self, source_id: str) -> Response:
+        with self._lock:
+            source = self.state.sources.get(int(source_id)) if source_id.isdigit() else None
+            if source is None:
+                return _error(404, "NOT_FOUND_ERROR", "La entidad solicitada no existe")
+            source["status"] = "VOIDED"
+        return 200, {"data": {"id": int(source_id), "type": "CARD", "status": "VOIDED"}}
+
     # -- payouts --------------------------------------------------------------------------------
     def _payout_auth(self, headers: Mapping[str, str]) -> bool:
         lower = {k.lower(): v for k, v in headers.items()}
@@ -436,6 +444,10 @@ class SandboxWompi:
             if not self._auth(headers, *private):
                 return _error(401, "INVALID_ACCESS_TOKEN", "Se requiere la llave privada")
             return self.create_payment_source(body)
+        if len(parts) == 3 and parts[0] == "payment_sources" and parts[2] == "void":
+            if method != "PUT" or not self._auth(headers, *private):
+                return _error(401, "INVALID_ACCESS_TOKEN", "Se requiere la llave privada")
+            return self.void_payment_source(parts[1])
         if route == "/transactions":
             if method == "POST":
                 if not self._auth(headers, *public, *private):

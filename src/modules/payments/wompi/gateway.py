@@ -202,6 +202,15 @@ class WompiGateway:
             self.client, "POST", "/payment_sources", json=body, headers=self._private()
         )["data"]
 
+    def void_payment_source(self, payment_source_id: str) -> dict[str, Any]:
+        """``PUT /payment_sources/{id}/void``: the stored card can no longer be charged."""
+        return self._send(
+            self.client,
+            "PUT",
+            f"/payment_sources/{payment_source_id}/void",
+            headers=self._private(),
+        )["data"]
+
     def create_source_transaction(
         self,
         *,
