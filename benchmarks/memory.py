@@ -800,7 +800,7 @@ def boot_rss(*pids: int) -> dict[int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, help="web workers (default: render.yaml's)")
-    parser.add_argument("--rounds", type=int, default=4, help="passes over every route")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over every route")
     parser.add_argument(
         "--per-worker", type=int, default=2, help="concurrent connections per web worker"
     )
