@@ -20,6 +20,7 @@ Two pieces:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -82,13 +83,22 @@ def _is_broker_error(exc: BaseException) -> bool:
 
 
 # --- Tasks by name ------------------------------------------------------------------------------
+_TASK_IMPORT_LOCK = threading.Lock()
+
+
 def task_named(name: str) -> Task:
     """The registered Celery task called ``name``. A module's services queue their own
     tasks through it instead of importing ``tasks.py`` (which imports the services: no
     import cycle). Celery imports the plugins' task modules lazily (at worker start), so a
     web process imports them here on first use."""
     if name not in current_app.tasks:
-        current_app.loader.import_default_modules()
+        # One thread imports; the others wait for it. Celery's autodiscovery is a promise
+        # that runs once: a second thread calling import_default_modules meanwhile returned
+        # at once and found the task not registered yet (NotRegistered in a web worker whose
+        # first two WhatsApp messages arrived together; seen in `make memory`).
+        with _TASK_IMPORT_LOCK:
+            if name not in current_app.tasks:
+                current_app.loader.import_default_modules()
     return current_app.tasks[name]
 
 

@@ -126,3 +126,50 @@ def test_readiness_probes_the_broker_and_a_success_ends_the_backoff(settings) ->
     if settings.REDIS_URL:  # a real broker answers: ready, and publishing resumes at once
         assert health.check_broker() == "ok"
         assert outbox.broker_available()
+
+
+def _probe() -> None:
+    """The body of the task the slow import registers."""
+
+
+def test_task_named_waits_for_the_thread_importing_the_task_modules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two threads asking for a task not yet imported: both get it. Celery's autodiscovery
+    runs once, so the second caller must wait for the first's import, not return early."""
+    import threading
+    import time
+
+    from celery import current_app
+    from celery import shared_task as celery_shared_task
+
+    from platform_core import outbox
+
+    name = "tests.slow_import_probe"
+    calls: list[str] = []
+
+    def slow_import() -> list[object]:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:  # the first caller imports, slowly; a second one finds nothing
+            time.sleep(0.3)
+            celery_shared_task(name=name)(_probe)
+        return []
+
+    monkeypatch.setattr(current_app.loader, "import_default_modules", slow_import)
+    found: list[object] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            found.append(outbox.task_named(name))
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    current_app.tasks.pop(name, None)
+    assert errors == [] and len(found) == 2
+    assert len(calls) == 1  # the second thread waited and found it registered
