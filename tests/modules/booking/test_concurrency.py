@@ -119,5 +119,5 @@ def test_constraint_violation_maps_to_slot_taken(clock: Any) -> None:
     twin = Appointment.objects.get(pk=first.pk)
     twin.pk, twin.public_id = None, uuid.uuid4()
     with pytest.raises(SlotTaken):
-        services._save_guarded(twin)
+        services.save_guarded(twin)
     assert Appointment.objects.count() == 1
