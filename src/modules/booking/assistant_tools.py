@@ -148,19 +148,7 @@ def book_appointment(
         return {"ok": False, "error": "invalid_start", "message": _("Hora no válida.")}
     except DomainError as exc:
         return _error(exc)
-    appt = outcome.appointment
-    data: dict[str, Any] = {
-        "ok": True,
-        "appointment_id": str(appt.public_id),
-        "status": appt.status,
-        "when": spanish_datetime(appt.start),
-        "therapist": appt.therapist.display_name,
-    }
-    if outcome.checkout is not None:
-        data["payment_url"] = outcome.checkout.checkout_url
-        data["deposit_cents"] = appt.deposit_cents
-        data["hold_expires_at"] = appt.hold_expires_at.isoformat()
-    return data
+    return _booked(outcome)
 
 
 def _free_change(appt: Any) -> bool:
@@ -376,13 +364,9 @@ def propose_accept_offer(ctx: ToolContext, offer_id: str) -> str:
     }
 
 
-def accept_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
-    if not ctx.confirmed or ctx.user is None:
-        return {"ok": False, "error": "confirmation_required"}
-    try:
-        outcome = waitlist.accept(client=ctx.user, offer_public_id=offer_id)
-    except DomainError as exc:
-        return _error(exc)
+def _booked(outcome: Any) -> dict[str, Any]:
+    """What the assistant says about an appointment just booked (directly or from a
+    waitlist offer): when, with whom, and the deposit link while one is due."""
     appt = outcome.appointment
     data: dict[str, Any] = {
         "ok": True,
@@ -394,7 +378,19 @@ def accept_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
     if outcome.checkout is not None:
         data["payment_url"] = outcome.checkout.checkout_url
         data["deposit_cents"] = appt.deposit_cents
+        if appt.hold_expires_at is not None:
+            data["hold_expires_at"] = appt.hold_expires_at.isoformat()
     return data
+
+
+def accept_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
+    if not ctx.confirmed or ctx.user is None:
+        return {"ok": False, "error": "confirmation_required"}
+    try:
+        outcome = waitlist.accept(client=ctx.user, offer_public_id=offer_id)
+    except DomainError as exc:
+        return _error(exc)
+    return _booked(outcome)
 
 
 def get_tools() -> list[AssistantTool]:
