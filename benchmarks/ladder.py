@@ -7,11 +7,13 @@ liveness-only ceiling at 300 users, against one server, in one run.
 What runs: ``scripts/contract/live_server.py`` migrates and seeds DATABASE_URL's database
 (``seed_demo`` + 300 load-test accounts) and starts the production command (gunicorn,
 gunicorn.conf.py, 3 uvicorn workers, DB_POOL_MAX_SIZE=4 as render.yaml sets it) on a free
-loopback port, with the settings of ``make load`` (DEBUG, rate limits off, Celery eager:
-see docs/performance.md, "Load test"). Then, one after the other, locust (benchmarks/
-locustfile.py, headless, on the same machine) runs each step: the users spawn at
-``--spawn-rate`` per second, the statistics are reset once all are running
-(``--reset-stats``) and ``--step-seconds`` are measured.
+loopback port, with the settings of ``make load`` (rate limits off: see docs/performance.md,
+"Load test") except two: DEBUG is off (its query log is a cost production does not pay) and a
+real Celery worker consumes every plugin queue beside the server instead of eager tasks (as on
+Render; ``--celery eager`` and ``--debug`` bring back the old settings for comparison).
+Then, one after the other, locust (benchmarks/locustfile.py, headless, on the same machine)
+runs each step: the users spawn at ``--spawn-rate`` per second, the statistics are reset
+once all are running (``--reset-stats``) and ``--step-seconds`` are measured.
 
 Signing in is realistic: before each mixed step every account gets a refresh token, and 90 %
 of the clients start by rotating it (``token/refresh/``), 10 % log in with the password
@@ -248,6 +250,15 @@ def main(argv: list[str] | None = None) -> int:
         help="unrecorded mixed load first (imports, pools, caches of every worker)",
     )
     parser.add_argument(
+        "--celery",
+        choices=("worker", "eager"),
+        default="worker",
+        help="a real Celery worker beside the server (as on Render), or eager tasks",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="DEBUG on (the query log costs every request)"
+    )
+    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -256,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    env = server_environment(eager=True)
+    env = server_environment(eager=args.celery == "eager", debug=args.debug)
     env["DB_POOL_MAX_SIZE"] = str(args.pool)
     for item in args.server_env:
         name, _, value = item.partition("=")
@@ -266,13 +277,25 @@ def main(argv: list[str] | None = None) -> int:
     steps = [int(u) for u in args.users.split(",") if u.strip()]
     results = []
     print(f"load average before: {load_average():.1f} (2 cores shared)", flush=True)
-    with live_server(env, workers=args.workers, seed=True, load_users=ACCOUNTS) as url:
+    print(
+        f"settings: DEBUG {'on' if args.debug else 'off'}, Celery "
+        f"{'eager (tasks inside the requests)' if args.celery == 'eager' else 'worker'}",
+        flush=True,
+    )
+    with live_server(
+        env,
+        workers=args.workers,
+        seed=True,
+        load_users=ACCOUNTS,
+        celery_worker=args.celery == "worker",
+    ) as url:
         print(f"server on {url}", flush=True)
         if args.warmup_seconds:
             warm = argparse.Namespace(**{**vars(args), "step_seconds": args.warmup_seconds})
             run_step(url, env, kind="mixed", users=30, args=warm)
         for users in steps:
-            burst = Burst(url, args.burst, args.burst_seconds) if users == 150 else None
+            bursting = users == 150 and args.burst > 0
+            burst = Burst(url, args.burst, args.burst_seconds) if bursting else None
             results.append(run_step(url, env, kind="mixed", users=users, args=args, burst=burst))
             print(line(results[-1]), flush=True)
         if args.ceiling_users:

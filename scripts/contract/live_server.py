@@ -272,27 +272,39 @@ def _django_snippet(body: str) -> str:
 
 @contextlib.contextmanager
 def live_server(
-    env: Mapping[str, str], *, workers: int = 3, seed: bool = True, load_users: int = 0
+    env: Mapping[str, str],
+    *,
+    workers: int = 3,
+    seed: bool = True,
+    load_users: int = 0,
+    celery_worker: bool = False,
 ) -> Iterator[str]:
+    """The production server on a free loopback port (and, with ``celery_worker``, a Celery
+    worker on every plugin queue, for settings that are not eager)."""
     manage("migrate", "--noinput", env=env)
     if seed:
         manage("seed_demo", env=env)
     if load_users:
         create_load_users(env, load_users)
     port = free_port()
+    worker = start_celery_worker(env) if celery_worker else None
     server = start_gunicorn(env, port=port, workers=workers)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+        if worker is not None:
+            worker.stop()
 
 
-def server_environment(*, eager: bool) -> dict[str, str]:
-    """Development settings (DEBUG: the dev outbox, local adapters) without rate limits, so a
-    single loopback client can exercise the whole API."""
+def server_environment(*, eager: bool, debug: bool = True) -> dict[str, str]:
+    """Development settings (local adapters; with ``debug``, DEBUG and its dev outbox, which
+    the contract run reads one-time codes from) without rate limits, so a single loopback
+    client can exercise the whole API. Load runs pass ``debug=False``: DEBUG keeps every
+    query's SQL in memory, a cost production does not pay."""
     return base_env(
         DJANGO_ENV="development",
-        DEBUG="true",
+        DEBUG="true" if debug else "false",
         RATELIMIT_ENABLED="false",
         CELERY_TASK_ALWAYS_EAGER="true" if eager else "false",
         LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
