@@ -84,6 +84,15 @@ def other_user(db: Any) -> Any:
 
 
 @pytest.fixture
+def fake_tenders(db: Any, settings: Any) -> Any:
+    """A test plugin accepting the tender kind ``test_card`` (tests/fake_tenders.py): cards
+    issued with ``fake_tenders.issue(code, balance)``; yields the provider (its call log)."""
+    from tests import fake_tenders
+
+    yield from fake_tenders.enabled(settings)
+
+
+@pytest.fixture
 def staff_role_permissions(db: Any) -> None:
     """The role groups hold what the plugins grant them, as after a migrate (for tests that
     log staff into the admin after the database was emptied)."""

@@ -9,6 +9,7 @@ named by a dotted path ``"package.module:attribute"`` and resolved lazily.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -110,6 +111,10 @@ class ModulePlugin:
     # PaymentFailed, PaymentRefunded): purpose -> "modules.x.payment_handlers:handle", a
     # callable(outcome) -> None that must be idempotent. Only purposes the plugin owns.
     payment_handlers: Mapping[str, str] = field(default_factory=dict)
+    # Tenders this module accepts in payments' checkouts besides Wompi (gift cards, package
+    # credits): tender kind -> "modules.x.tenders:provider", an object implementing
+    # ``modules.payments.public.TenderProvider``. Kinds are unique across plugins.
+    tenders: Mapping[str, str] = field(default_factory=dict)
     user_model: str | None = None  # "identity.User" for the module that owns accounts
     # PASSWORD_HASHERS (first one hashes, the others verify and are upgraded on login);
     # only the plugin that owns the user model may declare them.
@@ -159,7 +164,27 @@ def discover(configured: Iterable[str], *, use_entry_points: bool = True) -> lis
         if plugin.name in plugins and plugins[plugin.name] != plugin:
             raise ValueError(f"two plugins are named {plugin.name!r}")
         plugins[plugin.name] = plugin
-    return sorted(plugins.values(), key=lambda p: (p.order, p.name))
+    ordered = sorted(plugins.values(), key=lambda p: (p.order, p.name))
+    check_tender_kinds(ordered)
+    return ordered
+
+
+TENDER_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def check_tender_kinds(plugins: Iterable[ModulePlugin]) -> None:
+    """At start-up (settings load): every tender kind well formed and declared once, so a
+    checkout's ``kind`` names exactly one provider."""
+    owners: dict[str, str] = {}
+    for plugin in plugins:
+        for kind in plugin.tenders:
+            if not TENDER_KIND_RE.match(kind):
+                raise ValueError(f"{plugin.name}: tender kind {kind!r} is not [a-z][a-z0-9_]*")
+            if kind in owners:
+                raise ValueError(
+                    f"tender kind {kind!r} is declared by {owners[kind]} and {plugin.name}"
+                )
+            owners[kind] = plugin.name
 
 
 def get_plugins() -> list[ModulePlugin]:
@@ -261,6 +286,13 @@ def payment_handlers() -> dict[str, Callable[[Any], None]]:
                 )
             handlers[purpose] = resolve(path)
     return handlers
+
+
+def tender_providers() -> dict[str, Any]:
+    """Every enabled plugin's tender providers, by kind (resolved)."""
+    plugins = get_plugins()
+    check_tender_kinds(plugins)  # an override of the settings skips the start-up check
+    return {kind: resolve(path) for p in plugins for kind, path in p.tenders.items()}
 
 
 def personal_data_exporters() -> dict[str, Callable[[Any], dict[str, Any]]]:

@@ -19,6 +19,7 @@ from modules.payments.models import (
     Payment,
     Payout,
     Refund,
+    TenderApplication,
     WebhookEvent,
 )
 from platform_core import audit
@@ -47,12 +48,23 @@ class ReadOnlyMixin:
         return False
 
 
+class TenderApplicationInline(ReadOnlyMixin, admin.TabularInline):
+    """The tenders (gift cards, package credits) that paid part of a payment."""
+
+    model = TenderApplication
+    fields = ("position", "kind", "label", "amount_cents", "refunded_cents", "state", "hold_id")
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    inlines = (TenderApplicationInline,)
     list_display = (
         "reference",
         "purpose",
         "amount_cents",
+        "tendered_cents",
         "status",
         "method",
         "needs_review",
@@ -186,7 +198,15 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("payment", "amount_cents", "status", "reason", "created_at", "processed_by")
+    list_display = (
+        "payment",
+        "amount_cents",
+        "tender_cents",
+        "status",
+        "reason",
+        "created_at",
+        "processed_by",
+    )
     list_filter = ("status",)
     actions = ("complete_manual",)
 

@@ -36,6 +36,8 @@ from platform_core.errors import ValidationFailed
 Kind, Account = LedgerEntry.Kind, LedgerEntry.Account
 # Ledger kinds that move the spa's takings (the close sums these).
 TAKINGS_KINDS = (Kind.CHARGE, Kind.DESK_CHARGE, Kind.REFUND)
+# What a purpose counts as paid: the takings and the tenders' value (gift cards, credits).
+PAID_KINDS = (*TAKINGS_KINDS, Kind.TENDER_REDEMPTION, Kind.TENDER_REFUND)
 ONLINE = "online"
 
 
@@ -102,14 +104,14 @@ def record_desk_payment(
 
 
 def paid_by_ref(*, purposes: tuple[str, ...], refs: list[str]) -> dict[str, int]:
-    """Net money received (charges and desk charges less refunds, merchant account) per
-    purpose reference, in one query."""
+    """Net value received (charges, desk charges and tenders' value, less refunds; merchant
+    account) per purpose reference, in one query."""
     if not refs:
         return {}
     rows = (
         LedgerEntry.objects.filter(
             account=Account.MERCHANT,
-            kind__in=TAKINGS_KINDS,
+            kind__in=PAID_KINDS,
             payment__purpose__in=purposes,
             payment__purpose_ref__in=[str(r) for r in refs],
         )

@@ -72,9 +72,78 @@ class PaymentRefunded:
 PaymentOutcome = PaymentSettled | PaymentFailed | PaymentRefunded
 
 
+# --- tenders (gift cards, package credits: anything a plugin accepts besides Wompi) ------------
+@dataclass(frozen=True)
+class TenderOffer:
+    """A tender a client offers at checkout, as booking/shop received it."""
+
+    kind: str  # a kind some plugin declares in ModulePlugin.tenders, e.g. "gift_card"
+    code: str  # the secret or identifier the provider understands
+
+
+@dataclass(frozen=True)
+class TenderLine:
+    """One thing being paid, so a provider can decide what it covers (a package credit
+    covers one service, a gift card anything)."""
+
+    kind: str  # "service" | "product" | "deposit" | purpose-defined
+    code: str  # service code / product id
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class TenderContext:
+    """The checkout a tender is being applied to."""
+
+    purpose: str
+    ref: str
+    payment_reference: str
+    amount_cents: int  # still due when this tender is applied (> 0)
+    customer: UserRef | None
+    lines: tuple[TenderLine, ...]
+
+
+@dataclass(frozen=True)
+class TenderHold:
+    """Value a provider set aside for one checkout (``provider.hold``)."""
+
+    hold_id: str  # the provider's id, unique per provider (at most 64 characters)
+    amount_cents: int  # 0 < amount <= context.amount_cents
+    label: str  # Spanish, masked, for receipts: "Tarjeta de regalo ····7Q2K"
+
+
+class TenderProvider(Protocol):
+    """What a plugin's tender kind implements (``ModulePlugin.tenders``). Every method runs
+    inside payments' database transaction: database work only (no network call), locking
+    its own rows (``select_for_update``), idempotent per ``hold_id`` (capture twice = once,
+    release after capture = no-op), and a balance never below zero (a CheckConstraint plus
+    the row lock). ``hold`` raises ``TenderRefused`` with a Spanish message."""
+
+    def hold(self, offer: TenderOffer, context: TenderContext) -> TenderHold: ...
+
+    def capture(self, hold_id: str) -> None: ...  # the payment settled
+
+    def release(self, hold_id: str) -> None: ...  # failed, expired or abandoned
+
+    def refund(self, hold_id: str, amount_cents: int) -> None: ...  # value back
+
+
+@dataclass(frozen=True)
+class AppliedTender:
+    """A tender applied to a checkout, as a receipt shows it."""
+
+    kind: str
+    label: str
+    amount_cents: int
+
+
 @dataclass(frozen=True)
 class CheckoutDTO:
-    """What a frontend needs for Wompi's Web Checkout (``checkout_url``) or widget."""
+    """What a frontend needs for Wompi's Web Checkout (``checkout_url``) or widget.
+
+    ``amount_in_cents`` is what Wompi charges: the total less the tenders applied
+    (``tenders``, ``tendered_cents``). ``settled``: tenders covered everything, the payment
+    is approved already and there is nothing to pay at Wompi (``checkout_url`` empty)."""
 
     reference: str
     amount_in_cents: int
@@ -85,6 +154,10 @@ class CheckoutDTO:
     expiration_time: str | None
     checkout_url: str  # full Web Checkout URL with the query string (or the local sandbox's)
     status: str  # PENDING...
+    total_cents: int = 0  # the whole amount (Wompi's part plus the tenders')
+    tendered_cents: int = 0
+    tenders: tuple[AppliedTender, ...] = ()
+    settled: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from platform_core.errors import Conflict, ServiceUnavailable, ValidationFailed
+from platform_core.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 
 
 class InvalidPurpose(ValidationFailed):
@@ -32,3 +32,18 @@ class GatewayUnavailable(ServiceUnavailable):
     default_message = _(
         "La pasarela de pagos no está disponible. Intenta de nuevo en unos minutos."
     )
+
+
+class TenderRefused(DomainError):
+    """A provider cannot take this tender (unknown or spent code, expired, nothing it
+    covers): raised by ``TenderProvider.hold`` with a Spanish message. 422; a provider
+    passes ``status_code=409`` when the value is held by another checkout right now."""
+
+    status_code = 422
+    code = "tender_refused"
+    default_message = _("No pudimos aplicar este medio de pago.")
+
+
+class TenderNotAccepted(ValidationFailed):
+    code = "tender_not_accepted"
+    default_message = _("Medio de pago no aceptado.")

@@ -1,5 +1,6 @@
 """The ledger: double-entry-like lines per account (merchant, developer) for charges,
-the developer's commission, refunds and their commission reversal, and Wompi's fees."""
+the developer's commission, refunds and their commission reversal, and Wompi's fees.
+Tenders' value (gift cards, package credits) has its own kinds (``modules.payments.tenders``)."""
 
 from __future__ import annotations
 
@@ -37,14 +38,20 @@ def _entry(kind: str, account: str, amount: int, payment: Payment | None, memo: 
 
 
 def record_charge(payment: Payment) -> None:
-    _entry(Kind.CHARGE, Account.MERCHANT, payment.amount_cents, payment, "Pago aprobado")
-    commission = commission_for(payment.amount_cents)
+    """The money Wompi collected (the payment less its tenders, whose value has its own
+    ``tender_redemption`` entries) and the developer's commission on it: a tender was
+    paid for through Wompi when it was sold, so its value earns no second commission."""
+    if payment.gateway_cents <= 0:
+        return
+    _entry(Kind.CHARGE, Account.MERCHANT, payment.gateway_cents, payment, "Pago aprobado")
+    commission = commission_for(payment.gateway_cents)
     if commission:
         _entry(Kind.COMMISSION, Account.MERCHANT, -commission, payment, "Comisión desarrollador")
         _entry(Kind.COMMISSION, Account.DEVELOPER, commission, payment, "Comisión desarrollador")
 
 
 def record_refund(payment: Payment, amount: int, memo: str) -> None:
+    """Money given back through Wompi or by staff (never a tender's part)."""
     _entry(Kind.REFUND, Account.MERCHANT, -amount, payment, memo)
     commission = (
         LedgerEntry.objects.filter(
@@ -52,7 +59,7 @@ def record_refund(payment: Payment, amount: int, memo: str) -> None:
         ).aggregate(total=Sum("amount_cents"))["total"]
         or 0
     )
-    reversal = commission * amount // payment.amount_cents
+    reversal = commission * amount // payment.gateway_cents if payment.gateway_cents else 0
     if reversal:
         _entry(Kind.COMMISSION_REVERSAL, Account.DEVELOPER, -reversal, payment, memo)
         _entry(Kind.COMMISSION_REVERSAL, Account.MERCHANT, reversal, payment, memo)

@@ -44,6 +44,9 @@ class PaymentKind(models.TextChoices):
     DESK = "desk", "Cobro en el spa"
 
 
+TENDER_METHOD = "TENDER"  # Payment.method of an attempt the tenders covered entirely
+
+
 class DeskMethod(models.TextChoices):
     """How a payment taken in person at the spa was made (Payment.method of a DESK)."""
 
@@ -70,6 +73,9 @@ class Payment(models.Model):
         max_length=20, choices=PaymentKind.choices, default=PaymentKind.CHECKOUT
     )
     amount_cents = models.BigIntegerField("monto (centavos)")
+    # The part applied by tenders (gift cards, package credits: TenderApplication); Wompi
+    # is asked for the rest (``gateway_cents``).
+    tendered_cents = models.BigIntegerField("pagado con bonos (centavos)", default=0)
     currency = models.CharField("moneda", max_length=3, default="COP")
     description = models.CharField("descripción", max_length=255, blank=True)
     status = models.CharField(
@@ -112,6 +118,10 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_cents__gt=0), name="payments_payment_amount_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(tendered_cents__gte=0, tendered_cents__lte=models.F("amount_cents")),
+                name="payments_payment_tendered_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +130,55 @@ class Payment(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def gateway_cents(self) -> int:
+        """What Wompi charges for this attempt: the amount less the tenders applied."""
+        return self.amount_cents - self.tendered_cents
+
+
+class TenderApplication(models.Model):
+    """A tender's hold on one payment: the provider (a plugin's ``TenderProvider``, by
+    ``kind``) set ``amount_cents`` aside under ``hold_id``; payments captures it when the
+    payment settles, releases it when the attempt fails, refunds value to it first."""
+
+    class State(models.TextChoices):
+        HELD = "held", "Retenido"
+        CAPTURED = "captured", "Cobrado"
+        RELEASED = "released", "Liberado"
+        REFUNDED = "refunded", "Devuelto"  # refunded_cents == amount_cents
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="tenders")
+    position = models.PositiveSmallIntegerField("orden")
+    kind = models.CharField("medio", max_length=32)
+    hold_id = models.CharField("retención", max_length=64)
+    amount_cents = models.BigIntegerField("monto (centavos)")
+    refunded_cents = models.BigIntegerField("devuelto (centavos)", default=0)
+    label = models.CharField("detalle", max_length=120)
+    state = models.CharField("estado", max_length=10, choices=State.choices, default=State.HELD)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "medio de pago aplicado"
+        verbose_name_plural = "medios de pago aplicados"
+        ordering = ("payment", "position")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "hold_id"], name="payments_tender_one_hold"),
+            models.UniqueConstraint(
+                fields=["payment", "position"], name="payments_tender_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="payments_tender_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__gte=0, refunded_cents__lte=models.F("amount_cents")),
+                name="payments_tender_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.state})"
 
 
 class WebhookEvent(models.Model):
@@ -176,6 +235,10 @@ class LedgerEntry(models.Model):
         FEE = "fee", "Comisión de pasarela"
         COMMISSION = "commission", "Comisión del desarrollador"
         COMMISSION_REVERSAL = "commission_reversal", "Reverso de comisión"
+        # Value of a tender (gift card, package credit) applied to a payment, and given
+        # back to it: not money received, so the takings and revenue leave them out.
+        TENDER_REDEMPTION = "tender_redemption", "Pago con bono"
+        TENDER_REFUND = "tender_refund", "Devolución a bono"
         PAYOUT = "payout", "Dispersión"
         PAYOUT_REVERSAL = "payout_reversal", "Reverso de dispersión"
 
@@ -282,7 +345,10 @@ class Refund(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    # What goes back through Wompi (or by staff); ``tender_cents`` went back to the
+    # payment's tenders at once when the refund was requested.
     amount_cents = models.BigIntegerField()
+    tender_cents = models.BigIntegerField("devuelto a bonos (centavos)", default=0)
     reason = models.CharField(max_length=255)
     status = models.CharField(max_length=20, choices=Status.choices)
     processed_by = models.ForeignKey(
@@ -306,7 +372,9 @@ class Refund(models.Model):
         ordering = ("-created_at",)
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount_cents__gt=0), name="payments_refund_amount_positive"
+                condition=Q(amount_cents__gte=0, tender_cents__gte=0)
+                & (Q(amount_cents__gt=0) | Q(tender_cents__gt=0)),
+                name="payments_refund_amount_positive",
             ),
             # A double charge is refunded once, however often Wompi reports it.
             models.UniqueConstraint(
@@ -318,6 +386,11 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Reembolso {self.payment.reference} ({self.status})"
+
+    @property
+    def total_cents(self) -> int:
+        """Everything this refund returns: through Wompi or staff, and to tenders."""
+        return self.amount_cents + self.tender_cents
 
 
 class Payout(models.Model):

@@ -7,15 +7,23 @@ outcome through the handler their plugin declares for their purpose
 (``modules.payments.outbox``). Delivery is at least once, so handlers must be idempotent;
 a handler that cannot fulfil (slot or stock gone) calls ``request_refund`` naming the
 payment.
+
+Tenders (gift cards, package credits, ...) are value some plugin holds for a checkout
+besides Wompi: a plugin declares ``ModulePlugin.tenders`` (kind -> a ``TenderProvider``),
+a purpose passes the client's ``TenderOffer``s (and ``TenderLine``s: what is being paid) to
+``create_checkout``; payments holds, captures, releases and refunds them (docs/payments.md,
+"Tenders and split payments").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from modules.payments.dtos import (
     PURPOSE_BOOKING,
     PURPOSE_SHOP,
+    AppliedTender,
     CardAcceptanceDTO,
     CheckoutDTO,
     Customer,
@@ -28,13 +36,24 @@ from modules.payments.dtos import (
     SavedCardDTO,
     SourceChargeDTO,
     SourceChargeSent,
+    TenderContext,
+    TenderHold,
+    TenderLine,
+    TenderOffer,
+    TenderProvider,
 )
-from modules.payments.errors import CardRejected, GatewayUnavailable
+from modules.payments.errors import (
+    CardRejected,
+    GatewayUnavailable,
+    TenderNotAccepted,
+    TenderRefused,
+)
 from platform_core.accounts import UserRef
 
 __all__ = [
     "PURPOSE_BOOKING",
     "PURPOSE_SHOP",
+    "AppliedTender",
     "CardAcceptanceDTO",
     "CardRejected",
     "CheckoutDTO",
@@ -49,6 +68,13 @@ __all__ = [
     "SavedCardDTO",
     "SourceChargeDTO",
     "SourceChargeSent",
+    "TenderContext",
+    "TenderHold",
+    "TenderLine",
+    "TenderNotAccepted",
+    "TenderOffer",
+    "TenderProvider",
+    "TenderRefused",
     "attempt_statuses",
     "card_acceptance",
     "create_checkout",
@@ -75,11 +101,20 @@ def create_checkout(
     customer: Customer | None,
     expires_at: datetime | None = None,
     description: str = "",
+    tenders: Sequence[TenderOffer] = (),
+    lines: Sequence[TenderLine] = (),
 ) -> CheckoutDTO:
-    """Open a new payment attempt (unguessable reference) and return its checkout data.
+    """Open a new payment attempt (unguessable reference) for ``amount_cents`` and return
+    its checkout data.
 
     ``customer`` is the paying user (model instance or identity ``UserDTO``) or None.
-    Raises ``ValidationFailed`` for a non-positive amount or a malformed purpose.
+    ``tenders`` (at most 3) are held in order, in this transaction, until nothing is due;
+    Wompi's checkout is for the rest (``CheckoutDTO.amount_in_cents``). When they cover
+    everything the attempt is approved at once (``settled=True``, no checkout URL) and the
+    purpose's ``PaymentSettled`` follows through the outbox as for a Wompi payment.
+    ``lines`` tell the providers what is paid. Raises ``ValidationFailed`` for a
+    non-positive amount or a malformed purpose, ``TenderNotAccepted`` (422) for a kind no
+    plugin declares, the provider's ``TenderRefused``; then nothing of the attempt remains.
     """
     from modules.payments import checkout
 
@@ -90,6 +125,8 @@ def create_checkout(
         customer=customer,
         expires_at=expires_at,
         description=description,
+        tender_offers=tenders,
+        lines=lines,
     )
 
 
@@ -103,8 +140,9 @@ def request_refund(
 ) -> None:
     """Refund the approved payment of (purpose, ref) — exactly the attempt named by
     ``payment_reference`` when given (a duplicate or late attempt; receivers get it in
-    its ``PaymentSettled``): void it at Wompi after commit where allowed, otherwise (or
-    when Wompi refuses) queue a manual refund for staff. Idempotent per payment."""
+    its ``PaymentSettled``): value goes back to the payment's tenders first (at once),
+    the rest is voided at Wompi after commit where allowed, otherwise (or when Wompi
+    refuses) queued as a manual refund for staff. Idempotent per payment."""
     from modules.payments import refunds
 
     refunds.request_refund(

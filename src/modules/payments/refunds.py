@@ -6,6 +6,11 @@ no lock held; the answer is recorded in a second short transaction. A refund who
 call never happened (crash between commit and call) is retried by beat
 ``payments.retry_refunds``.
 A completed refund (voided or completed by staff) is a ``refunded`` outcome for the purpose.
+
+A payment partly paid by tenders (gift cards, package credits) gives value back to them
+first, at once and in the same transaction (``tenders.refund_to_tenders``): the Refund's
+``tender_cents``. Only the rest (``amount_cents``) goes through Wompi or staff; a refund the
+tenders cover entirely is COMPLETED at once.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from modules.payments import errors, outbox
+from modules.payments import errors, outbox, tenders
 from modules.payments.ledger import record_refund
 from modules.payments.models import Outcome, Payment, PaymentStatus, Refund
 from modules.payments.wompi.gateway import WompiError, get_gateway
@@ -59,10 +64,11 @@ def request_refund(
         )
         if existing is not None:
             return existing  # idempotent: receivers may call this more than once
-        amount = payment.amount_cents if amount_cents is None else amount_cents
+        received = tenders.received_cents(payment)
+        amount = received if amount_cents is None else amount_cents
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise errors.InvalidAmount()
-        if not 0 < amount <= payment.amount_cents:
+        if not 0 < amount <= received:
             raise errors.InvalidAmount()
         refund = refund_payment(payment, reason, amount_cents=amount, actor=actor)
     refund.refresh_from_db()
@@ -73,7 +79,7 @@ def refund_payment(
     payment: Payment, reason: str, *, amount_cents: int | None = None, actor: Any = None
 ) -> Refund:
     """Open the refund of a payment whose row the caller has locked (in a transaction)."""
-    amount = payment.amount_cents if amount_cents is None else amount_cents
+    amount = tenders.received_cents(payment) if amount_cents is None else amount_cents
     existing = (
         payment.refunds.filter(extra_transaction=False)
         .exclude(status=Refund.Status.REJECTED)
@@ -83,21 +89,44 @@ def refund_payment(
         return existing
     payment.refund_requested = True
     payment.save(update_fields=["refund_requested", "updated_at"])
-    # Wompi voids only whole card transactions; everything else is refunded by staff.
-    voidable = (
-        payment.status == PaymentStatus.APPROVED
-        and amount == payment.amount_cents
-        and payment.method == "CARD"
-        and bool(payment.wompi_transaction_id)
-    )
-    refund = open_refund(
-        payment, amount, reason, transaction_id=payment.wompi_transaction_id, voidable=voidable
-    )
+    to_tenders = tenders.refund_to_tenders(payment, amount, reason)
+    rest = amount - to_tenders
+    if rest == 0:
+        refund = Refund.objects.create(
+            payment=payment,
+            amount_cents=0,
+            tender_cents=to_tenders,
+            reason=reason[:255],
+            status=Refund.Status.COMPLETED,
+            processed_at=timezone.now(),
+        )
+        outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=to_tenders)
+    else:
+        # Wompi voids only whole card transactions; everything else is refunded by staff.
+        voidable = (
+            payment.status == PaymentStatus.APPROVED
+            and rest == payment.gateway_cents
+            and payment.method == "CARD"
+            and bool(payment.wompi_transaction_id)
+        )
+        refund = open_refund(
+            payment,
+            rest,
+            reason,
+            transaction_id=payment.wompi_transaction_id,
+            voidable=voidable,
+            tender_cents=to_tenders,
+        )
     audit.record(
         "payments.refund_requested",
         actor=actor,
         target=f"payment:{payment.reference}",
-        details={"amount_cents": amount, "reason": reason, "outcome": refund.status},
+        details={
+            "amount_cents": amount,
+            "tender_cents": to_tenders,
+            "reason": reason,
+            "outcome": refund.status,
+        },
     )
     return refund
 
@@ -110,10 +139,12 @@ def open_refund(
     transaction_id: str,
     voidable: bool,
     extra: bool = False,
+    tender_cents: int = 0,
 ) -> Refund:
     refund = Refund.objects.create(
         payment=payment,
         amount_cents=amount,
+        tender_cents=tender_cents,
         reason=reason[:255],
         transaction_id=transaction_id,
         extra_transaction=extra,
@@ -193,7 +224,7 @@ def _record_void(refund_pk: int, *, voided: bool, error: str = "") -> str:
             payment.status = PaymentStatus.VOIDED
             payment.save(update_fields=["status", "updated_at"])
             record_refund(payment, refund.amount_cents, f"Anulación: {refund.reason}")
-            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.amount_cents)
+            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.total_cents)
         audit.record(
             "payments.refund_voided",
             target=f"payment:{payment.reference}",
@@ -230,7 +261,7 @@ def complete_manual_refund(refund_pk: int, *, staff: Any, note: str = "") -> Ref
         refund.save()
         if not refund.extra_transaction:
             record_refund(payment, refund.amount_cents, f"Reembolso manual: {refund.reason}")
-            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.amount_cents)
+            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.total_cents)
         audit.record(
             "payments.refund_completed",
             actor=staff,

@@ -55,8 +55,13 @@ def payments_of(user: Any) -> QuerySet[Payment]:
 def revenue_by_day_and_purpose(
     *, date_from: date | None = None, date_to: date | None = None
 ) -> list[dict[str, Any]]:
-    """Net merchant revenue (charges, refunds, commissions) per local day and purpose."""
-    qs = LedgerEntry.objects.filter(account=LedgerEntry.Account.MERCHANT).exclude(purpose="")
+    """Net merchant revenue (charges, refunds, commissions) per local day and purpose.
+    Tenders' value is not revenue here: it was when the gift card or package was sold."""
+    qs = (
+        LedgerEntry.objects.filter(account=LedgerEntry.Account.MERCHANT)
+        .exclude(purpose="")
+        .exclude(kind__in=(LedgerEntry.Kind.TENDER_REDEMPTION, LedgerEntry.Kind.TENDER_REFUND))
+    )
     if date_from:
         qs = qs.filter(created_at__date__gte=date_from)
     if date_to:

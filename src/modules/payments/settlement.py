@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from modules.payments import outbox
+from modules.payments import outbox, tenders
 from modules.payments.ledger import record_charge, record_refund
 from modules.payments.models import Outcome, Payment, PaymentStatus, Refund, WebhookEvent
 from modules.payments.refunds import open_refund
@@ -85,8 +85,14 @@ def settle(payment: Payment, tx: dict[str, Any], *, late: bool) -> None:
     payment.status = PaymentStatus.APPROVED
     payment.finalized_at = timezone.now()
     payment.save()
+    captured = tenders.capture_all(payment)
     record_charge(payment)
-    outbox.record(payment, Outcome.Kind.SETTLED, late=late)
+    received = tenders.received_cents(payment)
+    if received < payment.amount_cents:
+        # Approved after the attempt failed or expired: its tenders were released then,
+        # so only Wompi's part arrived; the purpose gets that amount and staff look.
+        flag(payment, "approved_after_tenders_released", {"captured_cents": captured})
+    outbox.record(payment, Outcome.Kind.SETTLED, late=late, amount_cents=received)
 
 
 def fail_payment(payment: Payment, tx: dict[str, Any], status: str) -> None:
@@ -96,10 +102,12 @@ def fail_payment(payment: Payment, tx: dict[str, Any], status: str) -> None:
 
 
 def end_failed(payment: Payment, status: str) -> None:
-    """Final failed status; the purpose learns it from its PaymentFailed outcome."""
+    """Final failed status; its tenders' holds go back; the purpose learns it from its
+    PaymentFailed outcome."""
     payment.status = status
     payment.finalized_at = timezone.now()
     payment.save()
+    tenders.release_all(payment)
     outbox.record(payment, Outcome.Kind.FAILED)
 
 
@@ -131,7 +139,7 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
     if (
         isinstance(amount, bool)
         or not isinstance(amount, int)
-        or amount != payment.amount_cents
+        or amount != payment.gateway_cents
         or str(tx.get("currency") or "") != payment.currency
     ):
         flag(
@@ -199,23 +207,30 @@ def apply_transaction(tx: dict[str, Any], *, source: str) -> tuple[str, Payment 
         own = payment.refunds.filter(extra_transaction=False)
         if not own.filter(status=Refund.Status.VOIDED).exists():
             # Our own void request may still be on its way: this event completes it.
-            refund = own.filter(status=Refund.Status.REQUESTED).first() or Refund(
-                payment=payment,
-                amount_cents=payment.amount_cents,
-                reason="Anulada en Wompi",
-                transaction_id=payment.wompi_transaction_id,
-            )
+            refund = own.filter(status=Refund.Status.REQUESTED).first()
+            if refund is None:
+                # Voided at Wompi without our asking: the whole payment goes back, its
+                # tenders' part too.
+                refund = Refund(
+                    payment=payment,
+                    amount_cents=payment.gateway_cents,
+                    tender_cents=tenders.refund_to_tenders(
+                        payment, payment.tendered_cents, "Anulada en Wompi"
+                    ),
+                    reason="Anulada en Wompi",
+                    transaction_id=payment.wompi_transaction_id,
+                )
             refund.status = Refund.Status.VOIDED
             refund.processed_at = timezone.now()
             refund.save()
-            record_refund(payment, payment.amount_cents, "Anulación reportada por Wompi")
-            outbox.record(payment, Outcome.Kind.REFUNDED)
+            record_refund(payment, payment.gateway_cents, "Anulación reportada por Wompi")
+            outbox.record(payment, Outcome.Kind.REFUNDED, amount_cents=refund.total_cents)
             audit.record(
                 "payments.voided",
                 target=f"payment:{payment.reference}",
                 details={
                     "source": source,
-                    "amount_cents": payment.amount_cents,
+                    "amount_cents": payment.gateway_cents,
                     "transaction_id": payment.wompi_transaction_id,
                 },
             )
@@ -244,7 +259,7 @@ def _refund_extra_transaction(payment: Payment, tx: dict[str, Any], source: str)
     method = str(tx.get("payment_method_type") or "")
     refund = open_refund(
         payment,
-        payment.amount_cents,
+        payment.gateway_cents,
         "Cobro adicional con la misma referencia",
         transaction_id=tx_id,
         voidable=method == "CARD",
