@@ -220,6 +220,16 @@ def resolve_client(
     return client
 
 
+def _locked(pk: int) -> Appointment:
+    """The appointment, row-locked (only its own row), with what its messages show (client,
+    service, therapist, room) joined in the same query instead of four lazy loads."""
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("client", "service", "therapist", "room")
+        .get(pk=pk)
+    )
+
+
 def book_appointment(
     *,
     actor: Any,
@@ -304,7 +314,7 @@ def reschedule_appointment(
         else [appointment.therapist]
     )
     with transaction.atomic():
-        appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        appt = _locked(appointment.pk)
         if appt.status not in CHANGEABLE_STATUSES:
             raise InvalidTransition()
         therapist, room = lock_and_place(service, start, candidates, exclude_appointment_id=appt.pk)
@@ -339,7 +349,7 @@ def cancel_appointment(
     refunded through payments); later the deposit is kept. The spa always refunds."""
     now = timezone.now()
     with transaction.atomic():
-        appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        appt = _locked(appointment.pk)
         if appt.status not in CHANGEABLE_STATUSES or (not by_spa and appt.start <= now):
             raise NotCancellable()
         in_window = now <= appt.start - timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
@@ -373,7 +383,7 @@ def _close(
 ) -> Appointment:
     now = timezone.now()
     with transaction.atomic():
-        appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        appt = _locked(appointment.pk)
         if appt.status not in allowed or appt.start > now:
             raise InvalidTransition()
         set_status(appt, status, actor, kind)
@@ -403,7 +413,7 @@ def check_in(*, actor: Any, appointment: Appointment) -> Appointment:
     (Bogotá) and before it ends. ARRIVED keeps the slot (exclusion constraints)."""
     now = timezone.now()
     with transaction.atomic():
-        appt = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        appt = _locked(appointment.pk)
         today = now.astimezone(local_tz()).date()
         if (
             appt.status != S.CONFIRMED

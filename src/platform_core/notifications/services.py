@@ -183,8 +183,10 @@ def notify(
     from platform_core.models import Notification, NotificationStatus
 
     rows: list[Notification] = []
+    looked_up = False  # the key was already looked up on every channel
     if channels is None:
         if idempotency_key:
+            looked_up = True
             # channel__in: lets the (channel, idempotency_key) unique index serve the lookup.
             rows = list(
                 Notification.objects.filter(
@@ -205,7 +207,7 @@ def notify(
         if not address:
             logger.info("notification %s: no %s address, channel skipped", template, channel)
             continue
-        if idempotency_key:
+        if idempotency_key and not looked_up:
             existing = Notification.objects.filter(
                 channel=channel, idempotency_key=idempotency_key
             ).first()
