@@ -105,8 +105,10 @@ def get_product(request: HttpRequest, product_id: UUID) -> Any:
 # --- Cart (per user, server side) ---------------------------------------------------------
 
 
-def _cart_out(user: Any) -> dict[str, Any]:
-    cart = carts.get_or_create_cart(user)
+def _cart_out(user: Any, cart: Any = None) -> dict[str, Any]:
+    """The cart as the API shows it (``cart``: the one a change just returned, else the
+    user's, created on first read)."""
+    cart = cart if cart is not None else carts.get_or_create_cart(user)
     vip = ports.is_vip(user)
     lines = []
     for item in selectors.cart_items(cart):
@@ -138,8 +140,8 @@ def get_cart(request: HttpRequest) -> Any:
 )
 def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
     """Add units of a product to the cart (a line holds at most 20)."""
-    carts.add_to_cart(request.auth, payload.product_id, payload.quantity)
-    return _cart_out(request.auth)
+    cart = carts.add_to_cart(request.auth, payload.product_id, payload.quantity)
+    return _cart_out(request.auth, cart)
 
 
 @router.put(
@@ -150,8 +152,8 @@ def add_cart_item(request: HttpRequest, payload: CartAddIn) -> Any:
 )
 def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityIn) -> Any:
     """Set a cart line's quantity (0 removes it)."""
-    carts.set_cart_quantity(request.auth, product_id, payload.quantity)
-    return _cart_out(request.auth)
+    cart = carts.set_cart_quantity(request.auth, product_id, payload.quantity)
+    return _cart_out(request.auth, cart)
 
 
 @router.delete(
@@ -162,15 +164,15 @@ def set_cart_item(request: HttpRequest, product_id: UUID, payload: CartQuantityI
 )
 def remove_cart_item(request: HttpRequest, product_id: UUID) -> Any:
     """Remove a product from the cart."""
-    carts.remove_from_cart(request.auth, product_id)
-    return _cart_out(request.auth)
+    cart = carts.remove_from_cart(request.auth, product_id)
+    return _cart_out(request.auth, cart)
 
 
 @router.delete("/cart/", operation_id="clearCart", response=CartOut, summary="Empty my cart")
 def clear_cart(request: HttpRequest) -> Any:
     """Empty the cart."""
-    carts.clear_cart(request.auth)
-    return _cart_out(request.auth)
+    cart = carts.clear_cart(request.auth)
+    return _cart_out(request.auth, cart)
 
 
 # --- Checkout and orders -------------------------------------------------------------------

@@ -30,8 +30,10 @@ def _locked_cart(user: Any) -> Cart:
     """The user's cart, row-locked for the caller's transaction: concurrent changes to one
     cart (a double click, two tabs) run one after the other instead of both inserting the
     same line."""
-    cart = get_or_create_cart(user)
-    return Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = Cart.objects.select_for_update().filter(user_id=user.id).first()
+    if cart is None:  # first change: create it, then lock it like any other
+        cart = Cart.objects.select_for_update().get(pk=get_or_create_cart(user).pk)
+    return cart
 
 
 def _active_product(product_public_id: Any) -> Product:
