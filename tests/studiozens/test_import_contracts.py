@@ -69,21 +69,44 @@ def _contracts() -> list[dict]:
     return config["tool"]["importlinter"]["contracts"]
 
 
-def test_every_module_folder_is_in_the_module_contracts() -> None:
-    """A new folder under src/modules/ must be placed in the layers and the independence
-    contract, or it could import anything."""
+def test_every_module_folder_is_covered_by_the_module_contracts() -> None:
+    """Every folder under src/modules/ is held to the rules with no edit of pyproject.toml
+    for a new one: the independence and no-cycle contracts name ``modules.*``; a folder is
+    either a core module (placed in the layers, and listed as core in the plugin contract)
+    or a plugin, which the plugin contract keeps above the core."""
     contracts = _contracts()
     layers = next(c for c in contracts if c["name"].startswith("Module layers"))
     layered = {m.strip() for layer in layers["layers"] for m in layer.split("|")}
-    independent = set(next(c for c in contracts if c["type"] == "independence")["modules"])
-    folders = {
-        f"modules.{path.parent.name}" for path in (ROOT / "src" / "modules").glob("*/__init__.py")
-    }
-    assert folders - layered == set(), "module folders missing from the layers contract"
-    assert folders - independent == set(), "module folders missing from the independence contract"
+    plugins_above = next(c for c in contracts if c["type"] == "plugins_above_core")
+    assert set(plugins_above["core"]) == layered, "the core is the layered modules"
+    assert plugins_above["container"] == "modules"
+    assert next(c for c in contracts if c["type"] == "independence")["modules"] == ["modules.*"]
     acyclic = next(c for c in contracts if c["type"] == "acyclic_siblings")["ancestors"]
-    uncovered = {f for f in folders if f not in acyclic and "modules.*" not in acyclic}
-    assert uncovered == set(), "module folders missing from the no-cycle contract"
+    assert "modules.*" in acyclic
+
+
+@pytest.mark.slow
+def test_a_plugin_module_may_use_the_core_but_the_core_never_imports_it(
+    tree_copy: Path,
+) -> None:
+    """A new folder (a plugin) importing a core module's public face passes with no edit
+    of pyproject.toml; the same plugin reaching into a core module's internals, or a core
+    module importing the plugin (even its public face), fails."""
+    plugin = tree_copy / "src/modules/zz_plugin"
+    plugin.mkdir()
+    (plugin / "__init__.py").write_text("")
+    (plugin / "public.py").write_text("from modules.booking import public  # noqa\n")
+    assert _lint(tree_copy).returncode == 0
+    (plugin / "leak.py").write_text("from modules.booking import models  # noqa\n")
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "Modules talk to each other only through modules.<name>.public BROKEN" in result.stdout
+    (plugin / "leak.py").unlink()
+    shop = tree_copy / "src/modules/shop"
+    (shop / "leak.py").write_text("from modules.zz_plugin import public  # noqa\n")
+    result = _lint(tree_copy)
+    assert result.returncode != 0
+    assert "modules.shop imports the plugin module modules.zz_plugin" in result.stdout
 
 
 @pytest.mark.slow
@@ -128,7 +151,8 @@ def test_an_upward_import_breaks_the_module_layers(
 # helpers outside tests/modules/). A subfolder tests/modules/<x>/with_<y>/ holds tests of a flow
 # through both modules that drive y's side (a Wompi transaction, the ledger): it may import
 # modules.<y>.* too, and only when <x> is above <y> in the module layers. Data-driven: a new
-# module needs no edit here (its folder and its place in pyproject's contracts are enough).
+# module needs no edit here (its folder is enough: a plugin outside the core's layers ranks
+# above all of them).
 # import-linter cannot express this rule for every module in one contract (one forbidden
 # contract per module would be a list to keep), so this reads the tests' imports with ast.
 
@@ -167,7 +191,8 @@ def module_test_violations(root: Path, rank: dict[str, int]) -> list[str]:
             where = path.relative_to(root)
             partners = {p.removeprefix("with_") for p in where.parts if p.startswith("with_")}
             for partner in partners:
-                if partner not in modules or rank.get(under_test, 99) >= rank.get(partner, -1):
+                # A plugin (a module outside the layers) ranks above the whole core.
+                if partner not in modules or rank.get(under_test, -1) >= rank.get(partner, -1):
                     problems.append(f"{where}: with_{partner} is not a module below {under_test}")
             allowed = {under_test, *partners}
             for line, name in _imported_names(ast.parse(path.read_text(), str(path))):
