@@ -12,6 +12,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -67,6 +68,23 @@ class AssistantTool:
 
 
 @dataclass(frozen=True)
+class AssistantQuestion:
+    """A yes/no question a module put to a client outside the conversation (a WhatsApp
+    message from the notifications outbox, e.g. a freed slot offered from the waitlist).
+    The client's next plain "sí" or "no" answers it: the assistant runs the module's own
+    confirmation-gated tool ``yes_tool`` or ``no_tool`` with ``args`` and
+    ``ctx.confirmed`` (the question was the explicit proposal, the answer the explicit
+    confirmation). ``asked_at`` decides against a proposal made in the conversation: the
+    newer one is what the answer is about."""
+
+    key: str  # stable and free of personal data, for the audit log ("booking.offer:<uuid>")
+    asked_at: datetime
+    yes_tool: str
+    no_tool: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ModulePlugin:
     """Everything the composition root needs to know about one module."""
 
@@ -87,6 +105,9 @@ class ModulePlugin:
     eraser: str | None = None  # callable(user) -> None
     health_checks: Mapping[str, str] = field(default_factory=dict)  # name -> callable()
     assistant_tools: str | None = None  # callable() -> list[AssistantTool]
+    # callable(ToolContext) -> AssistantQuestion | None: the question this module asked the
+    # writer outside the conversation that their next "sí"/"no" answers, if any.
+    assistant_questions: str | None = None
     # Error statuses of this router's operations that the schema's generic rules cannot see
     # (services raise them): "METHOD path-under-prefix" -> statuses. See docs/api.md.
     error_statuses: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -265,6 +286,17 @@ def assistant_tools() -> dict[str, AssistantTool]:
                     raise ValueError(f"two assistant tools are named {tool.name!r}")
                 tools[tool.name] = tool
     return tools
+
+
+def assistant_questions(ctx: ToolContext) -> list[AssistantQuestion]:
+    """The open questions the enabled plugins put to the writer (at most one each)."""
+    questions = []
+    for plugin in get_plugins():
+        if plugin.assistant_questions:
+            question = resolve(plugin.assistant_questions)(ctx)
+            if question is not None:
+                questions.append(question)
+    return questions
 
 
 def payment_purpose_labels() -> dict[str, str]:

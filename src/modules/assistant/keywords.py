@@ -34,6 +34,63 @@ DENY_WORDS = frozenset(
 )
 
 
+# The answer to a question sent outside the conversation (a freed slot offered from the
+# waitlist): WhatsApp quick replies ("Sí, lo quiero", "No, gracias") and what people type.
+# Politeness at the end ("gracias", "por favor") is dropped before matching.
+YES_WORDS = CONFIRM_WORDS | {
+    "acepto",
+    "lo acepto",
+    "si acepto",
+    "si lo acepto",
+    "lo quiero",
+    "si lo quiero",
+    "si quiero",
+    "quiero el cupo",
+    "si quiero el cupo",
+    "lo tomo",
+    "si lo tomo",
+    "me lo quedo",
+    "si me lo quedo",
+    "me sirve",
+    "si me sirve",
+    "si dale",
+    "dale si",
+    "listo si",
+    "si listo",
+    "si de una",
+    "perfecto",
+    "si perfecto",
+}
+NO_WORDS = DENY_WORDS | {
+    "no puedo",
+    "no me sirve",
+    "no lo quiero",
+    "no lo tomo",
+    "no quiero el cupo",
+    "paso",
+    "ahora no",
+    "no por ahora",
+    "esta vez no",
+    "no esta vez",
+    "no me queda",
+    "no alcanzo",
+}
+_POLITE_TAIL = re.compile(r"(\s+(muchas\s+)?gracias|\s+por\s*favor|\s+porfa)+$")
+_THUMBS_UP = ("\U0001f44d", "\U0001f44c")  # 👍 👌 (any skin tone)
+
+
+def answer_to_question(text: str) -> bool | None:
+    """True for a yes, False for a no, None for anything else (a question, a request)."""
+    if text.strip().startswith(_THUMBS_UP) and not normalize_text(text):
+        return True
+    core = _POLITE_TAIL.sub("", normalize_text(text))
+    if core in YES_WORDS:
+        return True
+    if core in NO_WORDS:
+        return False
+    return None
+
+
 SIGNUP_WORDS = frozenset(
     {
         "registrarme",

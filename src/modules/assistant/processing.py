@@ -43,11 +43,12 @@ from modules.assistant.keywords import (
     MENU_WORDS,
     SIGNUP_WORDS,
     VERIFICATION_CODE,
+    answer_to_question,
     normalize_text,
     wants_handoff,
 )
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
-from modules.assistant.toolbox import available_tools, run_tool
+from modules.assistant.toolbox import available_tools, open_question, run_tool
 from modules.identity import public as identity
 from platform_core.errors import DomainError
 from platform_core.phones import mask_phone
@@ -243,6 +244,8 @@ class _Turn:
         if wants_handoff(self.text):
             hand_off(conv)
             return None
+        if conv.user is not None and self._answer_question():
+            return None
         if conv.state == Conversation.State.AWAITING_CONFIRMATION and self._resolve_proposal():
             return None
         if conv.user is None:
@@ -323,6 +326,45 @@ class _Turn:
         )
 
     # --- confirmations ---
+    def _answer_question(self) -> bool:
+        """True when this message answered a question a module put to the client outside
+        the conversation (a freed slot offered from the waitlist, sent by the outbox):
+        "sí" or "no" runs the module's yes or no tool, confirmed, and the outcome is the
+        reply (a slot taken or expired meanwhile is said so). A proposal made in this
+        conversation after the question was asked is what a "sí" is about instead."""
+        answer = answer_to_question(self.text)
+        if answer is None:
+            return False
+        question = open_question(self._ctx())
+        if question is None:
+            return False
+        conv = self.conversation
+        newer_proposal = Proposal.objects.filter(
+            conversation=conv, status=Proposal.Status.PENDING, created_at__gt=question.asked_at
+        )
+        if newer_proposal.exists():
+            return False
+        now = timezone.now()
+        supersede_pending(conv, now)  # an older proposal can no longer be confirmed
+        if conv.state == Conversation.State.AWAITING_CONFIRMATION:
+            self._set_state(Conversation.State.BOT)
+        name = question.yes_tool if answer else question.no_tool
+        tool = available_tools(has_user=True)[name]
+        result = run_tool(tool, self._ctx(confirmed=True), dict(question.args))
+        error = fmt.error_text(result)
+        integrations.audit(
+            "assistant.question_answered",
+            actor=conv.user,
+            target=question.key,
+            details={"tool": name, "ok": error is None},
+        )
+        reply(
+            conv,
+            error if error is not None else _success_text(name, result),
+            source=Message.Source.SYSTEM,
+        )
+        return True
+
     def _resolve_proposal(self) -> bool:
         """True when this message was the answer to the pending proposal."""
         conv = self.conversation

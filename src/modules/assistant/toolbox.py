@@ -11,7 +11,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from platform_core.errors import DomainError
-from platform_core.plugins import AssistantTool, ToolContext, assistant_tools
+from platform_core.plugins import (
+    AssistantQuestion,
+    AssistantTool,
+    ToolContext,
+    assistant_questions,
+    assistant_tools,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +60,16 @@ def available_tools(*, has_user: bool) -> dict[str, AssistantTool]:
     return {
         name: tool for name, tool in assistant_tools().items() if has_user or not tool.requires_user
     }
+
+
+def open_question(ctx: ToolContext) -> AssistantQuestion | None:
+    """The newest question a module put to this writer outside the conversation whose
+    answer tools are offered here, if any."""
+    if ctx.user is None:
+        return None
+    tools = available_tools(has_user=True)
+    usable = [q for q in assistant_questions(ctx) if q.yes_tool in tools and q.no_tool in tools]
+    return max(usable, key=lambda q: q.asked_at, default=None)
 
 
 def sanitize_args(tool: AssistantTool, args: Mapping[str, Any] | None) -> dict[str, Any]:

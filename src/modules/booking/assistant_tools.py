@@ -14,7 +14,7 @@ from modules.booking.messaging import spanish_datetime
 from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus
 from platform_core.errors import DomainError
 from platform_core.money import format_cop
-from platform_core.plugins import AssistantTool, ToolContext
+from platform_core.plugins import AssistantQuestion, AssistantTool, ToolContext
 
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
 MAX_SLOTS = 20
@@ -393,6 +393,43 @@ def accept_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
     return _booked(outcome)
 
 
+def propose_decline_offer(ctx: ToolContext, offer_id: str) -> str:
+    return _("¿Confirmas que dejas pasar el cupo que te ofrecimos? Seguirás en la lista de espera.")
+
+
+def decline_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
+    if not ctx.confirmed or ctx.user is None:
+        return {"ok": False, "error": "confirmation_required"}
+    try:
+        waitlist.decline(client=ctx.user, offer_public_id=offer_id)
+    except DomainError as exc:
+        return _error(exc)
+    return {
+        "ok": True,
+        "message": _(
+            "Listo, dejamos pasar ese cupo. Sigues en la lista de espera: te avisaremos si "
+            "se libera otro."
+        ),
+    }
+
+
+def offer_question(ctx: ToolContext) -> AssistantQuestion | None:
+    """The waitlist offer the writer's next "sí"/"no" answers (booking's plugin declares
+    it as its assistant question): accepted or declined through the two tools below."""
+    if ctx.user is None:
+        return None
+    question = waitlist.open_question(ctx.user)
+    if question is None:
+        return None
+    return AssistantQuestion(
+        key=f"booking.waitlist_offer:{question.offer_id}",
+        asked_at=question.asked_at,
+        yes_tool="accept_waitlist_offer",
+        no_tool="decline_waitlist_offer",
+        args={"offer_id": question.offer_id},
+    )
+
+
 def get_tools() -> list[AssistantTool]:
     date_str = {"type": "string", "description": "Fecha AAAA-MM-DD"}
     slot = {  # a start time and (optionally) who: booking and rescheduling take the same
@@ -512,6 +549,21 @@ def get_tools() -> list[AssistantTool]:
             handler=accept_waitlist_offer,
             needs_confirmation=True,
             propose=propose_accept_offer,
+        ),
+        AssistantTool(
+            name="decline_waitlist_offer",
+            description=(
+                "Deja pasar el cupo ofrecido al usuario desde la lista de espera (sigue en la "
+                "lista; requiere confirmación explícita)."
+            ),
+            parameters={
+                "type": "object",
+                "properties": {"offer_id": {"type": "string"}},
+                "required": ["offer_id"],
+            },
+            handler=decline_waitlist_offer,
+            needs_confirmation=True,
+            propose=propose_decline_offer,
         ),
         AssistantTool(
             name="opening_hours",

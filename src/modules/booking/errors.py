@@ -84,3 +84,18 @@ class OfferTaken(Conflict):
 class OfferExpired(Conflict):
     code = "offer_expired"
     default_message = _("Esta oferta ya no está disponible: se venció el tiempo para aceptarla.")
+
+
+class OfferDeclined(Conflict):
+    code = "offer_declined"
+    default_message = _(
+        "Ya dejaste pasar este cupo. Seguirás en la lista de espera y te avisaremos si se "
+        "libera otro."
+    )
+
+
+class OfferAlreadyAccepted(Conflict):
+    code = "offer_accepted"
+    default_message = _(
+        "Ya tomaste este cupo: es tu cita. Si no puedes venir, cancélala desde tus citas."
+    )

@@ -604,11 +604,21 @@ class WaitlistOffer(models.Model):
 
 
 class WaitlistInvitation(models.Model):
-    """One client told about one offer (order = the cascade)."""
+    """One client told about one offer (order = the cascade), and their answer: a client
+    who declines gets no more of this offer and may be offered other slots."""
+
+    class Answer(models.TextChoices):
+        NONE = "", "Sin respuesta"
+        ACCEPTED = "ACCEPTED", "Lo tomó"
+        DECLINED = "DECLINED", "Lo rechazó"
 
     offer = models.ForeignKey(WaitlistOffer, on_delete=models.CASCADE, related_name="invitations")
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="invitations")
     sent_at = models.DateTimeField(auto_now_add=True)
+    answer = models.CharField(
+        "respuesta", max_length=10, choices=Answer.choices, blank=True, default=Answer.NONE
+    )
+    answered_at = models.DateTimeField("respondió", null=True, blank=True)
 
     class Meta:
         ordering = ("sent_at", "id")

@@ -47,6 +47,8 @@ plugin = ModulePlugin(
     exporter="modules.booking.personal_data:export_user",
     eraser="modules.booking.personal_data:erase_user",
     assistant_tools="modules.booking.assistant_tools:get_tools",
+    # A waitlist offer sent by WhatsApp is a question the client's next "sí"/"no" answers.
+    assistant_questions="modules.booking.assistant_tools:offer_question",
     seed_demo="modules.booking.demo:seed",
     payment_purposes={"booking.appointment": "Reservas"},
     payment_handlers={"booking.appointment": "modules.booking.payment_handlers:handle"},

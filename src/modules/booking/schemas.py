@@ -194,6 +194,12 @@ class WaitlistOfferOut(Schema):
     therapist: str
 
 
+class WaitlistDeclineOut(Schema):
+    offer_id: uuid.UUID
+    declined_at: datetime
+    passed_on: bool
+
+
 class WaitlistEntryOut(Schema):
     id: uuid.UUID
     status: Literal["WAITING", "BOOKED", "LEFT", "EXPIRED"]
@@ -317,6 +323,12 @@ FIELD_DOCS.update(
             "next client but stays acceptable until someone takes it or it closes."
         ),
         "WaitlistOfferOut.therapist": "The therapist's name.",
+        "WaitlistDeclineOut.offer_id": "The offer let pass.",
+        "WaitlistDeclineOut.declined_at": "When the client declined it (the first time).",
+        "WaitlistDeclineOut.passed_on": (
+            "True when this answer passed the offer on to the next waiting client (or "
+            "closed it): the client was the one it was waiting for."
+        ),
         "path.entry_id": "The waitlist entry's id (UUID).",
         "path.offer_id": "The waitlist offer's id (UUID), as sent in the WhatsApp message.",
     }

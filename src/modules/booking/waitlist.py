@@ -15,6 +15,10 @@ Shape (docs/booking.md "Waitlist"):
 * ``accept``: the first invited client to accept gets the appointment through
   ``services.book_appointment`` (deposit rules apply), in the transaction that locks the
   offer; the others get 409 ``offer_taken``.
+* ``decline``: a client lets the offer pass ("no" on WhatsApp, or the API); when they were
+  the one it was waiting for, it goes to the next client at once (as the cascade would).
+* ``open_question``: the offer a client's next "sí"/"no" on WhatsApp answers (the assistant
+  asks it through booking's plugin, docs/booking.md "Answering by WhatsApp").
 * ``cascade`` (beat): an open offer whose time ran out is offered to the next waiting
   client (everyone invited so far may still accept), or closed and its hold released
   when nobody is left; entries past their date range expire.
@@ -36,6 +40,8 @@ from django.utils.translation import gettext as _
 
 from modules.booking import availability, freeing, services
 from modules.booking.errors import (
+    OfferAlreadyAccepted,
+    OfferDeclined,
     OfferExpired,
     OfferNotFound,
     OfferTaken,
@@ -58,6 +64,7 @@ from platform_core.errors import Conflict
 logger = logging.getLogger(__name__)
 E = WaitlistEntry.Status
 O = WaitlistOffer.Status  # noqa: E741 - short alias like S
+A = WaitlistInvitation.Answer
 MAX_OPEN_ENTRIES = 5
 MAX_RANGE_DAYS = freeing.MAX_RANGE_DAYS
 ENTRIES_PER_RUN = 50
@@ -161,6 +168,7 @@ def open_offers_for(entries: list[WaitlistEntry]) -> dict[int, OpenOffer]:
     """The open offer each entry was invited to (one query)."""
     rows = (
         WaitlistInvitation.objects.filter(entry__in=entries, offer__status=O.OPEN)
+        .exclude(answer=A.DECLINED)
         .select_related("offer", "offer__therapist")
         .order_by("sent_at")
     )
@@ -184,7 +192,10 @@ def _matching(service: Service | None, therapist: Therapist | None, day: date) -
         qs = qs.filter(service=service)
     if therapist is not None:
         qs = qs.filter(Q(therapist__isnull=True) | Q(therapist=therapist))
-    busy = WaitlistInvitation.objects.filter(entry=OuterRef("pk"), offer__status=O.OPEN)
+    # Waiting on an open offer (a declined one no longer counts: they may get another slot).
+    busy = WaitlistInvitation.objects.filter(entry=OuterRef("pk"), offer__status=O.OPEN).exclude(
+        answer=A.DECLINED
+    )
     return (
         qs.annotate(invited=Exists(busy))
         .filter(invited=False)
@@ -303,33 +314,44 @@ def _invite(offer: WaitlistOffer, entry: WaitlistEntry) -> None:
 
 
 # --- accepting --------------------------------------------------------------------------------
-def accept(*, client: UserRef, offer_public_id: Any) -> services.BookingOutcome:
-    """The first invited client to accept gets the slot through the normal booking path
-    (deposit rules, checkout, confirmation message). The offer row is locked, so two
-    accepts are serialised: the second sees it taken (409 ``offer_taken``)."""
+def _locked_offer(client: UserRef, offer_public_id: Any) -> tuple[WaitlistOffer, Any]:
+    """The offer (row-locked: accepts and declines of one offer are serialised) and the
+    client's invitation to it; 404 for an offer this client was never told about."""
     try:
         offer_uuid = uuid.UUID(str(offer_public_id))
     except ValueError:
         raise OfferNotFound() from None
+    offer = (
+        WaitlistOffer.objects.select_for_update(of=("self",))
+        .select_related("service", "therapist")
+        .filter(public_id=offer_uuid)
+        .first()
+    )
+    invitation = (
+        WaitlistInvitation.objects.filter(offer=offer, entry__client_id=client.id)
+        .select_related("entry")
+        .first()
+        if offer is not None
+        else None
+    )
+    if offer is None or invitation is None:
+        raise OfferNotFound()
+    return offer, invitation
+
+
+def accept(*, client: UserRef, offer_public_id: Any) -> services.BookingOutcome:
+    """The first invited client to accept gets the slot through the normal booking path
+    (deposit rules, checkout, confirmation message). The offer row is locked, so two
+    accepts are serialised: the second sees it taken (409 ``offer_taken``)."""
     now = timezone.now()
     with transaction.atomic():
-        offer = (
-            WaitlistOffer.objects.select_for_update(of=("self",))
-            .select_related("service", "therapist")
-            .filter(public_id=offer_uuid)
-            .first()
-        )
-        invitation = (
-            WaitlistInvitation.objects.filter(offer=offer, entry__client_id=client.id)
-            .select_related("entry")
-            .first()
-            if offer is not None
-            else None
-        )
-        if offer is None or invitation is None:
-            raise OfferNotFound()
+        offer, invitation = _locked_offer(client, offer_public_id)
         if offer.status == O.ACCEPTED:
+            if offer.accepted_by_id == invitation.entry_id:
+                raise OfferAlreadyAccepted()
             raise OfferTaken()
+        if invitation.answer == A.DECLINED:
+            raise OfferDeclined()
         if offer.status != O.OPEN or offer.expires_at <= now:
             raise OfferExpired()
         entry = WaitlistEntry.objects.select_for_update().get(pk=invitation.entry_id)
@@ -351,7 +373,84 @@ def accept(*, client: UserRef, offer_public_id: Any) -> services.BookingOutcome:
         offer.save(update_fields=["status", "accepted_by", "appointment", "closed_at"])
         entry.status, entry.appointment = E.BOOKED, outcome.appointment
         entry.save(update_fields=["status", "appointment", "updated_at"])
+        _answer(invitation, A.ACCEPTED, now)
     return outcome
+
+
+def _answer(invitation: WaitlistInvitation, answer: str, now: datetime) -> None:
+    invitation.answer, invitation.answered_at = answer, now
+    invitation.save(update_fields=["answer", "answered_at"])
+
+
+@dataclass(frozen=True)
+class Declined:
+    offer_id: str
+    declined_at: datetime
+    passed_on: bool  # the offer went to the next client (or closed) because of this answer
+
+
+def decline(*, client: UserRef, offer_public_id: Any) -> Declined:
+    """The client lets the offer pass (idempotent). They stay on the waitlist for other
+    slots. When the offer was waiting for them (the last one invited), it is passed on at
+    once, as the cascade would do when their time ran out; an earlier invitee's "no" only
+    stops them from accepting it."""
+    now = timezone.now()
+    with transaction.atomic():
+        offer, invitation = _locked_offer(client, offer_public_id)
+        if invitation.answer == A.ACCEPTED or (
+            offer.status == O.ACCEPTED and offer.accepted_by_id == invitation.entry_id
+        ):
+            raise OfferAlreadyAccepted()
+        if invitation.answer == A.DECLINED:
+            return Declined(str(offer.public_id), invitation.answered_at or now, False)
+        _answer(invitation, A.DECLINED, now)
+        latest = offer.invitations.order_by("-sent_at", "-id").values_list("pk", flat=True)[0]
+        passed_on = offer.status == O.OPEN and latest == invitation.pk
+        if passed_on:
+            _pass_on(offer, now)
+    return Declined(str(offer.public_id), now, passed_on)
+
+
+# --- the question a WhatsApp reply answers ------------------------------------------------
+QUESTION_HOURS = 24  # WhatsApp's conversation window: a later "sí" is about something else
+
+
+@dataclass(frozen=True)
+class OfferQuestion:
+    offer_id: str
+    asked_at: datetime
+    start: datetime
+    therapist: str
+    service: str
+
+
+def open_question(client: UserRef, now: datetime | None = None) -> OfferQuestion | None:
+    """The offer this client's next "sí"/"no" answers: the newest invitation they have not
+    answered, told in the last QUESTION_HOURS, for a start still ahead. Its offer may have
+    been taken or closed since: the answer then gets that explanation (409 equivalents),
+    not a guess about what "sí" meant."""
+    now = now or timezone.now()
+    invitation = (
+        WaitlistInvitation.objects.filter(
+            entry__client_id=client.id,
+            answer=A.NONE,
+            sent_at__gte=now - timedelta(hours=QUESTION_HOURS),
+            offer__start__gt=now,
+        )
+        .select_related("offer", "offer__service", "offer__therapist")
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+    if invitation is None:
+        return None
+    offer = invitation.offer
+    return OfferQuestion(
+        offer_id=str(offer.public_id),
+        asked_at=invitation.sent_at,
+        start=offer.start,
+        therapist=offer.therapist.display_name,
+        service=offer.service.name,
+    )
 
 
 # --- the beat -------------------------------------------------------------------------------------
@@ -376,26 +475,31 @@ def cascade(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
             )
             if offer is None:
                 continue
-            nxt = _next_entry(offer) if _worth_offering(offer.start, now) else None
-            if nxt is not None:
-                offer.expires_at = now + timedelta(minutes=offer_minutes())
-                offer.save(update_fields=["expires_at"])
-                Appointment.objects.filter(pk=offer.hold_id).update(
-                    hold_expires_at=offer.expires_at, client_id=nxt.client_id
-                )
-                _invite(offer, nxt)
-                done["cascaded"] += 1
-                continue
-            offer.status, offer.closed_at = O.CLOSED, now
-            offer.save(update_fields=["status", "closed_at"])
-            Appointment.objects.filter(pk=offer.hold_id, status=S.OFFERED).delete()
-            availability.bump_version()
-            done["closed"] += 1
+            done[_pass_on(offer, now)] += 1
     today = now.astimezone(availability.local_tz()).date()
     done["expired_entries"] = WaitlistEntry.objects.filter(
         status=E.WAITING, date_to__lt=today
     ).update(status=E.EXPIRED, updated_at=now)
     return done
+
+
+def _pass_on(offer: WaitlistOffer, now: datetime) -> str:
+    """The locked open offer goes to the next waiting client with a fresh
+    WAITLIST_OFFER_MINUTES ("cascaded"), or closes and frees its slot ("closed")."""
+    nxt = _next_entry(offer) if _worth_offering(offer.start, now) else None
+    if nxt is not None:
+        offer.expires_at = now + timedelta(minutes=offer_minutes())
+        offer.save(update_fields=["expires_at"])
+        Appointment.objects.filter(pk=offer.hold_id).update(
+            hold_expires_at=offer.expires_at, client_id=nxt.client_id
+        )
+        _invite(offer, nxt)
+        return "cascaded"
+    offer.status, offer.closed_at = O.CLOSED, now
+    offer.save(update_fields=["status", "closed_at"])
+    Appointment.objects.filter(pk=offer.hold_id, status=S.OFFERED).delete()
+    availability.bump_version()
+    return "closed"
 
 
 def _next_entry(offer: WaitlistOffer) -> WaitlistEntry | None:
@@ -413,9 +517,11 @@ def for_days(days: list[date], therapist_id: int | None = None) -> list[dict[str
     each with the open offer it holds: one query (the offer comes as subqueries), so the
     feed keeps its constant query count (docs/performance.md)."""
     tz = availability.local_tz()
-    open_invitation = WaitlistInvitation.objects.filter(
-        entry=OuterRef("pk"), offer__status=O.OPEN
-    ).order_by("-sent_at")
+    open_invitation = (
+        WaitlistInvitation.objects.filter(entry=OuterRef("pk"), offer__status=O.OPEN)
+        .exclude(answer=A.DECLINED)
+        .order_by("-sent_at")
+    )
     qs = (
         WaitlistEntry.objects.filter(
             status=E.WAITING, date_from__lte=days[-1], date_to__gte=days[0]

@@ -1,4 +1,4 @@
-"""HTTP for /api/booking/waitlist/: join, list, leave, accept an offer. Views parse and
+"""HTTP for /api/booking/waitlist/: join, list, leave, accept or decline an offer. Views parse and
 shape; booking.waitlist decides (docs/booking.md "Waitlist")."""
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from ninja.pagination import paginate
 
 from modules.booking import waitlist
 from modules.booking.models import WaitlistEntry
-from modules.booking.schemas import BookingOut, WaitlistEntryOut, WaitlistJoinIn
+from modules.booking.schemas import (
+    BookingOut,
+    WaitlistDeclineOut,
+    WaitlistEntryOut,
+    WaitlistJoinIn,
+)
 from modules.booking.shapes import appointment_out
 from platform_core.idempotency import idempotent
 from platform_core.pagination import Mapped, Pagination
@@ -123,3 +128,17 @@ def accept(request: HttpRequest, offer_id: str) -> Any:
     if checkout is not None and not isinstance(checkout, dict):
         checkout = asdict(checkout)
     return Status(201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout})
+
+
+@router.post(
+    "/offers/{offer_id}/decline/",
+    operation_id="declineWaitlistOffer",
+    response=WaitlistDeclineOut,
+    summary="Decline a waitlist offer (let the slot pass to the next client)",
+)
+def decline(request: HttpRequest, offer_id: str) -> Any:
+    """Let the offered slot pass (idempotent); the client stays on the waitlist for other
+    slots. When the offer was waiting for this client it goes to the next one at once.
+    409 ``offer_accepted`` for an offer this client already took (cancel the appointment
+    instead); 404 for an offer not made to this client."""
+    return asdict(waitlist.decline(client=request.auth, offer_public_id=offer_id))

@@ -111,8 +111,10 @@ def test_a_cancellation_is_offered_in_order_held_and_accepted(
     assert offer.status == "ACCEPTED" and str(offer.appointment.public_id) == appt["id"]
     entry = WaitlistEntry.objects.get(client=first)
     assert entry.status == "BOOKED" and entry.appointment_id == offer.appointment_id
+    # Accepting it again is not "someone else took it": it is theirs already.
     again = first_api.post(f"{WAIT}offers/{offer.public_id}/accept/")
-    assert again.status_code == 409 and again.json()["error"]["code"] == "offer_taken"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "offer_accepted"
+    assert again.json()["error"]["message"].startswith("Ya tomaste este cupo")
     stranger = api_as(UserFactory()).post(f"{WAIT}offers/{offer.public_id}/accept/")
     assert stranger.status_code == 404
 
@@ -163,6 +165,93 @@ def test_the_offer_cascades_then_closes_and_the_slot_is_free_again(
     clock.move_to(at(TUESDAY + timedelta(days=1), 9))
     assert waitlist.cascade()["expired_entries"] == 2  # the first and the third
     assert WaitlistEntry.objects.get(client=first).status == "EXPIRED"
+
+
+def test_declining_passes_the_offer_on_at_once_and_keeps_the_client_waiting(
+    api_as: Any, spa: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    taken = staff_book(at(TUESDAY, 10), therapist=spa.ana)
+    first, first_api = _waiter(api_as)
+    second, second_api = _waiter(api_as)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(actor=taken.client, appointment=taken)
+    offer = WaitlistOffer.objects.get()
+    question = waitlist.open_question(first)
+    assert question is not None and question.offer_id == str(offer.public_id)
+    assert waitlist.open_question(second) is None  # not told yet
+    clock.move_to(NOW + timedelta(minutes=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        declined = first_api.post(f"{WAIT}offers/{offer.public_id}/decline/")
+    assert declined.status_code == 200, declined.json()
+    assert declined.json()["passed_on"] is True
+    # The second client is told now, with a full WAITLIST_OFFER_MINUTES from now.
+    offer.refresh_from_db()
+    assert offer.status == "OPEN" and offer.expires_at == NOW + timedelta(minutes=18)
+    assert len(_offers_to(second)) == 1
+    assert Appointment.objects.get(status=AppointmentStatus.OFFERED).client == second
+    # The first answered: no question left, still waiting, cannot take it back.
+    assert waitlist.open_question(first) is None
+    assert WaitlistEntry.objects.get(client=first).status == "WAITING"
+    assert first_api.get(WAIT).json()["items"][0]["offer"] is None
+    again = first_api.post(f"{WAIT}offers/{offer.public_id}/decline/")
+    assert again.status_code == 200 and again.json()["passed_on"] is False  # idempotent
+    late = first_api.post(f"{WAIT}offers/{offer.public_id}/accept/")
+    assert late.status_code == 409 and late.json()["error"]["code"] == "offer_declined"
+    # The first is free for another freed slot that day (a declined offer is not "busy").
+    other = staff_book(at(TUESDAY, 15), therapist=spa.beto)
+    entry = WaitlistEntry.objects.get(client=first)
+    entry.time_to = time(15, 10)
+    entry.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(actor=other.client, appointment=other)
+    assert len(_offers_to(first)) == 2
+    # The second declines too: with nobody left the offer closes and frees its slot.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert second_api.post(f"{WAIT}offers/{offer.public_id}/decline/").json()["passed_on"]
+    offer.refresh_from_db()
+    assert offer.status == "CLOSED" and offer.hold is None
+    stranger = api_as(UserFactory()).post(f"{WAIT}offers/{offer.public_id}/decline/")
+    assert stranger.status_code == 404
+
+
+def test_an_earlier_invitee_declining_leaves_the_current_one_their_time(
+    api_as: Any, spa: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    taken = staff_book(at(TUESDAY, 10), therapist=spa.ana)
+    first, first_api = _waiter(api_as)
+    second, second_api = _waiter(api_as)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(actor=taken.client, appointment=taken)
+    offer = WaitlistOffer.objects.get()
+    clock.move_to(NOW + timedelta(minutes=16))
+    assert waitlist.cascade()["cascaded"] == 1  # both invited, the second's turn
+    first_api, second_api = api_as(first), api_as(second)
+    expires = WaitlistOffer.objects.get().expires_at
+    declined = first_api.post(f"{WAIT}offers/{offer.public_id}/decline/").json()
+    assert declined["passed_on"] is False
+    offer.refresh_from_db()
+    assert offer.status == "OPEN" and offer.expires_at == expires
+    # The newest unanswered invitation is the second's question; they take it.
+    assert waitlist.open_question(second).offer_id == str(offer.public_id)
+    assert second_api.post(f"{WAIT}offers/{offer.public_id}/accept/").status_code == 201
+    assert waitlist.open_question(second) is None
+    refused = second_api.post(f"{WAIT}offers/{offer.public_id}/decline/")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "offer_accepted"
+
+
+def test_the_question_lasts_until_answered_a_day_or_the_start(
+    api_as: Any, spa: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    taken = staff_book(at(TUESDAY, 10), therapist=spa.ana)
+    first, _api = _waiter(api_as)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(actor=taken.client, appointment=taken)
+    clock.move_to(NOW + timedelta(minutes=40))
+    assert waitlist.cascade()["closed"] == 1
+    # Closed, but unanswered: a late "sí" is told it expired (not read as something else).
+    assert waitlist.open_question(first) is not None
+    clock.move_to(NOW + timedelta(hours=24, minutes=1))
+    assert waitlist.open_question(first) is None
 
 
 def test_deposit_rules_apply_when_accepting(
@@ -434,6 +523,11 @@ def test_the_assistant_joins_lists_and_accepts_an_offer(
     booked = assistant_tools.accept_waitlist_offer(confirmed, offer["offer_id"])
     assert booked["ok"] and booked["status"] == "CONFIRMED", booked
     again = assistant_tools.accept_waitlist_offer(confirmed, offer["offer_id"])
-    assert again["error"] == "offer_taken"
+    assert again["error"] == "offer_accepted"
     names = {t.name for t in assistant_tools.get_tools()}
-    assert {"join_waitlist", "my_waitlist", "accept_waitlist_offer"} <= names
+    assert {
+        "join_waitlist",
+        "my_waitlist",
+        "accept_waitlist_offer",
+        "decline_waitlist_offer",
+    } <= names
