@@ -636,6 +636,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/booking/waitlist/offers/{offer_id}/decline/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a waitlist offer (let the slot pass to the next client)
+         * @description Let the offered slot pass (idempotent); the client stays on the waitlist for other
+         *     slots. When the offer was waiting for this client it goes to the next one at once.
+         *     409 ``offer_accepted`` for an offer this client already took (cancel the appointment
+         *     instead); 404 for an offer not made to this client.
+         */
+        post: operations["declineWaitlistOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/booking/waitlist/{entry_id}/leave/": {
         parameters: {
             query?: never;
@@ -4873,6 +4896,26 @@ export interface components {
              */
             price_cents: number;
         };
+        /** WaitlistDeclineOut */
+        WaitlistDeclineOut: {
+            /**
+             * Declined At
+             * Format: date-time
+             * @description When the client declined it (the first time).
+             */
+            declined_at: string;
+            /**
+             * Offer Id
+             * Format: uuid
+             * @description The offer let pass.
+             */
+            offer_id: string;
+            /**
+             * Passed On
+             * @description True when this answer passed the offer on to the next waiting client (or closed it): the client was the one it was waiting for.
+             */
+            passed_on: boolean;
+        };
         /** WaitlistEntryOut */
         WaitlistEntryOut: {
             /**
@@ -6190,6 +6233,34 @@ export interface operations {
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    declineWaitlistOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The waitlist offer's id (UUID), as sent in the WhatsApp message. */
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistDeclineOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
         };
     };
     cancelWaitlistEntry: {
