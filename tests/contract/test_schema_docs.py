@@ -26,6 +26,7 @@ VERBS = frozenset(
         "complete",
         "confirm",
         "create",
+        "decline",
         "delete",
         "erase",
         "export",

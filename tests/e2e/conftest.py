@@ -18,6 +18,7 @@ Tests talk to them over HTTP only. Skipped without PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -50,6 +51,13 @@ from scripts.contract.live_server import (
 BEAT_EVERY_SECONDS = {
     "booking.send_reminders": 2,  # production: 300 s
     "shop.expire_orders": 2,  # production: 60 s
+    "booking.waitlist_cascade": 2,  # production: 60 s
+}
+# The waitlist offer is business-initiated (the client may not have written in 24 h): it
+# goes out as an approved WhatsApp Content template, as it must in production.
+WAITLIST_OFFER_CONTENT = {
+    "sid": "HX" + "e2e1" * 8,
+    "variables": ["service", "when", "therapist", "until"],
 }
 # An unpaid order is held this long (production: 30 min): the journey leaves one unpaid.
 ORDER_HOLD_MINUTES = 1
@@ -200,7 +208,7 @@ def stack() -> Iterator[Stack]:
         TWILIO_PHONE_NUMBER="+15005550006",
         TWILIO_WHATSAPP_NUMBER="+14155238886",
         TWILIO_MESSAGING_SERVICE_SID="",
-        TWILIO_CONTENT_SIDS="{}",
+        TWILIO_CONTENT_SIDS=json.dumps({"booking_waitlist_offer": WAITLIST_OFFER_CONTENT}),
         GEMINI_API_KEY="e2e-gemini-key",
         GEMINI_BASE_URL=gemini_url,
         ASSISTANT_GEMINI_ATTEMPTS="1",

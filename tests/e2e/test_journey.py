@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.e2e.conftest import BEAT_EVERY_SECONDS, Stack, eventually
+from tests.e2e.conftest import BEAT_EVERY_SECONDS, WAITLIST_OFFER_CONTENT, Stack, eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -567,6 +567,146 @@ def test_client_journey(stack: Stack) -> None:
         book_over_whatsapp_gemini(stack, phone, token)
         unpaid_order_expires(stack, phone, token, unpaid)
         export_and_erase(stack, phone, token, appointment, order)
+    except AssertionError as exc:
+        exc.add_note(stack.logs())
+        raise
+
+
+# --- The waitlist over WhatsApp (issue 17) ----------------------------------------------------
+def _slot_ahead(http: httpx.Client, service: str, *, hours: int) -> dict[str, Any]:
+    """A free slot at least ``hours`` from now: an offer is only made for a start still
+    BOOKING_MIN_LEAD_MINUTES ahead when the cascade reaches it, a minute or two later."""
+    start = datetime.now(BOGOTA).date()
+    response = http.get(
+        "/api/booking/availability",
+        params={"service": service, "date_from": start, "date_to": start + timedelta(days=6)},
+    )
+    assert response.status_code == 200, response.text
+    soon = datetime.now(BOGOTA) + timedelta(hours=hours)
+    return next(s for s in response.json()["slots"] if datetime.fromisoformat(s["start"]) >= soon)
+
+
+def _offer_messages(stack: Stack, phone: str) -> list[dict[str, Any]]:
+    """WhatsApp Content-template messages (the waitlist offer) the Twilio fake got."""
+    return [
+        m
+        for m in _twilio_messages(stack, phone)
+        if m["form"]["To"] == f"whatsapp:{phone}"
+        and m["form"].get("ContentSid") == WAITLIST_OFFER_CONTENT["sid"]
+    ]
+
+
+def _run_out(stack: Stack, offer_id: str) -> None:
+    """End the current client's time on an offer now instead of in WAITLIST_OFFER_MINUTES
+    (the one write behind the API here, like Stack.book_earlier: the offer minutes are
+    whole minutes). Beat's booking.waitlist_cascade and the worker do the rest."""
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
+        updated = conn.execute(
+            "UPDATE booking_waitlistoffer SET expires_at = now() - interval '1 second'"
+            " WHERE public_id = %s AND status = 'OPEN'",
+            (uuid.UUID(offer_id),),
+        ).rowcount
+    assert updated == 1, offer_id
+
+
+def test_a_freed_slot_is_offered_and_taken_over_whatsapp(stack: Stack) -> None:
+    """Another client cancels → the first client on the waitlist is offered the slot by
+    WhatsApp (an approved Content template: they never wrote to the spa) → their time runs
+    out → beat's waitlist cascade, through the worker, offers it to the second → the second
+    replies "Sí, lo quiero" through the signed Twilio webhook → booked through the normal
+    path (30 % deposit: the reply carries the payment link, paid in the Wompi sandbox,
+    confirmed by the signed webhook) → the first one's late "sí" is told someone else took
+    it. No model involved in the answers (they never reach Gemini)."""
+    service = "MASAJE-RELAX-60"
+    try:
+        canceller, first, second = (sign_up(stack) for _ in range(3))
+        with stack.client(canceller[1]) as http:
+            slot = _slot_ahead(http, service, hours=2)
+            response = http.post(
+                "/api/booking/appointments",
+                json={
+                    "service": service,
+                    "start": slot["start"],
+                    "therapist": slot["therapists"][0],
+                },
+            )
+            assert response.status_code == 201, response.text
+            cancelled = response.json()["appointment"]
+        start = datetime.fromisoformat(slot["start"]).astimezone(BOGOTA)
+        for _phone, token in (first, second):  # in this order: the order of offers
+            with stack.client(token) as http:
+                response = http.post(
+                    "/api/booking/waitlist/",
+                    json={
+                        "service": service,
+                        "date_from": start.date().isoformat(),
+                        "date_to": start.date().isoformat(),
+                        "therapist": slot["therapists"][0],
+                        "time_from": f"{start:%H:%M}",
+                        "time_to": f"{start + timedelta(minutes=5):%H:%M}",
+                    },
+                )
+                assert response.status_code == 201, response.text
+        asked = len(stack.gemini_received())
+
+        with stack.client(canceller[1]) as http:
+            response = http.post(
+                f"/api/booking/appointments/{cancelled['id']}/cancel", json={"reason": "viaje"}
+            )
+            assert response.status_code == 200, response.text
+        # The worker offers the freed slot to the first in line, by WhatsApp template.
+        [offer_message] = eventually(
+            lambda: _offer_messages(stack, first[0]), what="waitlist offer to the first client"
+        )
+        variables = json.loads(offer_message["form"]["ContentVariables"])
+        assert variables["1"] == "Masaje relajante 60 min", variables
+        assert f"{start:%H:%M}" in variables["2"], variables
+        with stack.client(first[1]) as http:
+            [entry] = http.get("/api/booking/waitlist/").json()["items"]
+            offer = entry["offer"]
+            assert offer and offer["start"] == slot["start"], entry
+        assert _offer_messages(stack, second[0]) == []
+
+        # The first lets the time run out: beat → worker → the offer goes to the second.
+        _run_out(stack, offer["id"])
+        eventually(
+            lambda: _offer_messages(stack, second[0]),
+            timeout=30,
+            what="the cascade (beat → worker) offering the slot to the second client",
+        )
+
+        reply = _whatsapp(stack, second[0], "Sí, lo quiero")
+        assert "¡Listo! Quedó agendado" in reply, reply
+        link = re.search(r"(http\S+/api/assistant/l/\w+)", reply)
+        assert link and "anticipo" in reply, reply
+        with stack.client(second[1]) as http:
+            [booked] = [
+                a
+                for a in http.get("/api/booking/appointments/mine").json()["items"]
+                if a["service"] == service
+            ]
+            assert (booked["start"], booked["status"]) == (slot["start"], "PENDING_PAYMENT")
+            redirect = http.get(link.group(1), follow_redirects=False)
+            assert redirect.status_code == 302, redirect.text
+            _pay(stack, redirect.headers["location"])
+
+            def confirmed() -> dict[str, Any] | None:
+                current = http.get(f"/api/booking/appointments/{booked['id']}").json()
+                return current if current["status"] == "CONFIRMED" else None
+
+            eventually(confirmed, what="the waitlist booking confirmed by the signed webhook")
+            [entry] = http.get("/api/booking/waitlist/").json()["items"]
+            assert (entry["status"], entry["appointment"]) == ("BOOKED", booked["id"])
+
+        late = _whatsapp(stack, first[0], "sí")
+        assert "Otra persona de la lista de espera ya tomó este horario" in late, late
+        with stack.client(first[1]) as http:
+            assert http.get("/api/booking/appointments/mine").json()["items"] == []
+            [entry] = http.get("/api/booking/waitlist/").json()["items"]
+            assert entry["status"] == "WAITING"
+        assert len(stack.gemini_received()) == asked, "the answers never reached the model"
     except AssertionError as exc:
         exc.add_note(stack.logs())
         raise
