@@ -24,6 +24,7 @@ from modules.booking.models import (
     TherapistBreak,
     TimeOff,
     WaitlistEntry,
+    WaitlistInvitation,
     WaitlistOffer,
     WorkingHours,
 )
@@ -307,6 +308,21 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "date_from"
 
 
+class WaitlistInvitationInline(admin.TabularInline):
+    """Who was told, in order, and what they answered (by WhatsApp or in the app)."""
+
+    model = WaitlistInvitation
+    fields = ("entry", "sent_at", "answer", "answered_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "cliente avisado"
+    verbose_name_plural = "clientes avisados (en orden)"
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(WaitlistOffer)
 class WaitlistOfferAdmin(admin.ModelAdmin):
     """Read-only: offers are made, cascaded and closed by the waitlist, never by hand."""
@@ -314,6 +330,7 @@ class WaitlistOfferAdmin(admin.ModelAdmin):
     list_display = ("service", "therapist", "start", "status", "expires_at", "created_at")
     list_filter = ("status",)
     readonly_fields = [f.name for f in WaitlistOffer._meta.fields]
+    inlines = (WaitlistInvitationInline,)
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -212,6 +212,14 @@ def test_declining_passes_the_offer_on_at_once_and_keeps_the_client_waiting(
     assert offer.status == "CLOSED" and offer.hold is None
     stranger = api_as(UserFactory()).post(f"{WAIT}offers/{offer.public_id}/decline/")
     assert stranger.status_code == 404
+    # Staff see who was told, in order, and what each answered (read-only).
+    from django.test import Client
+
+    admin = Client()
+    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = admin.get(f"/admin/booking/waitlistoffer/{offer.pk}/change/")
+    assert page.status_code == 200
+    assert page.content.decode().count("Lo rechazó") == 2
 
 
 def test_an_earlier_invitee_declining_leaves_the_current_one_their_time(
