@@ -307,10 +307,22 @@ def _invite(offer: WaitlistOffer, entry: WaitlistEntry) -> None:
             "until": f"{local:%H:%M}",
             "minutes": offer_minutes(),
             "offer_id": str(offer.public_id),
+            # A "sí" to this message books the slot: what booking it costs is said first.
+            "terms": offer_terms(offer.service),
         },
         channels=("whatsapp",),
         idempotency_key=f"waitlist:{offer.public_id}:{entry.public_id}",
     )
+
+
+def offer_terms(service: Service) -> str:
+    """What taking the offered slot asks of the client, stated in the offer message because
+    a bare "sí" to it books (docs/booking.md "Answering by WhatsApp")."""
+    if service.deposit_percent:
+        return _(
+            "Para apartarlo se paga un anticipo del %(p)s%%: te enviaremos el enlace de pago."
+        ) % {"p": service.deposit_percent}
+    return ""
 
 
 # --- accepting --------------------------------------------------------------------------------

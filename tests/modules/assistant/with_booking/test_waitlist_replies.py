@@ -75,7 +75,8 @@ def test_a_yes_to_the_offer_books_it_without_the_model(
 ) -> None:
     [client] = _waiting(1)
     offer = _free_tuesday_10(django_capture_on_commit_callbacks)
-    assert "Responde *sí*" in Notification.objects.get(template="booking_waitlist_offer").body
+    told = Notification.objects.get(template="booking_waitlist_offer").body
+    assert "Responde *sí*" in told and "anticipo" not in told  # no deposit: nothing to add
     replies = whatsapp.send(client.phone_number, yes)
     assert replies == [
         f"¡Listo! Quedó agendado para el martes 5 de marzo a las 10:00 con {offer.therapist}."
@@ -151,6 +152,9 @@ def test_the_deposit_rules_apply_and_the_reply_carries_the_payment_link(
 ) -> None:
     [client] = _waiting(1, service="MASAJE-DEP")
     _free_tuesday_10(django_capture_on_commit_callbacks, service="MASAJE-DEP")
+    # The message the "sí" answers says what taking it asks (informed consent).
+    told = Notification.objects.get(template="booking_waitlist_offer").body
+    assert "Para apartarlo se paga un anticipo del 30%: te enviaremos el enlace de pago." in told
     replies = whatsapp.send(client.phone_number, "sí")
     [appointment] = _appointments(client)
     assert appointment.status == AppointmentStatus.PENDING_PAYMENT
