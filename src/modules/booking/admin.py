@@ -14,7 +14,10 @@ from modules.booking import admin_views, desk
 from modules.booking.models import (
     Appointment,
     AppointmentEvent,
+    AppointmentFee,
     ClosedDay,
+    Guarantee,
+    GuaranteeConsent,
     OpeningHours,
     Room,
     ScheduleChange,
@@ -70,6 +73,12 @@ class ServiceResource(SpanishColumnsMixin, resources.ModelResource):
         "vip_price_cents": "precio_vip_centavos",
         "currency": "moneda",
         "deposit_percent": "anticipo_porcentaje",
+        "guarantee": "garantia",
+        "no_show_fee_cents": "cargo_inasistencia_centavos",
+        "no_show_fee_percent": "cargo_inasistencia_porcentaje",
+        "late_cancel_fee_cents": "cargo_cancelacion_tardia_centavos",
+        "late_cancel_fee_percent": "cargo_cancelacion_tardia_porcentaje",
+        "late_cancel_hours": "ventana_cancelacion_horas",
         "processing_start_minutes": "reposo_desde_minuto",
         "processing_minutes": "reposo_minutos",
         "is_active": "activo",
@@ -110,6 +119,12 @@ class ServiceResource(SpanishColumnsMixin, resources.ModelResource):
             "vip_price_cents",
             "currency",
             "deposit_percent",
+            "guarantee",
+            "no_show_fee_cents",
+            "no_show_fee_percent",
+            "late_cancel_fee_cents",
+            "late_cancel_fee_percent",
+            "late_cancel_hours",
             "processing_start_minutes",
             "processing_minutes",
             "is_active",
@@ -121,6 +136,15 @@ class ServiceResource(SpanishColumnsMixin, resources.ModelResource):
         use_transactions = True
         skip_unchanged = True
         report_skipped = True
+
+    def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+        super().import_instance(instance, row, **kwargs)
+        # Files from before guarantee policies have no "garantia" column: a deposit
+        # percentage then means the deposit policy, as it always did (a card guarantee
+        # set in the admin is kept).
+        given = row.get("garantia", row.get("guarantee"))
+        if not given and instance.guarantee != Guarantee.CARD:
+            instance.guarantee = Guarantee.DEPOSIT if instance.deposit_percent else Guarantee.NONE
 
     def import_data(self, dataset: Any, dry_run: bool = False, **kwargs: Any) -> Any:
         # All or nothing: any invalid row rolls the whole file back, confirm step included.
@@ -180,9 +204,10 @@ class ServiceAdmin(ImportExportModelAdmin):
         "processing_minutes",
         "price_cents",
         "deposit_percent",
+        "guarantee",
         "is_active",
     )
-    list_filter = ("is_active", "category")
+    list_filter = ("is_active", "category", "guarantee")
     search_fields = ("code", "name")
     filter_horizontal = ("therapists",)
 
@@ -232,6 +257,29 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class ConsentInline(admin.StackedInline):
+    """The card-guarantee policy the client accepted (read-only: it is the record)."""
+
+    model = GuaranteeConsent
+    extra = 0
+    can_delete = False
+    readonly_fields = tuple(f.name for f in GuaranteeConsent._meta.fields if f.name != "id")
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class FeeInline(admin.TabularInline):
+    model = AppointmentFee
+    extra = 0
+    can_delete = False
+    fields = ("kind", "amount_cents", "status", "attempts", "payment_reference", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     """Read-mostly: bookings change through the API/services so rules and locks apply."""
@@ -249,7 +297,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         ),
         "paid_and_due",
     )
-    inlines = [EventInline]
+    inlines = [ConsentInline, FeeInline, EventInline]
     change_form_template = "admin/booking/appointment/change_form.html"
 
     def change_view(
@@ -336,4 +384,46 @@ class WaitlistOfferAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AppointmentFee)
+class AppointmentFeeAdmin(admin.ModelAdmin):
+    """Fees charged (or not) to cards on file. Read-only: they move through booking.fees
+    (charges, retries, outcomes); staff waive or refund one through the desk API
+    (`/api/booking/desk/fees/…`, with a reason) and may retry an unpaid one from here."""
+
+    list_display = (
+        "created_at",
+        "appointment",
+        "kind",
+        "amount_cents",
+        "status",
+        "attempts",
+        "next_try_at",
+        "last_error",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("public_id", "payment_reference", "appointment__client__phone_number")
+    readonly_fields = tuple(f.name for f in AppointmentFee._meta.fields if f.name != "id")
+    actions = ("retry_now",)
+
+    @admin.action(description="Reintentar el cobro ahora (cargos sin cobrar)")
+    def retry_now(self, request: Any, queryset: Any) -> None:
+        from modules.booking import fees
+        from platform_core.errors import DomainError
+
+        done = 0
+        for fee in queryset.filter(status=AppointmentFee.Status.UNPAID):
+            try:
+                fees.retry_now(actor=request.user, fee_public_id=fee.public_id)
+                done += 1
+            except DomainError:
+                continue
+        self.message_user(request, f"{done} cargo(s) se cobrarán de nuevo.")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -1,15 +1,15 @@
 """HTTP for /api/booking/: parse, authorise, call a service or selector, shape."""
 
 import uuid
-from dataclasses import asdict
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from modules.booking import deposits, selectors, services
+from modules.booking import deposits, fees, policy, selectors, services
 from modules.booking.desk_api import router as desk_router
+from modules.booking.fees_api import router as fees_router
 from modules.booking.models import AppointmentStatus
 from modules.booking.schemas import (
     AppointmentDetailOut,
@@ -24,7 +24,7 @@ from modules.booking.schemas import (
     ServiceOut,
     TherapistOut,
 )
-from modules.booking.shapes import appointment_out
+from modules.booking.shapes import appointment_out, booking_out
 from modules.booking.versions import CATALOG
 from modules.booking.waitlist_api import router as waitlist_router
 from platform_core.conditional import cacheable
@@ -34,6 +34,7 @@ from platform_core.pagination import Mapped, Pagination
 from platform_core.schemas import IsoDate
 
 router = Router()
+router.add_router("/desk/fees/", fees_router)
 router.add_router("/desk/", desk_router)
 router.add_router("/waitlist/", waitlist_router)
 StatusFilter = Literal[
@@ -132,8 +133,11 @@ def availability(
 @idempotent("booking.book")
 def book(request: HttpRequest, payload: BookIn) -> Any:
     """Book a treatment. Without a deposit the appointment is CONFIRMED; with one it is
-    PENDING_PAYMENT and the answer carries the Wompi checkout. Reception/admin may book for
-    a client (client or client_phone). Accepts Idempotency-Key."""
+    PENDING_PAYMENT and the answer carries the Wompi checkout. A card-guarantee service
+    needs a saved card (422 ``card_required``) and ``accept_policy: true`` (422
+    ``policy_not_accepted``, with the policy text); the consent is stored with the
+    appointment. Reception/admin may book for a client (client or client_phone).
+    Accepts Idempotency-Key."""
     client = services.resolve_client(
         actor=request.auth, client_public_id=payload.client, client_phone=payload.client_phone
     )
@@ -144,9 +148,9 @@ def book(request: HttpRequest, payload: BookIn) -> Any:
         start=payload.start,
         therapist_public_id=payload.therapist,
         notes=payload.notes,
+        accept_policy=payload.accept_policy,
     )
-    checkout = asdict(outcome.checkout) if outcome.checkout is not None else None
-    return Status(201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout})
+    return Status(201, booking_out(outcome))
 
 
 @router.get(
@@ -199,7 +203,12 @@ def agenda(
 def detail(request: HttpRequest, appointment_id: str) -> Any:
     """One appointment with its history (the client's own; staff: any)."""
     appt = selectors.appointment_for(request.auth, appointment_id)
-    return {**appointment_out(appt), "history": list(selectors.history(appt))}
+    return {
+        **appointment_out(appt),
+        "history": list(selectors.history(appt)),
+        "guarantee": policy.consent_out(policy.consent_of(appt)),
+        "fees": fees.fees_of(appt),
+    }
 
 
 @router.post(
@@ -209,8 +218,9 @@ def detail(request: HttpRequest, appointment_id: str) -> Any:
     summary="Cancel",
 )
 def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
-    """Cancel an appointment; the deposit is refunded inside the cancellation window or when
-    the spa cancels."""
+    """Cancel an appointment; the deposit is refunded before the late window or when the
+    spa cancels. A client cancelling a card-guarantee booking inside the late window is
+    charged its late-cancellation fee (``fee_cents``) on the card on file."""
     appt = selectors.appointment_for(request.auth, appointment_id)
     by_spa = services.is_staff_booker(request.auth) and appt.client_id != request.auth.pk
     if not by_spa and appt.client_id != request.auth.pk:
@@ -222,6 +232,7 @@ def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
         "appointment": appointment_out(outcome.appointment),
         "refund_requested": outcome.refund_requested,
         "deposit_kept_cents": outcome.deposit_kept_cents,
+        "fee_cents": outcome.fee_cents,
     }
 
 

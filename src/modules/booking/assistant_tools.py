@@ -9,9 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import selectors, services, waitlist
+from modules.booking import policy, selectors, services, waitlist
 from modules.booking.messaging import spanish_datetime
-from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus
+from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus, Guarantee
+from modules.payments import public as payments
 from platform_core.errors import DomainError
 from platform_core.money import format_cop
 from platform_core.plugins import AssistantQuestion, AssistantTool, ToolContext
@@ -38,6 +39,9 @@ def list_services(ctx: ToolContext) -> dict[str, Any]:
                 "price_cents": s.price_cents,
                 "vip_price_cents": s.vip_price_cents,
                 "deposit_percent": s.deposit_percent,
+                # What holding the slot costs (deposit, or a card guarantee's fees), in
+                # Spanish: said before the client confirms.
+                "guarantee": policy.terms(s).text,
                 "category": s.category.name if s.category else "",
                 # Who performs it: lets the assistant recognise "con Tatiana".
                 "therapists": [
@@ -128,6 +132,12 @@ def propose_booking(
         text += " " + _("Para apartarla se paga un anticipo del %(p)s%%.") % {
             "p": service.deposit_percent
         }
+    if service.guarantee == Guarantee.CARD:
+        # The client's "sí" to this text is their consent to the card guarantee (stored
+        # with the appointment); without a saved card there is nothing to consent to yet.
+        if ctx.user is None or payments.saved_card_of(user_id=ctx.user.id) is None:
+            return policy.card_required_error().message
+        text += " " + policy.terms(service).text + " " + _("Al confirmar aceptas esta política.")
     return text
 
 
@@ -143,6 +153,9 @@ def book_appointment(
             service_code=service_code,
             start=_parse_start(start),
             therapist_public_id=therapist_id or None,
+            # Confirmed with "sí" to propose_booking's text, which states the policy.
+            accept_policy=True,
+            consent_via="assistant",
         )
     except ValueError:
         return {"ok": False, "error": "invalid_start", "message": _("Hora no válida.")}
@@ -198,10 +211,21 @@ def propose_cancel(ctx: ToolContext, appointment_id: str) -> str:
         "service": appt.service.name,
         "when": spanish_datetime(appt.start),
     }
-    hours = settings.CANCELLATION_WINDOW_HOURS
+    consent = policy.consent_of(appt)
+    hours = policy.window_hours(appt, consent)
     paid = format_cop(appt.deposit_paid_cents)
     # The policy's consequence, stated before the client says "sí".
-    if _free_change(appt):
+    late = appt.start - timedelta(hours=hours) < timezone.now()
+    if late and consent is not None and consent.late_cancel_fee_cents:
+        text += " " + _(
+            "Faltan menos de %(h)s horas: según la política que aceptaste, se cobrarán "
+            "%(fee)s a tu tarjeta %(card)s."
+        ) % {
+            "h": hours,
+            "fee": format_cop(consent.late_cancel_fee_cents),
+            "card": consent.card_label,
+        }
+    elif _free_change(appt):
         text += " " + (
             _("Cancelas con más de %(h)s horas de anticipación: no tiene costo") % {"h": hours}
             + (
@@ -233,6 +257,7 @@ def cancel_appointment(ctx: ToolContext, appointment_id: str) -> dict[str, Any]:
         "status": outcome.appointment.status,
         "refund_requested": outcome.refund_requested,
         "deposit_kept_cents": outcome.deposit_kept_cents,
+        "fee_cents": outcome.fee_cents,
     }
 
 
@@ -358,10 +383,16 @@ def propose_accept_offer(ctx: ToolContext, offer_id: str) -> str:
     offer = mine.get(offer_id)
     if offer is None:
         return _("No encuentro esa oferta de la lista de espera. ¿Quieres que revise tus ofertas?")
-    return _("¿Confirmas que tomas el cupo del %(when)s con %(therapist)s?") % {
+    text = _("¿Confirmas que tomas el cupo del %(when)s con %(therapist)s?") % {
         "when": spanish_datetime(offer.start),
         "therapist": offer.therapist,
     }
+    service = waitlist.offer_service(offer_id)
+    if service is not None and service.guarantee == Guarantee.CARD:
+        if payments.saved_card_of(user_id=ctx.user.id) is None:
+            return policy.card_required_error().message
+        text += " " + policy.terms(service).text + " " + _("Al confirmar aceptas esta política.")
+    return text
 
 
 def _booked(outcome: Any) -> dict[str, Any]:
@@ -387,7 +418,8 @@ def accept_waitlist_offer(ctx: ToolContext, offer_id: str) -> dict[str, Any]:
     if not ctx.confirmed or ctx.user is None:
         return {"ok": False, "error": "confirmation_required"}
     try:
-        outcome = waitlist.accept(client=ctx.user, offer_public_id=offer_id)
+        # Confirmed with "sí" to propose_accept_offer's text, which states the policy.
+        outcome = waitlist.accept(client=ctx.user, offer_public_id=offer_id, accept_policy=True)
     except DomainError as exc:
         return _error(exc)
     return _booked(outcome)

@@ -17,6 +17,7 @@ from modules.booking.models import (
     Appointment,
     AppointmentStatus,
     ClosedDay,
+    Guarantee,
     OpeningHours,
     Room,
     Service,
@@ -78,6 +79,18 @@ SERVICES = [
         "cabina-doble",
     ),
     (
+        "MASAJE-DEPORTIVO-60",
+        "Masaje deportivo 60 min (tarjeta en garantía)",
+        "masajes",
+        60,
+        0,
+        15,
+        20_000_000,
+        17_000_000,
+        0,
+        "cabina",
+    ),
+    (
         "FACIAL-MASCARILLA",
         "Facial con mascarilla (30 min de reposo)",
         "faciales",
@@ -102,6 +115,9 @@ SERVICES = [
         "cabina-facial",
     ),
 ]
+# Card guarantees (docs/booking.md "Guarantee policies"): no-show fee % of the price,
+# late-cancellation fee in COP cents, late window in hours.
+CARD_GUARANTEES = {"MASAJE-DEPORTIVO-60": (50, 4_000_000, 24)}
 # Processing time (docs/booking.md): minutes of active work first, then minutes of rest.
 PROCESSING = {"FACIAL-MASCARILLA": (15, 30)}
 ROOMS = [
@@ -148,6 +164,9 @@ def seed(stdout: Any) -> None:
                     therapist=therapist, weekday=weekday, start=time(13), end=time(14)
                 )
     for code, name, cat, minutes, before, after, price, vip, deposit, kind in SERVICES:
+        no_show_percent, late_fee, late_hours = CARD_GUARANTEES.get(code, (0, 0, None))
+        card = code in CARD_GUARANTEES
+        guarantee = Guarantee.CARD if card else Guarantee.DEPOSIT if deposit else Guarantee.NONE
         service, _ = Service.objects.update_or_create(
             code=code,
             defaults={
@@ -159,6 +178,10 @@ def seed(stdout: Any) -> None:
                 "price_cents": price,
                 "vip_price_cents": vip,
                 "deposit_percent": deposit,
+                "guarantee": guarantee,
+                "no_show_fee_percent": no_show_percent,
+                "late_cancel_fee_cents": late_fee,
+                "late_cancel_hours": late_hours,
                 "resource_kind": kind,
                 "processing_start_minutes": PROCESSING.get(code, (0, 0))[0],
                 "processing_minutes": PROCESSING.get(code, (0, 0))[1],

@@ -13,13 +13,12 @@ from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import deposits, messaging, services, waitlist
+from modules.booking import deposits, messaging, policy, services, waitlist
 from modules.booking.availability import AvailabilityEngine, bump_version, local_tz
 from modules.booking.errors import AppointmentNotFound, InvalidTransition, TherapistNotFound
 from modules.booking.models import (
@@ -453,9 +452,11 @@ def book(
     first_name: str = "",
     last_name: str = "",
     notes: str = "",
+    accept_policy: bool = False,
 ) -> tuple[services.BookingOutcome, bool]:
     """Book at the desk for an existing client or one registered now (who gets the
-    sign-up invitation). Same rules, locks and constraints as the client API."""
+    sign-up invitation). Same rules, locks and constraints as the client API; a card
+    guarantee's consent is recorded as given at the desk, with the staff member."""
     require_desk(actor)
     with transaction.atomic():
         client, created = _desk_client(
@@ -468,6 +469,8 @@ def book(
             start=start,
             therapist_public_id=therapist,
             notes=notes,
+            accept_policy=accept_policy,
+            consent_via="desk",
         )
         _audit("booked", actor, outcome.appointment, new_client=created)
     return outcome, created
@@ -513,14 +516,22 @@ def cancel_preview(appt: Appointment, *, by: str, now: datetime | None = None) -
             "allowed": False,
             "refund_cents": 0,
             "kept_cents": 0,
+            "fee_cents": 0,
             "message": _("Esta cita ya no se puede cancelar."),
         }
-    window = settings.CANCELLATION_WINDOW_HOURS
+    consent = policy.consent_of(appt)
+    window = policy.window_hours(appt, consent)
     in_window = now <= appt.start - timedelta(hours=window)
     paid = appt.deposit_paid_cents
     refund = paid if (by_spa or in_window) else 0
     kept = paid - refund
-    if not paid:
+    fee = consent.late_cancel_fee_cents if consent and not by_spa and not in_window else 0
+    if fee:
+        message = _(
+            "Faltan menos de %(h)s horas: se cobrará el cargo por cancelación tardía de "
+            "%(amount)s a la tarjeta del cliente."
+        ) % {"h": window, "amount": money(fee)}
+    elif not paid:
         message = _("No hay anticipo pagado: se cancela sin cobro ni reembolso.")
     elif refund:
         message = _("Se reembolsará el anticipo de %(amount)s al cliente.") % {
@@ -531,7 +542,13 @@ def cancel_preview(appt: Appointment, *, by: str, now: datetime | None = None) -
             "h": window,
             "amount": money(kept),
         }
-    return {"allowed": True, "refund_cents": refund, "kept_cents": kept, "message": message}
+    return {
+        "allowed": True,
+        "refund_cents": refund,
+        "kept_cents": kept,
+        "fee_cents": fee,
+        "message": message,
+    }
 
 
 def cancel(actor: Any, appt: Appointment, *, by: str, reason: str = "") -> services.CancelOutcome:

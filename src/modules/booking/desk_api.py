@@ -61,6 +61,10 @@ class DeskBookIn(InputSchema):
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
     notes: str = Field("", max_length=2000)
+    accept_policy: bool = Field(
+        False,
+        description="The client accepted the card-guarantee policy (read to them by staff)",
+    )
 
 
 class DeskMoveIn(InputSchema):
@@ -184,6 +188,7 @@ class CancelPreviewOut(Schema):
     allowed: bool
     refund_cents: int
     kept_cents: int
+    fee_cents: int
     message: str
 
 
@@ -191,6 +196,7 @@ class DeskCancelOut(Schema):
     appointment: DeskAppointmentOut
     refund_requested: bool
     deposit_kept_cents: int
+    fee_cents: int
 
 
 class ReceiptOut(Schema):
@@ -292,6 +298,7 @@ def book(request: HttpRequest, payload: DeskBookIn) -> Any:
         first_name=payload.first_name,
         last_name=payload.last_name,
         notes=payload.notes,
+        accept_policy=payload.accept_policy,
     )
     checkout = outcome.checkout
     return Status(
@@ -360,7 +367,8 @@ def complete(request: HttpRequest, appointment_id: str) -> Any:
     operation_id="markDeskAppointmentNoShow",
 )
 def no_show(request: HttpRequest, appointment_id: str) -> Any:
-    """Mark the appointment as a no-show (the deposit is kept as the policy says)."""
+    """Mark the appointment as a no-show: the deposit is kept, or a card-guarantee
+    booking's no-show fee is charged to the card on file after commit (once)."""
     appt = desk.get_appointment(request.auth, appointment_id)
     return _state(request, desk.no_show(request.auth, appt))
 
@@ -393,6 +401,7 @@ def cancel(request: HttpRequest, appointment_id: str, payload: DeskCancelIn) -> 
         "appointment": _state(request, outcome.appointment),
         "refund_requested": outcome.refund_requested,
         "deposit_kept_cents": outcome.deposit_kept_cents,
+        "fee_cents": outcome.fee_cents,
     }
 
 

@@ -3,12 +3,17 @@ under templates/notifications/<template>/<channel>.txt)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
+
+from django.db import transaction
 
 from modules.booking.availability import local_tz
 from platform_core.money import format_cop
 from platform_core.spanish import long_datetime
+
+logger = logging.getLogger(__name__)
 
 
 def spanish_datetime(moment: datetime) -> str:
@@ -40,3 +45,12 @@ def send(appointment: Any, template: str, key_suffix: str, **extra: Any) -> None
         channels=None,  # the client's preferred channel
         idempotency_key=f"appt:{appointment.public_id}:{key_suffix}",
     )
+
+
+def notify_safely(appointment: Any, template: str, key: str, **extra: Any) -> None:
+    """Messages are a side effect: a broken channel must not undo a booking (or a fee)."""
+    try:
+        with transaction.atomic():
+            send(appointment, template, key, **extra)
+    except Exception:
+        logger.exception("could not queue %s for appointment %s", template, appointment.pk)

@@ -28,6 +28,14 @@ PHASE_ACTIVE = "active"
 PHASE_PROCESSING = "processing"
 
 
+class Guarantee(models.TextChoices):
+    """How a service protects its time (docs/booking.md "Guarantee policies")."""
+
+    NONE = "none", "Sin garantía"
+    DEPOSIT = "deposit", "Anticipo al reservar"
+    CARD = "card", "Tarjeta en garantía (cargos por inasistencia y cancelación tardía)"
+
+
 class ServiceCategory(models.Model):
     slug = models.SlugField("código", max_length=60, unique=True)
     name = models.CharField("nombre", max_length=120)
@@ -131,6 +139,36 @@ class Service(models.Model):
         help_text="Minutos en que el producto actúa y el terapeuta queda libre para otra "
         "cita (la sala sigue ocupada). 0 = sin reposo",
     )
+    # The guarantee policy: a deposit (deposit_percent > 0), or a card on file charged a
+    # fee on a no-show or a late cancellation (fixed COP cents or a percentage of the
+    # appointment's price, at most one of the two per fee).
+    guarantee = models.CharField(
+        "garantía", max_length=10, choices=Guarantee.choices, default=Guarantee.NONE
+    )
+    no_show_fee_cents = models.BigIntegerField(
+        "cargo por inasistencia, fijo (centavos)", default=0, validators=[MinValueValidator(0)]
+    )
+    no_show_fee_percent = models.PositiveSmallIntegerField(
+        "cargo por inasistencia (% del precio)", default=0, validators=[MaxValueValidator(100)]
+    )
+    late_cancel_fee_cents = models.BigIntegerField(
+        "cargo por cancelación tardía, fijo (centavos)",
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    late_cancel_fee_percent = models.PositiveSmallIntegerField(
+        "cargo por cancelación tardía (% del precio)",
+        default=0,
+        validators=[MaxValueValidator(100)],
+    )
+    late_cancel_hours = models.PositiveSmallIntegerField(
+        "ventana de cancelación tardía (horas)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(336)],
+        help_text="Horas antes del inicio desde las que cancelar tiene costo. Vacío: la "
+        "ventana general del spa (CANCELLATION_WINDOW_HOURS)",
+    )
     is_active = models.BooleanField("activo", default=True)
     resource_kind = models.SlugField(
         "tipo de sala requerida",
@@ -166,6 +204,52 @@ class Service(models.Model):
                 violation_error_message=(
                     "El reposo debe quedar dentro de la duración del servicio y dejar "
                     "tiempo de trabajo activo."
+                ),
+            ),
+            # The deposit policy is exactly "a deposit percentage is set".
+            models.CheckConstraint(
+                condition=Q(guarantee=Guarantee.DEPOSIT, deposit_percent__gt=0)
+                | (~Q(guarantee=Guarantee.DEPOSIT) & Q(deposit_percent=0)),
+                name="booking_service_deposit_policy",
+                violation_error_message=(
+                    "Con garantía «Anticipo» el anticipo (%%) debe ser mayor que cero; con "
+                    "otra garantía, cero."
+                ),
+            ),
+            # Each fee is fixed or a percentage (not both), within bounds.
+            models.CheckConstraint(
+                condition=Q(no_show_fee_cents__gte=0, late_cancel_fee_cents__gte=0)
+                & Q(no_show_fee_percent__lte=100, late_cancel_fee_percent__lte=100)
+                & (Q(no_show_fee_cents=0) | Q(no_show_fee_percent=0))
+                & (Q(late_cancel_fee_cents=0) | Q(late_cancel_fee_percent=0))
+                & (Q(late_cancel_hours__isnull=True) | Q(late_cancel_hours__gte=1)),
+                name="booking_service_fees_valid",
+                violation_error_message=(
+                    "Cada cargo es fijo o un porcentaje del precio (no ambos), el porcentaje "
+                    "hasta 100 y la ventana de al menos una hora."
+                ),
+            ),
+            # Fees are charged to a card on file: only a card guarantee has them, and a
+            # card guarantee has at least one.
+            models.CheckConstraint(
+                condition=(
+                    Q(guarantee=Guarantee.CARD)
+                    & (
+                        Q(no_show_fee_cents__gt=0)
+                        | Q(no_show_fee_percent__gt=0)
+                        | Q(late_cancel_fee_cents__gt=0)
+                        | Q(late_cancel_fee_percent__gt=0)
+                    )
+                )
+                | (
+                    ~Q(guarantee=Guarantee.CARD)
+                    & Q(no_show_fee_cents=0, no_show_fee_percent=0)
+                    & Q(late_cancel_fee_cents=0, late_cancel_fee_percent=0)
+                ),
+                name="booking_service_fees_need_card",
+                violation_error_message=(
+                    "Los cargos por inasistencia o cancelación tardía solo aplican con "
+                    "garantía «Tarjeta», y esta necesita al menos uno."
                 ),
             ),
         ]
@@ -437,6 +521,128 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class GuaranteeConsent(models.Model):
+    """The client's consent to a card-guarantee policy, stored with the appointment when
+    it was booked: the policy text they were shown, the fee figures it states (the
+    percentages already applied to this appointment's price), the card on file then and
+    how the consent was given. Fees are charged from these figures, not from the
+    service's current settings."""
+
+    class Via(models.TextChoices):
+        API = "api", "Aplicación (API)"
+        ASSISTANT = "assistant", "Asistente de WhatsApp"
+        DESK = "desk", "Recepción (en nombre del cliente)"
+        WAITLIST = "waitlist", "Oferta de lista de espera"
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="guarantee", verbose_name="cita"
+    )
+    policy_text = models.TextField("política aceptada")
+    no_show_fee_cents = models.BigIntegerField("cargo por inasistencia (centavos)")
+    late_cancel_fee_cents = models.BigIntegerField("cargo por cancelación tardía (centavos)")
+    late_cancel_hours = models.PositiveSmallIntegerField("ventana de cancelación tardía (horas)")
+    card_id = models.UUIDField("tarjeta guardada")
+    card_label = models.CharField("tarjeta", max_length=40)
+    via = models.CharField("aceptada por", max_length=10, choices=Via.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="registrada por",
+    )
+    accepted_at = models.DateTimeField("aceptada")
+
+    class Meta:
+        verbose_name = "aceptación de política de garantía"
+        verbose_name_plural = "aceptaciones de política de garantía"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(no_show_fee_cents__gte=0, late_cancel_fee_cents__gte=0),
+                name="booking_consent_fees_non_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.accepted_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentFee(models.Model):
+    """A no-show or late-cancellation fee of one appointment. The unique (appointment,
+    kind) constraint is the idempotency key: a fee is decided once, however many staff
+    actions and beat runs race for it; its card-on-file attempts carry references derived
+    from the fee's id and attempt number (docs/booking.md "Fees")."""
+
+    class Kind(models.TextChoices):
+        NO_SHOW = "no_show", "Inasistencia"
+        LATE_CANCEL = "late_cancel", "Cancelación tardía"
+
+    class Status(models.TextChoices):
+        DUE = "DUE", "Por cobrar"
+        CHARGING = "CHARGING", "Cobro en curso"
+        CHARGED = "CHARGED", "Cobrado"
+        UNPAID = "UNPAID", "Sin cobrar (requiere al personal)"
+        WAIVED = "WAIVED", "Condonado"
+        REFUNDED = "REFUNDED", "Reembolsado"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="fees", verbose_name="cita"
+    )
+    kind = models.CharField("tipo", max_length=12, choices=Kind.choices)
+    amount_cents = models.BigIntegerField("monto (centavos)")
+    currency = models.CharField(max_length=3, default="COP")
+    status = models.CharField(
+        "estado", max_length=10, choices=Status.choices, default=Status.DUE, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField("intentos de cobro", default=0)
+    # When the beat may open the next attempt (DUE only); empty otherwise.
+    next_try_at = models.DateTimeField("próximo intento", null=True, blank=True)
+    payment_reference = models.CharField("referencia del cobro", max_length=64, blank=True)
+    last_error = models.CharField("último error", max_length=255, blank=True)
+    charged_at = models.DateTimeField("cobrado", null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="condonado por",
+    )
+    waived_at = models.DateTimeField("condonado", null=True, blank=True)
+    waive_reason = models.CharField("motivo de la condonación", max_length=300, blank=True)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="reembolsado por",
+    )
+    refunded_at = models.DateTimeField("reembolsado", null=True, blank=True)
+    refund_reason = models.CharField("motivo del reembolso", max_length=300, blank=True)
+    created_at = models.DateTimeField("decidido", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "cargo por inasistencia o cancelación"
+        verbose_name_plural = "cargos por inasistencia o cancelación"
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["status", "next_try_at"], name="booking_fee_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind"], name="booking_fee_once_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="booking_fee_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_cents} ({self.get_status_display()})"
 
 
 class AppointmentEvent(models.Model):

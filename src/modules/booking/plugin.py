@@ -24,6 +24,12 @@ plugin = ModulePlugin(
             queue="appointments",
         ),
         PeriodicTask(
+            name="booking: no-show and late-cancellation fees",
+            task="booking.charge_due_fees",
+            every_seconds=300,
+            queue="appointments",
+        ),
+        PeriodicTask(
             name="booking: appointment reminders",
             task="booking.send_reminders",
             every_seconds=300,
@@ -50,8 +56,14 @@ plugin = ModulePlugin(
     # A waitlist offer sent by WhatsApp is a question the client's next "sí"/"no" answers.
     assistant_questions="modules.booking.assistant_tools:offer_question",
     seed_demo="modules.booking.demo:seed",
-    payment_purposes={"booking.appointment": "Reservas"},
-    payment_handlers={"booking.appointment": "modules.booking.payment_handlers:handle"},
+    payment_purposes={
+        "booking.appointment": "Reservas",
+        "booking.fee": "Cargos por inasistencia y cancelación tardía",
+    },
+    payment_handlers={
+        "booking.appointment": "modules.booking.payment_handlers:handle",
+        "booking.fee": "modules.booking.payment_handlers:handle_fee",
+    },
     dashboard="modules.booking.dashboard:section",
     admin_index="modules.booking.dashboard:index_cards",
     role_permissions={

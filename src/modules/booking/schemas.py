@@ -21,6 +21,18 @@ class PhaseOut(Schema):
     minutes: int
 
 
+class GuaranteeOut(Schema):
+    policy: Literal["none", "deposit", "card"]
+    requires_card: bool
+    deposit_cents: int
+    no_show_fee_cents: int
+    no_show_fee_percent: int
+    late_cancel_fee_cents: int
+    late_cancel_fee_percent: int
+    late_cancel_hours: int
+    text: str
+
+
 class ServiceOut(Schema):
     code: str
     name: str
@@ -35,10 +47,19 @@ class ServiceOut(Schema):
     deposit_percent: int
     resource_kind: str
     phases: list[PhaseOut]
+    guarantee: GuaranteeOut
 
     @staticmethod
     def resolve_phases(obj: Any) -> list[dict[str, Any]]:
         return [{"kind": kind, "minutes": minutes} for kind, minutes in obj.phases()]
+
+    @staticmethod
+    def resolve_guarantee(obj: Any) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        from modules.booking.policy import terms
+
+        return asdict(terms(obj))
 
 
 class TherapistOut(Schema):
@@ -85,6 +106,7 @@ class BookIn(InputSchema):
     client: uuid.UUID | None = Field(None, description="Solo recepción/admin")
     client_phone: str = Phone("", description="Solo recepción/admin")
     notes: str = Field("", max_length=2000)
+    accept_policy: bool = False
 
 
 class RescheduleIn(InputSchema):
@@ -135,8 +157,43 @@ class AppointmentOut(Schema):
     cancelled_at: datetime | None
 
 
+class ConsentOut(Schema):
+    policy_text: str
+    no_show_fee_cents: int
+    late_cancel_fee_cents: int
+    late_cancel_hours: int
+    card: str
+    via: Literal["api", "assistant", "desk", "waitlist"]
+    accepted_at: datetime
+
+
+class FeeOut(Schema):
+    id: uuid.UUID
+    appointment: uuid.UUID
+    kind: Literal["no_show", "late_cancel"]
+    kind_label: str
+    status: Literal["DUE", "CHARGING", "CHARGED", "UNPAID", "WAIVED", "REFUNDED"]
+    status_label: str
+    amount_cents: int
+    amount: str
+    attempts: int
+    next_try_at: datetime | None
+    last_error: str
+    payment_reference: str
+    charged_at: datetime | None
+    client: str
+    service_name: str
+    start: datetime
+    waived_at: datetime | None
+    waive_reason: str
+    refunded_at: datetime | None
+    refund_reason: str
+
+
 class AppointmentDetailOut(AppointmentOut):
     history: list[EventOut]
+    guarantee: ConsentOut | None
+    fees: list[FeeOut]
 
 
 class CheckoutOut(Schema):
@@ -154,12 +211,14 @@ class CheckoutOut(Schema):
 class BookingOut(Schema):
     appointment: AppointmentOut
     checkout: CheckoutOut | None
+    guarantee: ConsentOut | None = None
 
 
 class CancelOut(Schema):
     appointment: AppointmentOut
     refund_requested: bool
     deposit_kept_cents: int
+    fee_cents: int
 
 
 # A wall-clock time of day, HH:MM (24 h, Bogotá): JSON Schema's `time` format would ask for
@@ -278,6 +337,10 @@ FIELD_DOCS: dict[str, str] = {
     "appointment": "The appointment.",
     "checkout": "The deposit's checkout, or null when no deposit is due.",
     "deposit_kept_cents": "Deposit kept by the spa (late cancellation), in minor units.",
+    "CancelOut.fee_cents": (
+        "Late-cancellation fee charged to the card on file (card-guarantee bookings "
+        "cancelled inside the late window), in minor units; 0 when none."
+    ),
     "query.category": "Only services of this category (slug).",
     "query.service": "A service's code.",
     "path.code": "A service's code.",
@@ -291,6 +354,77 @@ FIELD_DOCS: dict[str, str] = {
     "path.appointment_id": "The appointment's id (UUID).",
 }
 FIELD_DOCS["query.status"] = "Only appointments or orders in this status."
+
+# Guarantee policies and fees (docs/booking.md "Guarantee policies", "Fees").
+FIELD_DOCS.update(
+    {
+        "ServiceOut.guarantee": (
+            "What the service asks to hold a slot, with the Spanish text to show before "
+            "booking: nothing, a deposit, or a card on file charged a fee on a no-show or a "
+            "late cancellation (amounts at the list price)."
+        ),
+        "GuaranteeOut.policy": "none, deposit, or card (a card guarantee).",
+        "GuaranteeOut.requires_card": (
+            "True: booking needs a saved card (/api/finances/cards/mine/) and accept_policy."
+        ),
+        "GuaranteeOut.deposit_cents": "The deposit at the list price (0 when none).",
+        "GuaranteeOut.no_show_fee_cents": "The no-show fee at the list price (0 when none).",
+        "GuaranteeOut.no_show_fee_percent": "The no-show fee's percentage of the price (0: fixed).",
+        "GuaranteeOut.late_cancel_fee_cents": (
+            "The late-cancellation fee at the list price (0 when none)."
+        ),
+        "GuaranteeOut.late_cancel_fee_percent": (
+            "The late-cancellation fee's percentage of the price (0: fixed)."
+        ),
+        "GuaranteeOut.late_cancel_hours": (
+            "Hours before the start from which cancelling costs the deposit or the fee."
+        ),
+        "GuaranteeOut.text": "The policy in Spanish, as the client must read it before booking.",
+        "BookIn.accept_policy": (
+            "The client accepts the service's card-guarantee policy (ServiceOut.guarantee.text); "
+            "required, with a saved card, to book a card-guarantee service."
+        ),
+        "BookingOut.guarantee": "The policy the client accepted, or null.",
+        "AppointmentDetailOut.guarantee": "The card-guarantee policy accepted, or null.",
+        "AppointmentDetailOut.fees": "No-show / late-cancellation fees of the appointment.",
+        "ConsentOut.policy_text": "The policy text the client accepted.",
+        "ConsentOut.no_show_fee_cents": "No-show fee for this appointment (its price applied).",
+        "ConsentOut.late_cancel_fee_cents": "Late-cancellation fee for this appointment.",
+        "ConsentOut.late_cancel_hours": "The late window accepted, in hours before the start.",
+        "ConsentOut.card": "The saved card when the policy was accepted (brand, last four).",
+        "ConsentOut.via": "Where it was accepted: api, assistant, desk (for the client), waitlist.",
+        "ConsentOut.accepted_at": "When it was accepted.",
+        "FeeOut.id": "The fee's id (UUID).",
+        "FeeOut.appointment": "The appointment's id (UUID).",
+        "FeeOut.kind": "no_show or late_cancel.",
+        "FeeOut.kind_label": "The kind in Spanish.",
+        "FeeOut.status": (
+            "DUE (to be charged, next_try_at), CHARGING (an attempt at Wompi), CHARGED, "
+            "UNPAID (attempts exhausted or no card: staff decide), WAIVED, REFUNDED."
+        ),
+        "FeeOut.status_label": "The status in Spanish.",
+        "FeeOut.amount_cents": "The fee, in COP cents.",
+        "FeeOut.amount": "The fee as a person reads it.",
+        "FeeOut.attempts": "Charge attempts made so far.",
+        "FeeOut.next_try_at": "When the next attempt is due (DUE only), or null.",
+        "FeeOut.last_error": "Why the last attempt failed, in Spanish.",
+        "FeeOut.payment_reference": "The payment reference of the latest attempt (the receipt).",
+        "FeeOut.charged_at": "When the fee was charged, or null.",
+        "FeeOut.client": "The client's name (or phone).",
+        "FeeOut.service_name": "The service's name.",
+        "FeeOut.start": "The appointment's start.",
+        "FeeOut.waived_at": "When staff waived it, or null.",
+        "FeeOut.waive_reason": "Why staff waived it.",
+        "FeeOut.refunded_at": "When staff refunded it, or null.",
+        "FeeOut.refund_reason": "Why staff refunded it.",
+        "FeeActionIn.reason": "Why (kept in the audit log with who and when).",
+        "query.accept_policy": (
+            "true: the client accepts the service's card-guarantee policy (needed to accept "
+            "an offer of a card-guarantee service)."
+        ),
+        "path.fee_id": "The fee's id (UUID).",
+    }
+)
 
 # The waitlist (docs/booking.md "Waitlist").
 FIELD_DOCS.update(
@@ -404,3 +538,9 @@ FIELD_DOCS.update(
         "query.by": "Who would cancel: `spa` or `client`.",
     }
 )
+
+
+class FeeActionIn(InputSchema):
+    model_config = body_example({"reason": "La clienta avisó por teléfono de una emergencia"})
+
+    reason: str = Field(..., min_length=1, max_length=300)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import freeing, messaging
+from modules.booking import fees, freeing, policy
 from modules.booking.availability import AvailabilityEngine, bump_version, granularity, local_tz
 from modules.booking.errors import (
     InvalidTransition,
@@ -24,6 +24,7 @@ from modules.booking.errors import (
     SlotTaken,
     TherapistNotFound,
 )
+from modules.booking.messaging import notify_safely
 from modules.booking.models import (
     CHANGEABLE_STATUSES,
     Appointment,
@@ -52,6 +53,7 @@ class CancelOutcome:
     appointment: Appointment
     refund_requested: bool
     deposit_kept_cents: int
+    fee_cents: int = 0  # a late-cancellation fee charged to the card on file
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -59,9 +61,7 @@ def is_staff_booker(user: Any) -> bool:
     return identity.has_role(user, identity.RECEPTION, identity.ADMIN)
 
 
-def deposit_for(price_cents: int, percent: int) -> int:
-    """Integer percentage, rounded half up (no floats where money flows)."""
-    return (price_cents * percent + 50) // 100
+deposit_for = policy.percent_of  # a deposit is a percentage of the price
 
 
 def record_event(appointment: Appointment, kind: str, actor: Any = None, **fields: Any) -> None:
@@ -185,15 +185,6 @@ def candidate_therapists(service: Service, therapist_public_id: Any | None) -> l
     return therapists
 
 
-def notify_safely(appointment: Appointment, template: str, key: str) -> None:
-    """Messages are a side effect: a broken channel must not undo a booking."""
-    try:
-        with transaction.atomic():
-            messaging.send(appointment, template, key)
-    except Exception:
-        logger.exception("could not queue %s for appointment %s", template, appointment.pk)
-
-
 # --- booking --------------------------------------------------------------------------------
 def resolve_client(
     *, actor: Any, client_public_id: Any = None, client_phone: str = ""
@@ -239,9 +230,14 @@ def book_appointment(
     therapist_public_id: Any = None,
     notes: str = "",
     skip_lead_time: bool = False,
+    accept_policy: bool = False,
+    consent_via: str = "api",
 ) -> BookingOutcome:
     """``skip_lead_time``: a start the spa itself offered (a waitlist offer) may be
-    closer than BOOKING_MIN_LEAD_MINUTES by the time the client accepts it."""
+    closer than BOOKING_MIN_LEAD_MINUTES by the time the client accepts it.
+    ``accept_policy``: the client accepted the service's card-guarantee policy (required,
+    with a saved card, for such a service); ``consent_via`` says where (api, assistant,
+    desk, waitlist) and is stored with the consent."""
     now = timezone.now()
     service = get_active_service(service_code)
     start = _check_start(start, staff=skip_lead_time or is_staff_booker(actor), now=now)
@@ -249,6 +245,9 @@ def book_appointment(
     vip = identity.is_vip(client) and service.vip_price_cents is not None
     price = service.vip_price_cents if vip else service.price_cents
     deposit = deposit_for(price, service.deposit_percent)
+    guarantee = policy.require_consent(
+        service, client_id=client.id, price_cents=price, accepted=accept_policy
+    )
     checkout = None
     with transaction.atomic():
         therapist, room = lock_and_place(service, start, candidates)
@@ -274,6 +273,16 @@ def book_appointment(
         record_event(
             appt, "created", actor, to_status=appt.status, new_start=start, new_therapist=therapist
         )
+        if guarantee is not None:
+            terms, card = guarantee
+            staff_for_client = getattr(actor, "id", None) != client.id
+            policy.record_consent(
+                appt,
+                terms,
+                card,
+                via=consent_via,
+                recorded_by=actor if staff_for_client else None,
+            )
         if deposit > 0:
             checkout = payments.create_checkout(
                 purpose=PURPOSE,
@@ -345,14 +354,18 @@ def reschedule_appointment(
 def cancel_appointment(
     *, actor: Any, appointment: Appointment, reason: str = "", by_spa: bool = False
 ) -> CancelOutcome:
-    """Policy: free until CANCELLATION_WINDOW_HOURS before the start (a paid deposit is
-    refunded through payments); later the deposit is kept. The spa always refunds."""
+    """Policy: free until the late window (the service's, else CANCELLATION_WINDOW_HOURS)
+    before the start (a paid deposit is refunded through payments); later the deposit is
+    kept, or a card-guarantee booking's late-cancellation fee is charged to the card
+    (``fees``). The spa always refunds and never charges."""
     now = timezone.now()
     with transaction.atomic():
         appt = _locked(appointment.pk)
         if appt.status not in CHANGEABLE_STATUSES or (not by_spa and appt.start <= now):
             raise NotCancellable()
-        in_window = now <= appt.start - timedelta(hours=settings.CANCELLATION_WINDOW_HOURS)
+        consent = policy.consent_of(appt)
+        hours = policy.window_hours(appt, consent)
+        in_window = now <= appt.start - timedelta(hours=hours)
         refund = appt.deposit_paid_cents > 0 and (by_spa or in_window)
         set_status(appt, S.CANCELLED, actor, "cancelled", reason)
         appt.cancelled_by = (
@@ -371,11 +384,14 @@ def cancel_appointment(
             )
             appt.refund_requested_at = now
         appt.save()
+        fee = None
+        if not by_spa and not in_window:
+            fee = fees.decide(appt, fees.Kind.LATE_CANCEL, consent=consent, now=now)
         notify_safely(appt, "booking_cancelled", "cancelled")
         freeing.slot_freed(appt.therapist_id, appt.start)
         bump_version()
     kept = 0 if refund else appt.deposit_paid_cents
-    return CancelOutcome(appt, refund, kept)
+    return CancelOutcome(appt, refund, kept, fee.amount_cents if fee else 0)
 
 
 def _close(
@@ -393,6 +409,8 @@ def _close(
         if status == S.COMPLETED:
             notify_safely(appt, "booking_thank_you", "thank_you")
         else:  # a no-show releases the rest of the slot and the day's later time
+            # and costs the no-show fee the client accepted (charged after commit).
+            fees.decide(appt, fees.Kind.NO_SHOW, consent=policy.consent_of(appt), now=now)
             freeing.slot_freed(appt.therapist_id, appt.start)
         bump_version()
     return appt

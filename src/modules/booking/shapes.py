@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from modules.booking import policy
 from modules.booking.models import Appointment
 
 
@@ -31,4 +33,17 @@ def appointment_out(appt: Appointment) -> dict[str, Any]:
         "notes": appt.notes,
         "cancelled_by": appt.cancelled_by,
         "cancelled_at": appt.cancelled_at,
+    }
+
+
+def booking_out(outcome: Any) -> dict[str, Any]:
+    """A booking's answer: the appointment, the deposit's checkout (or null) and the
+    card-guarantee policy the client accepted (or null)."""
+    checkout = outcome.checkout
+    if checkout is not None and is_dataclass(checkout) and not isinstance(checkout, type):
+        checkout = asdict(checkout)
+    return {
+        "appointment": appointment_out(outcome.appointment),
+        "checkout": checkout,
+        "guarantee": policy.consent_out(policy.consent_of(outcome.appointment)),
     }

@@ -6,7 +6,7 @@ from datetime import date
 
 from celery import shared_task
 
-from modules.booking import deposits, reminders, waitlist
+from modules.booking import deposits, fees, reminders, waitlist
 
 
 @shared_task(name="booking.expire_holds", acks_late=True)
@@ -27,3 +27,13 @@ def offer_freed_slots(therapist_id: int | None, day: str) -> int:
 @shared_task(name="booking.waitlist_cascade", acks_late=True)
 def waitlist_cascade() -> dict[str, int]:
     return waitlist.cascade()
+
+
+@shared_task(name="booking.charge_fee", acks_late=True)
+def charge_fee(fee_id: int) -> str:
+    return fees.charge(fee_id)
+
+
+@shared_task(name="booking.charge_due_fees", acks_late=True)
+def charge_due_fees() -> dict[str, int]:
+    return fees.run_due()

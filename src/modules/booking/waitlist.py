@@ -326,6 +326,16 @@ def offer_terms(service: Service) -> str:
 
 
 # --- accepting --------------------------------------------------------------------------------
+def offer_service(offer_public_id: str) -> Service | None:
+    """The service an offer is for (its policy is read out before accepting)."""
+    try:
+        offer_uuid = uuid.UUID(str(offer_public_id))
+    except ValueError:
+        return None
+    offer = WaitlistOffer.objects.select_related("service").filter(public_id=offer_uuid).first()
+    return offer.service if offer is not None else None
+
+
 def _locked_offer(client: UserRef, offer_public_id: Any) -> tuple[WaitlistOffer, Any]:
     """The offer (row-locked: accepts and declines of one offer are serialised) and the
     client's invitation to it; 404 for an offer this client was never told about."""
@@ -351,9 +361,12 @@ def _locked_offer(client: UserRef, offer_public_id: Any) -> tuple[WaitlistOffer,
     return offer, invitation
 
 
-def accept(*, client: UserRef, offer_public_id: Any) -> services.BookingOutcome:
+def accept(
+    *, client: UserRef, offer_public_id: Any, accept_policy: bool = False
+) -> services.BookingOutcome:
     """The first invited client to accept gets the slot through the normal booking path
-    (deposit rules, checkout, confirmation message). The offer row is locked, so two
+    (deposit rules, checkout, confirmation message; a card guarantee needs a saved card
+    and ``accept_policy``). The offer row is locked, so two
     accepts are serialised: the second sees it taken (409 ``offer_taken``)."""
     now = timezone.now()
     with transaction.atomic():
@@ -379,6 +392,8 @@ def accept(*, client: UserRef, offer_public_id: Any) -> services.BookingOutcome:
             start=offer.start,
             therapist_public_id=offer.therapist.public_id,
             skip_lead_time=True,  # the spa offered this start; the client only accepts it
+            accept_policy=accept_policy,
+            consent_via="waitlist",
         )
         offer.status, offer.accepted_by, offer.appointment = O.ACCEPTED, entry, outcome.appointment
         offer.closed_at = now

@@ -19,7 +19,7 @@ from modules.booking.schemas import (
     WaitlistEntryOut,
     WaitlistJoinIn,
 )
-from modules.booking.shapes import appointment_out
+from modules.booking.shapes import booking_out
 from platform_core.idempotency import idempotent
 from platform_core.pagination import Mapped, Pagination
 
@@ -118,16 +118,16 @@ def leave(request: HttpRequest, entry_id: str) -> Any:
     response={201: BookingOut},
     summary="Accept a waitlist offer (book the offered slot)",
 )
-def accept(request: HttpRequest, offer_id: str) -> Any:
+def accept(request: HttpRequest, offer_id: str, accept_policy: bool = False) -> Any:
     """Book the offered slot through the normal booking path (a deposit, when the service
-    asks for one, gives a PENDING_PAYMENT appointment and its checkout). The first invited
-    client to accept gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when
-    the offer closed."""
-    outcome = waitlist.accept(client=request.auth, offer_public_id=offer_id)
-    checkout = outcome.checkout
-    if checkout is not None and not isinstance(checkout, dict):
-        checkout = asdict(checkout)
-    return Status(201, {"appointment": appointment_out(outcome.appointment), "checkout": checkout})
+    asks for one, gives a PENDING_PAYMENT appointment and its checkout; a card guarantee
+    needs a saved card and ``?accept_policy=true``). The first invited client to accept
+    gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when the offer
+    closed."""
+    outcome = waitlist.accept(
+        client=request.auth, offer_public_id=offer_id, accept_policy=accept_policy
+    )
+    return Status(201, booking_out(outcome))
 
 
 @router.post(

@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from modules.payments import errors
@@ -26,7 +26,7 @@ from modules.payments.dtos import (
     SourceChargeDTO,
     SourceChargeSent,
 )
-from modules.payments.models import Payment, PaymentKind, PaymentStatus
+from modules.payments.models import ChargeKind, Payment, PaymentKind, PaymentStatus
 from modules.payments.wompi.gateway import WompiError, get_gateway
 from modules.payments.wompi.signatures import integrity_signature
 
@@ -71,6 +71,15 @@ def create_payment_source(
     )
 
 
+def _charge_dto(payment: Payment) -> SourceChargeDTO:
+    return SourceChargeDTO(
+        reference=payment.reference,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        status=payment.status,
+    )
+
+
 def open_source_charge(
     *,
     purpose: str,
@@ -81,29 +90,45 @@ def open_source_charge(
     customer_email: str,
     description: str,
     reference_prefix: str = "SZ",
+    reference: str = "",
+    charge_kind: str = ChargeKind.CHARGE,
 ) -> SourceChargeDTO:
     validate_request(purpose, ref, amount_cents)
-    payment = Payment.objects.create(
-        reference=new_reference(reference_prefix),
-        purpose=purpose,
-        purpose_ref=str(ref),
-        user_id=user_id,
-        kind=PaymentKind.PAYMENT_SOURCE,
-        amount_cents=amount_cents,
-        currency=currency,
-        description=description,
-        customer_email=customer_email,
-        # An attempt whose outcome we never learn (timeout before Wompi answered, or the
-        # process died before asking) must end: reconciliation looks it up by reference
-        # after this and, if Wompi has no transaction for it, expires it (payment_failed).
-        expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES),
-    )
-    return SourceChargeDTO(
-        reference=payment.reference,
-        amount_cents=payment.amount_cents,
-        currency=payment.currency,
-        status=payment.status,
-    )
+    if charge_kind not in ChargeKind.values:
+        raise errors.InvalidPurpose(details={"charge_kind": list(ChargeKind.values)})
+    if reference:
+        # The purpose's own idempotency key: opening the same attempt twice gives the one
+        # payment (the reference is unique in the database), never a second charge.
+        existing = Payment.objects.filter(reference=reference).first()
+        if existing is not None:
+            if (existing.purpose, existing.purpose_ref) != (purpose, str(ref)):
+                raise errors.InvalidPurpose(details={"reference": "taken"})
+            return _charge_dto(existing)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                reference=reference or new_reference(reference_prefix),
+                purpose=purpose,
+                purpose_ref=str(ref),
+                user_id=user_id,
+                kind=PaymentKind.PAYMENT_SOURCE,
+                charge_kind=charge_kind,
+                amount_cents=amount_cents,
+                currency=currency,
+                description=description,
+                customer_email=customer_email,
+                # An attempt whose outcome we never learn (timeout before Wompi answered,
+                # or the process died before asking) must end: reconciliation looks it up
+                # by reference after this and, if Wompi has no transaction for it, expires
+                # it (a PaymentFailed).
+                expires_at=timezone.now()
+                + timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES),
+            )
+    except IntegrityError:
+        if not reference:
+            raise
+        return _charge_dto(Payment.objects.get(reference=reference))  # opened concurrently
+    return _charge_dto(payment)
 
 
 def send_source_charge(*, reference: str, payment_source_id: str) -> SourceChargeSent:

@@ -11,12 +11,12 @@ from django.db.models import Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from modules.payments.models import LedgerEntry
+from modules.payments.models import CHARGE_KINDS, LedgerEntry
 from platform_core.dashboard import Chart, Figure, Period, Section, Series, Table
 from platform_core.money import format_cop
 from platform_core.plugins import payment_purpose_labels
 
-INCOME = (LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.REFUND)
+INCOME = (*CHARGE_KINDS, LedgerEntry.Kind.REFUND)
 
 
 def section(period: Period) -> Section:

@@ -35,7 +35,7 @@ from platform_core.errors import ValidationFailed
 
 Kind, Account = LedgerEntry.Kind, LedgerEntry.Account
 # Ledger kinds that move the spa's takings (the close sums these).
-TAKINGS_KINDS = (Kind.CHARGE, Kind.DESK_CHARGE, Kind.REFUND)
+TAKINGS_KINDS = (Kind.CHARGE, Kind.PENALTY, Kind.DESK_CHARGE, Kind.REFUND)
 # What a purpose counts as paid: the takings and the tenders' value (gift cards, credits).
 PAID_KINDS = (*TAKINGS_KINDS, Kind.TENDER_REDEMPTION, Kind.TENDER_REFUND)
 ONLINE = "online"

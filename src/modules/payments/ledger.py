@@ -40,10 +40,15 @@ def _entry(kind: str, account: str, amount: int, payment: Payment | None, memo: 
 def record_charge(payment: Payment) -> None:
     """The money Wompi collected (the payment less its tenders, whose value has its own
     ``tender_redemption`` entries) and the developer's commission on it: a tender was
-    paid for through Wompi when it was sold, so its value earns no second commission."""
+    paid for through Wompi when it was sold, so its value earns no second commission.
+    Recorded as the payment's own kind (``Payment.charge_kind``: charge, or penalty for a
+    no-show / late-cancellation fee)."""
     if payment.gateway_cents <= 0:
         return
-    _entry(Kind.CHARGE, Account.MERCHANT, payment.gateway_cents, payment, "Pago aprobado")
+    if payment.charge_kind == Kind.PENALTY:
+        _entry(Kind.PENALTY, Account.MERCHANT, payment.gateway_cents, payment, "Penalidad cobrada")
+    else:
+        _entry(Kind.CHARGE, Account.MERCHANT, payment.gateway_cents, payment, "Pago aprobado")
     commission = commission_for(payment.gateway_cents)
     if commission:
         _entry(Kind.COMMISSION, Account.MERCHANT, -commission, payment, "Comisión desarrollador")

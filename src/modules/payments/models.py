@@ -47,6 +47,15 @@ class PaymentKind(models.TextChoices):
 TENDER_METHOD = "TENDER"  # Payment.method of an attempt the tenders covered entirely
 
 
+class ChargeKind(models.TextChoices):
+    """What an approved payment is in the ledger: an ordinary charge, or a penalty the
+    purpose charges for a broken commitment (booking's no-show and late-cancellation fees),
+    kept apart so the owner's numbers can tell them from sales."""
+
+    CHARGE = "charge", "Cobro"
+    PENALTY = "penalty", "Penalidad (inasistencia o cancelación tardía)"
+
+
 class DeskMethod(models.TextChoices):
     """How a payment taken in person at the spa was made (Payment.method of a DESK)."""
 
@@ -77,6 +86,10 @@ class Payment(models.Model):
     # is asked for the rest (``gateway_cents``).
     tendered_cents = models.BigIntegerField("pagado con bonos (centavos)", default=0)
     currency = models.CharField("moneda", max_length=3, default="COP")
+    # The ledger kind its settlement is recorded as (charge, or penalty).
+    charge_kind = models.CharField(
+        "tipo de cobro", max_length=10, choices=ChargeKind.choices, default=ChargeKind.CHARGE
+    )
     description = models.CharField("descripción", max_length=255, blank=True)
     status = models.CharField(
         "estado",
@@ -230,6 +243,7 @@ class LedgerEntry(models.Model):
 
     class Kind(models.TextChoices):
         CHARGE = "charge", "Cobro"
+        PENALTY = "penalty", "Penalidad (inasistencia o cancelación tardía)"
         DESK_CHARGE = "desk_charge", "Cobro en el spa"
         REFUND = "refund", "Reembolso"
         FEE = "fee", "Comisión de pasarela"
@@ -272,6 +286,12 @@ class LedgerEntry(models.Model):
                 condition=Q(kind__in=["charge", "commission"]),
                 name="payments_ledger_one_charge_per_payment",
             ),
+            # ... and so is a penalty (its own constraint: the one above stays as it was).
+            models.UniqueConstraint(
+                fields=["payment", "account"],
+                condition=Q(kind="penalty"),
+                name="payments_ledger_one_penalty_per_payment",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,6 +304,10 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("Ledger entries are append-only")
+
+
+# Ledger kinds of money a client paid online (a sale, or a penalty): reports sum both.
+CHARGE_KINDS = (LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.PENALTY)
 
 
 class Outcome(models.Model):

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from modules.payments.dtos import PaymentFailed, PaymentOutcome, PaymentRefunded, PaymentSettled
-from modules.payments.models import LedgerEntry, Outcome, Payment, PaymentStatus
+from modules.payments.models import CHARGE_KINDS, Outcome, Payment, PaymentStatus
 from platform_core import audit
 from platform_core.plugins import payment_handlers
 
@@ -196,7 +196,7 @@ def resend(payment: Payment) -> str:
     failed = (PaymentStatus.DECLINED, PaymentStatus.ERROR, PaymentStatus.EXPIRED)
     voided_unpaid = (
         payment.status == PaymentStatus.VOIDED
-        and not payment.ledger_entries.filter(kind=LedgerEntry.Kind.CHARGE).exists()
+        and not payment.ledger_entries.filter(kind__in=CHARGE_KINDS).exists()
     )
     if payment.status == PaymentStatus.APPROVED:
         kind = Kind.SETTLED

@@ -87,6 +87,7 @@ __all__ = [
     "record_desk_payment",
     "request_refund",
     "sandbox_settles",
+    "saved_card_of",
     "saved_card_source",
     "send_source_charge",
     "settle_in_sandbox",
@@ -246,11 +247,19 @@ def open_source_charge(
     customer_email: str,
     description: str,
     reference_prefix: str = "SZ",
+    reference: str = "",
+    penalty: bool = False,
 ) -> SourceChargeDTO:
     """Open a card-on-file attempt for (purpose, ref): a PENDING payment in the caller's
     transaction, nothing sent. Call ``send_source_charge`` after commit. Reconciliation
-    expires it if Wompi never learns of it."""
+    expires it if Wompi never learns of it.
+
+    ``reference``: a reference derived from the purpose's own idempotency key (unguessable,
+    Wompi-safe, at most 64 characters); opening it again returns the same attempt.
+    ``penalty``: the ledger records its settlement as a ``penalty`` (a no-show or
+    late-cancellation fee), not as a ``charge``."""
     from modules.payments import card_on_file
+    from modules.payments.models import ChargeKind
 
     return card_on_file.open_source_charge(
         purpose=purpose,
@@ -261,6 +270,8 @@ def open_source_charge(
         customer_email=customer_email,
         description=description,
         reference_prefix=reference_prefix,
+        reference=reference,
+        charge_kind=ChargeKind.PENALTY if penalty else ChargeKind.CHARGE,
     )
 
 
@@ -279,6 +290,13 @@ def saved_card_source(*, user_id: int) -> str | None:
     from modules.payments import saved_cards
 
     return saved_cards.source_for_user(user_id)
+
+
+def saved_card_of(*, user_id: int) -> SavedCardDTO | None:
+    """The client's saved card, masked (brand, last four, its public id), or None."""
+    from modules.payments import saved_cards
+
+    return saved_cards.card_of(user_id)
 
 
 def attempt_statuses(*, references: list[str]) -> dict[str, str]:

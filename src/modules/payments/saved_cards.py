@@ -52,6 +52,12 @@ def saved_card(user: UserRef) -> SavedCardDTO:
     return _dto(card)
 
 
+def card_of(user_id: int) -> SavedCardDTO | None:
+    """The user's card, masked, or None (for a purpose that needs one on file)."""
+    card = SavedCard.objects.filter(user_id=user_id).first()
+    return _dto(card) if card else None
+
+
 def source_for_user(user_id: int) -> str | None:
     """The Wompi payment-source id of the user's card (for a purpose's charge), or None."""
     card = SavedCard.objects.filter(user_id=user_id).first()

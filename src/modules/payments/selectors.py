@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from modules.payments.models import LedgerEntry, Payment
+from modules.payments.models import CHARGE_KINDS, LedgerEntry, Payment
 from platform_core.errors import NotFound
 
 
@@ -79,7 +79,7 @@ def revenue_by_day_and_purpose(
             key,
             {"day": row["day"], "purpose": row["purpose"], "gross": 0, "refunds": 0, "net": 0},
         )
-        if row["kind"] == LedgerEntry.Kind.CHARGE:
+        if row["kind"] in CHARGE_KINDS:
             item["gross"] += row["total"]
         elif row["kind"] == LedgerEntry.Kind.REFUND:
             item["refunds"] += row["total"]

@@ -82,6 +82,7 @@ def build_spa() -> Spa:
         duration_minutes=60,
         price_cents=20_000_000,
         deposit_percent=30,
+        guarantee="deposit",
     )
     massage.therapists.add(ana, beto)
     deposit.therapists.add(ana, beto)
