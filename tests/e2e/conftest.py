@@ -52,6 +52,7 @@ BEAT_EVERY_SECONDS = {
     "booking.send_reminders": 2,  # production: 300 s
     "shop.expire_orders": 2,  # production: 60 s
     "booking.waitlist_cascade": 2,  # production: 60 s
+    "booking.charge_due_fees": 2,  # production: 300 s (races the worker's charge: one wins)
 }
 # The waitlist offer is business-initiated (the client may not have written in 24 h): it
 # goes out as an approved WhatsApp Content template, as it must in production.

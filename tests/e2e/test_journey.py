@@ -707,6 +707,145 @@ def test_a_freed_slot_is_offered_and_taken_over_whatsapp(stack: Stack) -> None:
             [entry] = http.get("/api/booking/waitlist/").json()["items"]
             assert entry["status"] == "WAITING"
         assert len(stack.gemini_received()) == asked, "the answers never reached the model"
+
+
+# --- card guarantee: a no-show charged once (issue 17 item 3) ------------------------------------
+GUARANTEED = "MASAJE-DEPORTIVO-60"  # seed_demo: card guarantee, no-show fee 50 % of the price
+
+LEDGER_OF = """
+import json, sys
+import django
+django.setup()
+from modules.payments.models import LedgerEntry
+rows = LedgerEntry.objects.filter(payment__reference=sys.argv[1]).order_by("pk")
+print(json.dumps([[r.kind, r.account, r.amount_cents, r.purpose] for r in rows]))
+"""
+
+
+def _save_card(stack: Stack, token: str) -> None:
+    """The client saves a card: tokenized at the Wompi fake, Wompi's documents accepted."""
+    public_key = stack.env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
+    card = httpx.post(
+        f"{stack.wompi_url}/v1/tokens/cards",
+        json={
+            "number": APPROVED_CARD,
+            "cvc": "123",
+            "exp_month": "12",
+            "exp_year": "30",
+            "card_holder": "Ana Pruebas",
+        },
+        headers={"Authorization": f"Bearer {public_key}"},
+        timeout=10,
+    )
+    assert card.status_code in (200, 201), card.text
+    with stack.client(token) as http:
+        acceptance = http.get("/api/finances/cards/acceptance/").json()
+        response = http.put(
+            "/api/finances/cards/mine/",
+            json={
+                "card_token": card.json()["data"]["id"],
+                "acceptance_token": acceptance["acceptance_token"],
+                "personal_data_token": acceptance["personal_data_token"],
+                "accept_terms": True,
+                "accept_personal_data": True,
+            },
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["last_four"] == APPROVED_CARD[-4:]
+
+
+def _started_yesterday(stack: Stack, appointment_id: str) -> None:
+    """Move a booked appointment to yesterday 03:00 Bogotá (a night hour nobody else holds),
+    so staff can mark it a no-show now: the one write this part makes behind the API (a
+    no-show needs a start in the past; bookings need one in the future)."""
+    import psycopg
+
+    target = datetime.combine(datetime.now(BOGOTA).date() - timedelta(days=1), datetime.min.time())
+    target = target.replace(hour=3, tzinfo=BOGOTA)
+    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
+        updated = conn.execute(
+            "UPDATE booking_appointment SET start = start - (start - %(t)s),"
+            ' "end" = "end" - (start - %(t)s), blocked_start = blocked_start - (start - %(t)s),'
+            " blocked_end = blocked_end - (start - %(t)s) WHERE public_id = %(id)s",
+            {"t": target, "id": uuid.UUID(appointment_id)},
+        ).rowcount
+    assert updated == 1, appointment_id
+
+
+def no_show_fee_charged_once(stack: Stack, phone: str, token: str) -> None:
+    """A client with a saved card books a card-guarantee service (the policy shown first,
+    consent required), does not come; staff mark the no-show; the fee is charged once to
+    the card through the Wompi fake (signed webhook), the client gets the receipt and the
+    ledger records a penalty."""
+    _save_card(stack, token)
+    sent_before = len(stack.twilio_received("message"))
+    with stack.client(token) as http:
+        policy = http.get(f"/api/booking/services/{GUARANTEED}/").json()["guarantee"]
+        assert policy["policy"] == "card" and policy["requires_card"], policy
+        assert "Si no asistes" in policy["text"], policy
+        fee_cents = policy["no_show_fee_cents"]
+        slot = _first_slot(http, GUARANTEED)
+        request = {"service": GUARANTEED, "start": slot["start"]}
+        refused = http.post("/api/booking/appointments", json=request)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "policy_not_accepted"
+        response = http.post("/api/booking/appointments", json={**request, "accept_policy": True})
+        assert response.status_code == 201, response.text
+        booked = response.json()
+        appointment_id = booked["appointment"]["id"]
+        assert booked["appointment"]["status"] == "CONFIRMED" and booked["checkout"] is None
+        assert booked["guarantee"]["no_show_fee_cents"] == fee_cents
+        assert booked["guarantee"]["card"].endswith(APPROVED_CARD[-4:])
+    _started_yesterday(stack, appointment_id)
+    staff = _login(stack, STAFF_PHONE, STAFF_PASSWORD)
+    with stack.client(staff) as desk:
+        marked = desk.post(f"/api/booking/desk/appointments/{appointment_id}/no-show/")
+        assert marked.status_code == 200, marked.text
+        assert marked.json()["status"] == "NO_SHOW"
+    with stack.client(token) as http:
+
+        def charged() -> dict[str, Any] | None:
+            fees = http.get(f"/api/booking/appointments/{appointment_id}").json()["fees"]
+            return fees[0] if fees and fees[0]["status"] == "CHARGED" else None
+
+        fee = eventually(charged, what="no-show fee charged (worker → Wompi fake → webhook)")
+        assert (fee["kind"], fee["amount_cents"], fee["attempts"]) == ("no_show", fee_cents, 1)
+    # Once at the Wompi fake: the attempt's reference has one APPROVED transaction and no
+    # second attempt exists, also after several beat runs of booking.charge_due_fees.
+    reference = fee["payment_reference"]
+    tx = _sandbox_transaction(stack, reference)
+    assert (tx["status"], tx["amount_in_cents"]) == ("APPROVED", fee_cents)
+    time.sleep(3 * BEAT_EVERY_SECONDS["booking.charge_due_fees"])
+    assert _sandbox_transaction(stack, reference)["id"] == tx["id"]
+    key = stack.env.get("WOMPI_PRIVATE_KEY", "prv_test_local_sandbox")
+    second = httpx.get(
+        f"{stack.wompi_url}/v1/transactions",
+        params={"reference": reference[: reference.rindex("-")] + "-2"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
+    assert second.status_code == 200 and second.json()["data"] == [], second.text
+    # The ledger: a penalty (its own kind), for the fee's purpose.
+    ledger = json.loads(stack.run_python(LEDGER_OF, reference).strip().splitlines()[-1])
+    assert ["penalty", "merchant", fee_cents, "booking.fee"] in ledger, ledger
+    assert not [row for row in ledger if row[0] == "charge"], ledger
+    # The receipt reaches the client at the Twilio fake, with the amount and the reference.
+    receipt = eventually(
+        lambda: [
+            m
+            for m in _twilio_messages(stack, phone, after=sent_before)
+            if reference in m["form"].get("Body", "")
+        ],
+        what="fee receipt at the Twilio fake",
+    )
+    assert len(receipt) == 1 and "cobramos" in receipt[0]["form"]["Body"]
+
+
+def test_no_show_fee_journey(stack: Stack) -> None:
+    """Issue 17: a card guarantee's no-show fee, end to end (its own client and section)."""
+    try:
+        phone, token = sign_up(stack)
+        no_show_fee_charged_once(stack, phone, token)
     except AssertionError as exc:
         exc.add_note(stack.logs())
         raise

@@ -36,8 +36,22 @@ def export_user(user: Any) -> dict[str, Any]:
                     {"kind": e.kind, "at": api_time(e.created_at), "to_status": e.to_status}
                     for e in a.events.all()
                 ],
+                # The card-guarantee policy accepted, and the fees charged under it.
+                "guarantee": (
+                    {
+                        "policy_text": a.guarantee.policy_text,
+                        "card": a.guarantee.card_label,
+                        "accepted_at": api_time(a.guarantee.accepted_at),
+                    }
+                    if hasattr(a, "guarantee")
+                    else None
+                ),
+                "fees": [
+                    {"kind": f.kind, "amount_cents": f.amount_cents, "status": f.status}
+                    for f in a.fees.all()
+                ],
             }
-            for a in appointments.prefetch_related("events")
+            for a in appointments.select_related("guarantee").prefetch_related("events", "fees")
         ]
     }
     data["waitlist"] = waitlist.export_client(user)
@@ -67,7 +81,10 @@ def _erase_appointments(user: Any) -> None:
     for appt in Appointment.objects.filter(
         client=user, status__in=CHANGEABLE_STATUSES, start__gt=now
     ):
-        services.cancel_appointment(actor=None, appointment=appt, reason="account_erased")
+        # No fee: the card is erased with the account, and nobody is left to tell.
+        services.cancel_appointment(
+            actor=None, appointment=appt, reason="account_erased", charge_fee=False
+        )
     Appointment.objects.filter(client=user).update(
         notes="", staff_notes="", cancellation_reason="", checkout={}
     )

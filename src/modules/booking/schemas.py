@@ -543,4 +543,4 @@ FIELD_DOCS.update(
 class FeeActionIn(InputSchema):
     model_config = body_example({"reason": "La clienta avisó por teléfono de una emergencia"})
 
-    reason: str = Field(..., min_length=1, max_length=300)
+    reason: str = Field(..., min_length=1, max_length=300, pattern=r"\S")

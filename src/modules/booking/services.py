@@ -352,12 +352,18 @@ def reschedule_appointment(
 
 
 def cancel_appointment(
-    *, actor: Any, appointment: Appointment, reason: str = "", by_spa: bool = False
+    *,
+    actor: Any,
+    appointment: Appointment,
+    reason: str = "",
+    by_spa: bool = False,
+    charge_fee: bool = True,
 ) -> CancelOutcome:
     """Policy: free until the late window (the service's, else CANCELLATION_WINDOW_HOURS)
     before the start (a paid deposit is refunded through payments); later the deposit is
     kept, or a card-guarantee booking's late-cancellation fee is charged to the card
-    (``fees``). The spa always refunds and never charges."""
+    (``fees``). The spa always refunds and never charges; ``charge_fee=False`` (an
+    account's erasure) charges no fee."""
     now = timezone.now()
     with transaction.atomic():
         appt = _locked(appointment.pk)
@@ -385,7 +391,7 @@ def cancel_appointment(
             appt.refund_requested_at = now
         appt.save()
         fee = None
-        if not by_spa and not in_window:
+        if charge_fee and not by_spa and not in_window:
             fee = fees.decide(appt, fees.Kind.LATE_CANCEL, consent=consent, now=now)
         notify_safely(appt, "booking_cancelled", "cancelled")
         freeing.slot_freed(appt.therapist_id, appt.start)

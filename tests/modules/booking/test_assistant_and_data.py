@@ -114,6 +114,7 @@ def test_assistant_books_only_after_confirmation(spa: Any, client_user: Any) -> 
         "ok": True,
         "status": "CANCELLED",
         "refund_requested": False,
+        "fee_cents": 0,
         "deposit_kept_cents": 0,
     }
 

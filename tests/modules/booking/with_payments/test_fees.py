@@ -346,3 +346,54 @@ def test_the_fee_charge_calls_wompi_with_no_transaction_open(
     _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
     charges = [d for p, op, d in provider_calls if p == "Wompi" and op == "POST /v1/transactions"]
     assert charges == [0]
+
+
+def test_export_shows_the_consent_and_erasure_charges_no_fee(
+    api_as: Any, guaranteed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from modules.booking.personal_data import erase_user, export_user
+
+    client = client_with_card()
+    _booked(api_as, client)  # today 10:00: inside the late window
+    exported = export_user(client)["appointments"][0]
+    assert "$ 100.000" in exported["guarantee"]["policy_text"] and exported["fees"] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_user(client)
+    assert Appointment.objects.get().status == "CANCELLED"
+    assert not AppointmentFee.objects.exists() and fee_transactions() == []
+
+
+def test_the_assistant_states_the_policy_and_books_with_the_consent(
+    guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from modules.booking.assistant_tools import get_tools
+    from platform_core.plugins import ToolContext
+
+    tools = {t.name: t for t in get_tools()}
+    client = UserFactory(roles=["client"])
+    args = {"service_code": "MASAJE-GARANTIA", "start": iso(TUESDAY, 10)}
+
+    def ctx(confirmed: bool = False) -> Any:
+        return ToolContext(user=client, conversation_id="c1", confirmed=confirmed)
+
+    listed = {s["code"]: s for s in tools["list_services"].handler(ctx())["services"]}
+    assert "Si no asistes" in listed["MASAJE-GARANTIA"]["guarantee"]
+    # No card: the proposal says how to save one (there is nothing to consent to yet) and a
+    # confirmed call is refused the same way.
+    assert "tarjeta guardada" in tools["book_appointment"].propose(ctx(), **args)
+    refused = tools["book_appointment"].handler(ctx(True), **args)
+    assert refused["ok"] is False and refused["error"] == "card_required"
+    save_card(client)
+    proposal = tools["book_appointment"].propose(ctx(), **args)
+    assert "$ 100.000 (el 50 % del precio)" in proposal and "aceptas esta política" in proposal
+    assert tools["book_appointment"].handler(ctx(), **args)["error"] == "confirmation_required"
+    booked = tools["book_appointment"].handler(ctx(True), **args)
+    assert booked["ok"] and GuaranteeConsent.objects.get().via == "assistant"
+    # Cancelling late: the proposal states the fee; the confirmed cancel charges it.
+    clock.move_to(at(TUESDAY, 8))
+    cancel = tools["cancel_appointment"]
+    assert "$ 40.000" in cancel.propose(ctx(), appointment_id=booked["appointment_id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        done = cancel.handler(ctx(True), appointment_id=booked["appointment_id"])
+    assert done["fee_cents"] == 4_000_000
+    assert AppointmentFee.objects.get().status == Status.CHARGED
