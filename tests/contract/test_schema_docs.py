@@ -40,6 +40,7 @@ VERBS = frozenset(
         "receive",
         "record",
         "refresh",
+        "refund",
         "register",
         "remove",
         "request",
@@ -53,6 +54,7 @@ VERBS = frozenset(
         "subscribe",
         "update",
         "verify",
+        "waive",
     }
 )
 

@@ -83,8 +83,11 @@ export interface paths {
         /**
          * Book an appointment
          * @description Book a treatment. Without a deposit the appointment is CONFIRMED; with one it is
-         *     PENDING_PAYMENT and the answer carries the Wompi checkout. Reception/admin may book for
-         *     a client (client or client_phone). Accepts Idempotency-Key.
+         *     PENDING_PAYMENT and the answer carries the Wompi checkout. A card-guarantee service
+         *     needs a saved card (422 ``card_required``) and ``accept_policy: true`` (422
+         *     ``policy_not_accepted``, with the policy text); the consent is stored with the
+         *     appointment. Reception/admin may book for a client (client or client_phone).
+         *     Accepts Idempotency-Key.
          */
         post: operations["bookAppointment"];
         delete?: never;
@@ -144,8 +147,9 @@ export interface paths {
         put?: never;
         /**
          * Cancel
-         * @description Cancel an appointment; the deposit is refunded inside the cancellation window or when
-         *     the spa cancels.
+         * @description Cancel an appointment; the deposit is refunded before the late window or when the
+         *     spa cancels. A client cancelling a card-guarantee booking inside the late window is
+         *     charged its late-cancellation fee (``fee_cents``) on the card on file.
          */
         post: operations["cancelAppointment"];
         delete?: never;
@@ -414,7 +418,8 @@ export interface paths {
         put?: never;
         /**
          * Mark an appointment as a no-show
-         * @description Mark the appointment as a no-show (the deposit is kept as the policy says).
+         * @description Mark the appointment as a no-show: the deposit is kept, or a card-guarantee
+         *     booking's no-show fee is charged to the card on file after commit (once).
          */
         post: operations["markDeskAppointmentNoShow"];
         delete?: never;
@@ -525,6 +530,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/booking/desk/fees/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * No-show and late-cancellation fees (default: unpaid, for staff to decide)
+         * @description Reception/admin: fees by status, newest first; without ``status`` the UNPAID ones
+         *     (declined after every retry, or no card on file) that wait for a decision.
+         */
+        get: operations["listDeskFees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/fees/{fee_id}/refund/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a charged fee
+         * @description Give a CHARGED fee back through payments' refund (voided at Wompi after commit, or a
+         *     manual refund for staff); audited, the client is told. 409 unless CHARGED.
+         */
+        post: operations["refundDeskFee"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/booking/desk/fees/{fee_id}/waive/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Waive a fee not charged yet
+         * @description Forgive a DUE or UNPAID fee (audited: who, when, reason). 409 while an attempt is
+         *     at Wompi (``fee_being_charged``) or once charged (refund it instead).
+         */
+        post: operations["waiveDeskFee"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/booking/services/": {
         parameters: {
             query?: never;
@@ -625,9 +693,10 @@ export interface paths {
         /**
          * Accept a waitlist offer (book the offered slot)
          * @description Book the offered slot through the normal booking path (a deposit, when the service
-         *     asks for one, gives a PENDING_PAYMENT appointment and its checkout). The first invited
-         *     client to accept gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when
-         *     the offer closed.
+         *     asks for one, gives a PENDING_PAYMENT appointment and its checkout; a card guarantee
+         *     needs a saved card and ``?accept_policy=true``). The first invited client to accept
+         *     gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when the offer
+         *     closed.
          */
         post: operations["bookWaitlistOffer"];
         delete?: never;
@@ -1746,6 +1815,13 @@ export interface components {
              */
             end: string;
             /**
+             * Fees
+             * @description No-show / late-cancellation fees of the appointment.
+             */
+            fees: components["schemas"]["FeeOut"][];
+            /** @description The card-guarantee policy accepted, or null. */
+            guarantee: components["schemas"]["ConsentOut"] | null;
+            /**
              * History
              * @description What happened to the appointment, oldest first.
              */
@@ -1945,6 +2021,12 @@ export interface components {
          */
         BookIn: {
             /**
+             * Accept Policy
+             * @description The client accepts the service's card-guarantee policy (ServiceOut.guarantee.text); required, with a saved card, to book a card-guarantee service.
+             * @default false
+             */
+            accept_policy?: boolean;
+            /**
              * Client
              * @description Solo recepción/admin
              */
@@ -1986,6 +2068,8 @@ export interface components {
             appointment: components["schemas"]["AppointmentOut"];
             /** @description The deposit's checkout, or null when no deposit is due. */
             checkout: components["schemas"]["CheckoutOut"] | null;
+            /** @description The policy the client accepted, or null. */
+            guarantee?: components["schemas"]["ConsentOut"] | null;
         };
         /** CalendarEventOut */
         CalendarEventOut: {
@@ -2145,6 +2229,11 @@ export interface components {
              */
             deposit_kept_cents: number;
             /**
+             * Fee Cents
+             * @description Late-cancellation fee charged to the card on file (card-guarantee bookings cancelled inside the late window), in minor units; 0 when none.
+             */
+            fee_cents: number;
+            /**
              * Refund Requested
              * @description Whether a refund to the client was requested.
              */
@@ -2157,6 +2246,11 @@ export interface components {
              * @description Whether the appointment can be cancelled now.
              */
             allowed: boolean;
+            /**
+             * Fee Cents
+             * @description The late-cancellation fee the client's card would be charged, in COP cents.
+             */
+            fee_cents: number;
             /**
              * Kept Cents
              * @description What the spa would keep, in COP cents.
@@ -2441,6 +2535,46 @@ export interface components {
              */
             code: string;
         };
+        /** ConsentOut */
+        ConsentOut: {
+            /**
+             * Accepted At
+             * Format: date-time
+             * @description When it was accepted.
+             */
+            accepted_at: string;
+            /**
+             * Card
+             * @description The saved card when the policy was accepted (brand, last four).
+             */
+            card: string;
+            /**
+             * Late Cancel Fee Cents
+             * @description Late-cancellation fee for this appointment.
+             */
+            late_cancel_fee_cents: number;
+            /**
+             * Late Cancel Hours
+             * @description The late window accepted, in hours before the start.
+             */
+            late_cancel_hours: number;
+            /**
+             * No Show Fee Cents
+             * @description No-show fee for this appointment (its price applied).
+             */
+            no_show_fee_cents: number;
+            /**
+             * Policy Text
+             * @description The policy text the client accepted.
+             */
+            policy_text: string;
+            /**
+             * Via
+             * @description Where it was accepted: api, assistant, desk (for the client), waitlist.
+             * @enum {string}
+             */
+            via: "api" | "assistant" | "desk" | "waitlist";
+        };
         /** DayCountOut */
         DayCountOut: {
             /**
@@ -2593,6 +2727,12 @@ export interface components {
          */
         DeskBookIn: {
             /**
+             * Accept Policy
+             * @description The client accepted the card-guarantee policy (read to them by staff)
+             * @default false
+             */
+            accept_policy?: boolean;
+            /**
              * Client
              * @description An existing client
              */
@@ -2692,6 +2832,11 @@ export interface components {
              * @description Deposit kept by the spa (late cancellation), in minor units.
              */
             deposit_kept_cents: number;
+            /**
+             * Fee Cents
+             * @description The late-cancellation fee charged to the card, in COP cents.
+             */
+            fee_cents: number;
             /**
              * Refund Requested
              * @description Whether a refund to the client was requested.
@@ -2962,6 +3107,176 @@ export interface components {
              * @description The account's id.
              */
             user_id: string;
+        };
+        /**
+         * FeeActionIn
+         * @example {
+         *       "reason": "La clienta avisó por teléfono de una emergencia"
+         *     }
+         */
+        FeeActionIn: {
+            /**
+             * Reason
+             * @description Why (kept in the audit log with who and when).
+             */
+            reason: string;
+        };
+        /** FeeOut */
+        FeeOut: {
+            /**
+             * Amount
+             * @description The fee as a person reads it.
+             */
+            amount: string;
+            /**
+             * Amount Cents
+             * @description The fee, in COP cents.
+             */
+            amount_cents: number;
+            /**
+             * Appointment
+             * Format: uuid
+             * @description The appointment's id (UUID).
+             */
+            appointment: string;
+            /**
+             * Attempts
+             * @description Charge attempts made so far.
+             */
+            attempts: number;
+            /**
+             * Charged At
+             * @description When the fee was charged, or null.
+             */
+            charged_at: string | null;
+            /**
+             * Client
+             * @description The client's name (or phone).
+             */
+            client: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description The fee's id (UUID).
+             */
+            id: string;
+            /**
+             * Kind
+             * @description no_show or late_cancel.
+             * @enum {string}
+             */
+            kind: "no_show" | "late_cancel";
+            /**
+             * Kind Label
+             * @description The kind in Spanish.
+             */
+            kind_label: string;
+            /**
+             * Last Error
+             * @description Why the last attempt failed, in Spanish.
+             */
+            last_error: string;
+            /**
+             * Next Try At
+             * @description When the next attempt is due (DUE only), or null.
+             */
+            next_try_at: string | null;
+            /**
+             * Payment Reference
+             * @description The payment reference of the latest attempt (the receipt).
+             */
+            payment_reference: string;
+            /**
+             * Refund Reason
+             * @description Why staff refunded it.
+             */
+            refund_reason: string;
+            /**
+             * Refunded At
+             * @description When staff refunded it, or null.
+             */
+            refunded_at: string | null;
+            /**
+             * Service Name
+             * @description The service's name.
+             */
+            service_name: string;
+            /**
+             * Start
+             * Format: date-time
+             * @description The appointment's start.
+             */
+            start: string;
+            /**
+             * Status
+             * @description DUE (to be charged, next_try_at), CHARGING (an attempt at Wompi), CHARGED, UNPAID (attempts exhausted or no card: staff decide), WAIVED, REFUNDED.
+             * @enum {string}
+             */
+            status: "DUE" | "CHARGING" | "CHARGED" | "UNPAID" | "WAIVED" | "REFUNDED";
+            /**
+             * Status Label
+             * @description The status in Spanish.
+             */
+            status_label: string;
+            /**
+             * Waive Reason
+             * @description Why staff waived it.
+             */
+            waive_reason: string;
+            /**
+             * Waived At
+             * @description When staff waived it, or null.
+             */
+            waived_at: string | null;
+        };
+        /** GuaranteeOut */
+        GuaranteeOut: {
+            /**
+             * Deposit Cents
+             * @description The deposit at the list price (0 when none).
+             */
+            deposit_cents: number;
+            /**
+             * Late Cancel Fee Cents
+             * @description The late-cancellation fee at the list price (0 when none).
+             */
+            late_cancel_fee_cents: number;
+            /**
+             * Late Cancel Fee Percent
+             * @description The late-cancellation fee's percentage of the price (0: fixed).
+             */
+            late_cancel_fee_percent: number;
+            /**
+             * Late Cancel Hours
+             * @description Hours before the start from which cancelling costs the deposit or the fee.
+             */
+            late_cancel_hours: number;
+            /**
+             * No Show Fee Cents
+             * @description The no-show fee at the list price (0 when none).
+             */
+            no_show_fee_cents: number;
+            /**
+             * No Show Fee Percent
+             * @description The no-show fee's percentage of the price (0: fixed).
+             */
+            no_show_fee_percent: number;
+            /**
+             * Policy
+             * @description none, deposit, or card (a card guarantee).
+             * @enum {string}
+             */
+            policy: "none" | "deposit" | "card";
+            /**
+             * Requires Card
+             * @description True: booking needs a saved card (/api/finances/cards/mine/) and accept_policy.
+             */
+            requires_card: boolean;
+            /**
+             * Text
+             * @description The policy in Spanish, as the client must read it before booking.
+             */
+            text: string;
         };
         /** ImageOut */
         ImageOut: {
@@ -3429,6 +3744,34 @@ export interface components {
              * @description The objects of this page.
              */
             items: components["schemas"]["CategoryOut"][];
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
+            page: number;
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
+            page_size: number;
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
+            pages: number;
+        };
+        /** PagedFeeOut */
+        PagedFeeOut: {
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
+            count: number;
+            /**
+             * Items
+             * @description The objects of this page.
+             */
+            items: components["schemas"]["FeeOut"][];
             /**
              * Page
              * @description Page number, from 1.
@@ -4516,6 +4859,8 @@ export interface components {
              * @description Length of the treatment, in minutes.
              */
             duration_minutes: number;
+            /** @description What the service asks to hold a slot, with the Spanish text to show before booking: nothing, a deposit, or a card on file charged a fee on a no-show or a late cancellation (amounts at the list price). */
+            guarantee: components["schemas"]["GuaranteeOut"];
             /**
              * Name
              * @description Display name.
@@ -6047,6 +6392,116 @@ export interface operations {
             422: components["responses"]["ValidationError"];
         };
     };
+    listDeskFees: {
+        parameters: {
+            query?: {
+                /** @description Only appointments or orders in this status. */
+                status?: "" | "DUE" | "CHARGING" | "CHARGED" | "UNPAID" | "WAIVED" | "REFUNDED";
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Objects per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedFeeOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    refundDeskFee: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The fee's id (UUID). */
+                fee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "La clienta avisó por teléfono de una emergencia"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FeeActionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeeOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    waiveDeskFee: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The fee's id (UUID). */
+                fee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "La clienta avisó por teléfono de una emergencia"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FeeActionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeeOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
     listServices: {
         parameters: {
             query?: {
@@ -6208,7 +6663,10 @@ export interface operations {
     };
     bookWaitlistOffer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: the client accepts the service's card-guarantee policy (needed to accept an offer of a card-guarantee service). */
+                accept_policy?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The waitlist offer's id (UUID), as sent in the WhatsApp message. */

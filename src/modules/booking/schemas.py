@@ -526,6 +526,10 @@ FIELD_DOCS.update(
         "CancelPreviewOut.allowed": "Whether the appointment can be cancelled now.",
         "CancelPreviewOut.refund_cents": "What would be refunded, in COP cents.",
         "CancelPreviewOut.kept_cents": "What the spa would keep, in COP cents.",
+        "CancelPreviewOut.fee_cents": (
+            "The late-cancellation fee the client's card would be charged, in COP cents."
+        ),
+        "DeskCancelOut.fee_cents": "The late-cancellation fee charged to the card, in COP cents.",
         "CancelPreviewOut.message": "The consequence in Spanish, shown before confirming.",
         "DeskCancelIn.by": "Who cancels: `spa` or `client` (the policy differs).",
         "DeskCancelIn.reason": "Why, for the audit log.",
