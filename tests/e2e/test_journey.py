@@ -707,6 +707,9 @@ def test_a_freed_slot_is_offered_and_taken_over_whatsapp(stack: Stack) -> None:
             [entry] = http.get("/api/booking/waitlist/").json()["items"]
             assert entry["status"] == "WAITING"
         assert len(stack.gemini_received()) == asked, "the answers never reached the model"
+    except AssertionError as exc:
+        exc.add_note(stack.logs())
+        raise
 
 
 # --- card guarantee: a no-show charged once (issue 17 item 3) ------------------------------------

@@ -453,6 +453,12 @@ def offer_question(ctx: ToolContext) -> AssistantQuestion | None:
     question = waitlist.open_question(ctx.user)
     if question is None:
         return None
+    service = waitlist.offer_service(question.offer_id)
+    if service is not None and service.guarantee == Guarantee.CARD:
+        # The offer message does not state the card guarantee's fees, so a bare "sí" to it
+        # cannot be the client's consent: such an offer is taken through the proposal of
+        # accept_waitlist_offer (which states the policy) or in the app.
+        return None
     return AssistantQuestion(
         key=f"booking.waitlist_offer:{question.offer_id}",
         asked_at=question.asked_at,

@@ -17,7 +17,7 @@ def deposit_services_take_the_deposit_policy(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0006_waitlist'),
+        ('booking', '0007_waitlist_answers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
