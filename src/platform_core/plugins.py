@@ -82,6 +82,9 @@ class AssistantQuestion:
     yes_tool: str
     no_tool: str
     args: Mapping[str, Any] = field(default_factory=dict)
+    # A yes the question alone cannot make informed (terms the message did not state): it
+    # gets ``yes_tool``'s proposal instead, and the next "sí" runs it.
+    propose_yes: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from modules.assistant.keywords import (
     wants_handoff,
 )
 from modules.assistant.models import Conversation, Message, ModelTurn, Proposal
-from modules.assistant.toolbox import available_tools, open_question, run_tool
+from modules.assistant.toolbox import available_tools, open_question, propose_text, run_tool
 from modules.identity import public as identity
 from platform_core.errors import DomainError
 from platform_core.phones import mask_phone
@@ -350,6 +350,9 @@ class _Turn:
             self._set_state(Conversation.State.BOT)
         name = question.yes_tool if answer else question.no_tool
         tool = available_tools(has_user=True)[name]
+        if answer and question.propose_yes:
+            self._propose_answer(tool, dict(question.args))
+            return True
         result = run_tool(tool, self._ctx(confirmed=True), dict(question.args))
         error = fmt.error_text(result)
         integrations.audit(
@@ -364,6 +367,16 @@ class _Turn:
             source=Message.Source.SYSTEM,
         )
         return True
+
+    def _propose_answer(self, tool: Any, args: dict[str, Any]) -> None:
+        """A yes that needs terms stated first: the tool's proposal (or why it cannot be
+        done: taken, expired, a card missing), confirmed by the next "sí" as any other."""
+        try:
+            summary = propose_text(tool, self._ctx(), args)
+        except DomainError as exc:
+            reply(self.conversation, exc.message, source=Message.Source.SYSTEM)
+            return
+        propose(self.conversation, gemini.PendingAction(tool, args, summary), via_menu=False)
 
     def _resolve_proposal(self) -> bool:
         """True when this message was the answer to the pending proposal."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.booking import policy, selectors, services, waitlist
+from modules.booking.errors import OfferNotFound
 from modules.booking.messaging import spanish_datetime
 from modules.booking.models import ACTIVE_STATUSES, AppointmentStatus, Guarantee
 from modules.payments import public as payments
@@ -374,23 +375,19 @@ def my_waitlist(ctx: ToolContext) -> dict[str, Any]:
 
 
 def propose_accept_offer(ctx: ToolContext, offer_id: str) -> str:
-    mine = {
-        o.id: o
-        for o in waitlist.open_offers_for(
-            list(waitlist.entries_of(ctx.user)) if ctx.user is not None else []
-        ).values()
-    }
-    offer = mine.get(offer_id)
-    if offer is None:
-        return _("No encuentro esa oferta de la lista de espera. ¿Quieres que revise tus ofertas?")
+    """Raises what accepting would (taken, expired, no saved card for a card guarantee),
+    so no proposal is made that could only fail."""
+    if ctx.user is None:
+        raise OfferNotFound()
+    offer = waitlist.acceptable(client=ctx.user, offer_public_id=offer_id)
     text = _("¿Confirmas que tomas el cupo del %(when)s con %(therapist)s?") % {
         "when": spanish_datetime(offer.start),
-        "therapist": offer.therapist,
+        "therapist": offer.therapist.display_name,
     }
-    service = waitlist.offer_service(offer_id)
-    if service is not None and service.guarantee == Guarantee.CARD:
+    service = offer.service
+    if service.guarantee == Guarantee.CARD:
         if payments.saved_card_of(user_id=ctx.user.id) is None:
-            return policy.card_required_error().message
+            raise policy.card_required_error()
         text += " " + policy.terms(service).text + " " + _("Al confirmar aceptas esta política.")
     return text
 
@@ -454,17 +451,16 @@ def offer_question(ctx: ToolContext) -> AssistantQuestion | None:
     if question is None:
         return None
     service = waitlist.offer_service(question.offer_id)
-    if service is not None and service.guarantee == Guarantee.CARD:
-        # The offer message does not state the card guarantee's fees, so a bare "sí" to it
-        # cannot be the client's consent: such an offer is taken through the proposal of
-        # accept_waitlist_offer (which states the policy) or in the app.
-        return None
     return AssistantQuestion(
         key=f"booking.waitlist_offer:{question.offer_id}",
         asked_at=question.asked_at,
         yes_tool="accept_waitlist_offer",
         no_tool="decline_waitlist_offer",
         args={"offer_id": question.offer_id},
+        # The offer message does not state a card guarantee's fees, so a bare "sí" to it
+        # cannot be the client's consent: it gets accept_waitlist_offer's proposal (which
+        # states the policy) and a second "sí" takes the slot. "no" still declines at once.
+        propose_yes=service is not None and service.guarantee == Guarantee.CARD,
     )
 
 

@@ -336,19 +336,19 @@ def offer_service(offer_public_id: str) -> Service | None:
     return offer.service if offer is not None else None
 
 
-def _locked_offer(client: UserRef, offer_public_id: Any) -> tuple[WaitlistOffer, Any]:
+def _locked_offer(
+    client: UserRef, offer_public_id: Any, *, lock: bool = True
+) -> tuple[WaitlistOffer, Any]:
     """The offer (row-locked: accepts and declines of one offer are serialised) and the
     client's invitation to it; 404 for an offer this client was never told about."""
     try:
         offer_uuid = uuid.UUID(str(offer_public_id))
     except ValueError:
         raise OfferNotFound() from None
-    offer = (
-        WaitlistOffer.objects.select_for_update(of=("self",))
-        .select_related("service", "therapist")
-        .filter(public_id=offer_uuid)
-        .first()
+    offers = (
+        WaitlistOffer.objects.select_for_update(of=("self",)) if lock else WaitlistOffer.objects
     )
+    offer = offers.select_related("service", "therapist").filter(public_id=offer_uuid).first()
     invitation = (
         WaitlistInvitation.objects.filter(offer=offer, entry__client_id=client.id)
         .select_related("entry")
@@ -361,6 +361,27 @@ def _locked_offer(client: UserRef, offer_public_id: Any) -> tuple[WaitlistOffer,
     return offer, invitation
 
 
+def _refuse_unless_acceptable(
+    offer: WaitlistOffer, invitation: WaitlistInvitation, now: datetime
+) -> None:
+    if offer.status == O.ACCEPTED:
+        if offer.accepted_by_id == invitation.entry_id:
+            raise OfferAlreadyAccepted()
+        raise OfferTaken()
+    if invitation.answer == A.DECLINED:
+        raise OfferDeclined()
+    if offer.status != O.OPEN or offer.expires_at <= now:
+        raise OfferExpired()
+
+
+def acceptable(*, client: UserRef, offer_public_id: Any) -> WaitlistOffer:
+    """The offer, if this client could accept it now (read without locking, to word a
+    proposal); otherwise the error ``accept`` would give (taken, expired, declined…)."""
+    offer, invitation = _locked_offer(client, offer_public_id, lock=False)
+    _refuse_unless_acceptable(offer, invitation, timezone.now())
+    return offer
+
+
 def accept(
     *, client: UserRef, offer_public_id: Any, accept_policy: bool = False
 ) -> services.BookingOutcome:
@@ -371,14 +392,7 @@ def accept(
     now = timezone.now()
     with transaction.atomic():
         offer, invitation = _locked_offer(client, offer_public_id)
-        if offer.status == O.ACCEPTED:
-            if offer.accepted_by_id == invitation.entry_id:
-                raise OfferAlreadyAccepted()
-            raise OfferTaken()
-        if invitation.answer == A.DECLINED:
-            raise OfferDeclined()
-        if offer.status != O.OPEN or offer.expires_at <= now:
-            raise OfferExpired()
+        _refuse_unless_acceptable(offer, invitation, now)
         entry = WaitlistEntry.objects.select_for_update().get(pk=invitation.entry_id)
         if entry.status != E.WAITING:
             raise OfferExpired()

@@ -35,13 +35,14 @@ def clock() -> Any:
         yield traveller
 
 
-def _waiting(n: int, service: str = "MASAJE-60") -> list[Any]:
+def _waiting(n: int, service: str = "MASAJE-60", therapist: Any = None) -> list[Any]:
     """``n`` clients waiting for Tuesday 10:00 (only the freed slot fits), in order."""
     users = [UserFactory(roles=["client"]) for _ in range(n)]
     for user in users:
         waitlist.join(
             client=user,
             service_code=service,
+            therapist_public_id=therapist.public_id if therapist is not None else None,
             date_from=TUESDAY,
             date_to=TUESDAY,
             time_from=time(10),
@@ -201,6 +202,59 @@ def test_with_gemini_on_the_answer_never_reaches_the_model(
     assert whatsapp.send(client.phone_number, "sí")[0].startswith("¡Listo!")
     assert fake_gemini.requests == []
     assert len(_appointments(client)) == 1
+
+
+def _card_guarantee_service(spa: Any) -> str:
+    from modules.booking.models import Guarantee, Service
+
+    service = Service.objects.create(
+        code="MASAJE-GARANTIA",
+        name="Masaje con tarjeta en garantía",
+        category=spa.category,
+        duration_minutes=60,
+        price_cents=20_000_000,
+        guarantee=Guarantee.CARD,
+        no_show_fee_percent=50,
+        late_cancel_fee_cents=4_000_000,
+        late_cancel_hours=24,
+    )
+    service.therapists.add(spa.ana, spa.beto)
+    return service.code
+
+
+def test_a_card_guarantee_offer_states_its_policy_before_the_si_that_takes_it(
+    spa: Any,
+    whatsapp: Any,
+    no_gemini: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The offer message does not state the fees, so a bare "sí" is not consent: it gets
+    the proposal that states them (or why it cannot be: no saved card), nothing booked."""
+    from modules.payments import public as payments
+
+    code = _card_guarantee_service(spa)
+    without_card, with_card = _waiting(2, service=code, therapist=spa.ana)
+    # Any time freed that day makes offers (a massage's cancellation frees 10:00).
+    offer = _free_tuesday_10(django_capture_on_commit_callbacks)
+    assert offer.service.code == code
+    [refused] = whatsapp.send(without_card.phone_number, "sí")
+    assert refused.startswith("Este servicio necesita una tarjeta guardada"), refused
+    assert not Proposal.objects.exists() and _appointments(without_card) == []
+    # "no" needs no terms: it declines at once and the offer goes to the next client.
+    whatsapp.send(without_card.phone_number, "no gracias")
+    assert _told(with_card) == 1
+    monkeypatch.setattr(payments, "saved_card_of", lambda *, user_id: object())
+    [proposal] = whatsapp.send(with_card.phone_number, "Sí, lo quiero")
+    assert proposal.startswith("¿Confirmas que tomas el cupo del martes 5 de marzo a las 10:00")
+    assert "Si no asistes, se cobrarán" in proposal and "Al confirmar aceptas" in proposal
+    assert "¿Confirmas? Responde *sí* o *no*." in proposal
+    pending = Proposal.objects.get(status=Proposal.Status.PENDING)
+    assert (pending.tool_name, pending.args) == (
+        "accept_waitlist_offer",
+        {"offer_id": str(offer.public_id)},
+    )
+    assert _appointments(with_card) == []  # the next "sí" confirms it (fees' tests book it)
 
 
 def test_without_an_offer_si_and_no_keep_their_usual_meaning(
