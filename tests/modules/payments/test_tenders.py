@@ -326,7 +326,7 @@ def test_unknown_kind_repeats_and_too_many_offers_are_422_before_anything(
     user: Any, fake_tenders: Any
 ) -> None:
     with pytest.raises(TenderNotAccepted) as excinfo:
-        _checkout(user, "X-1", kind="gift_card")
+        _checkout(user, "X-1", kind="no_such_kind")
     assert (excinfo.value.status_code, excinfo.value.message) == (422, "Medio de pago no aceptado.")
     for codes, error in (
         (("A", "A"), "tender_repeated"),
