@@ -397,3 +397,38 @@ def test_the_assistant_states_the_policy_and_books_with_the_consent(
         done = cancel.handler(ctx(True), appointment_id=booked["appointment_id"])
     assert done["fee_cents"] == 4_000_000
     assert AppointmentFee.objects.get().status == Status.CHARGED
+
+
+def test_a_card_guarantee_waitlist_offer_needs_the_consent(
+    api_as: Any, guaranteed: Any, spa: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Accepting a freed slot of a card-guarantee service: consent in the API
+    (?accept_policy=true), and a bare "sí" to the offer message is not taken as consent."""
+    from modules.booking.assistant_tools import offer_question
+    from platform_core.plugins import ToolContext
+
+    taken = _booked(api_as, client_with_card(), iso(TUESDAY, 10))
+    waiter = client_with_card()
+    api = api_as(waiter)
+    joined = api.post(
+        "/api/booking/waitlist/",
+        {
+            "service": "MASAJE-GARANTIA",
+            "date_from": str(TUESDAY),
+            "date_to": str(TUESDAY),
+            "time_from": "10:00",
+            "time_to": "10:30",
+        },
+    )
+    assert joined.status_code == 201, joined.json()
+    appt = Appointment.objects.get(public_id=taken)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_appointment(actor=appt.client, appointment=appt, by_spa=True)
+    offer_id = next(e["offer"]["id"] for e in api.get("/api/booking/waitlist/").json()["items"])
+    assert offer_question(ToolContext(user=waiter, conversation_id="c", confirmed=False)) is None
+    url = f"/api/booking/waitlist/offers/{offer_id}/accept/"
+    refused = api.post(url)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "policy_not_accepted"
+    accepted = api.post(url + "?accept_policy=true")
+    assert accepted.status_code == 201, accepted.json()
+    assert accepted.json()["guarantee"]["via"] == "waitlist"
