@@ -381,10 +381,8 @@ def _vip_payments(http: httpx.Client) -> list[dict[str, Any]]:
     return [p for p in items if p["purpose"] == "payments.vip"]
 
 
-def subscribe_and_renew_vip(stack: Stack, token: str) -> None:
-    """VIP: card tokenized in the sandbox, first month charged to the saved payment source,
-    then the renewal charge when the period ends (the beat task's body, run with the clock
-    advanced past the period end); both settle through signed webhooks."""
+def _card_token(stack: Stack) -> str:
+    """What the client's browser does first: tokenize the card at Wompi (the fake)."""
     public_key = stack.env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
     card = httpx.post(
         f"{stack.wompi_url}/v1/tokens/cards",
@@ -399,6 +397,14 @@ def subscribe_and_renew_vip(stack: Stack, token: str) -> None:
         timeout=10,
     )
     assert card.status_code in (200, 201), card.text
+    return str(card.json()["data"]["id"])
+
+
+def subscribe_and_renew_vip(stack: Stack, token: str) -> None:
+    """VIP: card tokenized in the sandbox, first month charged to the saved payment source,
+    then the renewal charge when the period ends (the beat task's body, run with the clock
+    advanced past the period end); both settle through signed webhooks."""
+    card_token = _card_token(stack)
     with stack.client(token) as http:
         acceptance = http.get("/api/finances/vip/acceptance/").json()
         plan = http.get("/api/finances/vip/plans/").json()["items"][0]
@@ -406,7 +412,7 @@ def subscribe_and_renew_vip(stack: Stack, token: str) -> None:
             "/api/finances/vip/subscription/",
             json={
                 "plan_code": plan["code"],
-                "card_token": card.json()["data"]["id"],
+                "card_token": card_token,
                 "acceptance_token": acceptance["acceptance_token"],
                 "personal_data_token": acceptance["personal_data_token"],
                 "accept_terms": True,
@@ -727,26 +733,13 @@ print(json.dumps([[r.kind, r.account, r.amount_cents, r.purpose] for r in rows])
 
 def _save_card(stack: Stack, token: str) -> None:
     """The client saves a card: tokenized at the Wompi fake, Wompi's documents accepted."""
-    public_key = stack.env.get("WOMPI_PUBLIC_KEY", "pub_test_local_sandbox")
-    card = httpx.post(
-        f"{stack.wompi_url}/v1/tokens/cards",
-        json={
-            "number": APPROVED_CARD,
-            "cvc": "123",
-            "exp_month": "12",
-            "exp_year": "30",
-            "card_holder": "Ana Pruebas",
-        },
-        headers={"Authorization": f"Bearer {public_key}"},
-        timeout=10,
-    )
-    assert card.status_code in (200, 201), card.text
+    card_token = _card_token(stack)
     with stack.client(token) as http:
         acceptance = http.get("/api/finances/cards/acceptance/").json()
         response = http.put(
             "/api/finances/cards/mine/",
             json={
-                "card_token": card.json()["data"]["id"],
+                "card_token": card_token,
                 "acceptance_token": acceptance["acceptance_token"],
                 "personal_data_token": acceptance["personal_data_token"],
                 "accept_terms": True,

@@ -133,13 +133,18 @@ def propose_booking(
         text += " " + _("Para apartarla se paga un anticipo del %(p)s%%.") % {
             "p": service.deposit_percent
         }
-    if service.guarantee == Guarantee.CARD:
-        # The client's "sí" to this text is their consent to the card guarantee (stored
-        # with the appointment); without a saved card there is nothing to consent to yet.
-        if ctx.user is None or payments.saved_card_of(user_id=ctx.user.id) is None:
-            return policy.card_required_error().message
-        text += " " + policy.terms(service).text + " " + _("Al confirmar aceptas esta política.")
-    return text
+    return text + _card_policy(ctx, service)
+
+
+def _card_policy(ctx: ToolContext, service: Any) -> str:
+    """What a proposal for a card-guarantee service ends with: its policy (the client's
+    "sí" to it is the consent stored with the appointment). Without a saved card there is
+    nothing to consent to yet: raises ``card_required`` (how to save one) instead."""
+    if service.guarantee != Guarantee.CARD:
+        return ""
+    if ctx.user is None or payments.saved_card_of(user_id=ctx.user.id) is None:
+        raise policy.card_required_error()
+    return f" {policy.terms(service).text} " + _("Al confirmar aceptas esta política.")
 
 
 def book_appointment(
@@ -384,12 +389,7 @@ def propose_accept_offer(ctx: ToolContext, offer_id: str) -> str:
         "when": spanish_datetime(offer.start),
         "therapist": offer.therapist.display_name,
     }
-    service = offer.service
-    if service.guarantee == Guarantee.CARD:
-        if payments.saved_card_of(user_id=ctx.user.id) is None:
-            raise policy.card_required_error()
-        text += " " + policy.terms(service).text + " " + _("Al confirmar aceptas esta política.")
-    return text
+    return text + _card_policy(ctx, offer.service)
 
 
 def _booked(outcome: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from modules.booking import fees, services
 from modules.booking.models import Appointment, AppointmentFee, GuaranteeConsent
 from modules.payments.models import LedgerEntry, Payment, Refund
+from platform_core.errors import ValidationFailed
 from platform_core.models import AuditEvent, Notification
 from tests.factories import UserFactory
 from tests.modules.booking.conftest import MONDAY, TUESDAY, at, iso
@@ -380,7 +381,9 @@ def test_the_assistant_states_the_policy_and_books_with_the_consent(
     assert "Si no asistes" in listed["MASAJE-GARANTIA"]["guarantee"]
     # No card: the proposal says how to save one (there is nothing to consent to yet) and a
     # confirmed call is refused the same way.
-    assert "tarjeta guardada" in tools["book_appointment"].propose(ctx(), **args)
+    with pytest.raises(ValidationFailed) as no_card:
+        tools["book_appointment"].propose(ctx(), **args)
+    assert no_card.value.code == "card_required" and "tarjeta guardada" in no_card.value.message
     refused = tools["book_appointment"].handler(ctx(True), **args)
     assert refused["ok"] is False and refused["error"] == "card_required"
     save_card(client)
