@@ -406,7 +406,8 @@ def test_a_card_guarantee_waitlist_offer_needs_the_consent(
     api_as: Any, guaranteed: Any, spa: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     """Accepting a freed slot of a card-guarantee service: consent in the API
-    (?accept_policy=true), and a bare "sí" to the offer message is not taken as consent."""
+    (?accept_policy=true); a bare "sí" to the offer message gets the proposal stating the
+    policy, not the booking."""
     from modules.booking.assistant_tools import offer_question
     from platform_core.plugins import ToolContext
 
@@ -428,7 +429,8 @@ def test_a_card_guarantee_waitlist_offer_needs_the_consent(
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_appointment(actor=appt.client, appointment=appt, by_spa=True)
     offer_id = next(e["offer"]["id"] for e in api.get("/api/booking/waitlist/").json()["items"])
-    assert offer_question(ToolContext(user=waiter, conversation_id="c", confirmed=False)) is None
+    question = offer_question(ToolContext(user=waiter, conversation_id="c", confirmed=False))
+    assert question is not None and question.propose_yes  # "sí" gets the policy first
     url = f"/api/booking/waitlist/offers/{offer_id}/accept/"
     refused = api.post(url)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "policy_not_accepted"
