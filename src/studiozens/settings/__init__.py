@@ -103,6 +103,7 @@ DEFAULT_MODULES = [
     "modules.membership.plugin",
     "modules.booking.plugin",
     "modules.shop.plugin",
+    "modules.vouchers.plugin",
     "modules.assistant.plugin",
 ]
 STUDIOZENS_MODULES = env.list("STUDIOZENS_MODULES", DEFAULT_MODULES) + env.list(
