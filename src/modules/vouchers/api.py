@@ -54,7 +54,7 @@ def gift_card_options(request: HttpRequest) -> Any:
 
 @router.post(
     "/gift-cards/",
-    operation_id="buyGiftCard",
+    operation_id="createGiftCardPurchase",
     response={201: GiftCardPurchaseOut},
     summary="Comprar una tarjeta de regalo",
 )
@@ -101,7 +101,8 @@ def my_gift_cards(request: HttpRequest) -> Any:
 )
 def gift_card_balance(request: HttpRequest, payload: GiftCardBalanceIn) -> Any:
     """The balance and expiry of the card a code names. A mistyped code is refused by its
-    check symbol (422); an unknown one is 404. At most 10 look-ups per 15 minutes."""
+    check symbol (404 `gift_card_code_invalid`), an unknown one is 404
+    `gift_card_not_found`. At most 10 look-ups per 15 minutes."""
     card = selectors.card_by_code(payload.code)
     now = timezone.now()
     return {
@@ -131,7 +132,7 @@ def list_packages(request: HttpRequest) -> Any:
 
 @router.post(
     "/packages/{package_code}/purchase/",
-    operation_id="buyPackage",
+    operation_id="createPackagePurchase",
     response={201: PackageCheckoutOut},
     summary="Comprar un paquete",
 )

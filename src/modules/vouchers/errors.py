@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from platform_core.errors import Conflict, NotFound, ValidationFailed
+from platform_core.errors import Conflict, NotFound
 
 
-class InvalidCode(ValidationFailed):
+class InvalidCode(NotFound):
+    """A code whose check symbol fails: no card can have it (a typo, most likely)."""
+
     code = "gift_card_code_invalid"
     default_message = _("El código no es válido. Revisa que esté completo y bien escrito.")
 
@@ -17,11 +19,13 @@ class CardNotFound(NotFound):
     default_message = _("No encontramos una tarjeta de regalo con ese código.")
 
 
-class InvalidAmount(ValidationFailed):
+# The schema cannot state the spa's current limits or a delivery date still ahead: a
+# well-formed request the policy refuses is a 409 (docs/api.md, "422 or 409?").
+class InvalidAmount(Conflict):
     code = "gift_card_amount_invalid"
 
 
-class InvalidDelivery(ValidationFailed):
+class InvalidDelivery(Conflict):
     code = "gift_card_delivery_invalid"
 
 

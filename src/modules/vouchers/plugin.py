@@ -28,7 +28,9 @@ plugin = ModulePlugin(
             queue="vouchers",
         ),
     ),
+    # The policy's limits and a delivery date (409); a code no card can have (404).
     error_statuses={
+        "POST gift-cards/": (409,),
         "POST gift-cards/balance/": (404,),
         "POST packages/{package_code}/purchase/": (404,),
     },

@@ -34,7 +34,7 @@ class GiftCardBuyIn(InputSchema):
         }
     )
 
-    amount_cents: Int = Field(..., gt=0, le=10_000_000_000)
+    amount_cents: Int = Field(..., gt=0, le=10_000_000_000, multiple_of=100)
     recipient_name: str = Field(..., min_length=1, max_length=120)
     recipient_phone: str = Phone("")
     recipient_email: str = Email("")
@@ -120,15 +120,15 @@ FIELD_DOCS: dict[str, str] = {
     "min_amount_cents": "Lowest custom value, in minor units.",
     "max_amount_cents": "Highest custom value, in minor units.",
     "validity_months": "Months a card is valid from its issue (at least 12, SIC rule).",
-    "GiftCardBuyIn.amount_cents": "The card's value in minor units: a denomination or a custom "
-    "value within the limits.",
+    "GiftCardBuyIn.amount_cents": "The card's value in minor units (whole pesos): a denomination "
+    "or a custom value within the limits of `getGiftCardOptions` (else 409).",
     "GiftCardBuyIn.recipient_name": "Who receives the card (shown in the message).",
     "GiftCardBuyIn.recipient_phone": "Recipient's WhatsApp number (required for channel whatsapp).",
     "GiftCardBuyIn.recipient_email": "Recipient's e-mail (required for channel email).",
     "GiftCardBuyIn.channel": "How the code is delivered: whatsapp or email.",
     "GiftCardBuyIn.message": "A personal message delivered with the card.",
     "GiftCardBuyIn.deliver_at": "When to deliver (with offset); empty: as soon as it is paid. "
-    "At most a year ahead.",
+    "At most a year ahead (else 409).",
     "GiftCardOut.card": "The card, masked (its last four symbols): the full code is only ever "
     "sent to the recipient.",
     "GiftCardOut.status": "pending_payment, active, cancelled (never paid) or voided.",

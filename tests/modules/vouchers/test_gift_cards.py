@@ -133,8 +133,7 @@ def test_refunded_purchase_voids_what_is_left(user) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"amount_cents": 150}, "El valor debe estar entre $ 20.000 y $ 2.000.000."),
-        ({"amount_cents": 2_000_050}, "El valor debe ser en pesos enteros."),
+        ({"amount_cents": 1_000_000}, "El valor debe estar entre $ 20.000 y $ 2.000.000."),
         ({"recipient_phone": ""}, "Indica el número de WhatsApp de quien recibe la tarjeta."),
         (
             {"deliver_at": "2020-01-01T08:00:00-05:00"},
@@ -146,10 +145,19 @@ def test_refunded_purchase_voids_what_is_left(user) -> None:
         ),
     ],
 )
-def test_refusals_are_spanish_422_and_write_nothing(api_as, user, change, message) -> None:
+def test_refusals_are_spanish_409_and_write_nothing(api_as, user, change, message) -> None:
     response = api_as(user).post("/api/vouchers/gift-cards/", {**BUY, **change})
-    assert response.status_code == 422, response.content
+    assert response.status_code == 409, response.content
     assert response.json()["error"]["message"] == message
+    assert not GiftCard.objects.exists()
+
+
+def test_schema_refusals_are_422(api_as, user) -> None:
+    client = api_as(user)
+    whole_pesos = client.post("/api/vouchers/gift-cards/", {**BUY, "amount_cents": 2_000_050})
+    assert whole_pesos.status_code == 422
+    phone = client.post("/api/vouchers/gift-cards/", {**BUY, "recipient_phone": "3001"})
+    assert phone.status_code == 422
     assert not GiftCard.objects.exists()
 
 
@@ -179,7 +187,7 @@ def test_balance_by_code(api, user) -> None:
     }
     typo = code[:-1] + ("0" if code[-1] != "0" else "1")
     bad = api.post("/api/vouchers/gift-cards/balance/", {"code": typo})
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "gift_card_code_invalid"
+    assert bad.status_code == 404 and bad.json()["error"]["code"] == "gift_card_code_invalid"
     unknown = "1" * 15
     unknown += codes._check_symbol(unknown)
     missing = api.post("/api/vouchers/gift-cards/balance/", {"code": unknown})
