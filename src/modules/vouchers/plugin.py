@@ -38,6 +38,11 @@ plugin = ModulePlugin(
     eraser="modules.vouchers.personal_data:erase_user",
     assistant_tools="modules.vouchers.assistant_tools:get_tools",
     seed_demo="modules.vouchers.demo:seed",
+    # payments' tenders: redeemed in booking's and the shop's checkouts, split with Wompi.
+    tenders={
+        "gift_card": "modules.vouchers.tenders:gift_card",
+        "package_credit": "modules.vouchers.tenders:package_credit",
+    },
     payment_purposes={
         "vouchers.gift_card": "Tarjetas de regalo",
         "vouchers.package": "Paquetes",

@@ -40,10 +40,14 @@ def buy_card(buyer: Any, amount_cents: int = 10_000_000, **recipient: Any) -> An
     )
 
 
-def active_card(user: Any, amount_cents: int = 10_000_000) -> tuple[GiftCard, str]:
+def active_card(
+    user: Any, amount_cents: int = 10_000_000, **recipient: Any
+) -> tuple[GiftCard, str]:
     """A card issued by staff (its full code returned once)."""
     issued = gift_cards.issue(
-        actor=user, amount_cents=amount_cents, recipient=gift_cards.Recipient(name="Ana")
+        actor=user,
+        amount_cents=amount_cents,
+        recipient=gift_cards.Recipient(**{"name": "Ana", **recipient}),
     )
     return issued.card, issued.code
 
