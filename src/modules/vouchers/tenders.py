@@ -136,6 +136,11 @@ class PackageCreditTender:
     """Kind ``package_credit``: the offer's code is the purchase's id (``/my-packages/``);
     it pays one session of a service line its package includes, for its owner only."""
 
+    # A credit pays a whole session, not money: with it booking charges the service's full
+    # price instead of a deposit (payments.public.tenders_prepay; lead's decision in
+    # /work/notes/TENDERS.md), so one credit covers the appointment.
+    prepays_items = True
+
     def hold(self, offer: TenderOffer, context: TenderContext) -> TenderHold:
         if context.customer is None:
             raise TenderRefused(_("Inicia sesión para pagar con tu paquete."))
