@@ -38,6 +38,7 @@ plugin = ModulePlugin(
     eraser="modules.vouchers.personal_data:erase_user",
     assistant_tools="modules.vouchers.assistant_tools:get_tools",
     seed_demo="modules.vouchers.demo:seed",
+    dashboard="modules.vouchers.dashboard:section",
     # payments' tenders: redeemed in booking's and the shop's checkouts, split with Wompi.
     tenders={
         "gift_card": "modules.vouchers.tenders:gift_card",

@@ -104,3 +104,17 @@ def test_the_database_refuses_negative_credits(user, package) -> None:
         PackagePurchase.objects.filter(pk=purchase.pk).update(credits_left=-1)
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditEntry.objects.create(purchase=purchase, kind="hold", credits=-6, credits_after=-1)
+
+
+def test_dashboard_counts_sales_and_what_is_still_owed(user, package) -> None:
+    from datetime import date
+
+    from modules.vouchers.dashboard import section
+    from platform_core.dashboard import Period
+
+    purchase = _paid(user, package)
+    PackagePurchase.objects.filter(pk=purchase.pk).update(credits_left=3)
+    figures = {f.label: f for f in section(Period(today=date.today(), days=7)).figures}
+    assert figures["Paquetes vendidos"].period == "1 ($ 400.000)"
+    assert figures["Sesiones por usar"].period == "3 ($ 240.000)"
+    assert figures["Saldo por redimir en tarjetas"].period == "$ 0"
