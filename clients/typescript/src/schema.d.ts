@@ -1656,6 +1656,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/vouchers/gift-cards/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tarjetas de regalo que compré
+         * @description The cards the signed-in user bought (masked), newest first.
+         */
+        get: operations["listMyGiftCards"];
+        put?: never;
+        /**
+         * Comprar una tarjeta de regalo
+         * @description Buy a gift card for someone: the answer carries the Wompi checkout. Once paid, the
+         *     code is sent to the recipient on the chosen date (WhatsApp or e-mail); the buyer never
+         *     sees it in full. Accepts Idempotency-Key.
+         */
+        post: operations["createGiftCardPurchase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vouchers/gift-cards/balance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Consultar el saldo de una tarjeta
+         * @description The balance and expiry of the card a code names. A mistyped code is refused by its
+         *     check symbol (404 `gift_card_code_invalid`), an unknown one is 404
+         *     `gift_card_not_found`. At most 10 look-ups per 15 minutes.
+         */
+        post: operations["getGiftCardBalance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vouchers/gift-cards/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Valores de las tarjetas de regalo
+         * @description The values a gift card can be bought for and how long it lasts.
+         */
+        get: operations["getGiftCardOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vouchers/my-packages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mis paquetes
+         * @description The signed-in user's packages and their sessions left (pay a booking with one by
+         *     offering the purchase id as a `package_credit` tender).
+         */
+        get: operations["listMyPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vouchers/packages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Paquetes a la venta
+         * @description Bundles of sessions on sale (e.g. 5 masajes por el precio de 4).
+         */
+        get: operations["listPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vouchers/packages/{package_code}/purchase/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Comprar un paquete
+         * @description Buy a package: the answer carries the Wompi checkout; the sessions are yours once
+         *     it is paid. Accepts Idempotency-Key.
+         */
+        post: operations["createPackagePurchase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1795,7 +1925,7 @@ export interface components {
             client: components["schemas"]["NamedRef"];
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -1894,7 +2024,7 @@ export interface components {
             client: components["schemas"]["NamedRef"];
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -2348,7 +2478,7 @@ export interface components {
         CartOut: {
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -2433,22 +2563,22 @@ export interface components {
         CheckoutOut: {
             /**
              * Amount In Cents
-             * @description Amount to pay in minor units (COP cents: 5400000 is $ 54.000).
+             * @description What Wompi charges, in minor units.
              */
             amount_in_cents: number;
             /**
              * Checkout Url
-             * @description Wompi Web Checkout URL, signed by the server: redirect the browser to it.
+             * @description Wompi Web Checkout URL to pay.
              */
             checkout_url: string;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
              * Expiration Time
-             * @description When the checkout link expires, or null: Wompi's widget parameter exactly as it was signed (signature_integrity covers it), so in Wompi's format, ISO 8601 UTC with Z; the API's one exception to Bogotá time (docs/api.md).
+             * @description When the checkout expires (ISO 8601), if it does.
              */
             expiration_time: string | null;
             /**
@@ -2463,7 +2593,7 @@ export interface components {
             redirect_url: string;
             /**
              * Reference
-             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             * @description Payment reference at payments (Wompi's reference).
              */
             reference: string;
             /**
@@ -3229,6 +3359,191 @@ export interface components {
              */
             waived_at: string | null;
         };
+        /**
+         * GiftCardBalanceIn
+         * @example {
+         *       "code": "7Q2K-M9XH-3TBD-PW4C"
+         *     }
+         */
+        GiftCardBalanceIn: {
+            /**
+             * Code
+             * @description The gift-card code as printed (dashes and spaces are ignored).
+             */
+            code: string;
+        };
+        /** GiftCardBalanceOut */
+        GiftCardBalanceOut: {
+            /**
+             * Balance Cents
+             * @description What is left, in minor units.
+             */
+            balance_cents: number;
+            /**
+             * Card
+             * @description The card, masked.
+             */
+            card: string;
+            /**
+             * Expires At
+             * @description When the balance expires.
+             */
+            expires_at: string | null;
+            /** @description active or voided. */
+            status: components["schemas"]["Status"];
+            /**
+             * Usable
+             * @description True when the card can pay now (active, unexpired, balance).
+             */
+            usable: boolean;
+        };
+        /**
+         * GiftCardBuyIn
+         * @example {
+         *       "amount_cents": 10000000,
+         *       "channel": "whatsapp",
+         *       "deliver_at": "2030-12-24T08:00:00-05:00",
+         *       "message": "¡Feliz cumpleaños! Un día para ti.",
+         *       "recipient_name": "Laura",
+         *       "recipient_phone": "+573001234567"
+         *     }
+         */
+        GiftCardBuyIn: {
+            /**
+             * Amount Cents
+             * @description The card's value in minor units (whole pesos): a denomination or a custom value within the limits of `getGiftCardOptions` (else 409).
+             */
+            amount_cents: number;
+            /**
+             * Channel
+             * @description How the code is delivered: whatsapp or email.
+             * @enum {string}
+             */
+            channel: "whatsapp" | "email";
+            /**
+             * Deliver At
+             * @description When to deliver (with offset); empty: as soon as it is paid. At most a year ahead (else 409).
+             */
+            deliver_at?: string | null;
+            /**
+             * Message
+             * @description A personal message delivered with the card.
+             * @default
+             */
+            message?: string;
+            /**
+             * Recipient Email
+             * @description E-mail address, or an empty string for none.
+             * @default
+             * @example ana@example.com
+             */
+            recipient_email?: string;
+            /**
+             * Recipient Name
+             * @description Who receives the card (shown in the message).
+             */
+            recipient_name: string;
+            /**
+             * Recipient Phone
+             * Format: phone
+             * @description Phone number in E.164 (`+573001234567`) or Colombian national form (`3001234567`); it must be a valid number of its country's numbering plan (libphonenumber).
+             * @default
+             * @example +573001234567
+             */
+            recipient_phone?: string;
+        };
+        /** GiftCardOptionsOut */
+        GiftCardOptionsOut: {
+            /**
+             * Allow Custom Amount
+             * @description Whether any value between the minimum and the maximum is accepted.
+             */
+            allow_custom_amount: boolean;
+            /**
+             * Denominations Cents
+             * @description Suggested gift-card values, in minor units (COP cents).
+             */
+            denominations_cents: number[];
+            /**
+             * Max Amount Cents
+             * @description Highest custom value, in minor units.
+             */
+            max_amount_cents: number;
+            /**
+             * Min Amount Cents
+             * @description Lowest custom value, in minor units.
+             */
+            min_amount_cents: number;
+            /**
+             * Validity Months
+             * @description Months a card is valid from its issue (at least 12, SIC rule).
+             */
+            validity_months: number;
+        };
+        /** GiftCardOut */
+        GiftCardOut: {
+            /**
+             * Amount Cents
+             * @description Initial value, in minor units.
+             */
+            amount_cents: number;
+            /**
+             * Balance Cents
+             * @description What is left, in minor units.
+             */
+            balance_cents: number;
+            /**
+             * Card
+             * @description The card, masked (its last four symbols): the full code is only ever sent to the recipient.
+             */
+            card: string;
+            /**
+             * Channel
+             * @description whatsapp, email, or empty (handed over at the spa).
+             */
+            channel: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the card was bought or issued.
+             */
+            created_at: string;
+            /**
+             * Deliver At
+             * @description When the code is (or was) due to be sent.
+             */
+            deliver_at: string | null;
+            /**
+             * Delivered At
+             * @description When the code was sent, or null.
+             */
+            delivered_at: string | null;
+            /**
+             * Expires At
+             * @description When the balance expires (null until paid).
+             */
+            expires_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             * @description The card's id.
+             */
+            id: string;
+            /**
+             * Recipient Name
+             * @description Who receives the card.
+             */
+            recipient_name: string;
+            /** @description pending_payment, active, cancelled (never paid) or voided. */
+            status: components["schemas"]["Status"];
+        };
+        /** GiftCardPurchaseOut */
+        GiftCardPurchaseOut: {
+            /** @description The card bought (pending until paid). */
+            gift_card: components["schemas"]["GiftCardOut"];
+            /** @description The checkout to pay it. */
+            payment: components["schemas"]["VoucherPaymentOut"];
+        };
         /** GuaranteeOut */
         GuaranteeOut: {
             /**
@@ -3552,7 +3867,7 @@ export interface components {
             created_at: string;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -3615,27 +3930,27 @@ export interface components {
         OrderPaymentOut: {
             /**
              * Amount In Cents
-             * @description Amount to pay in minor units (COP cents: 5400000 is $ 54.000).
+             * @description What Wompi charges, in minor units.
              */
             amount_in_cents: number;
             /**
              * Checkout Url
-             * @description Wompi Web Checkout URL, signed by the server: redirect the browser to it.
+             * @description Wompi Web Checkout URL to pay.
              */
             checkout_url: string;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
              * Expiration Time
-             * @description When the checkout link expires, or null: Wompi's widget parameter exactly as it was signed (signature_integrity covers it), so in Wompi's format, ISO 8601 UTC with Z; the API's one exception to Bogotá time (docs/api.md).
+             * @description When the checkout expires (ISO 8601), if it does.
              */
             expiration_time?: string | null;
             /**
              * Reference
-             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             * @description Payment reference at payments (Wompi's reference).
              */
             reference: string;
         };
@@ -3703,6 +4018,85 @@ export interface components {
              * @description Recipient (phone in E.164 or e-mail).
              */
             to: string;
+        };
+        /** PackageCheckoutOut */
+        PackageCheckoutOut: {
+            /** @description The checkout to pay it. */
+            payment: components["schemas"]["VoucherPaymentOut"];
+            /** @description The package purchase (pending until paid). */
+            purchase: components["schemas"]["PackagePurchaseOut"];
+        };
+        /** PackageOut */
+        PackageOut: {
+            /**
+             * Code
+             * @description The package's code (used to buy it).
+             */
+            code: string;
+            /**
+             * Description
+             * @description What the package includes.
+             */
+            description: string;
+            /**
+             * Name
+             * @description The package's name.
+             */
+            name: string;
+            /**
+             * Price Cents
+             * @description Price in minor units.
+             */
+            price_cents: number;
+            /**
+             * Service Codes
+             * @description Services (booking's codes) a session can pay for.
+             */
+            service_codes: string[];
+            /**
+             * Sessions
+             * @description How many sessions (credits) it gives.
+             */
+            sessions: number;
+            /**
+             * Validity Days
+             * @description Days the sessions can be used, from the purchase.
+             */
+            validity_days: number;
+        };
+        /** PackagePurchaseOut */
+        PackagePurchaseOut: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was bought.
+             */
+            created_at: string;
+            /**
+             * Credits Left
+             * @description Sessions still available (held ones excluded).
+             */
+            credits_left: number;
+            /**
+             * Expires At
+             * @description When unused sessions expire (null until paid).
+             */
+            expires_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             * @description The purchase's id: offer it as the code of a `package_credit` tender when booking.
+             */
+            id: string;
+            /** @description The package bought. */
+            package: components["schemas"]["PackageOut"];
+            /**
+             * Sessions
+             * @description Sessions bought.
+             */
+            sessions: number;
+            /** @description pending_payment, active, cancelled (never paid) or refunded. */
+            status: components["schemas"]["Status"];
         };
         /** PagedAppointmentOut */
         PagedAppointmentOut: {
@@ -3788,6 +4182,34 @@ export interface components {
              */
             pages: number;
         };
+        /** PagedGiftCardOut */
+        PagedGiftCardOut: {
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
+            count: number;
+            /**
+             * Items
+             * @description The objects of this page.
+             */
+            items: components["schemas"]["GiftCardOut"][];
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
+            page: number;
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
+            page_size: number;
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
+            pages: number;
+        };
         /** PagedOrderOut */
         PagedOrderOut: {
             /**
@@ -3828,6 +4250,62 @@ export interface components {
              * @description The objects of this page.
              */
             items: components["schemas"]["OutboxItemOut"][];
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
+            page: number;
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
+            page_size: number;
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
+            pages: number;
+        };
+        /** PagedPackageOut */
+        PagedPackageOut: {
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
+            count: number;
+            /**
+             * Items
+             * @description The objects of this page.
+             */
+            items: components["schemas"]["PackageOut"][];
+            /**
+             * Page
+             * @description Page number, from 1.
+             */
+            page: number;
+            /**
+             * Page Size
+             * @description Objects per page.
+             */
+            page_size: number;
+            /**
+             * Pages
+             * @description Number of pages (at least 1).
+             */
+            pages: number;
+        };
+        /** PagedPackagePurchaseOut */
+        PagedPackagePurchaseOut: {
+            /**
+             * Count
+             * @description Number of objects across all pages.
+             */
+            count: number;
+            /**
+             * Items
+             * @description The objects of this page.
+             */
+            items: components["schemas"]["PackagePurchaseOut"][];
             /**
              * Page
              * @description Page number, from 1.
@@ -4128,12 +4606,12 @@ export interface components {
             amount_cents: number;
             /**
              * Checkout Url
-             * @description Wompi Web Checkout URL, signed by the server: redirect the browser to it.
+             * @description Wompi Web Checkout URL to pay.
              */
             checkout_url: string;
             /**
              * Reference
-             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             * @description Payment reference at payments (Wompi's reference).
              */
             reference: string;
         };
@@ -4152,7 +4630,7 @@ export interface components {
             created_at: string;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -4187,7 +4665,7 @@ export interface components {
             purpose_ref: string;
             /**
              * Reference
-             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             * @description Payment reference at payments (Wompi's reference).
              */
             reference: string;
             /**
@@ -4333,7 +4811,7 @@ export interface components {
             category: components["schemas"]["CategoryRef"] | null;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -4565,7 +5043,7 @@ export interface components {
             method_label: string;
             /**
              * Reference
-             * @description The payment's unique reference (SZ-…), as Wompi knows it.
+             * @description Payment reference at payments (Wompi's reference).
              */
             reference: string;
             /**
@@ -4841,7 +5319,7 @@ export interface components {
             code: string;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -4973,6 +5451,11 @@ export interface components {
              */
             roles: ("therapist" | "reception" | "admin")[];
         };
+        /**
+         * Status
+         * @enum {string}
+         */
+        Status: "pending_payment" | "active" | "cancelled" | "refunded";
         /**
          * StatusChangeIn
          * @example {
@@ -5222,7 +5705,7 @@ export interface components {
             code: string;
             /**
              * Currency
-             * @description ISO 4217 currency of the amounts (COP).
+             * @description ISO currency (COP).
              */
             currency: string;
             /**
@@ -5240,6 +5723,34 @@ export interface components {
              * @description Price in minor units (COP cents: 18000000 is $ 180.000).
              */
             price_cents: number;
+        };
+        /** VoucherPaymentOut */
+        VoucherPaymentOut: {
+            /**
+             * Amount In Cents
+             * @description What Wompi charges, in minor units.
+             */
+            amount_in_cents: number;
+            /**
+             * Checkout Url
+             * @description Wompi Web Checkout URL to pay.
+             */
+            checkout_url: string;
+            /**
+             * Currency
+             * @description ISO currency (COP).
+             */
+            currency: string;
+            /**
+             * Expiration Time
+             * @description When the checkout expires (ISO 8601), if it does.
+             */
+            expiration_time?: string | null;
+            /**
+             * Reference
+             * @description Payment reference at payments (Wompi's reference).
+             */
+            reference: string;
         };
         /** WaitlistDeclineOut */
         WaitlistDeclineOut: {
@@ -8373,6 +8884,224 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    listMyGiftCards: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Objects per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedGiftCardOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createGiftCardPurchase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount_cents": 10000000,
+                 *       "channel": "whatsapp",
+                 *       "deliver_at": "2030-12-24T08:00:00-05:00",
+                 *       "message": "¡Feliz cumpleaños! Un día para ti.",
+                 *       "recipient_name": "Laura",
+                 *       "recipient_phone": "+573001234567"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GiftCardBuyIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GiftCardPurchaseOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getGiftCardBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "7Q2K-M9XH-3TBD-PW4C"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GiftCardBalanceIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GiftCardBalanceOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getGiftCardOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GiftCardOptionsOut"];
+                };
+            };
+        };
+    };
+    listMyPackages: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Objects per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedPackagePurchaseOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    listPackages: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Objects per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedPackageOut"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createPackagePurchase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description The package's code. */
+                package_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageCheckoutOut"];
+                };
+            };
+            401: components["responses"]["NotAuthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
         };
     };
