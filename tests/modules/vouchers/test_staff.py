@@ -122,3 +122,39 @@ def test_roles_come_from_the_plugin(staff_role_permissions) -> None:
     assert "void_giftcard" not in granted and "refund_packagepurchase" not in granted
     assert admin.permissions.filter(codename="void_giftcard").exists()
     assert admin.permissions.filter(codename="refund_packagepurchase").exists()
+
+
+def test_packages_import_and_export_with_their_services(user) -> None:
+    import tablib
+
+    from modules.vouchers.models import Package
+    from modules.vouchers.resources import GiftCardResource, PackageResource
+
+    rows = tablib.Dataset(
+        headers=[
+            "codigo",
+            "nombre",
+            "descripcion",
+            "sesiones",
+            "precio_centavos",
+            "vigencia_dias",
+            "a_la_venta",
+            "servicios",
+        ]
+    )
+    rows.append(["3-faciales", "3 faciales", "", 3, 30_000_000, 180, 1, "FACIAL-60|FACIAL-90"])
+    result = PackageResource().import_data(rows, dry_run=False, user=user)
+    assert not result.has_errors() and not result.has_validation_errors()
+    package = Package.objects.get(code="3-faciales")
+    assert package.service_codes == ["FACIAL-60", "FACIAL-90"]
+    rows[0] = ["3-faciales", "3 faciales", "", 3, 30_000_000, 180, 1, "FACIAL-90"]
+    PackageResource().import_data(rows, dry_run=False, user=user)
+    assert Package.objects.get(code="3-faciales").service_codes == ["FACIAL-90"]
+    assert AuditEvent.objects.filter(action="vouchers.packages_imported").count() == 2
+    exported = PackageResource().export().dict[0]
+    assert exported["servicios"] == "FACIAL-90" and str(exported["precio_centavos"]) == "30000000"
+
+    _card, code = active_card(user, 5_000_000)
+    [row] = GiftCardResource().export().dict
+    assert row["tarjeta"] == f"····{code[-4:]}" and str(row["saldo_centavos"]) == "5000000"
+    assert code not in str(row)
