@@ -143,8 +143,11 @@ def charge(fee_id: int, *, now: datetime | None = None) -> str:
         fee.status, fee.payment_reference, fee.next_try_at = Status.CHARGING, reference, None
         fee.save()
     result = payments.send_source_charge(reference=reference, payment_source_id=source)
-    if result.sent or result.maybe_sent:
-        return "sent"  # the outcome arrives by webhook (or reconciliation expires it)
+    if result.sent or (result.retryable and result.maybe_sent):
+        # Sent, or the outcome is unknown (a timeout, a 5xx): it arrives by webhook, or
+        # reconciliation finds the transaction by reference or expires the attempt.
+        return "sent"
+    # A definite refusal (4xx), or a request that never left: nothing was charged.
     payments.fail_attempt(payment_reference=reference, message=result.message or "no enviado")
     return "failed"
 

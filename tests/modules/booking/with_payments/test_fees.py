@@ -437,3 +437,51 @@ def test_a_card_guarantee_waitlist_offer_needs_the_consent(
     accepted = api.post(url + "?accept_policy=true")
     assert accepted.status_code == 201, accepted.json()
     assert accepted.json()["guarantee"]["via"] == "waitlist"
+
+
+def test_a_charge_wompi_refuses_to_start_is_retried(
+    api_as: Any, guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Wompi refuses the request itself (a source voided at Wompi): the attempt ends at
+    once (fail_attempt) and the fee waits for its next try."""
+    from modules.payments.models import SavedCard
+    from modules.payments.wompi.gateway import get_gateway
+
+    client = client_with_card()
+    appt_id = _booked(api_as, client)
+    get_gateway().void_payment_source(SavedCard.objects.get(user=client).payment_source_id)
+    clock.move_to(at(MONDAY, 11))
+    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    assert (fee.status, fee.attempts) == (Status.DUE, 1) and fee.next_try_at is not None
+    assert Payment.objects.get(reference=fee.payment_reference).status == "ERROR"
+
+
+def test_staff_retry_an_unpaid_fee_from_the_admin(
+    api_as: Any, guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """No card on file: UNPAID; the client saves one, staff retry from the admin: charged."""
+    from django.test import Client
+
+    from modules.payments import saved_cards
+
+    admin_client = Client()
+    admin_client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client = client_with_card()
+    appt_id = _booked(api_as, client)
+    with django_capture_on_commit_callbacks(execute=True):
+        saved_cards.delete_card(client)
+    clock.move_to(at(MONDAY, 11))
+    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    assert fee.status == Status.UNPAID
+    save_card(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/booking/appointmentfee/",
+            {"action": "retry_now", "_selected_action": [fee.pk]},
+        )
+    assert response.status_code == 302
+    fee.refresh_from_db()
+    assert (fee.status, fee.attempts) == (Status.CHARGED, 1)
+    assert AuditEvent.objects.filter(action="booking.fee_retry_requested").exists()
+    with pytest.raises(fees.FeeNotFound):
+        fees.retry_now(actor=client, fee_public_id="nope")
