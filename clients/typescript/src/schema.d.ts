@@ -2783,6 +2783,11 @@ export interface components {
              */
             end: string;
             /**
+             * Fees
+             * @description No-show / late-cancellation fees of the appointment and where each charge stands.
+             */
+            fees: components["schemas"]["FeeOut"][];
+            /**
              * Id
              * @description Public identifier (UUID) of the object.
              */

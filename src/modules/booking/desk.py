@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.booking import deposits, messaging, policy, services, waitlist
+from modules.booking import deposits, fees, messaging, policy, services, waitlist
 from modules.booking.availability import AvailabilityEngine, bump_version, local_tz
 from modules.booking.errors import AppointmentNotFound, InvalidTransition, TherapistNotFound
 from modules.booking.models import (
@@ -676,6 +676,9 @@ def appointment_state(actor: Any, appt: Appointment) -> dict[str, Any]:
             actor, appt, timezone.now(), is_desk(actor), money_state["due_cents"]
         ),
         **money_state,
+        # A no-show / late-cancellation fee and where its charge stands (waive or refund
+        # it at /desk/fees/{id}/…).
+        "fees": fees.fees_of(appt),
     }
 
 

@@ -18,6 +18,7 @@ from ninja_jwt.authentication import JWTAuth
 from pydantic import ConfigDict
 
 from modules.booking import desk
+from modules.booking.schemas import FeeOut
 from platform_core.idempotency import idempotent
 from platform_core.renderers import LocalTimeJSONEncoder
 from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
@@ -176,6 +177,7 @@ class DeskAppointmentOut(Schema):
     paid: str
     due: str
     deposit: str
+    fees: list[FeeOut]
 
 
 class DeskBookOut(Schema):

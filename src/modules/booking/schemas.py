@@ -521,6 +521,9 @@ FIELD_DOCS.update(
         "DeskAppointmentOut.paid": "Paid so far as a person reads it.",
         "DeskAppointmentOut.due": "Still due as a person reads it.",
         "DeskAppointmentOut.deposit": "The deposit as a person reads it.",
+        "DeskAppointmentOut.fees": (
+            "No-show / late-cancellation fees of the appointment and where each charge stands."
+        ),
         "DeskBookOut.new_client": "True when the client was created at the desk.",
         "DeskBookIn.service": "The service's code.",
         "CancelPreviewOut.allowed": "Whether the appointment can be cancelled now.",

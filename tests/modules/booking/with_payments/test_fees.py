@@ -52,7 +52,12 @@ def _no_show(api_as: Any, appt_id: str, capture: Any) -> Any:
             f"/api/booking/desk/appointments/{appt_id}/no-show/"
         )
     assert response.status_code == 200, response.json()
-    return AppointmentFee.objects.get(appointment__public_id=appt_id)
+    fee = AppointmentFee.objects.get(appointment__public_id=appt_id)
+    # The desk sees the fee decided (its charge is still to come in this answer).
+    assert [(f["id"], f["kind"]) for f in response.json()["fees"]] == [
+        (str(fee.public_id), "no_show")
+    ]
+    return fee
 
 
 # --- the policy before booking, and consent ------------------------------------------------------
