@@ -60,6 +60,17 @@ def _no_show(api_as: Any, appt_id: str, capture: Any) -> Any:
     return fee
 
 
+def _no_show_without_card(api_as: Any, client: Any, clock: Any, capture: Any) -> Any:
+    """Booked with a card, which the client deleted before not showing up."""
+    from modules.payments import saved_cards
+
+    appt_id = _booked(api_as, client)
+    with capture(execute=True):
+        saved_cards.delete_card(client)
+    clock.move_to(at(MONDAY, 11))
+    return _no_show(api_as, appt_id, capture)
+
+
 # --- the policy before booking, and consent ------------------------------------------------------
 def test_the_policy_is_shown_before_booking(api: Any, guaranteed: Any, spa: Any) -> None:
     body = api.get("/api/booking/services/MASAJE-GARANTIA/").json()["guarantee"]
@@ -257,14 +268,9 @@ def test_a_declined_fee_is_retried_on_schedule_then_listed_for_staff(
 def test_no_card_on_file_leaves_the_fee_unpaid_for_staff(
     api_as: Any, guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from modules.payments import saved_cards
-
-    client = client_with_card()
-    appt_id = _booked(api_as, client)
-    with django_capture_on_commit_callbacks(execute=True):
-        saved_cards.delete_card(client)
-    clock.move_to(at(MONDAY, 11))
-    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    fee = _no_show_without_card(
+        api_as, client_with_card(), clock, django_capture_on_commit_callbacks
+    )
     assert fee.status == Status.UNPAID and "tarjeta" in fee.last_error
     assert fee_transactions() == []
 
@@ -467,16 +473,10 @@ def test_staff_retry_an_unpaid_fee_from_the_admin(
     """No card on file: UNPAID; the client saves one, staff retry from the admin: charged."""
     from django.test import Client
 
-    from modules.payments import saved_cards
-
     admin_client = Client()
     admin_client.force_login(UserFactory(is_staff=True, is_superuser=True))
     client = client_with_card()
-    appt_id = _booked(api_as, client)
-    with django_capture_on_commit_callbacks(execute=True):
-        saved_cards.delete_card(client)
-    clock.move_to(at(MONDAY, 11))
-    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    fee = _no_show_without_card(api_as, client, clock, django_capture_on_commit_callbacks)
     assert fee.status == Status.UNPAID
     save_card(client)
     with django_capture_on_commit_callbacks(execute=True):
