@@ -43,6 +43,11 @@ class ApiClient:
             kwargs["content_type"] = "application/json"
         elif data is not None:
             kwargs["data"] = data
+        elif method != "get":
+            # No body at all, as a browser's bodiless POST (Django's client would send an
+            # empty multipart form, which an operation with an optional JSON body refuses).
+            kwargs.setdefault("content_type", "application/json")
+            kwargs.setdefault("data", "")
         return getattr(self.client, method)(path, **kwargs)
 
     def get(self, path: str, data: Any = None, **extra: Any) -> Any:

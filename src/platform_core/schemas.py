@@ -340,9 +340,16 @@ def document_request_examples(schema: dict[str, Any]) -> list[str]:
                 if "example" in media or media.get("examples"):
                     continue
                 body = media.get("schema") or {}
-                members = body.get("oneOf") or body.get("anyOf")
+                # An optional body (``X | None``) is a union with null: only X has examples.
+                members = [
+                    m
+                    for m in body.get("oneOf") or body.get("anyOf") or ()
+                    if m.get("type") != "null"
+                ]
                 if declared(body):
                     media["example"] = declared(body)[0]
+                elif len(members) == 1 and declared(members[0]):
+                    media["example"] = declared(members[0])[0]
                 elif members and all(declared(member) for member in members):
                     media["examples"] = {
                         member.get("$ref", "").rsplit("/", 1)[-1] or f"example{i}": {

@@ -171,8 +171,10 @@ export interface paths {
          * Deposit checkout: the open payment attempt, or a new one after a decline
          * @description While the appointment is PENDING_PAYMENT and its hold has not expired: the open
          *     checkout if the last attempt is still pending, else a new attempt (expiring with the
-         *     hold). 409 ``hold_expired`` after the hold, ``deposit_not_due`` when nothing is owed,
-         *     ``deposit_being_confirmed`` when a payment was approved and is being applied.
+         *     hold), paid first by the body's ``tenders`` when given. 409 ``hold_expired`` after the
+         *     hold, ``deposit_not_due`` when nothing is owed, ``deposit_being_confirmed`` when a
+         *     payment was approved and is being applied, ``payment_open`` for tenders while an
+         *     attempt is still open.
          */
         post: operations["payAppointmentDeposit"];
         delete?: never;
@@ -1231,9 +1233,11 @@ export interface paths {
         /**
          * Pay an unpaid order again: the open payment attempt, or a new one after a decline
          * @description While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
-         *     last one is still pending, else a new attempt expiring with the hold. 409
-         *     ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
-         *     ``payment_being_confirmed`` when an approved payment is being applied.
+         *     last one is still pending, else a new attempt expiring with the hold, paid first by
+         *     the body's ``tenders`` when given. 409 ``order_expired`` after the hold,
+         *     ``order_not_payable`` once paid or cancelled, ``payment_being_confirmed`` when an
+         *     approved payment is being applied, ``payment_open`` for tenders while an attempt is
+         *     still open.
          */
         post: operations["retryOrderPayment"];
         delete?: never;
@@ -1909,6 +1913,24 @@ export interface components {
              */
             recipient_phone: string;
         };
+        /** AppliedTenderOut */
+        AppliedTenderOut: {
+            /**
+             * Amount Cents
+             * @description Value it paid, in cents of COP.
+             */
+            amount_cents: number;
+            /**
+             * Kind
+             * @description What happened (booked, confirmed, rescheduled, cancelled, …).
+             */
+            kind: string;
+            /**
+             * Label
+             * @description What a receipt shows, masked (Spanish).
+             */
+            label: string;
+        };
         /** AppointmentDetailOut */
         AppointmentDetailOut: {
             /**
@@ -2186,6 +2208,11 @@ export interface components {
              * @description Inicio ISO-8601 con zona horaria
              */
             start: string;
+            /**
+             * Tenders
+             * @description Gift cards or package credits paying before Wompi (at most 3, applied in order): with tenders the deposit is due, or the whole price of a service without one; fully covered, the appointment is confirmed at once.
+             */
+            tenders?: components["schemas"]["TenderIn"][];
             /**
              * Therapist
              * @description A therapist's id to book them; omitted: any therapist free then.
@@ -2597,6 +2624,12 @@ export interface components {
              */
             reference: string;
             /**
+             * Settled
+             * @description True when tenders paid everything: nothing to pay at Wompi (no checkout URL).
+             * @default false
+             */
+            settled?: boolean;
+            /**
              * Signature Integrity
              * @description Wompi integrity signature of the checkout (computed by the server).
              */
@@ -2606,6 +2639,24 @@ export interface components {
              * @description The payment's status (PENDING until Wompi reports).
              */
             status: string;
+            /**
+             * Tendered Cents
+             * @description Part paid by tenders (gift cards, package credits), in COP cents.
+             * @default 0
+             */
+            tendered_cents?: number;
+            /**
+             * Tenders
+             * @description The tenders applied to this checkout, in the order they paid.
+             * @default []
+             */
+            tenders?: components["schemas"]["AppliedTenderOut"][];
+            /**
+             * Total Cents
+             * @description subtotal_cents + delivery_fee_cents.
+             * @default 0
+             */
+            total_cents?: number;
         };
         /**
          * CheckoutResultOut
@@ -2743,6 +2794,11 @@ export interface components {
              * @enum {string}
              */
             fulfilment: "delivery";
+            /**
+             * Tenders
+             * @description Gift cards or other tenders paying before Wompi (at most 3, applied in order); covering the total, the order is paid at once.
+             */
+            tenders?: components["schemas"]["TenderIn"][];
         };
         /** DeskAppointmentOut */
         DeskAppointmentOut: {
@@ -3931,6 +3987,24 @@ export interface components {
              */
             vip_pricing: boolean;
         };
+        /**
+         * OrderPayAgainIn
+         * @example {
+         *       "tenders": [
+         *         {
+         *           "code": "SZGC-7Q2K",
+         *           "kind": "gift_card"
+         *         }
+         *       ]
+         *     }
+         */
+        OrderPayAgainIn: {
+            /**
+             * Tenders
+             * @description Gift cards or other tenders paying before Wompi (at most 3, applied in order); covering the total, the order is paid at once.
+             */
+            tenders?: components["schemas"]["TenderIn"][];
+        };
         /** OrderPaymentOut */
         OrderPaymentOut: {
             /**
@@ -3958,6 +4032,30 @@ export interface components {
              * @description Payment reference at payments (Wompi's reference).
              */
             reference: string;
+            /**
+             * Settled
+             * @description True when tenders paid everything: nothing to pay at Wompi (no checkout URL).
+             * @default false
+             */
+            settled?: boolean;
+            /**
+             * Tendered Cents
+             * @description Part paid by tenders (gift cards, package credits), in COP cents.
+             * @default 0
+             */
+            tendered_cents?: number;
+            /**
+             * Tenders
+             * @description The tenders applied to this checkout, in the order they paid.
+             * @default []
+             */
+            tenders?: components["schemas"]["AppliedTenderOut"][];
+            /**
+             * Total Cents
+             * @description subtotal_cents + delivery_fee_cents.
+             * @default 0
+             */
+            total_cents?: number;
         };
         /**
          * OrderStatus
@@ -4602,6 +4700,24 @@ export interface components {
              */
             recaptcha_token?: string;
         };
+        /**
+         * PayAgainIn
+         * @example {
+         *       "tenders": [
+         *         {
+         *           "code": "SZGC-7Q2K",
+         *           "kind": "gift_card"
+         *         }
+         *       ]
+         *     }
+         */
+        PayAgainIn: {
+            /**
+             * Tenders
+             * @description Gift cards or package credits paying before Wompi (at most 3, applied in order): with tenders the deposit is due, or the whole price of a service without one; fully covered, the appointment is confirmed at once.
+             */
+            tenders?: components["schemas"]["TenderIn"][];
+        };
         /** PaymentLinkOut */
         PaymentLinkOut: {
             /**
@@ -4742,6 +4858,11 @@ export interface components {
              * @enum {string}
              */
             fulfilment: "pickup";
+            /**
+             * Tenders
+             * @description Gift cards or other tenders paying before Wompi (at most 3, applied in order); covering the total, the order is paid at once.
+             */
+            tenders?: components["schemas"]["TenderIn"][];
         };
         /** ProductCategoryOut */
         ProductCategoryOut: {
@@ -5595,6 +5716,27 @@ export interface components {
              */
             status: string;
         };
+        /**
+         * TenderIn
+         * @description A tender offered with a checkout (booking, shop): a gift card's code, a package
+         *     credit's, ... — kinds are what the enabled plugins accept (docs/payments.md).
+         * @example {
+         *       "code": "SZGC-7Q2K-9M4X-ABCD",
+         *       "kind": "gift_card"
+         *     }
+         */
+        TenderIn: {
+            /**
+             * Code
+             * @description The tender's code.
+             */
+            code: string;
+            /**
+             * Kind
+             * @description Tender kind, e.g. gift_card.
+             */
+            kind: string;
+        };
         /** TherapistOut */
         TherapistOut: {
             /**
@@ -6284,7 +6426,21 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "tenders": [
+                 *         {
+                 *           "code": "SZGC-7Q2K",
+                 *           "kind": "gift_card"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayAgainIn"] | null;
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -6295,10 +6451,13 @@ export interface operations {
                     "application/json": components["schemas"]["BookingOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -8086,7 +8245,21 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "tenders": [
+                 *         {
+                 *           "code": "SZGC-7Q2K",
+                 *           "kind": "gift_card"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderPayAgainIn"] | null;
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -8097,10 +8270,13 @@ export interface operations {
                     "application/json": components["schemas"]["OrderCheckoutOut"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["NotAuthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["ServiceUnavailable"];
         };

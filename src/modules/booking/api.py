@@ -20,6 +20,7 @@ from modules.booking.schemas import (
     CancelIn,
     CancelOut,
     CategoryOut,
+    PayAgainIn,
     RescheduleIn,
     ServiceOut,
     TherapistOut,
@@ -27,6 +28,7 @@ from modules.booking.schemas import (
 from modules.booking.shapes import appointment_out, booking_out
 from modules.booking.versions import CATALOG
 from modules.booking.waitlist_api import router as waitlist_router
+from modules.payments import public as payments
 from platform_core.conditional import cacheable
 from platform_core.errors import PermissionDenied
 from platform_core.idempotency import idempotent
@@ -149,6 +151,7 @@ def book(request: HttpRequest, payload: BookIn) -> Any:
         therapist_public_id=payload.therapist,
         notes=payload.notes,
         accept_policy=payload.accept_policy,
+        tenders=payments.tender_offers(payload.tenders),
     )
     return Status(201, booking_out(outcome))
 
@@ -262,15 +265,23 @@ def reschedule(request: HttpRequest, appointment_id: str, payload: RescheduleIn)
     response=BookingOut,
     summary="Deposit checkout: the open payment attempt, or a new one after a decline",
 )
-def deposit_checkout(request: HttpRequest, appointment_id: str) -> Any:
+def deposit_checkout(
+    request: HttpRequest, appointment_id: str, payload: PayAgainIn | None = None
+) -> Any:
     """While the appointment is PENDING_PAYMENT and its hold has not expired: the open
     checkout if the last attempt is still pending, else a new attempt (expiring with the
-    hold). 409 ``hold_expired`` after the hold, ``deposit_not_due`` when nothing is owed,
-    ``deposit_being_confirmed`` when a payment was approved and is being applied."""
+    hold), paid first by the body's ``tenders`` when given. 409 ``hold_expired`` after the
+    hold, ``deposit_not_due`` when nothing is owed, ``deposit_being_confirmed`` when a
+    payment was approved and is being applied, ``payment_open`` for tenders while an
+    attempt is still open."""
     appt = selectors.appointment_for(request.auth, appointment_id)
     if appt.client_id != request.auth.pk and not services.is_staff_booker(request.auth):
         raise PermissionDenied()  # the performing therapist does not take payments
-    outcome = deposits.deposit_checkout(actor=request.auth, appointment=appt)
+    outcome = deposits.deposit_checkout(
+        actor=request.auth,
+        appointment=appt,
+        tenders=payments.tender_offers(payload.tenders if payload else None),
+    )
     return {"appointment": appointment_out(outcome.appointment), "checkout": outcome.checkout}
 
 

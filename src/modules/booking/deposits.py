@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from modules.booking import freeing
 from modules.booking.availability import bump_version
@@ -19,6 +18,7 @@ from modules.booking.errors import (
     DepositBeingConfirmed,
     DepositNotDue,
     HoldExpired,
+    PaymentOpen,
     SlotTaken,
 )
 from modules.booking.models import (
@@ -30,6 +30,7 @@ from modules.booking.services import (
     BookingOutcome,
     lock_and_place,
     notify_safely,
+    open_deposit_checkout,
     record_event,
     set_status,
 )
@@ -136,10 +137,13 @@ def handle_deposit_failed(*, ref: str, payment_reference: str = "", status: str 
         )
 
 
-def deposit_checkout(*, actor: Any, appointment: Appointment) -> BookingOutcome:
+def deposit_checkout(
+    *, actor: Any, appointment: Appointment, tenders: Sequence[payments.TenderOffer] = ()
+) -> BookingOutcome:
     """The deposit checkout of a PENDING_PAYMENT appointment whose hold is still valid:
     the open attempt while payments still has it PENDING, otherwise (the last attempt
-    was DECLINED / ERROR, or there is none) a new attempt that expires with the hold.
+    was DECLINED / ERROR, or there is none) a new attempt that expires with the hold,
+    paid first by ``tenders`` when given (an open attempt cannot take them: 409).
     The appointment row is locked, so concurrent calls open at most one attempt and
     all return it. The outcome's checkout is a dict in the shape of ``CheckoutDTO``."""
     now = timezone.now()
@@ -161,20 +165,16 @@ def deposit_checkout(*, actor: Any, appointment: Appointment) -> BookingOutcome:
             # the payment flagged). A new attempt would only charge the client twice.
             raise DepositBeingConfirmed()
         if latest == "PENDING" and appt.checkout:
+            if tenders:
+                # The client may be paying it at Wompi right now: never open a second.
+                raise PaymentOpen()
             return BookingOutcome(appt, appt.checkout)
-        checkout = payments.create_checkout(
-            purpose=PURPOSE,
-            ref=str(appt.public_id),
-            amount_cents=appt.deposit_cents,
-            customer=appt.client,
-            expires_at=appt.hold_expires_at,
-            description=_("Anticipo: %(service)s") % {"service": appt.service.name},
-        )
-        appt.checkout = asdict(checkout)
-        appt.save(update_fields=["checkout", "updated_at"])
+        checkout = open_deposit_checkout(appt, tenders)
         record_event(
             appt, "checkout_opened", actor, note=f"{latest or ''} {checkout.reference}"[:300]
         )
+    if checkout.settled:
+        appt.refresh_from_db()  # confirmed by the settlement's handler after commit
     return BookingOutcome(appt, appt.checkout)
 
 

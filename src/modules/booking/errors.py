@@ -56,6 +56,13 @@ class DepositNotDue(Conflict):
     default_message = _("Esta cita no tiene un anticipo pendiente de pago.")
 
 
+class PaymentOpen(Conflict):
+    code = "payment_open"
+    default_message = _(
+        "Esta cita ya tiene un pago abierto: complétalo o espera a que venza para usar un bono."
+    )
+
+
 class DepositBeingConfirmed(Conflict):
     code = "deposit_being_confirmed"
     default_message = _(

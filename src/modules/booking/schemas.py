@@ -8,7 +8,14 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from modules.payments.public import AppliedTenderOut, TenderIn
 from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
+
+TENDERS_DOC = (
+    "Gift cards or package credits paying before Wompi (at most 3, applied in order): with "
+    "tenders the deposit is due, or the whole price of a service without one; fully covered, "
+    "the appointment is confirmed at once."
+)
 
 
 class CategoryOut(Schema):
@@ -107,6 +114,13 @@ class BookIn(InputSchema):
     client_phone: str = Phone("", description="Solo recepción/admin")
     notes: str = Field("", max_length=2000)
     accept_policy: bool = False
+    tenders: list[TenderIn] = Field(default_factory=list, max_length=3, description=TENDERS_DOC)
+
+
+class PayAgainIn(InputSchema):
+    model_config = body_example({"tenders": [{"kind": "gift_card", "code": "SZGC-7Q2K"}]})
+
+    tenders: list[TenderIn] = Field(default_factory=list, max_length=3, description=TENDERS_DOC)
 
 
 class RescheduleIn(InputSchema):
@@ -206,6 +220,10 @@ class CheckoutOut(Schema):
     expiration_time: str | None
     checkout_url: str
     status: str
+    total_cents: int = 0
+    tendered_cents: int = 0
+    tenders: list[AppliedTenderOut] = []
+    settled: bool = False
 
 
 class BookingOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -62,6 +63,42 @@ def is_staff_booker(user: Any) -> bool:
 
 
 deposit_for = policy.percent_of  # a deposit is a percentage of the price
+
+
+def due_online(price_cents: int, percent: int, *, with_tenders: bool) -> int:
+    """What the client pays when booking: the deposit; with tenders (gift card, package
+    credit) and no deposit, the whole price (a prepaid booking)."""
+    deposit = deposit_for(price_cents, percent)
+    return deposit if deposit > 0 or not with_tenders else price_cents
+
+
+def service_lines(appt: Appointment) -> list[payments.TenderLine]:
+    """What an appointment's checkout pays, for the tenders' providers to decide what they
+    cover (a package credit covers its own service)."""
+    return [
+        payments.TenderLine(kind="service", code=appt.service.code, amount_cents=appt.price_cents)
+    ]
+
+
+def open_deposit_checkout(
+    appt: Appointment, tenders: Sequence[payments.TenderOffer] = ()
+) -> payments.CheckoutDTO:
+    """A new attempt for the appointment's deposit (in the caller's transaction, which
+    locks or creates the row), stored on it. Tenders the payments refuse raise and the
+    caller's transaction rolls back."""
+    checkout = payments.create_checkout(
+        purpose=PURPOSE,
+        ref=str(appt.public_id),
+        amount_cents=appt.deposit_cents,
+        customer=appt.client,
+        expires_at=appt.hold_expires_at,
+        description=_("Anticipo: %(service)s") % {"service": appt.service.name},
+        tenders=tenders,
+        lines=service_lines(appt),
+    )
+    appt.checkout = asdict(checkout)
+    appt.save(update_fields=["checkout", "updated_at"])
+    return checkout
 
 
 def record_event(appointment: Appointment, kind: str, actor: Any = None, **fields: Any) -> None:
@@ -232,19 +269,22 @@ def book_appointment(
     skip_lead_time: bool = False,
     accept_policy: bool = False,
     consent_via: str = "api",
+    tenders: Sequence[payments.TenderOffer] = (),
 ) -> BookingOutcome:
     """``skip_lead_time``: a start the spa itself offered (a waitlist offer) may be
     closer than BOOKING_MIN_LEAD_MINUTES by the time the client accepts it.
     ``accept_policy``: the client accepted the service's card-guarantee policy (required,
     with a saved card, for such a service); ``consent_via`` says where (api, assistant,
-    desk, waitlist) and is stored with the consent."""
+    desk, waitlist) and is stored with the consent. ``tenders`` (gift cards, package
+    credits) pay the deposit — or the whole price of a service without one — before
+    Wompi; covering it all, the appointment is confirmed at once."""
     now = timezone.now()
     service = get_active_service(service_code)
     start = _check_start(start, staff=skip_lead_time or is_staff_booker(actor), now=now)
     candidates = candidate_therapists(service, therapist_public_id)
     vip = identity.is_vip(client) and service.vip_price_cents is not None
     price = service.vip_price_cents if vip else service.price_cents
-    deposit = deposit_for(price, service.deposit_percent)
+    deposit = due_online(price, service.deposit_percent, with_tenders=bool(tenders))
     guarantee = policy.require_consent(
         service, client_id=client.id, price_cents=price, accepted=accept_policy
     )
@@ -284,19 +324,12 @@ def book_appointment(
                 recorded_by=actor if staff_for_client else None,
             )
         if deposit > 0:
-            checkout = payments.create_checkout(
-                purpose=PURPOSE,
-                ref=str(appt.public_id),
-                amount_cents=deposit,
-                customer=client,
-                expires_at=appt.hold_expires_at,
-                description=_("Anticipo: %(service)s") % {"service": service.name},
-            )
-            appt.checkout = asdict(checkout)
-            appt.save(update_fields=["checkout", "updated_at"])
+            checkout = open_deposit_checkout(appt, tenders)
         else:
             notify_safely(appt, "booking_confirmed", "confirmed")
         bump_version()
+    if checkout is not None and checkout.settled:
+        appt.refresh_from_db()  # confirmed by the settlement's handler after commit
     return BookingOutcome(appt, checkout)
 
 

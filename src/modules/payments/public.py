@@ -48,12 +48,14 @@ from modules.payments.errors import (
     TenderNotAccepted,
     TenderRefused,
 )
+from modules.payments.schemas import AppliedTenderOut, TenderIn
 from platform_core.accounts import UserRef
 
 __all__ = [
     "PURPOSE_BOOKING",
     "PURPOSE_SHOP",
     "AppliedTender",
+    "AppliedTenderOut",
     "CardAcceptanceDTO",
     "CardRejected",
     "CheckoutDTO",
@@ -70,6 +72,7 @@ __all__ = [
     "SourceChargeSent",
     "TenderContext",
     "TenderHold",
+    "TenderIn",
     "TenderLine",
     "TenderNotAccepted",
     "TenderOffer",
@@ -91,6 +94,7 @@ __all__ = [
     "saved_card_source",
     "send_source_charge",
     "settle_in_sandbox",
+    "tender_offers",
 ]
 
 
@@ -129,6 +133,12 @@ def create_checkout(
         tender_offers=tenders,
         lines=lines,
     )
+
+
+def tender_offers(items: Sequence[TenderIn] | None) -> list[TenderOffer]:
+    """A request body's ``tenders`` (``TenderIn``, the schema booking and shop share) as
+    the offers ``create_checkout`` takes."""
+    return [TenderOffer(kind=item.kind, code=item.code) for item in items or ()]
 
 
 def request_refund(

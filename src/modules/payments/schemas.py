@@ -11,6 +11,22 @@ from ninja import Field, Schema
 from platform_core.schemas import InputSchema, TrueFlag, body_example
 
 
+class TenderIn(InputSchema):
+    """A tender offered with a checkout (booking, shop): a gift card's code, a package
+    credit's, ... — kinds are what the enabled plugins accept (docs/payments.md)."""
+
+    model_config = body_example({"kind": "gift_card", "code": "SZGC-7Q2K-9M4X-ABCD"})
+
+    kind: str = Field(..., min_length=1, max_length=32, description="Tender kind, e.g. gift_card.")
+    code: str = Field(..., min_length=1, max_length=128, description="The tender's code.")
+
+
+class AppliedTenderOut(Schema):
+    kind: str
+    label: str = Field(description="What a receipt shows, masked (Spanish).")
+    amount_cents: int = Field(description="Value it paid, in cents of COP.")
+
+
 class PaymentOut(Schema):
     reference: str
     purpose: str
@@ -93,6 +109,10 @@ FIELD_DOCS: dict[str, str] = {
     "purpose": "What the payment is for (booking deposit, shop order, VIP).",
     "purpose_ref": "The paid object's reference in its module.",
     "amount_cents": "Amount in minor units (COP cents).",
+    "tendered_cents": "Part paid by tenders (gift cards, package credits), in COP cents.",
+    "CheckoutOut.tenders": "The tenders applied to this checkout, in the order they paid.",
+    "OrderPaymentOut.tenders": "The tenders applied to this checkout, in the order they paid.",
+    "settled": "True when tenders paid everything: nothing to pay at Wompi (no checkout URL).",
     "PaymentOut.status": "PENDING, APPROVED, DECLINED, VOIDED, ERROR or EXPIRED.",
     "method": "Payment method Wompi reported (CARD, PSE, NEQUI, …), or empty.",
     "needs_review": "Whether staff must look at it (an amount or state Wompi disputes).",

@@ -4,6 +4,7 @@ No ``from __future__ import annotations`` here: Ninja resolves ``Query[...]`` pa
 of paginated views from real annotations.
 """
 
+from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from modules.shop.schemas import (
     CheckoutIn,
     CheckoutOut,
     OrderOut,
+    OrderPayAgainIn,
     ProductFilters,
     ProductOut,
     StatusChangeIn,
@@ -193,7 +195,12 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
         if payload.address is not None
         else None
     )
-    result = checkouts.checkout(request.auth, fulfilment=payload.fulfilment, address=address)
+    result = checkouts.checkout(
+        request.auth,
+        fulfilment=payload.fulfilment,
+        address=address,
+        tenders=ports.tender_offers(payload.tenders),
+    )
     return Status(201, _checkout_out(request, result))
 
 
@@ -209,6 +216,10 @@ def _checkout_out(request: HttpRequest, result: checkouts.CheckoutResult) -> dic
             "currency": payment.currency,
             "checkout_url": payment.checkout_url,
             "expiration_time": payment.expiration_time,
+            "total_cents": payment.total_cents,
+            "tendered_cents": payment.tendered_cents,
+            "tenders": [asdict(t) for t in payment.tenders],
+            "settled": payment.settled,
         },
     }
 
@@ -254,13 +265,22 @@ def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
     response=CheckoutOut,
     summary="Pay an unpaid order again: the open payment attempt, or a new one after a decline",
 )
-def retry_order_payment(request: HttpRequest, order_id: UUID) -> Any:
+def retry_order_payment(
+    request: HttpRequest, order_id: UUID, payload: OrderPayAgainIn | None = None
+) -> Any:
     """While the order is PENDING_PAYMENT and its hold lasts: the open attempt if the
-    last one is still pending, else a new attempt expiring with the hold. 409
-    ``order_expired`` after the hold, ``order_not_payable`` once paid or cancelled,
-    ``payment_being_confirmed`` when an approved payment is being applied."""
+    last one is still pending, else a new attempt expiring with the hold, paid first by
+    the body's ``tenders`` when given. 409 ``order_expired`` after the hold,
+    ``order_not_payable`` once paid or cancelled, ``payment_being_confirmed`` when an
+    approved payment is being applied, ``payment_open`` for tenders while an attempt is
+    still open."""
     staff = ports.is_shop_staff(request.auth)
-    result = checkouts.retry_payment(request.auth, order_id, staff=staff)
+    result = checkouts.retry_payment(
+        request.auth,
+        order_id,
+        staff=staff,
+        tenders=ports.tender_offers(payload.tenders if payload else None),
+    )
     return _checkout_out(request, result)
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from modules.shop.errors import (
     OrderNotFound,
     OrderNotPayable,
     PaymentBeingConfirmed,
+    PaymentOpen,
     ProductNotFound,
 )
 from modules.shop.inventory import move_stock, user_id
@@ -69,12 +71,19 @@ def _clean_address(address: DeliveryAddress | None) -> DeliveryAddress:
 
 
 def checkout(
-    user: Any, *, fulfilment: str, address: DeliveryAddress | None = None
+    user: Any,
+    *,
+    fulfilment: str,
+    address: DeliveryAddress | None = None,
+    tenders: Sequence[Any] = (),
 ) -> CheckoutResult:
-    """Turn the user's cart into an order that holds its stock, and open a payment.
+    """Turn the user's cart into an order that holds its stock, and open a payment, paid
+    first by ``tenders`` (payments.public.TenderOffer: gift cards, ...): covering the
+    total, the order is paid at once (its settlement handler runs after commit).
 
     All lines are reserved or none: the first line that cannot be reserved raises
-    OutOfStock (409) and the transaction rolls back every earlier reservation.
+    OutOfStock (409) and the transaction rolls back every earlier reservation; so does a
+    refused tender (422), leaving the cart as it was.
     """
     if fulfilment not in Fulfilment.values:
         raise AddressRequired(_("Elige recoger en el spa o domicilio."), code="invalid_fulfilment")
@@ -158,16 +167,21 @@ def checkout(
             customer=user,
             expires_at=expires_at,
             description=f"StudioZens pedido {order.code}",
+            tenders=tenders,
+            lines=ports.tender_lines(order),
         )
         order.checkout_url = getattr(payment, "checkout_url", "") or ""
         order.save(update_fields=["checkout_url"])
     return CheckoutResult(order=order, payment=payment)
 
 
-def retry_payment(user: Any, order_public_id: Any, *, staff: bool = False) -> CheckoutResult:
+def retry_payment(
+    user: Any, order_public_id: Any, *, staff: bool = False, tenders: Sequence[Any] = ()
+) -> CheckoutResult:
     """Pay an order again after a declined attempt (the shop's twin of booking's deposit
     checkout). While the order is PENDING_PAYMENT and its hold lasts: the open attempt
-    if payments still has it PENDING, otherwise a new attempt expiring with the hold.
+    if payments still has it PENDING (none with ``tenders``: 409 ``payment_open``),
+    otherwise a new attempt expiring with the hold, paid first by ``tenders``.
     The order row is locked, so concurrent calls open at most one attempt."""
     now = timezone.now()
     with transaction.atomic():
@@ -185,6 +199,8 @@ def retry_payment(user: Any, order_public_id: Any, *, staff: bool = False) -> Ch
         if latest == "APPROVED":
             raise PaymentBeingConfirmed()  # a new attempt would charge the client twice
         payment = ports.open_checkout(order_public_id=ref) if latest == "PENDING" else None
+        if payment is not None and tenders:
+            raise PaymentOpen()  # the client may be paying it at Wompi right now
         if payment is None:
             payment = ports.create_checkout(
                 order_public_id=ref,
@@ -192,6 +208,8 @@ def retry_payment(user: Any, order_public_id: Any, *, staff: bool = False) -> Ch
                 customer=order.user,
                 expires_at=order.expires_at,
                 description=f"StudioZens pedido {order.code}",
+                tenders=tenders,
+                lines=ports.tender_lines(order),
             )
             order.checkout_url = getattr(payment, "checkout_url", "") or ""
             order.save(update_fields=["checkout_url", "updated_at"])

@@ -57,6 +57,13 @@ class OrderExpired(Conflict):
     default_message = _("El tiempo para pagar este pedido terminó. Haz un pedido nuevo.")
 
 
+class PaymentOpen(Conflict):
+    code = "payment_open"
+    default_message = _(
+        "Este pedido ya tiene un pago abierto: complétalo o espera a que venza para usar un bono."
+    )
+
+
 class PaymentBeingConfirmed(Conflict):
     code = "payment_being_confirmed"
     default_message = _("Tu pago fue aprobado y lo estamos confirmando.")

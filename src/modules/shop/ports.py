@@ -7,6 +7,7 @@ one seam instead of many imports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,11 @@ def create_checkout(
     customer: Any,
     expires_at: datetime,
     description: str,
+    tenders: Sequence[payments.TenderOffer] = (),
+    lines: Sequence[payments.TenderLine] = (),
 ) -> Any:
-    """A payment checkout (payments.public.CheckoutDTO) for one order."""
+    """A payment checkout (payments.public.CheckoutDTO) for one order, paid first by the
+    client's ``tenders`` (gift cards, ...) when given; ``lines``: what the order holds."""
     return payments.create_checkout(
         purpose=ORDER_PURPOSE,
         ref=order_public_id,
@@ -32,7 +36,29 @@ def create_checkout(
         customer=customer,
         expires_at=expires_at,
         description=description,
+        tenders=tenders,
+        lines=lines,
     )
+
+
+def tender_lines(order: Any) -> list[payments.TenderLine]:
+    """The order's products (and delivery fee) as the tenders' providers see them."""
+    lines = [
+        payments.TenderLine(kind="product", code=line.sku, amount_cents=line.line_total_cents)
+        for line in order.lines.all()
+    ]
+    if order.delivery_fee_cents:
+        lines.append(
+            payments.TenderLine(
+                kind="delivery", code="delivery", amount_cents=order.delivery_fee_cents
+            )
+        )
+    return lines
+
+
+def tender_offers(items: Any) -> list[payments.TenderOffer]:
+    """A request body's ``tenders`` as payments' offers."""
+    return payments.tender_offers(items)
 
 
 def request_refund(

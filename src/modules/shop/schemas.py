@@ -9,6 +9,7 @@ from uuid import UUID
 from django.conf import settings
 from ninja import Field, Schema
 
+from modules.payments.public import AppliedTenderOut, TenderIn
 from modules.shop.models import OrderStatus
 from platform_core.schemas import InputSchema, Int, Phone, body_example
 
@@ -151,14 +152,28 @@ class AddressIn(InputSchema):
     notes: str = Field("", max_length=255)
 
 
-class PickupCheckoutIn(InputSchema):
+TENDERS_DOC = (
+    "Gift cards or other tenders paying before Wompi (at most 3, applied in order); "
+    "covering the total, the order is paid at once."
+)
+
+
+class PaysWithTenders(InputSchema):
+    tenders: list[TenderIn] = Field(default_factory=list, max_length=3, description=TENDERS_DOC)
+
+
+class PickupCheckoutIn(PaysWithTenders):
     model_config = body_example({"fulfilment": "pickup"})
 
     fulfilment: Literal["pickup"]
     address: AddressIn | None = Field(None, description="Not used for pickup")
 
 
-class DeliveryCheckoutIn(InputSchema):
+class OrderPayAgainIn(PaysWithTenders):
+    model_config = body_example({"tenders": [{"kind": "gift_card", "code": "SZGC-7Q2K"}]})
+
+
+class DeliveryCheckoutIn(PaysWithTenders):
     model_config = body_example(
         {
             "fulfilment": "delivery",
@@ -230,6 +245,10 @@ class OrderPaymentOut(Schema):
     currency: str
     checkout_url: str
     expiration_time: str | None = None
+    total_cents: int = 0
+    tendered_cents: int = 0
+    tenders: list[AppliedTenderOut] = []
+    settled: bool = False
 
 
 class OrderCheckoutOut(Schema):

@@ -49,6 +49,10 @@ def boundary(monkeypatch: pytest.MonkeyPatch) -> Boundary:
             currency="COP",
             checkout_url=f"https://checkout.example.test/p/?reference=SZ-{ref[:8]}",
             expiration_time=kwargs["expires_at"].isoformat(),
+            total_cents=kwargs["amount_cents"],
+            tendered_cents=0,
+            tenders=(),
+            settled=False,
         )
 
     def request_refund(**kwargs: Any) -> None:
