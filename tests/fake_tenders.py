@@ -27,12 +27,16 @@ from modules.payments.public import (
 from platform_core.plugins import ModulePlugin
 
 KIND = "test_card"
+CREDIT_KIND = "test_credit"
 
 plugin = ModulePlugin(
     name="fake_tenders",
     app="tests.fake_tenders",
     label="fake_tenders",
-    tenders={KIND: "tests.fake_tenders:provider"},
+    tenders={
+        KIND: "tests.fake_tenders:provider",
+        CREDIT_KIND: "tests.fake_tenders:credit_provider",
+    },
 )
 
 
@@ -131,7 +135,15 @@ class FakeCardProvider:
         return sum(1 for name, _ in self.calls if name == call)
 
 
+class FakeCreditProvider(FakeCardProvider):
+    """Kind ``test_credit``: the same cards, but paying whole items (a package credit's
+    ``prepays_items``): booking asks for the full price instead of a deposit."""
+
+    prepays_items = True
+
+
 provider = FakeCardProvider()
+credit_provider = FakeCreditProvider(calls=provider.calls, contexts=provider.contexts)
 
 
 def balance(code: str) -> int:

@@ -65,11 +65,15 @@ def is_staff_booker(user: Any) -> bool:
 deposit_for = policy.percent_of  # a deposit is a percentage of the price
 
 
-def due_online(price_cents: int, percent: int, *, with_tenders: bool) -> int:
-    """What the client pays when booking: the deposit; with tenders (gift card, package
-    credit) and no deposit, the whole price (a prepaid booking)."""
+def due_online(price_cents: int, percent: int, tenders: Sequence[payments.TenderOffer]) -> int:
+    """What the client pays when booking: the deposit; with tenders and no deposit, the
+    whole price (a prepaid booking); with a tender that pays whole sessions (a package
+    credit: ``payments.public.tenders_prepay``) the whole price too, so one credit pays
+    the appointment in full rather than its deposit."""
     deposit = deposit_for(price_cents, percent)
-    return deposit if deposit > 0 or not with_tenders else price_cents
+    if tenders and (deposit == 0 or payments.tenders_prepay(tenders)):
+        return price_cents
+    return deposit
 
 
 def service_lines(appt: Appointment) -> list[payments.TenderLine]:
@@ -85,7 +89,10 @@ def open_deposit_checkout(
 ) -> payments.CheckoutDTO:
     """A new attempt for the appointment's deposit (in the caller's transaction, which
     locks or creates the row), stored on it. Tenders the payments refuse raise and the
-    caller's transaction rolls back."""
+    caller's transaction rolls back. A tender paying whole sessions makes the whole price
+    due (``due_online``)."""
+    if tenders and payments.tenders_prepay(tenders):
+        appt.deposit_cents = appt.price_cents
     checkout = payments.create_checkout(
         purpose=PURPOSE,
         ref=str(appt.public_id),
@@ -97,7 +104,7 @@ def open_deposit_checkout(
         lines=service_lines(appt),
     )
     appt.checkout = asdict(checkout)
-    appt.save(update_fields=["checkout", "updated_at"])
+    appt.save(update_fields=["checkout", "deposit_cents", "updated_at"])
     return checkout
 
 
@@ -284,7 +291,7 @@ def book_appointment(
     candidates = candidate_therapists(service, therapist_public_id)
     vip = identity.is_vip(client) and service.vip_price_cents is not None
     price = service.vip_price_cents if vip else service.price_cents
-    deposit = due_online(price, service.deposit_percent, with_tenders=bool(tenders))
+    deposit = due_online(price, service.deposit_percent, tenders)
     guarantee = policy.require_consent(
         service, client_id=client.id, price_cents=price, accepted=accept_policy
     )

@@ -117,7 +117,11 @@ class TenderProvider(Protocol):
     inside payments' database transaction: database work only (no network call), locking
     its own rows (``select_for_update``), idempotent per ``hold_id`` (capture twice = once,
     release after capture = no-op), and a balance never below zero (a CheckConstraint plus
-    the row lock). ``hold`` raises ``TenderRefused`` with a Spanish message."""
+    the row lock). ``hold`` raises ``TenderRefused`` with a Spanish message.
+
+    ``prepays_items`` (optional class attribute, default False): the tender pays whole
+    items, not money (a package credit pays one session), so a purpose asks for the item's
+    full price instead of a deposit when one is offered (``payments.public.tenders_prepay``)."""
 
     def hold(self, offer: TenderOffer, context: TenderContext) -> TenderHold: ...
 

@@ -95,6 +95,7 @@ __all__ = [
     "send_source_charge",
     "settle_in_sandbox",
     "tender_offers",
+    "tenders_prepay",
 ]
 
 
@@ -133,6 +134,16 @@ def create_checkout(
         tender_offers=tenders,
         lines=lines,
     )
+
+
+def tenders_prepay(offers: Sequence[TenderOffer]) -> bool:
+    """True when one of ``offers`` pays whole items rather than money (its provider sets
+    ``prepays_items``, e.g. a package credit): the purpose then asks for the item's full
+    price instead of a deposit, so the item is paid in full. Unknown kinds count as False
+    (``create_checkout`` refuses them)."""
+    from modules.payments import tenders
+
+    return tenders.prepay(offers)
 
 
 def tender_offers(items: Sequence[TenderIn] | None) -> list[TenderOffer]:

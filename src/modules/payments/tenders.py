@@ -40,6 +40,14 @@ def provider_for(kind: str) -> TenderProvider:
     return provider
 
 
+def prepay(offers: Sequence[TenderOffer]) -> bool:
+    """True when an offered kind's provider pays whole items (``prepays_items``)."""
+    providers = tender_providers()
+    return any(
+        getattr(providers.get(offer.kind), "prepays_items", False) is True for offer in offers
+    )
+
+
 def validate_offers(offers: Sequence[TenderOffer]) -> list[TenderOffer]:
     """Well-formed offers of accepted kinds, at most MAX_OFFERS, none repeated (checked
     before anything is written)."""

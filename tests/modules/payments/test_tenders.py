@@ -80,7 +80,6 @@ def test_settlement_captures_once_and_books_card_and_tender_money_apart(
     settled_spy: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-
     dto = _checkout(user, issue("CARD-0002", 1_000_000))
     payment = Payment.objects.get(reference=dto.reference)
     with django_capture_on_commit_callbacks(execute=True):
@@ -99,7 +98,6 @@ def test_settlement_captures_once_and_books_card_and_tender_money_apart(
 def test_a_wompi_amount_of_the_whole_total_is_a_mismatch(
     api: Any, user: Any, fake_tenders: Any
 ) -> None:
-
     dto = _checkout(user, issue("CARD-0003", 1_000_000))
     payment = Payment.objects.get(reference=dto.reference)
     assert post_event(api, tx_event(payment, amount=TOTAL)).json()["outcome"] == "flagged"
@@ -110,7 +108,6 @@ def test_a_wompi_amount_of_the_whole_total_is_a_mismatch(
 def test_full_coverage_settles_at_once_without_wompi(
     user: Any, fake_tenders: Any, settled_spy: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-
     code = issue("CARD-0004", 9_000_000)
     with django_capture_on_commit_callbacks(execute=True):
         dto = _checkout(user, code)
@@ -129,7 +126,6 @@ def test_full_coverage_settles_at_once_without_wompi(
 def test_tenders_apply_in_order_and_an_unneeded_one_is_untouched(
     user: Any, fake_tenders: Any
 ) -> None:
-
     first, second, third = (
         issue("CARD-0005", 3_000_000),
         issue("CARD-0006", 9_000_000),
@@ -144,7 +140,6 @@ def test_tenders_apply_in_order_and_an_unneeded_one_is_untouched(
 def test_decline_releases_the_holds_once(
     api: Any, user: Any, fake_tenders: Any, failed_spy: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-
     code = issue("CARD-0008", 1_000_000)
     payment = Payment.objects.get(reference=_checkout(user, code).reference)
     with django_capture_on_commit_callbacks(execute=True):
@@ -188,7 +183,6 @@ def test_approval_after_expiry_gets_only_the_card_part_and_is_flagged(
     settled_spy: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-
     code = issue("CARD-0010", 1_000_000)
     payment = Payment.objects.get(reference=_checkout(user, code).reference)
     with django_capture_on_commit_callbacks(execute=True):
@@ -217,7 +211,6 @@ def test_a_partial_refund_goes_back_to_the_tender_first(
     refunded_spy: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-
     code = issue("CARD-0011", 1_000_000)
     payment = _approved_split(api, user, code, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -254,7 +247,6 @@ def test_a_full_refund_returns_the_tender_and_voids_the_card_part(
     refunded_spy: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-
     code = issue("CARD-0012", 1_000_000)
     payment = _approved_split(api, user, code, django_capture_on_commit_callbacks)
     request_refund(purpose="demo.deposit", ref="appt-1", reason="cancelada")
@@ -281,7 +273,6 @@ def test_a_void_wompi_reports_unasked_returns_the_tenders_too(
     refunded_spy: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-
     code = issue("CARD-0013", 1_000_000)
     payment = _approved_split(api, user, code, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -299,7 +290,6 @@ def test_a_void_wompi_reports_unasked_returns_the_tenders_too(
 def test_refund_of_a_tender_only_payment_completes_at_once(
     user: Any, fake_tenders: Any, refunded_spy: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-
     code = issue("CARD-0014", TOTAL)
     with django_capture_on_commit_callbacks(execute=True):
         _checkout(user, code)
@@ -311,7 +301,6 @@ def test_refund_of_a_tender_only_payment_completes_at_once(
 
 
 def test_a_refused_tender_rolls_back_the_whole_checkout(user: Any, fake_tenders: Any) -> None:
-
     good = issue("CARD-0015", 1_000_000)
     issue("CARD-EMPTY", 0)
     with pytest.raises(TenderRefused) as excinfo:
@@ -337,6 +326,19 @@ def test_unknown_kind_repeats_and_too_many_offers_are_422_before_anything(
             _checkout(user, *codes)
         assert (excinfo.value.status_code, excinfo.value.code) == (422, error)
     assert not Payment.objects.exists() and fake_tenders.calls == []
+
+
+def test_only_a_provider_paying_whole_items_makes_a_purpose_prepay(fake_tenders: Any) -> None:
+    from modules.payments.public import tenders_prepay
+    from tests.fake_tenders import CREDIT_KIND
+
+    assert tenders_prepay([TenderOffer(kind=CREDIT_KIND, code="C")])
+    assert tenders_prepay(
+        [TenderOffer(kind=KIND, code="A"), TenderOffer(kind=CREDIT_KIND, code="C")]
+    )
+    assert not tenders_prepay([TenderOffer(kind=KIND, code="A")])
+    assert not tenders_prepay([TenderOffer(kind="no_such_kind", code="A")])
+    assert not tenders_prepay([])
 
 
 def test_without_the_plugin_no_kind_is_accepted(user: Any, db: Any) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
 
 from modules.booking.models import Appointment
-from modules.payments import settlement
 from modules.payments.models import Payment
-from tests.fake_tenders import KIND, balance, issue
+from tests.fake_tenders import CREDIT_KIND, KIND, balance, issue
 from tests.modules.booking.conftest import TUESDAY, iso
+from tests.modules.booking.with_payments.test_deposit_retry import _apply
 
 DEPOSIT = {"service": "MASAJE-DEP", "start": iso(TUESDAY, 10)}  # 30 % of $ 200.000
 NO_DEPOSIT = {"service": "MASAJE-60", "start": iso(TUESDAY, 10)}  # $ 180.000, no deposit
@@ -23,16 +22,7 @@ def _tender(code: str, kind: str = KIND) -> dict[str, str]:
 
 
 def _approve(checkout: dict[str, Any], capture: Any, status: str = "APPROVED") -> None:
-    tx = {
-        "id": f"tx-{checkout['reference']}",
-        "reference": checkout["reference"],
-        "status": status,
-        "amount_in_cents": checkout["amount_in_cents"],
-        "currency": "COP",
-        "payment_method_type": "CARD",
-    }
-    with capture(execute=True), transaction.atomic():
-        settlement.apply_transaction(tx, source="test")
+    _apply(checkout, status, capture)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,6 +53,49 @@ def test_a_deposit_fully_paid_by_a_tender_confirms_at_once(
     assert [(line.kind, line.code, line.amount_cents) for line in context.lines] == [
         ("service", "MASAJE-DEP", 20_000_000)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tender_paying_whole_sessions_pays_the_full_price_not_the_deposit(
+    api_as: Any, spa: Any, client_user: Any, fake_tenders: Any
+) -> None:
+    """A package credit (``prepays_items``) on a service with a deposit: the whole price is
+    due, so the credit pays the session in full and nothing is left for the desk."""
+    code = issue("CREDIT-0001", 20_000_000)
+    response = api_as(client_user).post(
+        "/api/booking/appointments", {**DEPOSIT, "tenders": [_tender(code, kind=CREDIT_KIND)]}
+    )
+    assert response.status_code == 201, response.json()
+    appointment = response.json()["appointment"]
+    assert appointment["status"] == "CONFIRMED"
+    assert appointment["deposit_cents"] == appointment["deposit_paid_cents"] == 20_000_000
+    assert fake_tenders.contexts[0].amount_cents == 20_000_000
+    assert balance(code) == 0
+
+
+def test_pay_again_with_a_card_and_a_credit_asks_for_the_full_price(
+    api_as: Any,
+    spa: Any,
+    client_user: Any,
+    fake_tenders: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    body = api_as(client_user).post("/api/booking/appointments", DEPOSIT).json()
+    assert body["appointment"]["deposit_cents"] == 6_000_000
+    _approve(body["checkout"], django_capture_on_commit_callbacks, status="DECLINED")
+    card, credit = issue("GIFT-0006", 1_000_000), issue("CREDIT-0002", 5_000_000)
+    retry = api_as(client_user).post(
+        f"/api/booking/appointments/{body['appointment']['id']}/checkout",
+        {"tenders": [_tender(card), _tender(credit, kind=CREDIT_KIND)]},
+    )
+    assert retry.status_code == 200, retry.json()
+    assert retry.json()["appointment"]["deposit_cents"] == 20_000_000
+    checkout = retry.json()["checkout"]
+    assert (checkout["total_cents"], checkout["tendered_cents"], checkout["amount_in_cents"]) == (
+        20_000_000,
+        6_000_000,
+        14_000_000,
+    )
 
 
 def test_without_a_deposit_tenders_prepay_the_price_and_wompi_takes_the_rest(
@@ -102,7 +135,7 @@ def test_without_tenders_a_service_without_deposit_is_still_confirmed_unpaid(
     ("tenders", "status", "code", "message"),
     [
         (
-            [_tender("X-1", kind="gift_card")],
+            [_tender("X-1", kind="no_such_kind")],
             422,
             "tender_not_accepted",
             "Medio de pago no aceptado.",
