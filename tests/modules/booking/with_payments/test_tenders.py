@@ -21,6 +21,15 @@ def _tender(code: str, kind: str = KIND) -> dict[str, str]:
     return {"kind": kind, "code": code}
 
 
+def _booked(api_as: Any, client: Any, booking: dict[str, Any], *tenders: dict[str, str]) -> Any:
+    """Book over HTTP with these tenders; the 201 answer's body."""
+    response = api_as(client).post(
+        "/api/booking/appointments", {**booking, "tenders": list(tenders)}
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
 def _approve(checkout: dict[str, Any], capture: Any, status: str = "APPROVED") -> None:
     _apply(checkout, status, capture)
 
@@ -30,11 +39,7 @@ def test_a_deposit_fully_paid_by_a_tender_confirms_at_once(
     api_as: Any, spa: Any, client_user: Any, fake_tenders: Any
 ) -> None:
     code = issue("GIFT-0001", 10_000_000)
-    response = api_as(client_user).post(
-        "/api/booking/appointments", {**DEPOSIT, "tenders": [_tender(code)]}
-    )
-    assert response.status_code == 201, response.json()
-    body = response.json()
+    body = _booked(api_as, client_user, DEPOSIT, _tender(code))
     assert body["appointment"]["status"] == "CONFIRMED"
     assert body["appointment"]["deposit_cents"] == body["appointment"]["deposit_paid_cents"]
     assert body["appointment"]["deposit_paid_cents"] == 6_000_000
@@ -62,11 +67,9 @@ def test_a_tender_paying_whole_sessions_pays_the_full_price_not_the_deposit(
     """A package credit (``prepays_items``) on a service with a deposit: the whole price is
     due, so the credit pays the session in full and nothing is left for the desk."""
     code = issue("CREDIT-0001", 20_000_000)
-    response = api_as(client_user).post(
-        "/api/booking/appointments", {**DEPOSIT, "tenders": [_tender(code, kind=CREDIT_KIND)]}
-    )
-    assert response.status_code == 201, response.json()
-    appointment = response.json()["appointment"]
+    appointment = _booked(api_as, client_user, DEPOSIT, _tender(code, kind=CREDIT_KIND))[
+        "appointment"
+    ]
     assert appointment["status"] == "CONFIRMED"
     assert appointment["deposit_cents"] == appointment["deposit_paid_cents"] == 20_000_000
     assert fake_tenders.contexts[0].amount_cents == 20_000_000
@@ -106,11 +109,7 @@ def test_without_a_deposit_tenders_prepay_the_price_and_wompi_takes_the_rest(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     code = issue("GIFT-0002", 5_000_000)
-    response = api_as(client_user).post(
-        "/api/booking/appointments", {**NO_DEPOSIT, "tenders": [_tender(code)]}
-    )
-    assert response.status_code == 201, response.json()
-    body = response.json()
+    body = _booked(api_as, client_user, NO_DEPOSIT, _tender(code))
     assert body["appointment"]["status"] == "PENDING_PAYMENT"
     assert body["appointment"]["deposit_cents"] == 18_000_000  # a prepaid booking
     checkout = body["checkout"]
@@ -189,11 +188,7 @@ def test_cancelling_in_time_returns_the_value_to_the_card(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     code = issue("GIFT-0004", 2_000_000)
-    body = (
-        api_as(client_user)
-        .post("/api/booking/appointments", {**DEPOSIT, "tenders": [_tender(code)]})
-        .json()
-    )
+    body = _booked(api_as, client_user, DEPOSIT, _tender(code))
     _approve(body["checkout"], django_capture_on_commit_callbacks)
     appt_id = body["appointment"]["id"]
     assert Appointment.objects.get(public_id=appt_id).deposit_paid_cents == 6_000_000
