@@ -67,7 +67,13 @@ def _catalog_items(client: Any, key: str, path: str, field: str) -> list[Any]:
             if response.status_code != 200:
                 response.failure(f"catalog {path}: {response.status_code}")
                 return []
-            _catalog[key] = [item[field] for item in response.json()["items"]]
+            # A service with a card guarantee needs a saved card and the policy's consent:
+            # these clients have no card, so they book the others (as such a client would).
+            _catalog[key] = [
+                item[field]
+                for item in response.json()["items"]
+                if not (item.get("guarantee") or {}).get("requires_card")
+            ]
     return _catalog[key]
 
 
