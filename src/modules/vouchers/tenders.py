@@ -18,7 +18,13 @@ import uuid
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from modules.payments.public import TenderContext, TenderHold, TenderOffer, TenderRefused
+from modules.payments.public import (
+    TenderContext,
+    TenderHold,
+    TenderLine,
+    TenderOffer,
+    TenderRefused,
+)
 from modules.vouchers import codes, ledger, messages
 from modules.vouchers.models import (
     CreditEntry,
@@ -48,6 +54,21 @@ def _held_elsewhere() -> TenderRefused:
     )
 
 
+def _repeated() -> TenderRefused:
+    # Payments rejects a code typed twice verbatim; the same card or package spelled two ways
+    # (dashes, case) only shows up here, once the code names a row.
+    return TenderRefused(
+        _("Usaste el mismo bono o crédito más de una vez."), code="tender_repeated"
+    )
+
+
+def _held_here(context: TenderContext, **source: object) -> Hold | None:
+    """A hold this same checkout already took on the source (card or purchase)."""
+    return Hold.objects.filter(
+        payment_reference=context.payment_reference, state=Hold.State.HELD, **source
+    ).first()
+
+
 class GiftCardTender:
     """Kind ``gift_card``: the offer's code is the card's code as printed."""
 
@@ -66,6 +87,8 @@ class GiftCardTender:
             raise TenderRefused(_("No encontramos una tarjeta de regalo con ese código."))
         if card.status == GiftCard.Status.VOIDED:
             raise TenderRefused(_("Esta tarjeta de regalo fue anulada."))
+        if _held_here(context, card=card):
+            raise _repeated()
         if card.expires_at is None or card.expires_at <= timezone.now():
             raise TenderRefused(
                 _("Esta tarjeta de regalo venció el %(day)s.")
@@ -153,8 +176,9 @@ class PackageCreditTender:
             raise TenderRefused(_("No encontramos ese paquete entre los tuyos."))
         if purchase.expires_at is None or purchase.expires_at <= timezone.now():
             raise TenderRefused(_("Tu paquete %(name)s venció.") % {"name": purchase.package.name})
-        included = set(purchase.package.service_codes)
-        line = next((x for x in context.lines if x.kind == "service" and x.code in included), None)
+        if _held_here(context, purchase=purchase):
+            raise _repeated()
+        line = self._unpaid_line(purchase, context)
         if line is None:
             raise TenderRefused(
                 _("Tu paquete %(name)s no incluye este servicio.") % {"name": purchase.package.name}
@@ -179,6 +203,27 @@ class PackageCreditTender:
         ledger.move_credits(purchase, CreditEntry.Kind.HOLD, -1, hold=hold)
         label = _("Paquete %(name)s (1 sesión)") % {"name": purchase.package.name}
         return TenderHold(hold_id=hold.hold_id, amount_cents=amount, label=label)
+
+    @staticmethod
+    def _unpaid_line(purchase: PackagePurchase, context: TenderContext) -> TenderLine | None:
+        """The first service line the package includes that no other credit of this checkout
+        pays already (two packages never pay one session twice)."""
+        included = set(purchase.package.service_codes)
+        taken = list(
+            Hold.objects.filter(
+                payment_reference=context.payment_reference,
+                state=Hold.State.HELD,
+                purchase__isnull=False,
+            ).values_list("service_code", flat=True)
+        )
+        for line in context.lines:
+            if line.kind != "service" or line.code not in included:
+                continue
+            if line.code in taken:
+                taken.remove(line.code)
+                continue
+            return line
+        return None
 
     def capture(self, hold_id: str) -> None:
         hold = _lock_hold(hold_id)

@@ -195,3 +195,55 @@ def test_the_last_credit_cannot_be_spent_twice(user, package) -> None:
     with pytest.raises(TenderRefused) as refused:
         _checkout(user, str(purchase.public_id), 18_000_000, kind="package_credit", lines=[LINE])
     assert "Ya usaste todas las sesiones" in refused.value.message
+
+
+# --- one value offered twice under two spellings (found by probing) ------------------------------
+LINES = (
+    TenderLine(kind="service", code="MASAJE-RELAX-60", amount_cents=8_000_000),
+    TenderLine(kind="product", code="ACEITE-30", amount_cents=8_000_000),
+)
+
+
+def _offers(user, offers, amount: int, lines=()):
+    return payments.create_checkout(
+        purpose=PURPOSE,
+        ref="appt-1",
+        amount_cents=amount,
+        customer=user,
+        tenders=[TenderOffer(kind=kind, code=code) for kind, code in offers],
+        lines=lines,
+    )
+
+
+def test_one_card_typed_two_ways_is_repeated_not_in_use(user) -> None:
+    card, code = active_card(user, 5_000_000)
+    dashed = "-".join(code[i : i + 4] for i in range(0, len(code), 4)).lower()
+    with pytest.raises(TenderRefused) as refused:
+        _offers(user, [("gift_card", code), ("gift_card", dashed)], 8_000_000)
+    assert (refused.value.status_code, refused.value.code) == (422, "tender_repeated")
+    assert _balance(card) == 5_000_000 and not TenderHold.objects.exists()
+
+
+def test_one_package_typed_two_ways_takes_one_credit_at_most(user, package) -> None:
+    purchase = _purchase(user, package)
+    pid = str(purchase.public_id)
+    with pytest.raises(TenderRefused) as refused:
+        _offers(user, [("package_credit", pid), ("package_credit", pid.upper())], 16_000_000, LINES)
+    assert (refused.value.status_code, refused.value.code) == (422, "tender_repeated")
+    purchase.refresh_from_db()
+    assert purchase.credits_left == 5 and not TenderHold.objects.exists()
+
+
+def test_two_packages_never_pay_one_session_twice(user, package) -> None:
+    first, second = _purchase(user, package), _purchase(user, package)
+    with pytest.raises(TenderRefused):
+        _offers(
+            user,
+            [("package_credit", str(first.public_id)), ("package_credit", str(second.public_id))],
+            16_000_000,
+            LINES,
+        )
+    for purchase in (first, second):
+        purchase.refresh_from_db()
+        assert purchase.credits_left == 5
+    assert not TenderHold.objects.exists()
