@@ -3,8 +3,9 @@ worker consuming every plugin's queue, beat, the Wompi and Twilio fakes):
 
 a client buys a gift card for a friend → pays in the Wompi fake's Web Checkout → the signed
 webhook issues it → the worker delivers the code to the friend's WhatsApp at the Twilio fake
-→ the friend checks the balance with that code → the client buys a package (seeded
-`5-masajes`) → pays → its five sessions are listed.
+→ the friend checks the balance with that code → the code pays a booking's deposit (confirmed
+at once, no Wompi) → the client buys a package (seeded `5-masajes`) → pays → its five sessions
+are listed → one pays a booking (confirmed at once), four are left.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Stack, eventually
-from tests.e2e.test_journey import _pay, _twilio_messages, sign_up
+from tests.e2e.test_journey import _first_slot, _pay, _twilio_messages, sign_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -81,7 +82,42 @@ def buy_package(stack: Stack, token: str) -> dict[str, Any]:
     return purchase
 
 
+def book_with(stack: Stack, token: str, tender: dict[str, str]) -> dict[str, Any]:
+    """A booking paid by a tender alone: confirmed in the same request."""
+    with stack.client(token) as http:
+        slot = _first_slot(http, "MASAJE-RELAX-60")
+        response = http.post(
+            "/api/booking/appointments",
+            json={
+                "service": "MASAJE-RELAX-60",
+                "start": slot["start"],
+                "therapist": slot["therapists"][0],
+                "tenders": [tender],
+            },
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["checkout"]["settled"] is True and body["checkout"]["checkout_url"] == ""
+        confirmed = eventually(
+            lambda: (
+                http.get(f"/api/booking/appointments/{body['appointment']['id']}").json()["status"]
+                == "CONFIRMED"
+            ),
+            what="appointment paid by the tender confirmed",
+        )
+        assert confirmed
+    return body
+
+
 def test_vouchers_journey(stack: Stack) -> None:
     _phone, token = sign_up(stack)
-    buy_and_deliver_gift_card(stack, token)
-    buy_package(stack, token)
+    code = buy_and_deliver_gift_card(stack, token)
+    booked = book_with(stack, token, {"kind": "gift_card", "code": code})
+    with stack.client() as http:
+        left = http.post("/api/vouchers/gift-cards/balance/", json={"code": code}).json()
+    assert left["balance_cents"] == 10_000_000 - booked["checkout"]["tendered_cents"]
+    purchase = buy_package(stack, token)
+    book_with(stack, token, {"kind": "package_credit", "code": purchase["id"]})
+    with stack.client(token) as http:
+        mine = http.get("/api/vouchers/my-packages/").json()["items"]
+    assert mine[0]["credits_left"] == 4
