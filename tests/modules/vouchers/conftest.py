@@ -12,6 +12,7 @@ from django.utils import timezone
 from modules.payments import public as payments
 from modules.vouchers import gift_cards
 from modules.vouchers.models import GiftCard, Package, PackageService
+from platform_core import ratelimit
 from platform_core.notifications import clear_sent_messages
 
 
@@ -25,6 +26,9 @@ def _sandbox(settings: Any) -> Any:
     settings.WOMPI_PRIVATE_KEY = "prv_test_vouchers"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clear_sent_messages()
+    # The balance look-up is rate limited per IP: one test's look-ups must not count in the
+    # next one's (the limiter's local fallback lives in the process).
+    ratelimit.reset_local()
     return settings
 
 
