@@ -111,8 +111,29 @@ def _parse_start(start: str) -> datetime:
     return moment
 
 
+def _tender_offers(tenders: Any) -> list[payments.TenderOffer]:
+    """The model's ``tenders`` argument as offers; ValueError unless a list of at most 3
+    {kind, code} string pairs."""
+    if tenders is None:
+        return []
+    if not isinstance(tenders, list) or len(tenders) > 3:
+        raise ValueError("tenders")
+    offers = []
+    for item in tenders:
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(key), str) and item.get(key) for key in ("kind", "code")
+        ):
+            raise ValueError("tenders")
+        offers.append(payments.TenderOffer(kind=item["kind"], code=item["code"]))
+    return offers
+
+
 def propose_booking(
-    ctx: ToolContext, service_code: str, start: str, therapist_id: str | None = None
+    ctx: ToolContext,
+    service_code: str,
+    start: str,
+    therapist_id: str | None = None,
+    tenders: Any = None,
 ) -> str:
     try:
         service = services.get_active_service(service_code)
@@ -129,7 +150,16 @@ def propose_booking(
         text += " " + _(
             "Dura %(total)s minutos, con %(rest)s de reposo mientras el producto actúa."
         ) % {"total": service.duration_minutes, "rest": service.processing_minutes}
-    if service.deposit_percent:
+    try:
+        offers = _tender_offers(tenders)
+    except ValueError:
+        return _("No pude entender con qué bono o crédito pagas. ¿Me lo repites?")
+    if offers:
+        text += " " + _(
+            "Pagarás primero con tu bono o crédito; si no alcanza, te enviamos el enlace "
+            "de pago por el resto."
+        )
+    elif service.deposit_percent:
         text += " " + _("Para apartarla se paga un anticipo del %(p)s%%.") % {
             "p": service.deposit_percent
         }
@@ -148,10 +178,22 @@ def _card_policy(ctx: ToolContext, service: Any) -> str:
 
 
 def book_appointment(
-    ctx: ToolContext, service_code: str, start: str, therapist_id: str | None = None
+    ctx: ToolContext,
+    service_code: str,
+    start: str,
+    therapist_id: str | None = None,
+    tenders: Any = None,
 ) -> dict[str, Any]:
     if not ctx.confirmed or ctx.user is None:
         return {"ok": False, "error": "confirmation_required"}
+    try:
+        offers = _tender_offers(tenders)
+    except ValueError:
+        return {
+            "ok": False,
+            "error": "invalid_tenders",
+            "message": _("No pude entender con qué bono o crédito pagas."),
+        }
     try:
         outcome = services.book_appointment(
             actor=ctx.user,
@@ -162,6 +204,7 @@ def book_appointment(
             # Confirmed with "sí" to propose_booking's text, which states the policy.
             accept_policy=True,
             consent_via="assistant",
+            tenders=offers,
         )
     except ValueError:
         return {"ok": False, "error": "invalid_start", "message": _("Hora no válida.")}
@@ -403,7 +446,9 @@ def _booked(outcome: Any) -> dict[str, Any]:
         "when": spanish_datetime(appt.start),
         "therapist": appt.therapist.display_name,
     }
-    if outcome.checkout is not None:
+    if outcome.checkout is not None and outcome.checkout.tendered_cents:
+        data["paid_with_tenders_cents"] = outcome.checkout.tendered_cents
+    if outcome.checkout is not None and not outcome.checkout.settled:
         data["payment_url"] = outcome.checkout.checkout_url
         data["deposit_cents"] = appt.deposit_cents
         if appt.hold_expires_at is not None:
@@ -500,7 +545,23 @@ def get_tools() -> list[AssistantTool]:
             description="Reserva una cita para el usuario (requiere confirmación explícita).",
             parameters={
                 "type": "object",
-                "properties": {"service_code": {"type": "string"}, **slot},
+                "properties": {
+                    "service_code": {"type": "string"},
+                    **slot,
+                    "tenders": {
+                        "type": "array",
+                        "maxItems": 3,
+                        "description": (
+                            "Bonos o créditos con que el usuario paga (p. ej. un crédito de "
+                            "my_packages: kind y code tal como los da esa herramienta)."
+                        ),
+                        "items": {
+                            "type": "object",
+                            "properties": {"kind": {"type": "string"}, "code": {"type": "string"}},
+                            "required": ["kind", "code"],
+                        },
+                    },
+                },
                 "required": ["service_code", "start"],
             },
             handler=book_appointment,

@@ -228,3 +228,27 @@ def test_pay_again_with_a_tender_after_a_decline(
     assert balance(code) == 1_000_000
     plain = api_as(client_user).post(url)
     assert plain.status_code == 200 and plain.json()["checkout"]["tendered_cents"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_assistant_books_with_a_credit_after_confirmation(
+    spa: Any, client_user: Any, fake_tenders: Any
+) -> None:
+    from modules.booking.assistant_tools import get_tools
+    from platform_core.plugins import ToolContext
+
+    tool = {t.name: t for t in get_tools()}["book_appointment"]
+    code = issue("CREDIT-0003", 20_000_000)
+    args = {
+        "service_code": "MASAJE-DEP",
+        "start": iso(TUESDAY, 10),
+        "tenders": [{"kind": CREDIT_KIND, "code": code}],
+    }
+    ctx = ToolContext(user=client_user, conversation_id="c-1", confirmed=True)
+    assert "bono o crédito" in tool.propose(ctx, **args)
+    bad = tool.handler(ctx, **{**args, "tenders": [{"kind": CREDIT_KIND}]})
+    assert bad["error"] == "invalid_tenders" and not Appointment.objects.exists()
+    booked = tool.handler(ctx, **args)
+    assert booked["ok"] and booked["status"] == "CONFIRMED", booked
+    assert booked["paid_with_tenders_cents"] == 20_000_000 and "payment_url" not in booked
+    assert balance(code) == 0
