@@ -35,6 +35,8 @@ def my_packages(ctx: ToolContext) -> dict[str, Any]:
         "paquetes": [
             {
                 "package_id": str(p.public_id),
+                # What book_appointment's ``tenders`` takes to pay a session with it.
+                "tender": {"kind": "package_credit", "code": str(p.public_id)},
                 "nombre": p.package.name,
                 "sesiones_disponibles": p.credits_left,
                 "servicios": p.package.service_codes,
@@ -65,7 +67,8 @@ def get_tools() -> list[AssistantTool]:
             name="my_packages",
             description=(
                 "Lista los paquetes de sesiones del usuario con las sesiones que le quedan, "
-                "los servicios que cubren y su vencimiento."
+                "los servicios que cubren y su vencimiento; 'tender' es lo que se pasa en "
+                "tenders de book_appointment para pagar una sesión con el paquete."
             ),
             parameters={"type": "object", "properties": {}},
             handler=my_packages,

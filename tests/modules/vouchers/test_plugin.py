@@ -69,3 +69,15 @@ def test_expiry_reminders_once_within_the_lead_time(user, package) -> None:
     )
     assert "tu paquete 5 masajes vence" in bodies[0] and "5 sesiones" in bodies[0]
     assert "tu tarjeta de regalo" in bodies[1] and "$ 50.000" in bodies[1]
+
+
+def test_my_packages_gives_the_tender_booking_takes(api_as, user, package) -> None:
+    """The assistant books a session with a package through booking's ``book_appointment``
+    ``tenders``: my_packages hands it the kind and code to pass."""
+    response = api_as(user).post("/api/vouchers/packages/5-masajes/purchase/")
+    settle(response.json()["payment"]["reference"])
+    tool = assistant_tools()["my_packages"]
+    [listed] = tool.handler(ToolContext(user=user, conversation_id="c1"))["paquetes"]
+    assert listed["sesiones_disponibles"] == 5
+    assert listed["tender"] == {"kind": "package_credit", "code": listed["package_id"]}
+    assert "tenders de book_appointment" in tool.description
