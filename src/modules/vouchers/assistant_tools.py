@@ -1,5 +1,6 @@
 """Assistant tools: a gift card's balance and the user's packages. Booking with a package
-credit goes through booking's public face once payments accepts tenders."""
+credit is booking's own ``book_appointment`` tool (after the client's "sí") with the
+``tender`` my_packages gives: booking takes tenders generically and names no plugin."""
 
 from __future__ import annotations
 
