@@ -103,10 +103,6 @@ def attempt_reference(fee: AppointmentFee) -> str:
     return f"SZF-{fee.public_id.hex[:24].upper()}-{fee.attempts}"
 
 
-def _client_email(client: Any) -> str:
-    return client.email or f"{client.public_id}@clientes.studiozens.co"
-
-
 def charge(fee_id: int, *, now: datetime | None = None) -> str:
     """Charge a due fee: open its next attempt under the fee's row lock (a second caller
     finds it CHARGING and stops), then, after commit, ask Wompi. Returns what happened:
@@ -135,7 +131,9 @@ def charge(fee_id: int, *, now: datetime | None = None) -> str:
             amount_cents=fee.amount_cents,
             currency=fee.currency,
             user_id=appt.client_id,
-            customer_email=_client_email(appt.client),
+            customer_email=payments.payer_email(
+                public_id=appt.client.public_id, email=appt.client.email
+            ),
             description=f"{fee.get_kind_display()}: {appt.service.name}"[:255],
             reference=reference,
             penalty=True,

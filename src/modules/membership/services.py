@@ -114,7 +114,7 @@ def subscribe(
     plan = VipPlan.objects.filter(code=plan_code, is_active=True).first()
     if plan is None:
         raise NotFound()
-    email = get_user(pk=user.id).email or f"{user.public_id}@clientes.studiozens.co"
+    email = payments.payer_email(public_id=user.public_id, email=get_user(pk=user.id).email)
     try:
         with transaction.atomic():
             sub = VipSubscription.objects.create(

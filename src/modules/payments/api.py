@@ -207,7 +207,7 @@ def save_my_card(request: HttpRequest, payload: SaveCardIn) -> Any:
     voids the old one). The acceptance of Wompi's documents is recorded with it. 422
     card_rejected when Wompi refuses the card or the tokens; 503 when it cannot be reached."""
     user = request.auth
-    email = getattr(user, "email", "") or f"{user.public_id}@clientes.studiozens.co"
+    email = card_on_file.payer_email(public_id=user.public_id, email=getattr(user, "email", ""))
     card = saved_cards.save_card(
         user=user,
         customer_email=email,

@@ -33,6 +33,12 @@ from modules.payments.wompi.signatures import integrity_signature
 logger = logging.getLogger(__name__)
 
 
+def payer_email(*, public_id: object, email: str = "") -> str:
+    """The e-mail Wompi requires for a card-on-file source or charge: the client's, else a
+    per-client address of the spa's own domain (clients may sign up with a phone only)."""
+    return email or f"{public_id}@clientes.studiozens.co"
+
+
 def card_acceptance() -> CardAcceptanceDTO:
     try:
         acceptance = get_gateway().get_acceptance()

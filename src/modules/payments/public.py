@@ -86,6 +86,7 @@ __all__ = [
     "open_checkout",
     "open_source_charge",
     "paid_by_ref",
+    "payer_email",
     "payment_status",
     "record_desk_payment",
     "request_refund",
@@ -235,6 +236,13 @@ def paid_by_ref(*, purposes: tuple[str, ...], refs: list[str]) -> dict[str, int]
 
 
 # --- card on file (payment sources) -----------------------------------------------------------
+def payer_email(*, public_id: object, email: str = "") -> str:
+    """The e-mail to give Wompi for a client's card: theirs, else a per-client placeholder."""
+    from modules.payments import card_on_file
+
+    return card_on_file.payer_email(public_id=public_id, email=email)
+
+
 def card_acceptance() -> CardAcceptanceDTO:
     """Wompi's current acceptance documents. Raises ``GatewayUnavailable``."""
     from modules.payments import card_on_file
