@@ -18,8 +18,16 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # Render sends SIGTERM and waits maxShutdownDelaySeconds (30 s by default).
 graceful_timeout = 25
 keepalive = 5
-# Recycle workers now and then so slow leaks never reach the 512 MB limit.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+# The app is imported once, in the master, and the workers are forked from it: a worker
+# (re)start costs a fork instead of importing Django and every module again (~0.8-3 s of
+# CPU), its start-up heap (frozen by studiozens.asgi) stays shared with its siblings, and a
+# broken import fails the deploy at once instead of looping worker boots. Nothing opens a
+# connection or a thread at import time (tests/studiozens/test_preload.py).
+preload_app = True
+# Recycle workers now and then so slow leaks never reach the 512 MB limit. With preload a
+# recycle is cheap, but under a crowd 1,000 requests came every few seconds per worker and
+# each recycle still dropped its warm caches and pool: docs/performance.md ("Load ladder").
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max(1, max_requests // 10)
 # No forwarded_allow_ips: the server never rewrites the client address from
 # X-Forwarded-For (uvicorn's proxy headers are off in studiozens.gunicorn_worker). The app
