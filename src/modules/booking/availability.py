@@ -55,7 +55,7 @@ from modules.booking.models import (
     TimeOff,
     WorkingHours,
 )
-from modules.booking.versions import AVAILABILITY
+from modules.booking.versions import AVAILABILITY, SCHEDULE
 
 Interval = tuple[int, int]
 
@@ -72,10 +72,21 @@ def current_version() -> int:
     return AVAILABILITY.current()
 
 
-def bump_version() -> None:
+def bump_version(sender: Any = None) -> None:
     """Invalidate every cached search now and again once the current transaction
     commits. Readers read the version before the data, so a search that saw the old
-    data cannot be stored under the version bumped after the commit."""
+    data cannot be stored under the version bumped after the commit.
+
+    The schedule counter (``versions.SCHEDULE``) is bumped too unless ``sender`` (the
+    model a signal reports written) is ``Appointment``: in doubt, everything goes."""
+    AVAILABILITY.bump()
+    if sender is not Appointment:
+        SCHEDULE.bump()
+
+
+def bump_appointments() -> None:
+    """Only appointments changed (a booking, a cancellation, a payment, a hold that
+    expired): cached searches go, what is keyed by ``versions.SCHEDULE`` stays."""
     AVAILABILITY.bump()
 
 

@@ -172,3 +172,24 @@ def test_catalog_endpoints(api: Any, spa: Any) -> None:
         for t in api.get("/api/booking/therapists", {"service": "MASAJE-60"}).json()["items"]
     ]
     assert names == ["Ana", "Beto"]
+
+
+def test_an_appointment_write_keeps_the_schedule_version(db: Any) -> None:
+    """Searches go stale on every write; the schedule (versions.SCHEDULE) only on a write
+    of something other than an appointment, and on any bump that names no model."""
+    from modules.booking.availability import bump_appointments, bump_version
+    from modules.booking.versions import AVAILABILITY, SCHEDULE
+
+    def versions() -> tuple[int, int]:
+        return AVAILABILITY.current(), SCHEDULE.current()
+
+    searches, schedule = versions()
+    bump_appointments()
+    bump_version(Appointment)
+    assert versions()[1] == schedule
+    assert versions()[0] > searches
+    for sender in (None, TimeOff, ClosedDay, ScheduleChange):
+        searches, schedule = versions()
+        bump_version(sender)
+        assert versions()[0] > searches
+        assert versions()[1] > schedule
