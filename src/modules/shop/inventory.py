@@ -3,9 +3,10 @@
 Stock rules:
 - ``Product.stock`` is what can be sold now. It only changes through
   :func:`move_stock`, which issues one conditional UPDATE (``stock = stock + delta``
-  filtered on ``stock >= -delta`` for decrements) and writes an InventoryMovement in the
-  same transaction. There is no read-then-write, so concurrent checkouts cannot
-  oversell; the CHECK constraint ``stock >= 0`` is the last line of defence.
+  filtered on ``stock >= -delta`` for decrements, returning the new stock) and writes
+  an InventoryMovement in the same transaction. There is no read-then-write, so
+  concurrent checkouts cannot oversell; the CHECK constraint ``stock >= 0`` is the last
+  line of defence.
 - A checkout reserves (``reservation``, negative); an expired or cancelled order gives
   the units back (``release``, positive). Paying does not move stock: the reserved
   units simply stay sold. ``sale`` is for counter sales recorded by staff.
@@ -15,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,50 @@ def user_id(user: UserRef | None) -> int | None:
     return getattr(user, "id", None)
 
 
+class _NotMoved(Exception):
+    """The conditional UPDATE changed no row (or the CHECK constraint refused it)."""
+
+
+# What move_stock reads back from its UPDATE (RETURNING): the movement, the low-stock alert
+# and the catalog's shown availability need these, in the model's field order.
+_RETURNED = ("id", "sku", "name", "stock", "low_stock_threshold")
+
+
+def _apply_delta(product_id: int, delta: int, *, only_active: bool) -> Product | None:
+    """``stock = stock + delta`` in one conditional UPDATE (``stock >= -delta`` for a
+    decrement, ``active`` when asked) that returns the product's new state: None when no
+    row matched. The row stays locked by the caller's transaction. Raw SQL only because the
+    ORM's ``update()`` cannot say RETURNING (PostgreSQL, and SQLite >= 3.35 in tests)."""
+    meta = Product._meta
+    qn = connection.ops.quote_name
+    names = (*_RETURNED, "active", "updated_at")
+    column = {name: qn(meta.get_field(name).column) for name in names}
+    where = [f"{column['id']} = %s"]
+    params: list[Any] = [
+        delta,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        product_id,
+    ]
+    if only_active:
+        where.append(column["active"])
+    if delta < 0:
+        where.append(f"{column['stock']} >= %s")
+        params.append(-delta)
+    # Only quoted identifiers from the model are formatted in; values are parameters.
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {column['stock']} = {column['stock']} + %s, "  # noqa: S608
+        f"{column['updated_at']} = %s WHERE {' AND '.join(where)} "
+        f"RETURNING {', '.join(column[name] for name in _RETURNED)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # A model instance like ``.only(*_RETURNED)`` would give: other fields load on access.
+    return Product.from_db(connection.alias, list(_RETURNED), list(row))
+
+
 def move_stock(
     product_id: int,
     delta: int,
@@ -59,45 +103,43 @@ def move_stock(
     """
     if delta == 0:
         raise InvalidQuantity()
-    with transaction.atomic():
-        rows = Product.objects.filter(pk=product_id)
-        if only_active:
-            rows = rows.filter(active=True)
-        if delta < 0:
-            rows = rows.filter(stock__gte=-delta)
-        try:
-            with transaction.atomic():  # savepoint: the transaction stays usable on refusal
-                updated = rows.update(stock=F("stock") + delta, updated_at=timezone.now())
-        except IntegrityError:  # the CHECK constraint caught what the filter missed
-            updated = 0
-        if not updated:
-            product = Product.objects.filter(pk=product_id).only("sku", "name").first()
+    try:
+        # One savepoint: on refusal it is rolled back and the caller's transaction stays
+        # usable (also after the CHECK constraint refused the UPDATE).
+        with transaction.atomic():
+            try:
+                product = _apply_delta(product_id, delta, only_active=only_active)
+            except IntegrityError:  # the CHECK constraint caught what the filter missed
+                raise _NotMoved from None
             if product is None:
-                raise ProductNotFound()
-            details = {"sku": product.sku, "product": product.name}
-            if kind == MovementKind.RESERVATION:
-                raise OutOfStock(
-                    _("No hay unidades suficientes de %(name)s.") % {"name": product.name},
-                    details=details,
-                )
-            raise StockWouldGoNegative(details=details)
-        # Reading after our own UPDATE is safe: the row is locked by this transaction.
-        product = Product.objects.only("pk", "sku", "name", "stock", "low_stock_threshold").get(
-            pk=product_id
-        )
-        movement = InventoryMovement.objects.create(
-            product=product,
-            kind=kind,
-            quantity=delta,
-            stock_after=product.stock,
-            reason=reason[:255],
-            actor_id=user_id(actor),
-            order=order,
-        )
-        if delta < 0 and product.stock - delta > product.threshold >= product.stock:
-            _alert_low_stock(product, movement)
-        if _shown_availability(product.stock - delta, product.threshold) != product.availability:
-            CATALOG.bump()  # the catalog shows in_stock / low / out, not the count
+                raise _NotMoved
+            movement = InventoryMovement.objects.create(
+                product=product,
+                kind=kind,
+                quantity=delta,
+                stock_after=product.stock,
+                reason=reason[:255],
+                actor_id=user_id(actor),
+                order=order,
+            )
+            if delta < 0 and product.stock - delta > product.threshold >= product.stock:
+                _alert_low_stock(product, movement)
+            if (
+                _shown_availability(product.stock - delta, product.threshold)
+                != product.availability
+            ):
+                CATALOG.bump()  # the catalog shows in_stock / low / out, not the count
+    except _NotMoved:
+        refused = Product.objects.filter(pk=product_id).only("sku", "name").first()
+        if refused is None:
+            raise ProductNotFound() from None
+        details = {"sku": refused.sku, "product": refused.name}
+        if kind == MovementKind.RESERVATION:
+            raise OutOfStock(
+                _("No hay unidades suficientes de %(name)s.") % {"name": refused.name},
+                details=details,
+            ) from None
+        raise StockWouldGoNegative(details=details) from None
     return movement
 
 

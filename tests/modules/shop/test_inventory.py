@@ -97,3 +97,36 @@ def test_low_stock_template_renders_spanish():
         {"product": "Crema", "sku": "CRE-1", "stock": 1, "threshold": 3},
     )
     assert "Inventario bajo" in text and "1 unidad " in text
+
+
+def test_a_move_is_one_update_returning_and_its_movement():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    product = ProductFactory(stock=10, low_stock_threshold=2)
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        movement = inventory.record_counter_sale(product, 3, reason="venta", actor=None)
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert [sql.split()[0] for sql in statements] == ["UPDATE", "INSERT"], statements
+    assert "RETURNING" in statements[0]
+    assert movement.stock_after == 7
+    # The product it carries is the row as the UPDATE left it; other fields load on access.
+    assert (movement.product.stock, movement.product.sku) == (7, product.sku)
+    assert movement.product.price_cents == product.price_cents
+
+
+def test_a_refusal_by_the_check_constraint_keeps_the_transaction_usable(monkeypatch):
+    """The conditional UPDATE never lets the CHECK fire; if it ever did, the move is
+    refused like any other and the caller's transaction goes on."""
+    product = ProductFactory(stock=2)
+
+    def violating(product_id, delta, *, only_active):
+        Product.objects.filter(pk=product_id).update(stock=F("stock") - 100)  # IntegrityError
+
+    monkeypatch.setattr(inventory, "_apply_delta", violating)
+    with transaction.atomic():
+        with pytest.raises(StockWouldGoNegative):
+            inventory.record_counter_sale(product, 1, reason="x", actor=None)
+        product.refresh_from_db()  # still usable
+        assert product.stock == 2
+    assert InventoryMovement.objects.filter(product=product).count() == 1
