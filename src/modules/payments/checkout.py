@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -147,7 +148,9 @@ def create_checkout(
     # Wompi signs the expiration with millisecond precision: store exactly that value.
     expires_at = expires_at.replace(microsecond=expires_at.microsecond // 1000 * 1000)
     user_id, email, full_name, phone = _customer_fields(customer)
-    with transaction.atomic():
+    # With tenders the attempt is several writes, all or nothing (a savepoint inside the
+    # caller's transaction); without, it is one INSERT, atomic by itself.
+    with transaction.atomic() if offers else nullcontext():
         payment = Payment.objects.create(
             reference=new_reference(),
             purpose=purpose,
