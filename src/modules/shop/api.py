@@ -201,15 +201,17 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
         address=address,
         tenders=ports.tender_offers(payload.tenders),
     )
-    return Status(201, _checkout_out(request, result))
+    order = result.order  # as the checkout wrote it, its lines attached: no re-read
+    if result.payment.settled:
+        # Tenders paid it all: the settlement (after commit) may have moved it already.
+        order = selectors.order_for(request.auth, order.public_id)
+    return Status(201, _checkout_out(result, order))
 
 
-def _checkout_out(request: HttpRequest, result: checkouts.CheckoutResult) -> dict[str, Any]:
+def _checkout_out(result: checkouts.CheckoutResult, order: Any) -> dict[str, Any]:
     payment = result.payment
     return {
-        "order": selectors.order_for(
-            request.auth, result.order.public_id, staff=ports.is_shop_staff(request.auth)
-        ),
+        "order": order,
         "payment": {
             "reference": payment.reference,
             "amount_in_cents": payment.amount_in_cents,
@@ -255,8 +257,8 @@ def get_order(request: HttpRequest, order_id: UUID) -> Any:
 )
 def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
     """Cancel an unpaid order; its reserved stock is released."""
-    orders.cancel_by_client(request.auth, order_id)
-    return selectors.order_for(request.auth, order_id)
+    # The order as the cancellation left it, under its lock (lines attached): no re-read.
+    return orders.cancel_by_client(request.auth, order_id)
 
 
 @router.post(
@@ -281,7 +283,8 @@ def retry_order_payment(
         staff=staff,
         tenders=ports.tender_offers(payload.tenders if payload else None),
     )
-    return _checkout_out(request, result)
+    order = selectors.order_for(request.auth, result.order.public_id, staff=staff)
+    return _checkout_out(result, order)
 
 
 @router.post(

@@ -18,7 +18,7 @@ from modules.shop.models import (
     CartItem,
     Product,
 )
-from modules.shop.selectors import parse_public_id
+from modules.shop.selectors import parse_public_id, with_items
 
 
 def get_or_create_cart(user: Any) -> Cart:
@@ -38,7 +38,9 @@ def _locked_cart(user: Any) -> Cart:
 
 def _active_product(product_public_id: Any) -> Product:
     try:
-        return Product.objects.get(public_id=parse_public_id(product_public_id), active=True)
+        return Product.objects.select_related("category__parent").get(
+            public_id=parse_public_id(product_public_id), active=True
+        )
     except Product.DoesNotExist:
         raise ProductNotFound() from None
 
@@ -62,10 +64,14 @@ def _check_available(product: Product, quantity: int) -> None:
 
 
 def add_to_cart(user: Any, product_public_id: Any, quantity: int = 1) -> Cart:
+    """Add units to the product's line. The cart comes back with its lines attached
+    (``selectors.cart_items`` answers without reading them again)."""
     product = _active_product(product_public_id)
     with transaction.atomic():
         cart = _locked_cart(user)
-        item = CartItem.objects.filter(cart=cart, product=product).first()
+        # Every line, read under the cart's lock: the one to change and the answer.
+        items = list(cart.items.select_related("product__category__parent"))
+        item = next((line for line in items if line.product_id == product.pk), None)
         new_quantity = quantity + (item.quantity if item else 0)
         _check_quantity(new_quantity)
         _check_available(product, new_quantity)
@@ -73,9 +79,9 @@ def add_to_cart(user: Any, product_public_id: Any, quantity: int = 1) -> Cart:
             item.quantity = new_quantity
             item.save(update_fields=["quantity"])
         else:
-            CartItem.objects.create(cart=cart, product=product, quantity=new_quantity)
+            items.append(CartItem.objects.create(cart=cart, product=product, quantity=new_quantity))
         cart.save(update_fields=["updated_at"])
-    return cart
+    return with_items(cart, items)
 
 
 def set_cart_quantity(user: Any, product_public_id: Any, quantity: int) -> Cart:

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.shop import ports
-from modules.shop.cart import get_or_create_cart
 from modules.shop.errors import (
     AddressRequired,
     CartEmpty,
@@ -28,6 +27,7 @@ from modules.shop.errors import (
 from modules.shop.inventory import move_stock, user_id
 from modules.shop.models import (
     Cart,
+    CartItem,
     Fulfilment,
     MovementKind,
     Order,
@@ -36,6 +36,7 @@ from modules.shop.models import (
     OrderStatusChange,
 )
 from modules.shop.orders import lock_order
+from modules.shop.selectors import with_lines
 from platform_core.phones import normalize_phone
 
 S = OrderStatus
@@ -94,11 +95,15 @@ def checkout(
     expires_at = now + timedelta(minutes=settings.ORDER_HOLD_MINUTES)
 
     with transaction.atomic():
-        cart = get_or_create_cart(user)
-        # Lock the cart so a double-submitted checkout cannot order the same items twice.
-        Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        # Lock the cart so a double-submitted checkout cannot order the same items twice
+        # (no cart yet: nothing to order).
+        cart = Cart.objects.select_for_update().filter(user_id=user.id).first()
+        if cart is None:
+            raise CartEmpty()
         items = list(
-            cart.items.select_related("product").order_by("product_id")  # fixed lock order
+            CartItem.objects.filter(cart=cart)
+            .select_related("product")
+            .order_by("product_id")  # fixed lock order
         )
         if not items:
             raise CartEmpty()
@@ -144,7 +149,7 @@ def checkout(
                 order=order,
                 only_active=True,
             )
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
                 product=product,
@@ -156,10 +161,13 @@ def checkout(
             )
             for product, qty, price in lines
         )
+        # The lines just written, in their pk order (the model's), as order.lines.all():
+        # the payment's tender lines and the answer read them without another query.
+        with_lines(order, order_lines)
         OrderStatusChange.objects.create(
             order=order, to_status=S.PENDING_PAYMENT, actor_id=user_id(user)
         )
-        cart.items.all().delete()
+        CartItem.objects.filter(cart=cart).delete()
         # Inside the transaction: if payments refuses, no order and no reservation remain.
         payment = ports.create_checkout(
             order_public_id=str(order.public_id),

@@ -24,7 +24,7 @@ from modules.shop.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from modules.shop.selectors import parse_public_id
+from modules.shop.selectors import parse_public_id, with_lines
 from platform_core.money import format_cop
 
 logger = logging.getLogger("studiozens.shop")
@@ -57,7 +57,11 @@ def lock_order(order_public_id: Any) -> Order:
 
 
 def _release_stock(order: Order, *, actor: Any, reason: str) -> None:
-    for line in order.lines.all().order_by("product_id"):
+    """Give the order's units back. Its lines stay loaded on it (``order.lines.all()``
+    answers without another query)."""
+    lines = list(order.lines.all())  # pk order, the model's
+    with_lines(order, lines)
+    for line in sorted(lines, key=lambda line: line.product_id):  # fixed lock order
         move_stock(
             line.product_id,
             line.quantity,
@@ -147,6 +151,8 @@ def cancel_by_client(user: Any, order_public_id: Any) -> Order:
             raise OrderNotFound()
         if order.status != S.PENDING_PAYMENT:
             raise InvalidTransition(_("Solo puedes cancelar pedidos pendientes de pago."))
+        if isinstance(user, Order.user.field.related_model):
+            order.user = user  # the owner, as authentication loaded it: not read again
         _release_stock(order, actor=user, reason=f"Pedido {order.code} cancelado por el cliente")
         _set_status(order, S.CANCELLED, actor=user, note="Cancelado por el cliente")
     return order

@@ -8,12 +8,21 @@ with the number of rows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from modules.shop.errors import OrderNotFound, ProductNotFound
-from modules.shop.models import Cart, CartItem, Category, Order, Product, ProductImage
+from modules.shop.models import (
+    Cart,
+    CartItem,
+    Category,
+    Order,
+    OrderLine,
+    Product,
+    ProductImage,
+)
 
 
 def parse_public_id(value: Any) -> uuid.UUID | None:
@@ -95,12 +104,29 @@ def category_tree() -> QuerySet[Category]:
     )
 
 
+CART_PRODUCT_RELATIONS = ("product__tags", "product__images")
+
+
 def cart_items(cart: Cart) -> list[CartItem]:
+    """The cart's lines with their products (category, tags, images): the ones a change
+    has just loaded and attached to ``cart`` (``with_items``), else read now."""
+    if "items" in getattr(cart, "_prefetched_objects_cache", {}):
+        return list(cart.items.all())
     return list(
         cart.items.select_related("product__category__parent").prefetch_related(
-            "product__tags", "product__images"
+            *CART_PRODUCT_RELATIONS
         )
     )
+
+
+def with_items(cart: Cart, items: Iterable[CartItem]) -> Cart:
+    """``cart`` whose ``cart.items.all()`` gives ``items`` (loaded in the model's order, with
+    ``product__category__parent``) plus their products' tags and images, as ``cart_items``
+    reads them: how a change answers with the cart it has just written."""
+    items = list(items)
+    prefetch_related_objects(items, *CART_PRODUCT_RELATIONS)
+    _attach(cart, cart.items, items)
+    return cart
 
 
 def orders_for(user: Any, *, status: str = "", everyone: bool = False) -> QuerySet[Order]:
@@ -114,11 +140,33 @@ def orders_for(user: Any, *, status: str = "", everyone: bool = False) -> QueryS
 
 
 def order_for(user: Any, public_id: Any, *, staff: bool = False) -> Order:
-    """The user's own order; staff may read any. Others get 404, never 403."""
-    qs = Order.objects.select_related("user").prefetch_related("lines", "history")
+    """The user's own order with its lines; staff may read any. Others get 404, never 403."""
+    qs = Order.objects.prefetch_related("lines")
     if not staff:
         qs = qs.filter(user_id=user.id)
     try:
         return qs.get(public_id=parse_public_id(public_id))
     except Order.DoesNotExist:
         raise OrderNotFound() from None
+
+
+def with_lines(order: Order, lines: Iterable[OrderLine]) -> Order:
+    """``order`` whose ``order.lines.all()`` gives ``lines`` (already loaded, in the model's
+    pk order) without a query, as ``prefetch_related("lines")`` would have: for a service
+    that has just written or read them under the order's lock, so the API answers from
+    them instead of reading the order back."""
+    _attach(order, order.lines, lines)
+    return order
+
+
+def _attach(instance: Any, manager: Any, objs: Iterable[Any]) -> None:
+    """Fill ``instance``'s prefetch cache for the reverse relation ``manager`` with
+    ``objs``, the way Django's ``prefetch_related`` does (a queryset with its result
+    cache set): ``manager.all()`` then answers without a query."""
+    loaded = manager.all()  # lazy: no query
+    loaded._result_cache = list(objs)
+    loaded._prefetch_done = True
+    cache = getattr(instance, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = instance._prefetched_objects_cache = {}
+    cache[manager.field.remote_field.cache_name] = loaded
