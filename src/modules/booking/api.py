@@ -224,12 +224,10 @@ def cancel(request: HttpRequest, appointment_id: str, payload: CancelIn) -> Any:
     """Cancel an appointment; the deposit is refunded before the late window or when the
     spa cancels. A client cancelling a card-guarantee booking inside the late window is
     charged its late-cancellation fee (``fee_cents``) on the card on file."""
-    appt = selectors.appointment_for(request.auth, appointment_id)
-    by_spa = services.is_staff_booker(request.auth) and appt.client_id != request.auth.pk
-    if not by_spa and appt.client_id != request.auth.pk:
-        raise PermissionDenied()  # the therapist performing it cannot cancel for the client
-    outcome = services.cancel_appointment(
-        actor=request.auth, appointment=appt, reason=payload.reason, by_spa=by_spa
+    # Found (404 unless visible), authorised (403 for the therapist performing it: they
+    # cannot cancel for the client) and cancelled with one locked load.
+    outcome = services.cancel_as(
+        actor=request.auth, appointment_id=appointment_id, reason=payload.reason
     )
     return {
         "appointment": appointment_out(outcome.appointment),

@@ -155,7 +155,7 @@ def record_consent(
     recorded_by: Any = None,
 ) -> GuaranteeConsent:
     """Store what the client accepted with the appointment (in the booking transaction)."""
-    return GuaranteeConsent.objects.create(
+    consent = GuaranteeConsent.objects.create(
         appointment=appointment,
         policy_text=policy.text,
         no_show_fee_cents=policy.no_show_fee_cents,
@@ -167,9 +167,24 @@ def record_consent(
         recorded_by_id=getattr(recorded_by, "id", None),
         accepted_at=timezone.now(),
     )
+    _CONSENT.set_cached_value(appointment, consent)  # consent_of needs no query after
+    return consent
+
+
+# The appointment's side of the one-to-one: a value cached on an appointment by
+# select_related("guarantee"), record_consent or no_consent (None: it has none).
+_CONSENT = Appointment.guarantee.related
+
+
+def no_consent(appointment: Appointment) -> None:
+    """A booking just made without a card guarantee: it has no consent (so
+    ``consent_of`` answers without a query)."""
+    _CONSENT.set_cached_value(appointment, None)
 
 
 def consent_of(appointment: Appointment) -> GuaranteeConsent | None:
+    if _CONSENT.is_cached(appointment):
+        return _CONSENT.get_cached_value(appointment)
     return GuaranteeConsent.objects.filter(appointment_id=appointment.pk).first()
 
 

@@ -17,7 +17,7 @@ from modules.booking.models import (
     ServiceCategory,
     Therapist,
 )
-from modules.booking.services import day_bounds, get_active_service, is_staff_booker
+from modules.booking.services import day_bounds, get_active_service, is_staff_booker, may_see
 from modules.identity import public as identity
 from platform_core.errors import PermissionDenied
 
@@ -162,13 +162,9 @@ def appointment_for(actor: Any, public_id: Any) -> Appointment:
     except ValueError:
         raise AppointmentNotFound() from None
     appt = _appointments().filter(public_id=appt_uuid).first()
-    if appt is None:
+    if appt is None or not may_see(actor, appt):
         raise AppointmentNotFound()
-    if actor.id is not None and actor.id in (appt.client_id, appt.therapist.user_id):
-        return appt
-    if is_staff_booker(actor):
-        return appt
-    raise AppointmentNotFound()
+    return appt
 
 
 def history(appointment: Appointment) -> QuerySet:

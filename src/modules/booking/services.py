@@ -1,23 +1,28 @@
 """Booking write use-cases: book, reschedule, cancel, check in, close. Deposits are in
-``deposits``, reminders in ``reminders``."""
+``deposits``, reminders in ``reminders``.
+
+Every save of an Appointment bumps the availability version (now and on commit) through
+its post_save receiver (``apps.ready``): the use-cases here do not bump it again."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.booking import fees, freeing, policy
-from modules.booking.availability import AvailabilityEngine, bump_version, granularity, local_tz
+from modules.booking.availability import AvailabilityEngine, granularity, local_tz
 from modules.booking.errors import (
+    AppointmentNotFound,
     InvalidTransition,
     NotCancellable,
     OutsideBookingWindow,
@@ -47,6 +52,18 @@ PURPOSE = "booking.appointment"
 class BookingOutcome:
     appointment: Appointment
     checkout: Any | None  # payments.public.CheckoutDTO when a deposit is due
+
+
+# What a cancellation writes on the appointment row.
+CANCEL_FIELDS = (
+    "status",
+    "cancelled_by",
+    "cancelled_at",
+    "cancellation_reason",
+    "hold_expires_at",
+    "checkout",
+    "refund_requested_at",
+)
 
 
 @dataclass(frozen=True)
@@ -85,12 +102,13 @@ def service_lines(appt: Appointment) -> list[payments.TenderLine]:
 
 
 def open_deposit_checkout(
-    appt: Appointment, tenders: Sequence[payments.TenderOffer] = ()
+    appt: Appointment, tenders: Sequence[payments.TenderOffer] = (), *, save: bool = True
 ) -> payments.CheckoutDTO:
     """A new attempt for the appointment's deposit (in the caller's transaction, which
     locks or creates the row), stored on it. Tenders the payments refuse raise and the
     caller's transaction rolls back. A tender paying whole sessions makes the whole price
-    due (``due_online``)."""
+    due (``due_online``). ``save=False``: a booking not inserted yet, which its INSERT
+    stores with the attempt (one write instead of an INSERT and an UPDATE)."""
     if tenders and payments.tenders_prepay(tenders):
         appt.deposit_cents = appt.price_cents
     checkout = payments.create_checkout(
@@ -104,7 +122,8 @@ def open_deposit_checkout(
         lines=service_lines(appt),
     )
     appt.checkout = asdict(checkout)
-    appt.save(update_fields=["checkout", "deposit_cents", "updated_at"])
+    if save:
+        appt.save(update_fields=["checkout", "deposit_cents", "updated_at"])
     return checkout
 
 
@@ -130,7 +149,10 @@ def get_active_service(code: str) -> Service:
     return service
 
 
-def _check_start(start: datetime, *, staff: bool, now: datetime) -> datetime:
+def _check_start(start: datetime, *, staff: bool | Callable[[], bool], now: datetime) -> datetime:
+    """The start on the agenda's grid and inside the booking window. Staff may book
+    inside the lead time; ``staff`` may be a callable, asked only for a start inside it
+    (most starts are not: no role lookup)."""
     if timezone.is_naive(start):
         start = timezone.make_aware(start, local_tz())
     start = start.astimezone(UTC)
@@ -143,9 +165,12 @@ def _check_start(start: datetime, *, staff: bool, now: datetime) -> datetime:
             % {"step": granularity()},
             code="invalid_start",
         )
-    earliest = now if staff else now + timedelta(minutes=settings.BOOKING_MIN_LEAD_MINUTES)
     latest = now + timedelta(days=settings.BOOKING_MAX_HORIZON_DAYS)
-    if start < earliest or start > latest:
+    if start < now or start > latest:
+        raise OutsideBookingWindow()
+    if start < now + timedelta(minutes=settings.BOOKING_MIN_LEAD_MINUTES) and not (
+        staff() if callable(staff) else staff
+    ):
         raise OutsideBookingWindow()
     return start
 
@@ -164,13 +189,21 @@ def lock_and_place(
     writers, so the same overlap check is race-free there too. The exclusion
     constraints remain the last line of defence on PostgreSQL."""
     ids = sorted(t.pk for t in candidates)
-    list(Therapist.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    # The lock is what matters: the rows' pks are enough (no model instances).
+    list(
+        Therapist.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    locked_rooms: dict[int, Room] = {}
     if service.resource_kind:
-        list(
-            Room.objects.select_for_update()
+        locked_rooms = {
+            room.pk: room
+            for room in Room.objects.select_for_update()
             .filter(kind=service.resource_kind, is_active=True)
             .order_by("pk")
-        )
+        }
     day = start.astimezone(local_tz()).date()
     engine = AvailabilityEngine(
         service, day, day, therapist_ids=ids, exclude_appointment_id=exclude_appointment_id
@@ -183,10 +216,11 @@ def lock_and_place(
     chosen = min(free, key=lambda pk: (len(engine.busy_therapist[pk]), pk))
     room = None
     if service.resource_kind:
-        rooms = engine.free_rooms(start)
-        if not rooms:
+        # The first free room among those locked above (the rows are already loaded).
+        free_rooms = [pk for pk in engine.free_rooms(start) if pk in locked_rooms]
+        room = locked_rooms[free_rooms[0]] if free_rooms else None
+        if room is None:
             raise SlotTaken()
-        room = Room.objects.get(pk=rooms[0])
     return by_pk[chosen], room
 
 
@@ -255,14 +289,26 @@ def resolve_client(
     return client
 
 
-def _locked(pk: int) -> Appointment:
-    """The appointment, row-locked (only its own row), with what its messages show (client,
-    service, therapist, room) joined in the same query instead of four lazy loads."""
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("client", "service", "therapist", "room")
-        .get(pk=pk)
-    )
+def _locking(*, consent: bool = False) -> QuerySet[Appointment]:
+    """Appointments row-locked (only their own row), with what their messages show
+    (client, service, therapist, room) joined in the same query instead of four lazy
+    loads; ``consent``: the card-guarantee consent too (``policy.consent_of`` reads it)."""
+    related = ["client", "service", "therapist", "room"]
+    if consent:
+        related.append("guarantee")
+    return Appointment.objects.select_for_update(of=("self",)).select_related(*related)
+
+
+def _locked(pk: int, *, consent: bool = False) -> Appointment:
+    return _locking(consent=consent).get(pk=pk)
+
+
+def may_see(actor: Any, appt: Appointment) -> bool:
+    """The appointment is the actor's own, one they perform, or they are reception/admin
+    (everyone else gets 404, never 403)."""
+    if actor.id is not None and actor.id in (appt.client_id, appt.therapist.user_id):
+        return True
+    return is_staff_booker(actor)
 
 
 def book_appointment(
@@ -287,7 +333,7 @@ def book_appointment(
     Wompi; covering it all, the appointment is confirmed at once."""
     now = timezone.now()
     service = get_active_service(service_code)
-    start = _check_start(start, staff=skip_lead_time or is_staff_booker(actor), now=now)
+    start = _check_start(start, staff=lambda: skip_lead_time or is_staff_booker(actor), now=now)
     candidates = candidate_therapists(service, therapist_public_id)
     vip = identity.is_vip(client) and service.vip_price_cents is not None
     price = service.vip_price_cents if vip else service.price_cents
@@ -311,11 +357,18 @@ def book_appointment(
             deposit_cents=deposit,
             notes=notes[:2000],
         )
+        if isinstance(client, Appointment.client.field.related_model):
+            appt.client = client  # the user at hand: no reload for the checkout or message
         place(appt, service, start)
         if deposit > 0:
             appt.hold_expires_at = now + timedelta(minutes=settings.APPOINTMENT_HOLD_MINUTES)
+            # The attempt is opened first (its reference is the appointment's public_id,
+            # set already) so the INSERT stores it: no UPDATE after. Should the INSERT
+            # hit the exclusion constraint, the attempt rolls back with the booking.
+            checkout = open_deposit_checkout(appt, tenders, save=False)
         else:
             appt.confirmed_at = now
+        # Its post_save receiver bumps the availability version (now and on commit).
         save_guarded(appt)
         record_event(
             appt, "created", actor, to_status=appt.status, new_start=start, new_therapist=therapist
@@ -323,18 +376,17 @@ def book_appointment(
         if guarantee is not None:
             terms, card = guarantee
             staff_for_client = getattr(actor, "id", None) != client.id
-            policy.record_consent(
+            policy.record_consent(  # caches itself on appt (the one-to-one's reverse side)
                 appt,
                 terms,
                 card,
                 via=consent_via,
                 recorded_by=actor if staff_for_client else None,
             )
-        if deposit > 0:
-            checkout = open_deposit_checkout(appt, tenders)
         else:
+            policy.no_consent(appt)  # a new booking: the answer need not look for one
+        if deposit == 0:
             notify_safely(appt, "booking_confirmed", "confirmed")
-        bump_version()
     if checkout is not None and checkout.settled:
         appt.refresh_from_db()  # confirmed by the settlement's handler after commit
     return BookingOutcome(appt, checkout)
@@ -387,7 +439,6 @@ def reschedule_appointment(
         if appt.status == S.CONFIRMED:
             notify_safely(appt, "booking_rescheduled", f"rescheduled:{int(start.timestamp())}")
         freeing.slot_freed(old_therapist.pk, old_start)
-        bump_version()
     return appt
 
 
@@ -404,38 +455,70 @@ def cancel_appointment(
     kept, or a card-guarantee booking's late-cancellation fee is charged to the card
     (``fees``). The spa always refunds and never charges; ``charge_fee=False`` (an
     account's erasure) charges no fee."""
-    now = timezone.now()
     with transaction.atomic():
-        appt = _locked(appointment.pk)
-        if appt.status not in CHANGEABLE_STATUSES or (not by_spa and appt.start <= now):
-            raise NotCancellable()
-        consent = policy.consent_of(appt)
-        hours = policy.window_hours(appt, consent)
-        in_window = now <= appt.start - timedelta(hours=hours)
-        refund = appt.deposit_paid_cents > 0 and (by_spa or in_window)
-        set_status(appt, S.CANCELLED, actor, "cancelled", reason)
-        appt.cancelled_by = (
-            Appointment.CancelledBy.SPA if by_spa else Appointment.CancelledBy.CLIENT
+        appt = _locked(appointment.pk, consent=True)
+        return _cancel_locked(
+            actor, appt, reason=reason, by_spa=by_spa, charge_fee=charge_fee, now=timezone.now()
         )
-        appt.cancelled_at = now
-        appt.cancellation_reason = reason[:300]
-        appt.hold_expires_at, appt.checkout = None, {}
-        if refund:
-            payments.request_refund(
-                purpose=PURPOSE,
-                ref=str(appt.public_id),
-                reason="cancelled_by_spa" if by_spa else "cancelled_in_window",
-                amount_cents=appt.deposit_paid_cents,
-                payment_reference=appt.payment_reference,
-            )
-            appt.refund_requested_at = now
-        appt.save()
-        fee = None
-        if charge_fee and not by_spa and not in_window:
-            fee = fees.decide(appt, fees.Kind.LATE_CANCEL, consent=consent, now=now)
-        notify_safely(appt, "booking_cancelled", "cancelled")
-        freeing.slot_freed(appt.therapist_id, appt.start)
-        bump_version()
+
+
+def cancel_as(*, actor: Any, appointment_id: Any, reason: str = "") -> CancelOutcome:
+    """The API's cancel: the appointment (by public id) found, authorised and cancelled
+    with one locked load. Not visible to the actor: 404 (never 403); the therapist
+    performing it cannot cancel for the client (403); reception/admin cancel for the
+    spa (``by_spa``: refunded, never charged)."""
+    try:
+        appt_uuid = uuid.UUID(str(appointment_id))
+    except ValueError:
+        raise AppointmentNotFound() from None
+    with transaction.atomic():
+        appt = _locking(consent=True).filter(public_id=appt_uuid).first()
+        if appt is None:
+            raise AppointmentNotFound()
+        by_spa = False
+        if appt.client_id != actor.id:
+            by_spa = is_staff_booker(actor)
+            if not by_spa:
+                if actor.id is None or appt.therapist.user_id != actor.id:
+                    raise AppointmentNotFound()
+                raise PermissionDenied()  # the therapist performing it
+        return _cancel_locked(
+            actor, appt, reason=reason, by_spa=by_spa, charge_fee=True, now=timezone.now()
+        )
+
+
+def _cancel_locked(
+    actor: Any, appt: Appointment, *, reason: str, by_spa: bool, charge_fee: bool, now: datetime
+) -> CancelOutcome:
+    """Inside the transaction that locked ``appt`` (loaded with its consent)."""
+    if appt.status not in CHANGEABLE_STATUSES or (not by_spa and appt.start <= now):
+        raise NotCancellable()
+    consent = policy.consent_of(appt)
+    hours = policy.window_hours(appt, consent)
+    in_window = now <= appt.start - timedelta(hours=hours)
+    refund = appt.deposit_paid_cents > 0 and (by_spa or in_window)
+    set_status(appt, S.CANCELLED, actor, "cancelled", reason)
+    appt.cancelled_by = Appointment.CancelledBy.SPA if by_spa else Appointment.CancelledBy.CLIENT
+    appt.cancelled_at = now
+    appt.cancellation_reason = reason[:300]
+    appt.hold_expires_at, appt.checkout = None, {}
+    if refund:
+        payments.request_refund(
+            purpose=PURPOSE,
+            ref=str(appt.public_id),
+            reason="cancelled_by_spa" if by_spa else "cancelled_in_window",
+            amount_cents=appt.deposit_paid_cents,
+            payment_reference=appt.payment_reference,
+        )
+        appt.refund_requested_at = now
+    # Only what a cancellation changes; the post_save receiver bumps the availability
+    # version (now and on commit).
+    appt.save(update_fields=[*CANCEL_FIELDS, "updated_at"])
+    fee = None
+    if charge_fee and not by_spa and not in_window:
+        fee = fees.decide(appt, fees.Kind.LATE_CANCEL, consent=consent, now=now)
+    notify_safely(appt, "booking_cancelled", "cancelled")
+    freeing.slot_freed(appt.therapist_id, appt.start)
     kept = 0 if refund else appt.deposit_paid_cents
     return CancelOutcome(appt, refund, kept, fee.amount_cents if fee else 0)
 
@@ -458,7 +541,6 @@ def _close(
             # and costs the no-show fee the client accepted (charged after commit).
             fees.decide(appt, fees.Kind.NO_SHOW, consent=policy.consent_of(appt), now=now)
             freeing.slot_freed(appt.therapist_id, appt.start)
-        bump_version()
     return appt
 
 
@@ -488,7 +570,6 @@ def check_in(*, actor: Any, appointment: Appointment) -> Appointment:
         set_status(appt, S.ARRIVED, actor, "arrived")
         appt.arrived_at = now
         appt.save()
-        bump_version()
     return appt
 
 

@@ -204,6 +204,14 @@ def _matching(service: Service | None, therapist: Therapist | None, day: date) -
     )
 
 
+def anyone_waiting(day: date) -> bool:
+    """Some entry waits for ``day`` (whatever its service, therapist or open offers):
+    else ``offer_freed_slots`` would find nobody to offer it to."""
+    return WaitlistEntry.objects.filter(
+        status=E.WAITING, date_from__lte=day, date_to__gte=day
+    ).exists()
+
+
 def _in_window(entry: WaitlistEntry, start: datetime) -> bool:
     local = start.astimezone(availability.local_tz()).time()
     if entry.time_from and local < entry.time_from:

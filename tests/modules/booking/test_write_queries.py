@@ -1,0 +1,153 @@
+"""Issue 21 (capacity): what booking and cancelling cost in queries and version bumps,
+pinned so a refactor cannot quietly bring the waste back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from modules.booking import tasks, waitlist
+from modules.booking.models import Appointment
+from platform_core.versioning import VersionCounter
+from tests.factories import UserFactory
+from tests.modules.booking.conftest import MONDAY, TUESDAY, iso
+
+URL = "/api/booking/appointments"
+
+
+def _selects(queries: CaptureQueriesContext, table: str) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+
+
+def _sql(queries: CaptureQueriesContext, needle: str) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if needle in q["sql"]]
+
+
+@pytest.fixture
+def availability_bumps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Keys of the version counters bumped (each bump: 2 Redis writes now, 2 on commit)."""
+    bumped: list[str] = []
+    real = VersionCounter.bump
+
+    def spy(self: VersionCounter) -> None:
+        bumped.append(self.key)
+        real(self)
+
+    monkeypatch.setattr(VersionCounter, "bump", spy)
+    return bumped
+
+
+def test_booking_with_a_deposit_writes_its_row_once(
+    api_as: Any, spa: Any, client_user: Any, checkout_stub: Any, availability_bumps: list[str]
+) -> None:
+    api = api_as(client_user)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(f"{URL}/", {"service": "MASAJE-DEP", "start": iso(TUESDAY, 10)})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["checkout"]["reference"] == "ref-1" and body["guarantee"] is None
+    row = Appointment.objects.get(public_id=body["appointment"]["id"])
+    assert row.checkout["reference"] == "ref-1" and row.deposit_cents == 6_000_000
+    # The attempt is opened before the INSERT, which stores it: no UPDATE after.
+    assert not _sql(queries, 'UPDATE "booking_appointment"')
+    # No role lookup (the start is outside the lead time), no reload of the client (the
+    # JWT's user is the one booking), no consent lookup for the answer.
+    assert not _sql(queries, "auth_group")
+    assert len(_selects(queries, "identity_user")) <= 1
+    assert not _selects(queries, "booking_guaranteeconsent")
+    assert availability_bumps.count("booking:availability:version") == 1
+    assert len(queries) <= 20
+
+
+def test_booking_with_a_room_takes_it_from_the_locked_rows(
+    api_as: Any, spa: Any, client_user: Any, availability_bumps: list[str]
+) -> None:
+    api = api_as(client_user)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(f"{URL}/", {"service": "MASAJE-60", "start": iso(TUESDAY, 10)})
+    assert response.status_code == 201, response.json()
+    assert response.json()["appointment"]["room"]["name"] == "Cabina 1"
+    assert not _sql(queries, '"booking_room"."id" = ')  # no reload of the room by pk
+    assert not _sql(queries, "auth_group")
+    assert not _selects(queries, "booking_guaranteeconsent")
+    assert availability_bumps.count("booking:availability:version") == 1
+
+
+def test_staff_inside_the_lead_time_is_still_asked_for(
+    api_as: Any, spa: Any, settings: Any
+) -> None:
+    """The role lookup skipped for most starts still decides those inside the lead time."""
+    settings.BOOKING_MIN_LEAD_MINUTES = 180
+    soon = iso(MONDAY, 10)  # two hours ahead
+    reception = UserFactory(roles=["reception"])
+    client = UserFactory(roles=["client"])
+    refused = api_as(client).post(f"{URL}/", {"service": "MASAJE-60", "start": soon})
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["error"]["code"] == "outside_booking_window"
+    with CaptureQueriesContext(connection) as queries:
+        booked = api_as(reception).post(
+            f"{URL}/", {"service": "MASAJE-60", "start": soon, "client": str(client.public_id)}
+        )
+    assert booked.status_code == 201, booked.json()
+    assert _sql(queries, "auth_group")
+
+
+def test_cancel_loads_and_locks_the_appointment_once(
+    api_as: Any, spa: Any, client_user: Any, availability_bumps: list[str]
+) -> None:
+    api = api_as(client_user)
+    ref = api.post(f"{URL}/", {"service": "MASAJE-60", "start": iso(TUESDAY, 10)}).json()[
+        "appointment"
+    ]["id"]
+    availability_bumps.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(f"{URL}/{ref}/cancel/", {"reason": "viaje"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["appointment"]["status"] == "CANCELLED"
+    # One locked load (consent joined), no role lookup for the client's own appointment.
+    assert len(_selects(queries, "booking_appointment")) == 1
+    assert not _selects(queries, "booking_guaranteeconsent")
+    assert not _sql(queries, "auth_group")
+    assert availability_bumps.count("booking:availability:version") == 1
+    assert len(queries) <= 14
+
+
+def test_freed_time_nobody_waits_for_enqueues_nothing(
+    api_as: Any,
+    spa: Any,
+    client_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enqueued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(tasks.offer_freed_slots, "delay", lambda *args: enqueued.append(args))
+    api = api_as(client_user)
+    ref = api.post(f"{URL}/", {"service": "MASAJE-60", "start": iso(TUESDAY, 10)}).json()[
+        "appointment"
+    ]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"{URL}/{ref}/cancel/", {}).status_code == 200
+    assert enqueued == []
+
+    waitlist.join(
+        client=UserFactory(roles=["client"]),
+        service_code="MASAJE-60",
+        date_from=TUESDAY,
+        date_to=TUESDAY,
+    )
+    ref = api.post(f"{URL}/", {"service": "MASAJE-60", "start": iso(TUESDAY, 12)}).json()[
+        "appointment"
+    ]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"{URL}/{ref}/cancel/", {}).status_code == 200
+    assert enqueued == [(spa.ana.pk, TUESDAY.isoformat())] or enqueued == [
+        (spa.beto.pk, TUESDAY.isoformat())
+    ]
+
