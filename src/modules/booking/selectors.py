@@ -125,6 +125,48 @@ def my_appointments(user: Any, *, status: str = "", upcoming: bool | None = None
     return qs
 
 
+# What ``shapes.appointment_out`` reads of an appointment and of its service, therapist and
+# room: the list routes load only these columns.
+SHOWN = (
+    "public_id",
+    "status",
+    "service",
+    "therapist",
+    "room",
+    "client",
+    "start",
+    "end",
+    "price_cents",
+    "vip_price_applied",
+    "currency",
+    "deposit_cents",
+    "deposit_paid_cents",
+    "hold_expires_at",
+    "notes",
+    "cancelled_by",
+    "cancelled_at",
+    "service__code",
+    "service__name",
+    "therapist__public_id",
+    "therapist__display_name",
+    "room__public_id",
+    "room__name",
+)
+
+
+def my_appointment_list(
+    user: Any, *, status: str = "", upcoming: bool | None = None
+) -> QuerySet[Appointment]:
+    """``my_appointments`` as the list route shows them: only the columns shown, and
+    without joining the client (every row is ``user``'s; the route sets it)."""
+    return (
+        my_appointments(user, status=status, upcoming=upcoming)
+        .select_related(None)
+        .select_related("service", "therapist", "room")
+        .only(*SHOWN)
+    )
+
+
 def agenda(
     actor: Any,
     *,

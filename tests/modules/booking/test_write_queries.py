@@ -151,3 +151,32 @@ def test_freed_time_nobody_waits_for_enqueues_nothing(
         (spa.beto.pk, TUESDAY.isoformat())
     ]
 
+
+def test_my_appointments_load_only_what_they_show(
+    api_as: Any, spa: Any, client_user: Any, checkout_stub: Any
+) -> None:
+    from modules.booking.shapes import appointment_out
+
+    api = api_as(client_user)
+    for hour, service in ((10, "MASAJE-60"), (12, "MASAJE-DEP"), (15, "MASAJE-60")):
+        booked = api.post(f"{URL}/", {"service": service, "start": iso(TUESDAY, hour)})
+        assert booked.status_code == 201, booked.json()
+    ref = booked.json()["appointment"]["id"]
+    assert api.post(f"{URL}/{ref}/cancel/", {"reason": "viaje"}).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        page = api.get(f"{URL}/mine/")
+    assert page.status_code == 200
+    # The JWT's user, the count, the page: no lazy load per row, no join of the client.
+    assert len(queries) <= 3
+    assert not _selects(queries, "booking_appointment")[-1].count('"identity_user"')
+    full = Appointment.objects.select_related("service", "therapist", "room", "client")
+    expected = api.get(f"{URL}/mine/").json()["items"]
+    shaped = [appointment_out(full.get(public_id=item["id"])) for item in expected]
+    assert [item["id"] for item in expected] == [str(a["id"]) for a in shaped]
+    for item, want in zip(expected, shaped, strict=True):
+        assert item["client"] == {"id": str(client_user.public_id), "name": want["client"]["name"]}
+        assert item["room"] == (
+            {"id": str(want["room"]["id"]), "name": want["room"]["name"]} if want["room"] else None
+        )
+        assert item["service_name"] == want["service_name"] and item["status"] == want["status"]
+        assert item["cancelled_by"] == want["cancelled_by"] and item["notes"] == want["notes"]
