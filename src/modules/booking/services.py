@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -40,6 +41,7 @@ from modules.booking.models import (
     Therapist,
 )
 from modules.booking.models import AppointmentStatus as S
+from modules.booking.versions import CATALOG
 from modules.identity import public as identity
 from modules.payments import public as payments
 from platform_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -143,10 +145,29 @@ def set_status(appt: Appointment, status: str, actor: Any, kind: str, note: str 
 
 
 def get_active_service(code: str) -> Service:
-    service = Service.objects.filter(code__iexact=code.strip(), is_active=True).first()
+    """The active service with that code (any case). Kept in the shared cache under the
+    catalog version it was read at (CATALOG moves on every write of a service, see
+    ``apps.ready``): the version and the entry come in one cache round trip instead of a
+    query, and an entry of an older version is never served."""
+    code = code.strip()
+    key = f"booking:active-service:{code.lower()}"
+    got = cache.get_many([CATALOG.key, key])
+    version = got.get(CATALOG.key)
+    if version is None:
+        version = CATALOG.current()  # a fresh cache starts a new generation
+    entry = got.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    # The version was read before the row: a write after it moves the version, so this
+    # entry can only be served to readers who saw the version the row was read under.
+    service = Service.objects.filter(code__iexact=code, is_active=True).first()
     if service is None:
         raise ServiceNotFound()
+    cache.set(key, (version, service), timeout=SERVICE_CACHE_SECONDS)
     return service
+
+
+SERVICE_CACHE_SECONDS = 3600  # an unused entry goes away; validity is the version's
 
 
 def _check_start(start: datetime, *, staff: bool | Callable[[], bool], now: datetime) -> datetime:

@@ -180,3 +180,23 @@ def test_my_appointments_load_only_what_they_show(
         )
         assert item["service_name"] == want["service_name"] and item["status"] == want["status"]
         assert item["cancelled_by"] == want["cancelled_by"] and item["notes"] == want["notes"]
+
+
+def test_the_active_service_is_cached_under_the_catalog_version(spa: Any) -> None:
+    from modules.booking import services
+    from modules.booking.errors import ServiceNotFound
+
+    assert services.get_active_service("MASAJE-60").pk == spa.massage.pk
+    with CaptureQueriesContext(connection) as queries:
+        again = services.get_active_service(" masaje-60 ")
+    assert len(queries) == 0 and again.pk == spa.massage.pk
+    assert again.price_cents == 18_000_000
+    spa.massage.price_cents = 1  # a write of the service moves the catalog version
+    spa.massage.save()
+    assert services.get_active_service("MASAJE-60").price_cents == 1
+    spa.massage.is_active = False
+    spa.massage.save()
+    with pytest.raises(ServiceNotFound):
+        services.get_active_service("MASAJE-60")
+    with pytest.raises(ServiceNotFound):
+        services.get_active_service("NO-EXISTE")
