@@ -13,7 +13,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from modules.booking import freeing
-from modules.booking.availability import bump_version
 from modules.booking.errors import (
     DepositBeingConfirmed,
     DepositNotDue,
@@ -90,8 +89,7 @@ def handle_deposit_settled(*, ref: str, payment_reference: str, amount_cents: in
             appt.deposit_paid_cents = amount_cents
             appt.confirmed_at, appt.hold_expires_at, appt.checkout = now, None, {}
             appt.save()
-            notify_safely(appt, "booking_confirmed", "confirmed")
-            bump_version()
+            notify_safely(appt, "booking_confirmed", "confirmed")  # save() bumped
             return "confirmed"
         # Slot gone, cancelled meanwhile, or a second payment: never double-book.
         if not first_payment:
@@ -199,7 +197,6 @@ def expire_holds(now: datetime | None = None, limit: int = 500) -> int:
             set_status(appt, S.EXPIRED, None, "hold_expired")
             appt.checkout = {}
             appt.save()
-            freeing.slot_freed(appt.therapist_id, appt.start)
-            bump_version()
+            freeing.slot_freed(appt.therapist_id, appt.start)  # save() bumped
             expired += 1
     return expired

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.booking import deposits, fees, messaging, policy, services, waitlist
-from modules.booking.availability import AvailabilityEngine, bump_version, local_tz
+from modules.booking.availability import AvailabilityEngine, local_tz
 from modules.booking.errors import AppointmentNotFound, InvalidTransition, TherapistNotFound
 from modules.booking.models import (
     CHANGEABLE_STATUSES,
@@ -619,8 +619,7 @@ def record_payment(
             row.deposit_paid_cents = min(paid, row.deposit_cents)
             row.confirmed_at, row.hold_expires_at, row.checkout = timezone.now(), None, {}
             row.save()
-            services.notify_safely(row, "booking_confirmed", "confirmed")
-            bump_version()
+            services.notify_safely(row, "booking_confirmed", "confirmed")  # save() bumped
         _audit("payment", actor, row, amount_cents=amount_cents, method=method)
     return {"receipt": asdict(receipt), "balance": balance(row, paid), "status": row.status}
 

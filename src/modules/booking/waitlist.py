@@ -292,8 +292,7 @@ def _create_offer(
         )
         with transaction.atomic():
             offer.save()  # at most one open offer per slot (unique constraint)
-        _invite(offer, entry)
-        availability.bump_version()
+        _invite(offer, entry)  # the hold's save bumped the availability version
     return True
 
 
@@ -547,7 +546,7 @@ def _pass_on(offer: WaitlistOffer, now: datetime) -> str:
     offer.status, offer.closed_at = O.CLOSED, now
     offer.save(update_fields=["status", "closed_at"])
     Appointment.objects.filter(pk=offer.hold_id, status=S.OFFERED).delete()
-    availability.bump_version()
+    availability.bump_appointments()
     return "closed"
 
 
