@@ -9,7 +9,9 @@ from modules.booking.versions import CATALOG
 
 
 def schedule_changed(sender: Any = None, **kwargs: Any) -> None:
-    bump_version()
+    """A write of what availability is computed from; an Appointment's leaves the
+    schedule counter (``versions.SCHEDULE``) alone."""
+    bump_version(sender)
 
 
 def catalog_changed(sender: Any = None, **kwargs: Any) -> None:

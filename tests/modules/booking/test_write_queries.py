@@ -63,6 +63,7 @@ def test_booking_with_a_deposit_writes_its_row_once(
     assert len(_selects(queries, "identity_user")) <= 1
     assert not _selects(queries, "booking_guaranteeconsent")
     assert availability_bumps.count("booking:availability:version") == 1
+    assert "booking:schedule:version" not in availability_bumps  # only appointments changed
     assert len(queries) <= 20
 
 
@@ -116,6 +117,7 @@ def test_cancel_loads_and_locks_the_appointment_once(
     assert not _selects(queries, "booking_guaranteeconsent")
     assert not _sql(queries, "auth_group")
     assert availability_bumps.count("booking:availability:version") == 1
+    assert "booking:schedule:version" not in availability_bumps
     assert len(queries) <= 14
 
 
