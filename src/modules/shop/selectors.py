@@ -22,7 +22,9 @@ from modules.shop.models import (
     OrderLine,
     Product,
     ProductImage,
+    Tag,
 )
+from modules.shop.versions import CATALOG
 
 
 def parse_public_id(value: Any) -> uuid.UUID | None:
@@ -104,7 +106,41 @@ def category_tree() -> QuerySet[Category]:
     )
 
 
-CART_PRODUCT_RELATIONS = ("product__tags", "product__images")
+class _ProductRelations:
+    """Per process: each product's tags and images, kept for one state of the CATALOG
+    counter (version and when it changed; every save or delete of a product, tag, image or
+    product-tag link bumps it, see versions.py), so a cart answers without reading them
+    again. The counter is read before the data (platform_core.versioning): relations read
+    while a catalog write is in flight are kept under a state that its commit retires."""
+
+    def __init__(self) -> None:
+        # (counter state, {product pk: (tags, images)}), replaced as a whole: threads
+        # never see entries under another state's key.
+        self._kept: tuple[tuple[int, float], dict[int, tuple[list[Tag], list[ProductImage]]]]
+        self._kept = ((0, 0.0), {})
+
+    def attach(self, products: Iterable[Product]) -> None:
+        """Fill each product's ``tags`` and ``images`` (what ``prefetch_related`` would)."""
+        products = list(products)
+        state = CATALOG.state()
+        kept_state, entries = self._kept
+        if kept_state != state:
+            entries = {}
+        missing = list({p.pk: p for p in products if p.pk not in entries}.values())
+        if missing:
+            prefetch_related_objects(missing, "tags", "images")
+            entries = {
+                **entries,
+                **{p.pk: (list(p.tags.all()), list(p.images.all())) for p in missing},
+            }
+            self._kept = (state, entries)
+        for product in products:
+            tags, images = entries[product.pk]
+            _attach(product, product.tags, tags)
+            _attach(product, product.images, images)
+
+
+PRODUCT_RELATIONS = _ProductRelations()
 
 
 def cart_items(cart: Cart) -> list[CartItem]:
@@ -112,11 +148,9 @@ def cart_items(cart: Cart) -> list[CartItem]:
     has just loaded and attached to ``cart`` (``with_items``), else read now."""
     if "items" in getattr(cart, "_prefetched_objects_cache", {}):
         return list(cart.items.all())
-    return list(
-        cart.items.select_related("product__category__parent").prefetch_related(
-            *CART_PRODUCT_RELATIONS
-        )
-    )
+    items = list(cart.items.select_related("product__category__parent"))
+    PRODUCT_RELATIONS.attach(item.product for item in items)
+    return items
 
 
 def with_items(cart: Cart, items: Iterable[CartItem]) -> Cart:
@@ -124,7 +158,7 @@ def with_items(cart: Cart, items: Iterable[CartItem]) -> Cart:
     ``product__category__parent``) plus their products' tags and images, as ``cart_items``
     reads them: how a change answers with the cart it has just written."""
     items = list(items)
-    prefetch_related_objects(items, *CART_PRODUCT_RELATIONS)
+    PRODUCT_RELATIONS.attach(item.product for item in items)
     _attach(cart, cart.items, items)
     return cart
 
@@ -160,13 +194,15 @@ def with_lines(order: Order, lines: Iterable[OrderLine]) -> Order:
 
 
 def _attach(instance: Any, manager: Any, objs: Iterable[Any]) -> None:
-    """Fill ``instance``'s prefetch cache for the reverse relation ``manager`` with
-    ``objs``, the way Django's ``prefetch_related`` does (a queryset with its result
-    cache set): ``manager.all()`` then answers without a query."""
-    loaded = manager.all()  # lazy: no query
-    loaded._result_cache = list(objs)
-    loaded._prefetch_done = True
+    """Fill ``instance``'s prefetch cache for the relation ``manager`` (reverse foreign key
+    or many-to-many) with ``objs``, the way Django's ``prefetch_related`` does (a queryset
+    with its result cache set): ``manager.all()`` then answers without a query."""
+    name = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
     cache = getattr(instance, "_prefetched_objects_cache", None)
     if cache is None:
         cache = instance._prefetched_objects_cache = {}
-    cache[manager.field.remote_field.cache_name] = loaded
+    cache.pop(name, None)
+    loaded = manager.all()  # lazy: no query
+    loaded._result_cache = list(objs)
+    loaded._prefetch_done = True
+    cache[name] = loaded

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from modules.shop.models import Product
+from modules.shop.models import Product, ProductImage, Tag
 from tests.modules.payments.conftest import _wompi_settings  # noqa: F401
 from tests.modules.shop.factories import ProductFactory
 
@@ -54,13 +54,31 @@ def test_add_to_cart_reads_the_lines_once_under_the_lock(api_as, user):
     _fill_cart(client, [first])  # the cart exists from now on
     added, statements = _post(client, "/api/shop/cart/items", {"product_id": str(second.public_id)})
     assert added.status_code == 200, added.content
-    # user (auth), product, cart lock, its lines, new line, cart touched, tags, images
+    # user (auth), product, cart lock, its lines, new line, cart touched; the tags and
+    # images of the product not yet kept for this catalog version
     assert len(statements) == 8, statements
     again, statements = _post(client, "/api/shop/cart/items", {"product_id": str(first.public_id)})
     assert again.status_code == 200
-    assert len(statements) == 8, statements  # the existing line updated instead
+    assert len(statements) == 6, statements  # line updated; tags and images kept
     assert again.json() == client.get("/api/shop/cart").json()
     assert [line["quantity"] for line in again.json()["items"]] == [2, 1]
+
+
+def test_the_cart_shows_a_catalog_change_at_once(api_as, user):
+    client = api_as(user)
+    product = ProductFactory(stock=5)
+    _fill_cart(client, [product])
+    assert client.get("/api/shop/cart").json()["items"][0]["product"]["tags"] == []
+    tag = Tag.objects.create(name="Relajante", slug="relajante")
+    product.tags.add(tag)  # bumps the catalog version (m2m signal)
+    ProductImage.objects.create(product=product, url="https://cdn.example.test/a.jpg", alt="A")
+    shown = client.get("/api/shop/cart").json()["items"][0]["product"]
+    assert shown["tags"] == ["relajante"]
+    assert shown["images"] == [{"src": "https://cdn.example.test/a.jpg", "alt": "A"}]
+    tag.slug = "calma"
+    tag.save()
+    added = client.post("/api/shop/cart/items", {"product_id": str(product.public_id)}).json()
+    assert added["items"][0]["product"]["tags"] == ["calma"]
 
 
 @pytest.mark.parametrize("lines", [1, 2])
