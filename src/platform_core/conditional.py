@@ -11,6 +11,14 @@ matching ``If-None-Match`` (or an ``If-Modified-Since`` not older than the last 
 answered 304 from one cache round trip, with no query, serialisation or rendering.
 Invalidation is the counters' bump on every write (model signals, services).
 
+A 200 is also kept in the shared cache under its ETag, and the next GET that computes the same
+ETag (another visitor, or one whose copy was dropped) is answered from it: one cache round trip
+instead of the queries and the rendering. That is exactly as fresh as the ETag, which already
+stands for the body: any bump changes the tag and so the key. A write and a reader racing can
+only store newer data under an older tag, never the reverse (the counters are read before the
+data and bumped again on commit), and an older tag is never computed again. Kept at most as long
+as a CDN may serve the response (max-age + stale-while-revalidate).
+
 Cache-Control lets browsers and a CDN reuse a response for CATALOG_CACHE_MAX_AGE seconds and
 serve it stale for CATALOG_CACHE_STALE_SECONDS more while revalidating, so a price change
 reaches everyone within max-age (+ one stale response); checkout always re-reads prices.
@@ -25,6 +33,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_http_date_safe
 from ninja.decorators import decorate_view
@@ -68,6 +77,27 @@ def _with_validators(response: HttpResponse, etag: str, last_modified: int) -> H
     return response
 
 
+def _body_key(etag: str) -> str:
+    return "conditional:body:" + etag.strip('"')
+
+
+def _stored(etag: str) -> HttpResponse | None:
+    """The 200 rendered earlier under this ETag, if the cache still holds it (a Redis outage
+    reads as a miss: the view renders)."""
+    stored = cache.get(_body_key(etag))
+    if stored is None:
+        return None
+    content, headers = stored
+    return HttpResponse(content, headers=headers)
+
+
+def _store(etag: str, response: HttpResponse) -> None:
+    if response.streaming or response.cookies:
+        return
+    timeout = int(settings.CATALOG_CACHE_MAX_AGE) + int(settings.CATALOG_CACHE_STALE_SECONDS)
+    cache.set(_body_key(etag), (response.content, dict(response.headers)), timeout)
+
+
 def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:  # takes precedence over If-Modified-Since (RFC 9110)
@@ -89,9 +119,14 @@ def conditional(*counters: VersionCounter) -> Callable[[Callable[..., Any]], Cal
             etag, last_modified = _validators(request, counters)
             if not_modified(request, etag, last_modified):
                 return _with_validators(HttpResponseNotModified(), etag, last_modified)
+            stored = _stored(etag) if request.method == "GET" else None
+            if stored is not None:
+                return _with_validators(stored, etag, last_modified)
             response = run(request, *args, **kwargs)
             if response.status_code == 200:
                 _with_validators(response, etag, last_modified)
+                if request.method == "GET":
+                    _store(etag, response)
             return response
 
         return wrapper

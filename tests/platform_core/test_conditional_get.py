@@ -157,3 +157,32 @@ def test_an_old_if_modified_since_gets_the_body(catalogs):
     assert r.status_code == 200
     # "*" matches any current representation.
     assert client.get("/api/booking/categories/", HTTP_IF_NONE_MATCH="*").status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/api/booking/services/", "/api/shop/products/", "PRODUCT"])
+def test_a_second_reader_of_the_same_version_gets_the_stored_body(catalogs, renders, path):
+    _spa, product = catalogs
+    if path == "PRODUCT":
+        path = f"/api/shop/products/{product.public_id}/"
+    first = Client().get(path)
+    assert len(renders) == 1
+
+    with CaptureQueriesContext(connection) as queries:
+        second = Client().get(path)  # another visitor, no validators of her own
+    assert second.status_code == 200
+    assert len(queries) == 0 and len(renders) == 1  # from the cache: no query, no render
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert (second["ETag"], second["Cache-Control"]) == (first["ETag"], first["Cache-Control"])
+
+
+def test_the_stored_body_follows_the_version(catalogs, renders):
+    _spa, product = catalogs
+    path = f"/api/shop/products/{product.public_id}/"
+    before = Client().get(path)
+    product.price_cents, product.vip_price_cents = 4_000_000, 3_600_000
+    product.save()
+    after = Client().get(path)
+    assert after["ETag"] != before["ETag"]
+    assert after.json()["price_cents"] == 4_000_000
+    assert len(renders) == 2
