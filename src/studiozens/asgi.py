@@ -16,7 +16,7 @@ def _application() -> ASGIHandler:
     from platform_core.heap import freeze_startup_heap
 
     # Bounded concurrency per worker in front of Django (platform_core.concurrency).
-    handler = from_settings(StudioZensASGIHandler(), settings)
+    handler = from_settings(StudioZensASGIHandler(threads=settings.WEB_THREADS), settings)
     freeze_startup_heap()
     return handler
 

@@ -175,10 +175,11 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-# Under ASGI every request may run on a new thread, and persistent connections are
-# per thread: a non-zero DB_CONN_MAX_AGE exhausts PostgreSQL's connection limit under load
+# Persistent connections are per thread: under Django's own ASGI handler (a new thread per
+# request) a non-zero DB_CONN_MAX_AGE exhausted PostgreSQL's connection limit under load
 # (measured: 18.9 % errors at 50 users, docs/performance.md). The web service uses a
-# psycopg pool instead (DB_POOL_MAX_SIZE > 0); workers open a connection per task.
+# psycopg pool instead (DB_POOL_MAX_SIZE > 0), now with a fixed pool of request threads
+# (WEB_THREADS, platform_core.asgi); workers open a connection per task.
 DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", 0)
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", 0)
 DB_POOL_TIMEOUT = env.int("DB_POOL_TIMEOUT", 10)
@@ -242,6 +243,12 @@ WEB_QUEUE_TIMEOUT = env.float("WEB_QUEUE_TIMEOUT", 15.0)
 # The routes that hash a password get their own lane (plugins' hashing_routes).
 WEB_LOGIN_LANE_PATHS = hashing_paths(_PLUGINS)
 WEB_UNLIMITED_PATHS = ["/api/core/health/"]  # liveness never queues
+# Threads per worker that run the requests' synchronous work (platform_core.asgi): the lanes'
+# slots plus two for the liveness probe, which never queues; 32 with the limiter off.
+WEB_THREADS = env.int(
+    "WEB_THREADS",
+    WEB_MAX_CONCURRENCY + WEB_LOGIN_LANE_CONCURRENCY + 2 if WEB_MAX_CONCURRENCY > 0 else 32,
+)
 
 # --- Redis, cache, sessions -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL")
