@@ -49,6 +49,14 @@ class VersionCounter:
         self._bump_now()
         transaction.on_commit(self._bump_now)
 
+    def bumped_in_transaction(self, using: str | None = None) -> bool:
+        """True while the current transaction has bumped this counter and not committed: its
+        own writes are not what other readers cache under the current version."""
+        connection = transaction.get_connection(using)
+        if not connection.in_atomic_block:
+            return False
+        return any(entry[1] == self._bump_now for entry in connection.run_on_commit)
+
     def _start(self) -> int:
         version = int(time.time() * 1000)
         cache.add(self.key, version, timeout=None)

@@ -24,3 +24,7 @@ class IdentityConfig(AppConfig):
     def ready(self) -> None:
         # After every migrate, when all apps' permissions exist, grant the roles theirs.
         post_migrate.connect(_sync_roles, dispatch_uid="identity.sync_roles")
+        # has_role's per-process answers end with every membership or group change.
+        from modules.identity import memberships
+
+        memberships.connect()

@@ -116,6 +116,12 @@ def has_role(user: UserRef | None, *roles: str) -> bool:
         return False
     if getattr(user, "is_superuser", False):  # the model instance of request.auth
         return True
+    if isinstance(user, get_user_model()):
+        # Its superuser flag is loaded: only the memberships to read (per process, until
+        # a membership or group changes: modules.identity.memberships).
+        from modules.identity.memberships import group_names
+
+        return not group_names(user.pk).isdisjoint(roles)
     return (
         get_user_model()
         .objects.filter(pk=user.id)

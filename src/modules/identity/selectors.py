@@ -24,7 +24,9 @@ def roles_of(user: Any) -> list[str]:
     cached = getattr(user, "_role_groups", None)
     if cached is not None:
         return sorted(g.name for g in cached)
-    return sorted(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+    from modules.identity.memberships import group_names
+
+    return sorted(name for name in group_names(user.pk) if name in ALL_ROLES)
 
 
 def profile(user: Any) -> dict[str, Any]:
