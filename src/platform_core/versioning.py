@@ -45,9 +45,12 @@ class VersionCounter:
         return int(version), float(changed_at)
 
     def bump(self) -> None:
-        """Invalidate now and again once the current transaction (if any) commits."""
+        """Invalidate now and again once the current transaction (if any) commits: one bump
+        at commit however many writes the transaction made (a savepoint rolled back takes
+        its registration with it, and the next write registers again)."""
         self._bump_now()
-        transaction.on_commit(self._bump_now)
+        if not self.bumped_in_transaction():
+            transaction.on_commit(self._bump_now)
 
     def bumped_in_transaction(self, using: str | None = None) -> bool:
         """True while the current transaction has bumped this counter and not committed: its
