@@ -349,7 +349,13 @@ def deliver(notification_id: int) -> str:
         outcome = exc
 
     with transaction.atomic():
-        notification = Notification.objects.select_for_update().get(pk=notification_id)
+        # Not the (encrypted) body and context: the outcome does not touch them, and a row
+        # loaded without them saves only what it loaded (no decrypt, no re-encrypt).
+        notification = (
+            Notification.objects.select_for_update()
+            .defer("body", "context")
+            .get(pk=notification_id)
+        )
         if notification.status != NotificationStatus.PENDING or notification.provider_sid:
             return "done"  # settled by another worker after our lease ran out
         if isinstance(outcome, DeliverySkipped):  # the route changed since the preflight
