@@ -9,7 +9,7 @@ and crosses between the event loop and that thread several times per request: th
 adapt themselves to async, and whose innermost handler is async again), the view, and
 ``response.close()``. Each crossing costs a future, a context copy and two thread switches;
 measured on a loopback server, the liveness probe cost ~2.7 ms of worker CPU against ~1 ms
-for the same request through the test client (docs/performance.md, "ASGI path").
+for the same request through the test client (issue 21).
 
 Here the event loop reads the body, then one hop to a pool thread runs what a WSGI server
 would: ``request_started``, the request, the sync middleware chain and view, the body of a
