@@ -5,8 +5,8 @@ oversize body, an undecodable query string): Django answers those with plain tex
 Why not Django's own ASGI path: every middleware and view of the project is synchronous.
 Django's ``ASGIHandler`` starts a new thread for every request (``ThreadSensitiveContext``)
 and crosses between the event loop and that thread several times per request: the
-``request_started`` signal, the middleware chain (whose ``MiddlewareMixin`` middlewares each
-adapt themselves to async, and whose innermost handler is async again), the view, and
+``request_started`` signal, the (synchronous) middleware chain, whose innermost handler is
+async again (URL resolution and view dispatch go back to the loop), the view, and
 ``response.close()``. Each crossing costs a future, a context copy and two thread switches;
 measured on a loopback server, the liveness probe cost ~2.7 ms of worker CPU against ~1 ms
 for the same request through the test client (issue 21).
