@@ -87,12 +87,16 @@ def product_list(
 
 
 def product_detail(public_id: Any) -> Product:
+    """One active product with its category chain, tags and images (the tags and images
+    kept for the current catalog state, see ``_ProductRelations``)."""
     try:
-        return _with_relations(Product.objects.filter(active=True)).get(
-            public_id=parse_public_id(public_id)
+        product = Product.objects.select_related("category__parent").get(
+            active=True, public_id=parse_public_id(public_id)
         )
     except Product.DoesNotExist:
         raise ProductNotFound() from None
+    PRODUCT_RELATIONS.attach([product])
+    return product
 
 
 def category_tree() -> QuerySet[Category]:
@@ -109,9 +113,10 @@ def category_tree() -> QuerySet[Category]:
 class _ProductRelations:
     """Per process: each product's tags and images, kept for one state of the CATALOG
     counter (version and when it changed; every save or delete of a product, tag, image or
-    product-tag link bumps it, see versions.py), so a cart answers without reading them
-    again. The counter is read before the data (platform_core.versioning): relations read
-    while a catalog write is in flight are kept under a state that its commit retires."""
+    product-tag link bumps it, see versions.py), so a cart or a product page answers
+    without reading them again. The counter is read before the data
+    (platform_core.versioning): relations read while a catalog write is in flight are kept
+    under a state that its commit retires."""
 
     def __init__(self) -> None:
         # (counter state, {product pk: (tags, images)}), replaced as a whole: threads

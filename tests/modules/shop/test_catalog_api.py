@@ -204,3 +204,19 @@ def test_product_list_constant_queries_10_vs_500(api, django_db_blocker):
     assert (small_items, big_items) == (10, 500)
     # count + products (with category chain) + tags + images
     assert small_queries == big_queries == 4
+
+
+def test_product_detail_reads_one_row_when_its_relations_are_kept(api):
+    product = ProductFactory(stock=5)
+    tag = TagFactory(slug="relajante")
+    product.tags.add(tag)
+    ProductImage.objects.create(product=product, url="https://cdn.example.test/a.jpg", alt="A")
+    first = api.get(f"/api/shop/products/{product.public_id}")
+    assert first.json()["tags"] == ["relajante"]
+    with CaptureQueriesContext(connection) as ctx:
+        again = api.get(f"/api/shop/products/{product.public_id}")
+    assert again.json() == first.json()
+    assert len(ctx.captured_queries) == 1  # the product with its category chain
+    tag.slug = "calma"
+    tag.save()  # a catalog write: a new version, the relations are read again
+    assert api.get(f"/api/shop/products/{product.public_id}").json()["tags"] == ["calma"]
