@@ -1,10 +1,12 @@
 """The availability engine: bulk-load a date range once, then compute in Python.
 
-Every query is issued once per search whatever the number of days or therapists
-(service, therapists, weekly hours + breaks, one-off changes, time off, opening
-hours + closed days, rooms, appointments): eight at most. All arithmetic happens in
-integer minutes elapsed since each local (America/Bogota) midnight, which keeps the
-inner loops cheap. Slots are on a grid aligned to local midnight.
+Every query is issued once per search whatever the number of days or therapists: the
+range's one-off changes + time off + closed days, and its appointments; the rest (active
+therapists and who performs what, weekly hours + breaks, opening hours + rooms: three
+queries) is the ``Schedule``, which only the spa's setup changes and which is cached under
+its own version (``versions.SCHEDULE``), so bookings do not throw it away. All arithmetic
+happens in integer minutes elapsed since each local (America/Bogota) midnight, which keeps
+the inner loops cheap. Slots are on a grid aligned to local midnight.
 
 Rules (see docs/booking.md): a start ``s`` is bookable for a therapist when
 ``[s, s + duration)`` lies inside one of their working intervals for that day (weekly
@@ -33,6 +35,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     BigIntegerField,
+    CharField,
     DateField,
     Func,
     IntegerField,
@@ -56,6 +59,7 @@ from modules.booking.models import (
     WorkingHours,
 )
 from modules.booking.versions import AVAILABILITY, SCHEDULE
+from platform_core.provider_guard import open_atomic_blocks
 
 Interval = tuple[int, int]
 
@@ -208,6 +212,126 @@ def _intersect(xs: list[Interval], ys: list[Interval]) -> list[Interval]:
     return sorted(out)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """What every search reads that only the spa's setup changes (admin edits), never a
+    booking: the active therapists (in display order), who performs which service, weekly
+    hours and breaks, opening hours and the active rooms of each kind. Three queries build
+    it; it is kept whole in the shared cache under ``versions.SCHEDULE`` (see
+    ``current_schedule``), so a search or a booking's re-check reads only what depends on
+    the dates (one-off changes, time off, closed days; appointments)."""
+
+    version: int
+    therapists: dict[int, TherapistRef]
+    performs: dict[int, frozenset[int]]  # service pk -> active therapist pks
+    weekly: dict[int, dict[int, list[tuple[time, time]]]]  # therapist -> weekday -> intervals
+    breaks: dict[int, dict[int, list[tuple[time, time]]]]
+    opening: dict[int, list[tuple[time, time]]]  # weekday -> intervals
+    rooms: dict[str, list[int]]  # kind -> active room pks, ascending
+
+
+SCHEDULE_KEY = "booking:availability:schedule"
+
+
+def load_schedule(version: int) -> Schedule:
+    """The schedule from the database, in three queries."""
+    therapists: dict[int, TherapistRef] = {}
+    performs: dict[int, set[int]] = defaultdict(set)
+    for pk, public_id, name, service_id in (
+        Therapist.objects.filter(is_active=True)
+        .order_by("display_name", "pk")
+        .values_list("pk", "public_id", "display_name", "services")
+    ):
+        if pk not in therapists:
+            therapists[pk] = TherapistRef(pk, str(public_id), name)
+        if service_id is not None:
+            performs[service_id].add(pk)
+
+    weekly: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    breaks: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    hours = (
+        WorkingHours.objects.order_by()
+        .values_list("therapist_id", "weekday", "start", "end", Value(0))
+        .union(
+            TherapistBreak.objects.order_by().values_list(
+                "therapist_id", "weekday", "start", "end", Value(1)
+            ),
+            all=True,
+        )
+    )
+    for tid, weekday, start, end, is_break in hours:
+        if tid in therapists:
+            target = breaks if is_break else weekly
+            target.setdefault(tid, {}).setdefault(weekday, []).append((start, end))
+
+    # Opening hours ∪ active rooms: one query (a room has no weekday).
+    opening: dict[int, list[tuple[time, time]]] = {}
+    rooms: dict[str, list[int]] = {}
+    spa = (
+        OpeningHours.objects.order_by()
+        .values_list(
+            "weekday",
+            "opens",
+            "closes",
+            Value(None, output_field=BigIntegerField()),
+            Value("", output_field=CharField()),
+        )
+        .union(
+            Room.objects.filter(is_active=True)
+            .order_by()
+            .values_list(
+                Value(-1, output_field=IntegerField()),
+                Value(None, output_field=TimeField()),
+                Value(None, output_field=TimeField()),
+                "pk",
+                "kind",
+            ),
+            all=True,
+        )
+    )
+    for weekday, opens, closes, room_id, kind in spa:
+        if room_id is not None:
+            rooms.setdefault(kind, []).append(room_id)
+        else:
+            opening.setdefault(weekday, []).append((opens, closes))
+    for pks in rooms.values():
+        pks.sort()
+    return Schedule(
+        version=version,
+        therapists=therapists,
+        performs={service: frozenset(pks) for service, pks in performs.items()},
+        weekly=weekly,
+        breaks=breaks,
+        opening=opening,
+        rooms=rooms,
+    )
+
+
+def current_schedule(prefetched: dict[str, Any] | None = None) -> Schedule:
+    """The schedule as of now: from the shared cache when it was stored under the current
+    ``SCHEDULE`` version (one cache round trip; ``prefetched`` is a ``get_many`` answer
+    that already holds both keys), else from the database, then stored.
+
+    Never stored from inside a transaction the code opened: one that wrote the schedule
+    could otherwise leave its own uncommitted (maybe rolled back) rows under the version
+    it bumped. Reading it there is fine (a booking's re-check)."""
+    got = prefetched
+    if got is None:
+        got = cache.get_many([SCHEDULE.key, SCHEDULE_KEY])
+    version = got.get(SCHEDULE.key)
+    if version is None:
+        version = SCHEDULE.current()  # a fresh cache starts a new generation
+    version = int(version)
+    snapshot = got.get(SCHEDULE_KEY)
+    if isinstance(snapshot, Schedule) and snapshot.version == version:
+        return snapshot
+    snapshot = load_schedule(version)
+    timeout = settings.BOOKING_AVAILABILITY_CACHE_SECONDS
+    if timeout and not open_atomic_blocks():
+        cache.set(SCHEDULE_KEY, snapshot, timeout=timeout)
+    return snapshot
+
+
 class AvailabilityEngine:
     """Loads everything one search needs, then answers questions about it."""
 
@@ -219,6 +343,7 @@ class AvailabilityEngine:
         *,
         therapist_ids: list[int] | None = None,
         exclude_appointment_id: int | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
         self.service = service
         self.date_from = date_from
@@ -234,93 +359,96 @@ class AvailabilityEngine:
         # the room for the whole blocked range (relative minutes).
         self.room_pieces: list[Interval] = [(-self.before, self.duration + self.after)]
         self.therapist_pieces = busy_offsets(service) if service else self.room_pieces
-        self._load(therapist_ids, exclude_appointment_id)
+        self._load(schedule or current_schedule(), therapist_ids, exclude_appointment_id)
 
     # --- loading: a fixed number of queries ------------------------------------------
-    def _load(self, therapist_ids: list[int] | None, exclude_id: int | None) -> None:
+    def _load(
+        self, schedule: Schedule, therapist_ids: list[int] | None, exclude_id: int | None
+    ) -> None:
         days = (self.date_to - self.date_from).days + 1
         self.dates = [self.date_from + timedelta(days=i) for i in range(days)]
         self.range_start = datetime.combine(self.date_from, time.min, self.tz)
         self.range_end = datetime.combine(self.date_to + timedelta(days=1), time.min, self.tz)
 
-        therapists = Therapist.objects.filter(is_active=True)
-        if self.service is not None:
-            therapists = therapists.filter(services=self.service)
-        if therapist_ids is not None:
-            therapists = therapists.filter(pk__in=therapist_ids)
+        performing = schedule.performs.get(self.service.pk, frozenset()) if self.service else None
+        wanted = set(therapist_ids) if therapist_ids is not None else None
         self.therapists = {
-            pk: TherapistRef(pk, str(public_id), name)
-            for pk, public_id, name in therapists.values_list("pk", "public_id", "display_name")
+            pk: ref
+            for pk, ref in schedule.therapists.items()
+            if (performing is None or pk in performing) and (wanted is None or pk in wanted)
         }
         ids = list(self.therapists)
 
-        self.weekly: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        self.breaks: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        self.weekly = schedule.weekly
+        self.breaks = schedule.breaks
         self.changes: dict[tuple[int, date], list[tuple[time, time]]] = {}
-        self.time_off: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        self.opening: dict[int, list[tuple[time, time]]] = defaultdict(list)
+        self.time_off: dict[int, list[Interval]] = defaultdict(list)
+        self.opening: dict[int, list[tuple[time, time]]] = {}
         self.closed: set[date] = set()
         self.rooms: list[int] = []
         self.busy_therapist: dict[int, list[Interval]] = defaultdict(list)
         self.busy_room: dict[int, list[Interval]] = defaultdict(list)
         if not ids:
             return
+        self.opening = schedule.opening
 
-        hours = (
-            WorkingHours.objects.filter(therapist_id__in=ids)
-            .order_by()
-            .values_list("therapist_id", "weekday", "start", "end", Value(0))
-        )
-        brks = (
-            TherapistBreak.objects.filter(therapist_id__in=ids)
-            .order_by()
-            .values_list("therapist_id", "weekday", "start", "end", Value(1))
-        )
-        for tid, weekday, start, end, is_break in hours.union(brks, all=True):
-            (self.breaks if is_break else self.weekly)[tid][weekday].append((start, end))
-
-        for tid, day, start, end in ScheduleChange.objects.filter(
-            therapist_id__in=ids, date__gte=self.date_from, date__lte=self.date_to
-        ).values_list("therapist_id", "date", "start", "end"):
-            slots = self.changes.setdefault((tid, day), [])
-            if start is not None:
-                slots.append((start, end))
-
-        for tid, start, end in TimeOff.objects.filter(
-            therapist_id__in=ids, start__lt=self.range_end, end__gt=self.range_start
-        ).values_list("therapist_id", "start", "end"):
-            self.time_off[tid].append((start, end))
-
-        # Opening hours ∪ the range's closed days: one query (a closed day has no weekday).
-        opening = OpeningHours.objects.order_by().values_list(
-            "weekday", "opens", "closes", Value(None, output_field=DateField())
-        )
-        closed = (
-            ClosedDay.objects.filter(date__gte=self.date_from, date__lte=self.date_to)
+        # The range's one-off changes ∪ time off ∪ closed days: one query.
+        no_time = Value(None, output_field=TimeField())
+        no_minutes = Value(None, output_field=BigIntegerField())
+        ranged = (
+            ScheduleChange.objects.filter(
+                therapist_id__in=ids, date__gte=self.date_from, date__lte=self.date_to
+            )
             .order_by()
             .values_list(
-                Value(-1, output_field=IntegerField()),
-                Value(None, output_field=TimeField()),
-                Value(None, output_field=TimeField()),
+                Value(0, output_field=IntegerField()),
+                "therapist_id",
                 "date",
+                "start",
+                "end",
+                no_minutes,
+                no_minutes,
+            )
+            .union(
+                TimeOff.objects.filter(
+                    therapist_id__in=ids, start__lt=self.range_end, end__gt=self.range_start
+                )
+                .order_by()
+                .values_list(
+                    Value(1, output_field=IntegerField()),
+                    "therapist_id",
+                    Value(None, output_field=DateField()),
+                    no_time,
+                    no_time,
+                    EpochMinutes("start"),
+                    EpochMinutes("end"),
+                ),
+                ClosedDay.objects.filter(date__gte=self.date_from, date__lte=self.date_to)
+                .order_by()
+                .values_list(
+                    Value(2, output_field=IntegerField()),
+                    Value(None, output_field=BigIntegerField()),
+                    "date",
+                    no_time,
+                    no_time,
+                    no_minutes,
+                    no_minutes,
+                ),
+                all=True,
             )
         )
-        for weekday, opens, closes, closed_day in opening.union(closed, all=True):
-            if closed_day is not None:
-                self.closed.add(closed_day)
+        for kind, tid, day, start, end, off_start, off_end in ranged:
+            if kind == 0:
+                slots = self.changes.setdefault((tid, day), [])
+                if start is not None:
+                    slots.append((start, end))
+            elif kind == 1:
+                self.time_off[tid].append((int(off_start), int(off_end)))
             else:
-                self.opening[weekday].append((opens, closes))
+                self.closed.add(day)
 
         if self.service is not None and self.service.resource_kind:
-            self.rooms = list(
-                Room.objects.filter(kind=self.service.resource_kind, is_active=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            self.rooms = schedule.rooms.get(self.service.resource_kind, [])
         if self.service is None:
             return  # the schedule grid alone: the desk loads the appointments it shows itself
         # Margin: a neighbour's blocked range can reach into the day from outside it.
@@ -373,17 +501,17 @@ class AvailabilityEngine:
         if change is not None:
             intervals = [(self._wall(day, a), self._wall(day, b)) for a, b in change]
         else:
-            intervals = [
-                (self._wall(day, a), self._wall(day, b)) for a, b in self.weekly[tid][weekday]
-            ]
+            weekly = self.weekly.get(tid, {}).get(weekday, ())
+            breaks = self.breaks.get(tid, {}).get(weekday, ())
             intervals = _subtract(
-                intervals,
-                [(self._wall(day, a), self._wall(day, b)) for a, b in self.breaks[tid][weekday]],
+                [(self._wall(day, a), self._wall(day, b)) for a, b in weekly],
+                [(self._wall(day, a), self._wall(day, b)) for a, b in breaks],
             )
-        opening = [(self._wall(day, a), self._wall(day, b)) for a, b in self.opening[weekday]]
+        opening = [
+            (self._wall(day, a), self._wall(day, b)) for a, b in self.opening.get(weekday, ())
+        ]
         intervals = _intersect(intervals, opening)
-        off = [(_epoch_minutes(a), _epoch_minutes(b)) for a, b in self.time_off[tid]]
-        return _subtract(intervals, off)
+        return _subtract(intervals, self.time_off.get(tid, ()))
 
     def work_intervals(self, tid: int, day: date) -> list[Interval]:
         """Working minutes (epoch minutes) of a therapist on a day: weekly hours less
@@ -405,7 +533,7 @@ class AvailabilityEngine:
         room_forbidden = [self._forbidden(self.busy_room[r], self.room_pieces) for r in self.rooms]
         room_ok: dict[int, bool] = {}
         for day in self.dates:
-            if day in self.closed or not self.opening[day.weekday()]:
+            if day in self.closed or not self.opening.get(day.weekday()):
                 continue
             origin = self._wall(day, time.min)  # the grid is aligned to local midnight
             by_start: dict[int, list[int]] = defaultdict(list)
@@ -445,8 +573,14 @@ def search(
 ) -> SearchResult:
     """Bookable starts (before lead-time / horizon filtering). Cached per version."""
     key = None
+    schedule = None
     if use_cache:
-        version = current_version()  # read before the data (see bump_version)
+        # One round trip: both versions and the schedule (read before the data, see
+        # bump_version), then one for the result.
+        got = cache.get_many([AVAILABILITY.key, SCHEDULE.key, SCHEDULE_KEY])
+        version = got.get(AVAILABILITY.key)
+        if version is None:
+            version = current_version()
         key = (
             f"booking:availability:{version}:{service.pk}:{service.updated_at.timestamp()}:"
             f"{date_from}:{date_to}:{therapist_id or '-'}:{granularity()}"
@@ -454,11 +588,13 @@ def search(
         cached = cache.get(key)
         if cached is not None:
             return cached
+        schedule = current_schedule(got)
     engine = AvailabilityEngine(
         service,
         date_from,
         date_to,
         therapist_ids=[therapist_id] if therapist_id is not None else None,
+        schedule=schedule,
     )
     result = engine.compute()
     if key is not None:

@@ -194,3 +194,85 @@ def test_an_appointment_write_keeps_the_schedule_version(db: Any) -> None:
         bump_version(sender)
         assert versions()[0] > searches
         assert versions()[1] > schedule
+
+
+def _search_queries(spa: Any, days: int = 3) -> tuple[int, Any]:
+    """A search whose cached result is gone (as after a booking), its queries counted."""
+    from modules.booking.availability import bump_appointments, search
+
+    bump_appointments()
+    with CaptureQueriesContext(connection) as ctx:
+        result = search(spa.massage, TUESDAY, TUESDAY + timedelta(days=days - 1))
+    return len(ctx), result
+
+
+def test_after_a_booking_a_search_reads_only_the_dated_rows(spa: Any) -> None:
+    """The schedule (therapists, who performs what, weekly hours, opening hours, rooms) is
+    cached under versions.SCHEDULE: once warm, a search costs the range's changes / time
+    off / closed days and its appointments, two queries, whatever the number of days."""
+    cold, first = _search_queries(spa)
+    assert cold == 5  # the schedule (3) + the dated rows + the appointments
+    warm, again = _search_queries(spa)
+    assert warm == 2
+    assert again.slots == first.slots
+    assert _search_queries(spa, days=31)[0] == 2
+
+
+def test_a_booking_re_check_reads_two_queries_on_a_warm_schedule(spa: Any) -> None:
+    from modules.booking.availability import AvailabilityEngine
+
+    _search_queries(spa)  # warms the schedule
+    with CaptureQueriesContext(connection) as ctx:
+        engine = AvailabilityEngine(spa.massage, TUESDAY, TUESDAY, therapist_ids=[spa.ana.pk])
+        free = [s for s, tids in engine.compute().slots if spa.ana.pk in tids]
+    assert len(ctx) == 2
+    assert at(TUESDAY, 10) in free
+    assert list(engine.therapists) == [spa.ana.pk]
+    assert engine.free_rooms(at(TUESDAY, 10)) == [spa.room.pk]
+
+
+def test_schedule_edits_show_at_once_despite_the_cached_schedule(spa: Any) -> None:
+    from modules.booking.models import OpeningHours, WorkingHours
+
+    def free(therapist: Any) -> list[str]:
+        _, result = _search_queries(spa, days=1)
+        tz = at(TUESDAY, 0).tzinfo
+        return [f"{s.astimezone(tz):%H:%M}" for s, t in result.slots if therapist.pk in t]
+
+    assert "09:00" in free(spa.ana) and "09:00" in free(spa.beto)
+    hours = WorkingHours.objects.get(therapist=spa.ana, weekday=TUESDAY.weekday())
+    hours.start = time(10)
+    hours.save()
+    assert "09:00" not in free(spa.ana) and "10:00" in free(spa.ana)
+    OpeningHours.objects.filter(weekday=TUESDAY.weekday()).delete()
+    assert free(spa.beto) == []
+    OpeningHours.objects.create(weekday=TUESDAY.weekday(), opens=time(9), closes=time(19))
+    assert "09:00" in free(spa.beto)
+    spa.massage.therapists.remove(spa.beto)
+    assert free(spa.beto) == []
+    spa.massage.therapists.add(spa.beto)
+    spa.beto.is_active = False
+    spa.beto.save()
+    assert free(spa.beto) == []
+    spa.beto.is_active = True
+    spa.beto.save()
+    assert "09:00" in free(spa.beto)
+    spa.room.is_active = False
+    spa.room.save()
+    assert free(spa.ana) == free(spa.beto) == []
+
+
+def test_the_schedule_is_not_stored_from_inside_a_transaction(spa: Any) -> None:
+    """A transaction that wrote the schedule reads its own uncommitted rows: they must not
+    outlive it in the cache (it may roll back)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from modules.booking.availability import SCHEDULE_KEY, current_schedule
+
+    cache.delete(SCHEDULE_KEY)
+    with transaction.atomic():
+        current_schedule()
+    assert cache.get(SCHEDULE_KEY) is None
+    current_schedule()
+    assert cache.get(SCHEDULE_KEY) is not None
