@@ -216,12 +216,18 @@ def _intersect(xs: list[Interval], ys: list[Interval]) -> list[Interval]:
 class Schedule:
     """What every search reads that only the spa's setup changes (admin edits), never a
     booking: the active therapists (in display order), who performs which service, weekly
-    hours and breaks, opening hours and the active rooms of each kind. Three queries build
-    it; it is kept whole in the shared cache under ``versions.SCHEDULE`` (see
-    ``current_schedule``), so a search or a booking's re-check reads only what depends on
-    the dates (one-off changes, time off, closed days; appointments)."""
+    hours and breaks, opening hours and the active rooms of each kind, and the dated rows
+    (one-off changes, time off, closed days) from yesterday to the booking horizon. Four
+    queries build it; it is kept whole in the shared cache under ``versions.SCHEDULE`` (see
+    ``current_schedule``), so a search or a booking's re-check within those dates reads
+    only its appointments (outside them, the dated rows too: one query more)."""
 
     version: int
+    since: date  # the dated rows cover the local days since .. until
+    until: date
+    changes: dict[tuple[int, date], list[tuple[time, time]]]
+    time_off: dict[int, list[Interval]]  # epoch minutes
+    closed: frozenset[date]
     therapists: dict[int, TherapistRef]
     performs: dict[int, frozenset[int]]  # service pk -> active therapist pks
     weekly: dict[int, dict[int, list[tuple[time, time]]]]  # therapist -> weekday -> intervals
@@ -296,8 +302,17 @@ def load_schedule(version: int) -> Schedule:
             opening.setdefault(weekday, []).append((opens, closes))
     for pks in rooms.values():
         pks.sort()
+    tz = local_tz()
+    since = timezone.now().astimezone(tz).date() - timedelta(days=1)
+    until = since + timedelta(days=settings.BOOKING_MAX_HORIZON_DAYS + 2)
+    changes, time_off, closed = _dated_rows(None, since, until)
     return Schedule(
         version=version,
+        since=since,
+        until=until,
+        changes=changes,
+        time_off=time_off,
+        closed=frozenset(closed),
         therapists=therapists,
         performs={service: frozenset(pks) for service, pks in performs.items()},
         weekly=weekly,
@@ -305,6 +320,71 @@ def load_schedule(version: int) -> Schedule:
         opening=opening,
         rooms=rooms,
     )
+
+
+def _dated_rows(
+    therapist_ids: list[int] | None, date_from: date, date_to: date
+) -> tuple[dict[tuple[int, date], list[tuple[time, time]]], dict[int, list[Interval]], set[date]]:
+    """One-off changes, time off (epoch minutes) and closed days of the local days
+    ``date_from`` .. ``date_to`` (of these therapists; None: all), in one query."""
+    tz = local_tz()
+    range_start = datetime.combine(date_from, time.min, tz)
+    range_end = datetime.combine(date_to + timedelta(days=1), time.min, tz)
+    changes_qs = ScheduleChange.objects.filter(date__gte=date_from, date__lte=date_to)
+    time_off_qs = TimeOff.objects.filter(start__lt=range_end, end__gt=range_start)
+    if therapist_ids is not None:
+        changes_qs = changes_qs.filter(therapist_id__in=therapist_ids)
+        time_off_qs = time_off_qs.filter(therapist_id__in=therapist_ids)
+    no_time = Value(None, output_field=TimeField())
+    no_minutes = Value(None, output_field=BigIntegerField())
+    rows = (
+        changes_qs.order_by()
+        .values_list(
+            Value(0, output_field=IntegerField()),
+            "therapist_id",
+            "date",
+            "start",
+            "end",
+            no_minutes,
+            no_minutes,
+        )
+        .union(
+            time_off_qs.order_by().values_list(
+                Value(1, output_field=IntegerField()),
+                "therapist_id",
+                Value(None, output_field=DateField()),
+                no_time,
+                no_time,
+                EpochMinutes("start"),
+                EpochMinutes("end"),
+            ),
+            ClosedDay.objects.filter(date__gte=date_from, date__lte=date_to)
+            .order_by()
+            .values_list(
+                Value(2, output_field=IntegerField()),
+                Value(None, output_field=BigIntegerField()),
+                "date",
+                no_time,
+                no_time,
+                no_minutes,
+                no_minutes,
+            ),
+            all=True,
+        )
+    )
+    changes: dict[tuple[int, date], list[tuple[time, time]]] = {}
+    time_off: dict[int, list[Interval]] = {}
+    closed: set[date] = set()
+    for kind, tid, day, start, end, off_start, off_end in rows:
+        if kind == 0:
+            slots = changes.setdefault((tid, day), [])
+            if start is not None:  # a row without times: not working that day
+                slots.append((start, end))
+        elif kind == 1:
+            time_off.setdefault(tid, []).append((int(off_start), int(off_end)))
+        else:
+            closed.add(day)
+    return changes, time_off, closed
 
 
 def current_schedule(prefetched: dict[str, Any] | None = None) -> Schedule:
@@ -382,7 +462,7 @@ class AvailabilityEngine:
         self.weekly = schedule.weekly
         self.breaks = schedule.breaks
         self.changes: dict[tuple[int, date], list[tuple[time, time]]] = {}
-        self.time_off: dict[int, list[Interval]] = defaultdict(list)
+        self.time_off: dict[int, list[Interval]] = {}
         self.opening: dict[int, list[tuple[time, time]]] = {}
         self.closed: set[date] = set()
         self.rooms: list[int] = []
@@ -392,60 +472,13 @@ class AvailabilityEngine:
             return
         self.opening = schedule.opening
 
-        # The range's one-off changes ∪ time off ∪ closed days: one query.
-        no_time = Value(None, output_field=TimeField())
-        no_minutes = Value(None, output_field=BigIntegerField())
-        ranged = (
-            ScheduleChange.objects.filter(
-                therapist_id__in=ids, date__gte=self.date_from, date__lte=self.date_to
+        if schedule.since <= self.date_from and self.date_to <= schedule.until:
+            self.changes, self.time_off = schedule.changes, schedule.time_off
+            self.closed = set(schedule.closed)
+        else:
+            self.changes, self.time_off, self.closed = _dated_rows(
+                ids, self.date_from, self.date_to
             )
-            .order_by()
-            .values_list(
-                Value(0, output_field=IntegerField()),
-                "therapist_id",
-                "date",
-                "start",
-                "end",
-                no_minutes,
-                no_minutes,
-            )
-            .union(
-                TimeOff.objects.filter(
-                    therapist_id__in=ids, start__lt=self.range_end, end__gt=self.range_start
-                )
-                .order_by()
-                .values_list(
-                    Value(1, output_field=IntegerField()),
-                    "therapist_id",
-                    Value(None, output_field=DateField()),
-                    no_time,
-                    no_time,
-                    EpochMinutes("start"),
-                    EpochMinutes("end"),
-                ),
-                ClosedDay.objects.filter(date__gte=self.date_from, date__lte=self.date_to)
-                .order_by()
-                .values_list(
-                    Value(2, output_field=IntegerField()),
-                    Value(None, output_field=BigIntegerField()),
-                    "date",
-                    no_time,
-                    no_time,
-                    no_minutes,
-                    no_minutes,
-                ),
-                all=True,
-            )
-        )
-        for kind, tid, day, start, end, off_start, off_end in ranged:
-            if kind == 0:
-                slots = self.changes.setdefault((tid, day), [])
-                if start is not None:
-                    slots.append((start, end))
-            elif kind == 1:
-                self.time_off[tid].append((int(off_start), int(off_end)))
-            else:
-                self.closed.add(day)
 
         if self.service is not None and self.service.resource_kind:
             self.rooms = schedule.rooms.get(self.service.resource_kind, [])

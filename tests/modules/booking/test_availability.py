@@ -206,26 +206,46 @@ def _search_queries(spa: Any, days: int = 3) -> tuple[int, Any]:
     return len(ctx), result
 
 
-def test_after_a_booking_a_search_reads_only_the_dated_rows(spa: Any) -> None:
-    """The schedule (therapists, who performs what, weekly hours, opening hours, rooms) is
-    cached under versions.SCHEDULE: once warm, a search costs the range's changes / time
-    off / closed days and its appointments, two queries, whatever the number of days."""
+def test_after_a_booking_a_search_reads_only_its_appointments(spa: Any) -> None:
+    """The schedule (therapists, who performs what, weekly hours, opening hours, rooms, the
+    dated rows up to the booking horizon) is cached under versions.SCHEDULE: once warm, a
+    search costs one query, its appointments, whatever the number of days."""
     cold, first = _search_queries(spa)
-    assert cold == 5  # the schedule (3) + the dated rows + the appointments
+    assert cold == 5  # the schedule (4) + the appointments
     warm, again = _search_queries(spa)
-    assert warm == 2
+    assert warm == 1
     assert again.slots == first.slots
-    assert _search_queries(spa, days=31)[0] == 2
+    assert _search_queries(spa, days=31)[0] == 1
 
 
-def test_a_booking_re_check_reads_two_queries_on_a_warm_schedule(spa: Any) -> None:
+def test_beyond_the_cached_dates_the_dated_rows_are_read(spa: Any, settings: Any) -> None:
+    """Past the booking horizon (or before yesterday: the desk's history) the schedule's
+    dated rows do not reach: the engine reads the range's own, one query more."""
+    from modules.booking.availability import AvailabilityEngine, current_schedule
+
+    far = TUESDAY + timedelta(weeks=settings.BOOKING_MAX_HORIZON_DAYS // 7 + 2)
+    TimeOff.objects.create(therapist=spa.ana, start=at(far, 0), end=at(far, 12))
+    ScheduleChange.objects.create(therapist=spa.beto, date=far, start=time(15), end=time(17))
+    assert far > current_schedule().until
+    for day in (far, MONDAY - timedelta(days=7)):
+        with CaptureQueriesContext(connection) as ctx:
+            AvailabilityEngine(spa.massage, day, day).compute()
+        assert len(ctx) == 2
+    slots = AvailabilityEngine(spa.massage, far, far).compute().slots
+    ana = [s for s, tids in slots if spa.ana.pk in tids]
+    beto = [s for s, tids in slots if spa.beto.pk in tids]
+    assert min(ana) == at(far, 12)  # off until noon
+    assert (min(beto), max(beto)) == (at(far, 15), at(far, 16))  # that day 15-17 only
+
+
+def test_a_booking_re_check_reads_one_query_on_a_warm_schedule(spa: Any) -> None:
     from modules.booking.availability import AvailabilityEngine
 
     _search_queries(spa)  # warms the schedule
     with CaptureQueriesContext(connection) as ctx:
         engine = AvailabilityEngine(spa.massage, TUESDAY, TUESDAY, therapist_ids=[spa.ana.pk])
         free = [s for s, tids in engine.compute().slots if spa.ana.pk in tids]
-    assert len(ctx) == 2
+    assert len(ctx) == 1
     assert at(TUESDAY, 10) in free
     assert list(engine.therapists) == [spa.ana.pk]
     assert engine.free_rooms(at(TUESDAY, 10)) == [spa.room.pk]
