@@ -236,7 +236,9 @@ class Schedule:
     rooms: dict[str, list[int]]  # kind -> active room pks, ascending
 
 
-SCHEDULE_KEY = "booking:availability:schedule"
+# The suffix names Schedule's shape: change it with the fields, so that a process of the
+# next release never unpickles a snapshot of the previous one (still cached mid-deploy).
+SCHEDULE_KEY = "booking:availability:schedule:1"
 
 
 def load_schedule(version: int) -> Schedule:
