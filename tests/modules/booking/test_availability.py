@@ -128,7 +128,9 @@ def test_query_count_is_constant(api: Any, spa: Any, settings: Any) -> None:
     _book(spa, spa.ana, at(TUESDAY, 10))
     with CaptureQueriesContext(connection) as month:
         _slots(api, date_from=str(MONDAY), date_to=str(MONDAY + timedelta(days=30)))
-    assert len(one_day) == len(month) <= 10
+    # Never more for more days, therapists or appointments (fewer when the service itself
+    # comes from booking's cache, warmed by the booking in between).
+    assert len(month) <= len(one_day) <= 10
 
 
 @pytest.mark.parametrize(
