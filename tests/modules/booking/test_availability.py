@@ -18,6 +18,22 @@ from tests.modules.booking.conftest import MONDAY, TUESDAY, at, make_therapist, 
 URL = "/api/booking/availability"
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings: Any) -> None:
+    """These tests pin what the cache saves (queries): a private local-memory cache, so that
+    another xdist worker's cache.clear() (a Redis FLUSHDB: every worker's keys) cannot
+    empty it between a warm-up and a measurement."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "booking-availability-tests",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()  # this process's own memory: nothing from the previous test
+
+
 def _slots(api: Any, **params: Any) -> dict[str, Any]:
     params.setdefault("service", "MASAJE-60")
     params.setdefault("date_from", str(TUESDAY))
