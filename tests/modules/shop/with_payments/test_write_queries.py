@@ -28,6 +28,22 @@ def boundary() -> None:
     return None
 
 
+@pytest.fixture
+def _own_cache(settings: Any) -> None:
+    """A private local-memory cache for tests that pin what the kept catalog relations save:
+    another xdist worker's cache.clear() (a Redis FLUSHDB of every worker's keys) would
+    otherwise start a new catalog state between a warm-up and a measurement."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shop-kept-relations-tests",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _statements(ctx: CaptureQueriesContext) -> list[str]:
     return [
         q["sql"]
@@ -48,7 +64,7 @@ def _fill_cart(client: Any, products: list[Product]) -> None:
         assert response.status_code == 200, response.content
 
 
-def test_add_to_cart_reads_the_lines_once_under_the_lock(api_as, user):
+def test_add_to_cart_reads_the_lines_once_under_the_lock(api_as, user, _own_cache):
     client = api_as(user)
     first, second = ProductFactory(stock=5), ProductFactory(stock=5)
     _fill_cart(client, [first])  # the cart exists from now on
