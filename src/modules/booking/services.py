@@ -310,14 +310,22 @@ def resolve_client(
     return client
 
 
-def _locking(*, consent: bool = False) -> QuerySet[Appointment]:
+def _locking(*, consent: bool = False, client: bool = True) -> QuerySet[Appointment]:
     """Appointments row-locked (only their own row), with what their messages show
     (client, service, therapist, room) joined in the same query instead of four lazy
-    loads; ``consent``: the card-guarantee consent too (``policy.consent_of`` reads it)."""
-    related = ["client", "service", "therapist", "room"]
+    loads; ``consent``: the card-guarantee consent too (``policy.consent_of`` reads it);
+    ``client=False``: the caller has the client at hand (or loads it when needed)."""
+    related = (
+        ["client", "service", "therapist", "room"] if client else ["service", "therapist", "room"]
+    )
     if consent:
         related.append("guarantee")
     return Appointment.objects.select_for_update(of=("self",)).select_related(*related)
+
+
+def _is_user(obj: Any) -> bool:
+    """A user model instance (the API's request.auth), not identity's UserDTO."""
+    return isinstance(obj, Appointment.client.field.related_model)
 
 
 def _locked(pk: int, *, consent: bool = False) -> Appointment:
@@ -378,7 +386,7 @@ def book_appointment(
             deposit_cents=deposit,
             notes=notes[:2000],
         )
-        if isinstance(client, Appointment.client.field.related_model):
+        if _is_user(client):
             appt.client = client  # the user at hand: no reload for the checkout or message
         place(appt, service, start)
         if deposit > 0:
@@ -493,9 +501,11 @@ def cancel_as(*, actor: Any, appointment_id: Any, reason: str = "") -> CancelOut
     except ValueError:
         raise AppointmentNotFound() from None
     with transaction.atomic():
-        appt = _locking(consent=True).filter(public_id=appt_uuid).first()
+        appt = _locking(consent=True, client=False).filter(public_id=appt_uuid).first()
         if appt is None:
             raise AppointmentNotFound()
+        if appt.client_id == actor.id and _is_user(actor):
+            appt.client = actor  # their own: the signed-in user is the row (not joined)
         by_spa = False
         if appt.client_id != actor.id:
             by_spa = is_staff_booker(actor)

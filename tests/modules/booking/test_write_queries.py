@@ -112,8 +112,11 @@ def test_cancel_loads_and_locks_the_appointment_once(
         response = api.post(f"{URL}/{ref}/cancel/", {"reason": "viaje"})
     assert response.status_code == 200, response.json()
     assert response.json()["appointment"]["status"] == "CANCELLED"
-    # One locked load (consent joined), no role lookup for the client's own appointment.
+    # One locked load (consent joined, the client not: it is the signed-in user), no role
+    # lookup for the client's own appointment.
     assert len(_selects(queries, "booking_appointment")) == 1
+    assert '"identity_user"' not in _selects(queries, "booking_appointment")[0]
+    assert len(_selects(queries, "identity_user")) <= 1  # the JWT's user only
     assert not _selects(queries, "booking_guaranteeconsent")
     assert not _sql(queries, "auth_group")
     assert availability_bumps.count("booking:availability:version") == 1
