@@ -72,3 +72,19 @@ def boundary(monkeypatch: pytest.MonkeyPatch) -> Boundary:
     monkeypatch.setattr(ports, "notify_user", notify_user)
     monkeypatch.setattr(ports, "audit", audit)
     return rec
+
+
+@pytest.fixture
+def _own_cache(settings: Any) -> None:
+    """A private local-memory cache for tests that pin what the kept catalog relations save:
+    another xdist worker's cache.clear() (a Redis FLUSHDB of every worker's keys) would
+    otherwise start a new catalog state between a warm-up and a measurement."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shop-kept-relations-tests",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()

@@ -224,19 +224,3 @@ def test_product_detail_reads_one_row_when_its_relations_are_kept(api, _own_cach
     tag.slug = "calma"
     tag.save()  # a catalog write: a new version, the relations are read again
     assert api.get(f"/api/shop/products/{product.public_id}").json()["tags"] == ["calma"]
-
-
-@pytest.fixture
-def _own_cache(settings) -> None:
-    """A private local-memory cache for tests that pin what the kept catalog relations save:
-    another xdist worker's cache.clear() (a Redis FLUSHDB of every worker's keys) would
-    otherwise start a new catalog state between a warm-up and a measurement."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "shop-kept-relations-tests",
-        }
-    }
-    from django.core.cache import cache
-
-    cache.clear()

@@ -28,22 +28,6 @@ def boundary() -> None:
     return None
 
 
-@pytest.fixture
-def _own_cache(settings: Any) -> None:
-    """A private local-memory cache for tests that pin what the kept catalog relations save:
-    another xdist worker's cache.clear() (a Redis FLUSHDB of every worker's keys) would
-    otherwise start a new catalog state between a warm-up and a measurement."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "shop-kept-relations-tests",
-        }
-    }
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def _statements(ctx: CaptureQueriesContext) -> list[str]:
     return [
         q["sql"]
