@@ -153,6 +153,18 @@ def _no_outage_left_over() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _joins_allowed() -> Any:
+    """Celery's eager ``apply_async`` sets a process-wide "joins would block" flag around the
+    task and restores the value it saw: two threads running eager tasks at once (the race
+    tests) can leave it set, and every later ``result.get()`` in this process then fails with
+    "Never call result.get() within a task!". The test process is never a worker."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     from django.core.cache import cache
 
