@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import last_line_printed_by
 
 
 def _freeze_count_after(statement: str) -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DJANGO_ENV": "test"}
-    script = f"import gc\n{statement}\nprint(gc.get_freeze_count())"
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout.strip().splitlines()[-1])
+    return int(last_line_printed_by(f"import gc\n{statement}\nprint(gc.get_freeze_count())"))
 
 
 def test_the_asgi_application_freezes_django_and_every_route() -> None:

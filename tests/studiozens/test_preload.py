@@ -5,11 +5,10 @@ with its siblings: no database connection, no socket (Redis, a provider), no thr
 from __future__ import annotations
 
 import json
-import os
 import runpy
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.app_process import last_line_printed_by
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,14 +39,5 @@ def test_gunicorn_preloads_the_app() -> None:
 
 
 def test_importing_the_app_opens_no_connection_socket_or_thread() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DJANGO_ENV": "test"}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    opened = json.loads(out.stdout.strip().splitlines()[-1])
+    opened = json.loads(last_line_printed_by(PROBE))
     assert opened == {"connections": [], "threads": [], "sockets": []}

@@ -4,12 +4,8 @@ start-up"): libraries only the Celery worker or a rare path needs are imported o
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import last_line_printed_by
 
 # Each is megabytes per web worker (measured: rapidfuzz 4.6 MB, dateparser 8.3 MB, the Gemini
 # SDK with aiohttp ~35 MB, openpyxl 9.4 MB, twilio.rest with requests ~6.5 MB).
@@ -33,13 +29,4 @@ def test_the_web_application_does_not_import_what_it_uses_rarely() -> None:
         "import json, sys\nimport studiozens.asgi\n"
         f"print(json.dumps([m for m in {list(ON_FIRST_USE)!r} if m in sys.modules]))"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DJANGO_ENV": "test"}
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert json.loads(last_line_printed_by(script)) == []
