@@ -164,9 +164,27 @@ def _joins_allowed() -> Any:
     yield
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Any:
+def clear_own_cache_keys() -> None:
+    """Empty this test process's cache and rate-limit keys. On Redis, only the keys under this
+    process's prefixes: a FLUSHDB would also wipe the keys of the other xdist workers sharing
+    the db, in the middle of their tests."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
+    if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
+        cache.clear()
+        return
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    prefixes = (f"{settings.CACHES['default']['KEY_PREFIX']}:", settings.RATELIMIT_KEY_PREFIX)
+    for prefix in prefixes:
+        keys = list(redis.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            redis.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    clear_own_cache_keys()
     yield
