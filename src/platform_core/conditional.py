@@ -11,13 +11,19 @@ matching ``If-None-Match`` (or an ``If-Modified-Since`` not older than the last 
 answered 304 from one cache round trip, with no query, serialisation or rendering.
 Invalidation is the counters' bump on every write (model signals, services).
 
-A 200 is also kept in the shared cache under its ETag, and the next GET that computes the same
+A 200 is also kept in the shared cache under its ETag, and a later GET that computes the same
 ETag (another visitor, or one whose copy was dropped) is answered from it: one cache round trip
 instead of the queries and the rendering. That is exactly as fresh as the ETag, which already
 stands for the body: any bump changes the tag and so the key. A write and a reader racing can
 only store newer data under an older tag, never the reverse (the counters are read before the
 data and bumped again on commit), and an older tag is never computed again. Kept at most as long
 as a CDN may serve the response (max-age + stale-while-revalidate).
+
+The shared cache is also the Celery broker and never evicts (render.yaml), so what a stranger
+can make it store is bounded: a body is kept only for a URL whose query parameters are all ones
+the operation declares, each once, and only when that URL is rendered a second time within
+CATALOG_BODY_SEEN_SECONDS (the first render leaves a marker of a few bytes). Random values
+(``?junk=N``, ``?min_price=N``, ``?q=…``) leave markers, never bodies.
 
 Cache-Control lets browsers and a CDN reuse a response for CATALOG_CACHE_MAX_AGE seconds and
 serve it stale for CATALOG_CACHE_STALE_SECONDS more while revalidating, so a price change
@@ -37,6 +43,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_http_date_safe
 from ninja.decorators import decorate_view
+from ninja.operation import Operation
 
 from platform_core.versioning import VersionCounter
 
@@ -91,6 +98,14 @@ def _stored(etag: str) -> HttpResponse | None:
     return HttpResponse(content, headers=headers)
 
 
+def _worth_storing(request: HttpRequest, etag: str, query_names: frozenset[str]) -> bool:
+    """A declared-parameters URL rendered a second time recently (see the module's note)."""
+    if any(name not in query_names or len(request.GET.getlist(name)) > 1 for name in request.GET):
+        return False
+    seen = int(settings.CATALOG_BODY_SEEN_SECONDS)
+    return not cache.add("conditional:seen:" + etag.strip('"'), 1, seen)
+
+
 def _store(etag: str, response: HttpResponse) -> None:
     if response.streaming or response.cookies:
         return
@@ -106,8 +121,12 @@ def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
     return since is not None and last_modified <= since
 
 
-def conditional(*counters: VersionCounter) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Wrap a Django-level view (Ninja's ``operation.run``) with the conditional GET."""
+def conditional(
+    *counters: VersionCounter, query_names: frozenset[str] = frozenset()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a Django-level view (Ninja's ``operation.run``) with the conditional GET;
+    ``query_names``: the query parameters the operation declares (bodies of URLs with others
+    are not kept)."""
 
     def decorator(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(run)
@@ -125,7 +144,7 @@ def conditional(*counters: VersionCounter) -> Callable[[Callable[..., Any]], Cal
             response = run(request, *args, **kwargs)
             if response.status_code == 200:
                 _with_validators(response, etag, last_modified)
-                if request.method == "GET":
+                if request.method == "GET" and _worth_storing(request, etag, query_names):
                     _store(etag, response)
             return response
 
@@ -134,7 +153,22 @@ def conditional(*counters: VersionCounter) -> Callable[[Callable[..., Any]], Cal
     return decorator
 
 
+def _declared_query_names(operation: Operation) -> frozenset[str]:
+    return frozenset(
+        name
+        for model in operation.models
+        if model.__ninja_param_source__ == "query"
+        for name in model.__ninja_flatten_map__
+    )
+
+
 def cacheable(*counters: VersionCounter) -> Callable[[Any], Any]:
     """Ninja operation decorator: ``conditional`` around the whole operation (auth,
     parameters, the view and the renderer), so a 304 skips all of them."""
-    return decorate_view(conditional(*counters))
+
+    def around_run(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        # Ninja hands over the operation's bound ``run`` (also for a clone of the operation).
+        names = _declared_query_names(run.__self__)  # type: ignore[attr-defined]
+        return conditional(*counters, query_names=names)(run)
+
+    return decorate_view(around_run)

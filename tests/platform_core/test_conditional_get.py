@@ -165,12 +165,13 @@ def test_a_second_reader_of_the_same_version_gets_the_stored_body(catalogs, rend
     if path == "PRODUCT":
         path = f"/api/shop/products/{product.public_id}/"
     first = Client().get(path)
-    assert len(renders) == 1
+    Client().get(path)  # read twice: worth keeping (one-off URLs leave only a marker)
+    assert len(renders) == 2
 
     with CaptureQueriesContext(connection) as queries:
         second = Client().get(path)  # another visitor, no validators of her own
     assert second.status_code == 200
-    assert len(queries) == 0 and len(renders) == 1  # from the cache: no query, no render
+    assert len(queries) == 0 and len(renders) == 2  # from the cache: no query, no render
     assert second.content == first.content
     assert second["Content-Type"] == first["Content-Type"]
     assert (second["ETag"], second["Cache-Control"]) == (first["ETag"], first["Cache-Control"])
@@ -186,3 +187,28 @@ def test_the_stored_body_follows_the_version(catalogs, renders):
     assert after["ETag"] != before["ETag"]
     assert after.json()["price_cents"] == 4_000_000
     assert len(renders) == 2
+
+
+def test_a_body_is_kept_only_for_a_url_read_twice(catalogs, renders):
+    path = "/api/booking/services/?page_size=5"
+    Client().get(path)
+    Client().get(path)  # the second render of the same URL keeps the body
+    Client().get(path)
+    assert len(renders) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["junk=1", "page_size=5&page_size=6", "q=masaje&utm_source=whatsapp"],
+    ids=["undeclared parameter", "repeated parameter", "declared and undeclared"],
+)
+def test_urls_with_parameters_the_operation_does_not_declare_keep_no_body(catalogs, renders, query):
+    # The shared cache never evicts (it is also the broker): random URLs must not fill it.
+    from django.core.cache import cache
+
+    path = f"/api/booking/services/?{query}"
+    for _ in range(3):
+        response = Client().get(path)
+        assert response.status_code == 200
+    assert len(renders) == 3
+    assert cache.get("conditional:body:" + response["ETag"].strip('"')) is None

@@ -298,6 +298,9 @@ else:
 # then revalidate (304 from one cache round trip while nothing changed).
 CATALOG_CACHE_MAX_AGE = env.int("CATALOG_CACHE_MAX_AGE", 60)
 CATALOG_CACHE_STALE_SECONDS = env.int("CATALOG_CACHE_STALE_SECONDS", 300)
+# A catalog body is kept in the shared cache once its URL is rendered a second time within this
+# long (platform_core.conditional): one-off URLs leave a marker of a few bytes, not a body.
+CATALOG_BODY_SEEN_SECONDS = env.int("CATALOG_BODY_SEEN_SECONDS", 60)
 # cached_db: sessions are served from the cache and survive a Redis outage.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
