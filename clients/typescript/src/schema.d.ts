@@ -4705,7 +4705,7 @@ export interface components {
          * @example {
          *       "tenders": [
          *         {
-         *           "code": "SZGC-7Q2K",
+         *           "code": "7Q2K-M9XH-3TBD-PW4J",
          *           "kind": "gift_card"
          *         }
          *       ]
@@ -5721,7 +5721,7 @@ export interface components {
          * @description A tender offered with a checkout (booking, shop): a gift card's code, a package
          *     credit's, ... — kinds are what the enabled plugins accept (docs/payments.md).
          * @example {
-         *       "code": "SZGC-7Q2K-9M4X-ABCD",
+         *       "code": "7Q2K-M9XH-3TBD-PW4J",
          *       "kind": "gift_card"
          *     }
          */
@@ -6432,7 +6432,7 @@ export interface operations {
                  * @example {
                  *       "tenders": [
                  *         {
-                 *           "code": "SZGC-7Q2K",
+                 *           "code": "7Q2K-M9XH-3TBD-PW4J",
                  *           "kind": "gift_card"
                  *         }
                  *       ]

@@ -118,7 +118,7 @@ class BookIn(InputSchema):
 
 
 class PayAgainIn(InputSchema):
-    model_config = body_example({"tenders": [{"kind": "gift_card", "code": "SZGC-7Q2K"}]})
+    model_config = body_example({"tenders": [{"kind": "gift_card", "code": "7Q2K-M9XH-3TBD-PW4J"}]})
 
     tenders: list[TenderIn] = Field(default_factory=list, max_length=3, description=TENDERS_DOC)
 

@@ -15,7 +15,7 @@ class TenderIn(InputSchema):
     """A tender offered with a checkout (booking, shop): a gift card's code, a package
     credit's, ... — kinds are what the enabled plugins accept (docs/payments.md)."""
 
-    model_config = body_example({"kind": "gift_card", "code": "SZGC-7Q2K-9M4X-ABCD"})
+    model_config = body_example({"kind": "gift_card", "code": "7Q2K-M9XH-3TBD-PW4J"})
 
     kind: str = Field(..., min_length=1, max_length=32, description="Tender kind, e.g. gift_card.")
     code: str = Field(..., min_length=1, max_length=128, description="The tender's code.")
