@@ -698,7 +698,8 @@ export interface paths {
          *     asks for one, gives a PENDING_PAYMENT appointment and its checkout; a card guarantee
          *     needs a saved card and ``?accept_policy=true``). The first invited client to accept
          *     gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when the offer
-         *     closed.
+         *     closed. Accepts Idempotency-Key: a retry with the same key replays the booking's 201
+         *     (without one, accepting again is 409 ``offer_accepted``).
          */
         post: operations["bookWaitlistOffer"];
         delete?: never;
@@ -7342,7 +7343,13 @@ export interface operations {
                 /** @description true: the client accepts the service's card-guarantee policy (needed to accept an offer of a card-guarantee service). */
                 accept_policy?: boolean;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the same key (and body) within 24 h replays the first answer (header Idempotent-Replayed: true) instead of acting twice; a different body answers 409 idempotency_key_reused. Use a fresh UUID v4 per user action (1-255 visible ASCII characters).
+                 * @example 9f1c2b7e-4d3a-4e8b-9a61-0c2f5d7e8b14
+                 */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description The waitlist offer's id (UUID), as sent in the WhatsApp message. */
                 offer_id: string;

@@ -118,12 +118,14 @@ def leave(request: HttpRequest, entry_id: str) -> Any:
     response={201: BookingOut},
     summary="Accept a waitlist offer (book the offered slot)",
 )
+@idempotent("booking.waitlist_accept")
 def accept(request: HttpRequest, offer_id: str, accept_policy: bool = False) -> Any:
     """Book the offered slot through the normal booking path (a deposit, when the service
     asks for one, gives a PENDING_PAYMENT appointment and its checkout; a card guarantee
     needs a saved card and ``?accept_policy=true``). The first invited client to accept
     gets it: 409 ``offer_taken`` when another did, ``offer_expired`` when the offer
-    closed."""
+    closed. Accepts Idempotency-Key: a retry with the same key replays the booking's 201
+    (without one, accepting again is 409 ``offer_accepted``)."""
     outcome = waitlist.accept(
         client=request.auth, offer_public_id=offer_id, accept_policy=accept_policy
     )
