@@ -2843,7 +2843,7 @@ export interface components {
              * Fees
              * @description No-show / late-cancellation fees of the appointment and where each charge stands.
              */
-            fees: components["schemas"]["FeeOut"][];
+            fees: components["schemas"]["DeskFeeOut"][];
             /**
              * Id
              * @description Public identifier (UUID) of the object.
@@ -3034,6 +3034,119 @@ export interface components {
              * @description Whether a refund to the client was requested.
              */
             refund_requested: boolean;
+        };
+        /** DeskFeeOut */
+        DeskFeeOut: {
+            /**
+             * Actions
+             * @description What the caller may do now: waive (not charged yet) or refund (charged)
+             */
+            actions: ("waive" | "refund")[];
+            /**
+             * Amount
+             * @description The fee as a person reads it.
+             */
+            amount: string;
+            /**
+             * Amount Cents
+             * @description The fee, in COP cents.
+             */
+            amount_cents: number;
+            /**
+             * Appointment
+             * Format: uuid
+             * @description The appointment's id (UUID).
+             */
+            appointment: string;
+            /**
+             * Attempts
+             * @description Charge attempts made so far.
+             */
+            attempts: number;
+            /**
+             * Charged At
+             * @description When the fee was charged, or null.
+             */
+            charged_at: string | null;
+            /**
+             * Client
+             * @description The client's name (or phone).
+             */
+            client: string;
+            /**
+             * Id
+             * Format: uuid
+             * @description The fee's id (UUID).
+             */
+            id: string;
+            /**
+             * Kind
+             * @description no_show or late_cancel.
+             * @enum {string}
+             */
+            kind: "no_show" | "late_cancel";
+            /**
+             * Kind Label
+             * @description The kind in Spanish.
+             */
+            kind_label: string;
+            /**
+             * Last Error
+             * @description Why the last attempt failed, in Spanish.
+             */
+            last_error: string;
+            /**
+             * Next Try At
+             * @description When the next attempt is due (DUE only), or null.
+             */
+            next_try_at: string | null;
+            /**
+             * Payment Reference
+             * @description The payment reference of the latest attempt (the receipt).
+             */
+            payment_reference: string;
+            /**
+             * Refund Reason
+             * @description Why staff refunded it.
+             */
+            refund_reason: string;
+            /**
+             * Refunded At
+             * @description When staff refunded it, or null.
+             */
+            refunded_at: string | null;
+            /**
+             * Service Name
+             * @description The service's name.
+             */
+            service_name: string;
+            /**
+             * Start
+             * Format: date-time
+             * @description The appointment's start.
+             */
+            start: string;
+            /**
+             * Status
+             * @description DUE (to be charged, next_try_at), CHARGING (an attempt at Wompi), CHARGED, UNPAID (attempts exhausted or no card: staff decide), WAIVED, REFUNDED.
+             * @enum {string}
+             */
+            status: "DUE" | "CHARGING" | "CHARGED" | "UNPAID" | "WAIVED" | "REFUNDED";
+            /**
+             * Status Label
+             * @description The status in Spanish.
+             */
+            status_label: string;
+            /**
+             * Waive Reason
+             * @description Why staff waived it.
+             */
+            waive_reason: string;
+            /**
+             * Waived At
+             * @description When staff waived it, or null.
+             */
+            waived_at: string | null;
         };
         /**
          * DeskMoveIn

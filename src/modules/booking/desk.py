@@ -662,6 +662,7 @@ def send_payment_link(actor: Any, appt: Appointment) -> dict[str, Any]:
 def appointment_state(actor: Any, appt: Appointment) -> dict[str, Any]:
     """One appointment as the desk shows it (after an action)."""
     money_state = balance(appt, paid_for([appt]).get(str(appt.public_id), 0))
+    desk = is_desk(actor)
     return {
         "id": str(appt.public_id),
         "status": appt.status,
@@ -671,13 +672,14 @@ def appointment_state(actor: Any, appt: Appointment) -> dict[str, Any]:
         "therapist": appt.therapist.display_name,
         "room": appt.room.name if appt.room_id else "",
         "staff_notes": appt.staff_notes,
-        "actions": actions_for(
-            actor, appt, timezone.now(), is_desk(actor), money_state["due_cents"]
-        ),
+        "actions": actions_for(actor, appt, timezone.now(), desk, money_state["due_cents"]),
         **money_state,
-        # A no-show / late-cancellation fee and where its charge stands (waive or refund
-        # it at /desk/fees/{id}/…).
-        "fees": fees.fees_of(appt),
+        # A no-show / late-cancellation fee and where its charge stands, with what this
+        # actor may do to it now (waive or refund at /desk/fees/{id}/…: reception and admin).
+        "fees": [
+            {**fee, "actions": fees.staff_actions(fee["status"]) if desk else []}
+            for fee in fees.fees_of(appt)
+        ],
     }
 
 

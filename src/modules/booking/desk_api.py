@@ -177,7 +177,13 @@ class DeskAppointmentOut(Schema):
     paid: str
     due: str
     deposit: str
-    fees: list[FeeOut]
+    fees: list[DeskFeeOut]
+
+
+class DeskFeeOut(FeeOut):
+    actions: list[Literal["waive", "refund"]] = Field(
+        description="What the caller may do now: waive (not charged yet) or refund (charged)"
+    )
 
 
 class DeskBookOut(Schema):

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from modules.booking.messaging import notify_safely
 from modules.booking.models import Appointment, AppointmentFee, GuaranteeConsent
@@ -43,6 +44,17 @@ RETRY_DELAYS = (timedelta(hours=6), timedelta(hours=24), timedelta(hours=72))
 # The beat looks this far back for no-shows that have no fee row yet.
 SWEEP_DAYS = 14
 REASONS = {Kind.NO_SHOW: "la inasistencia a", Kind.LATE_CANCEL: "la cancelación tardía de"}
+# What staff may do to a fee in each state (``waive``/``refund`` below enforce the same sets;
+# the desk shows a button only where its action applies).
+WAIVABLE = (Status.DUE, Status.UNPAID)
+REFUNDABLE = (Status.CHARGED,)
+# A failed attempt's final state at Wompi, as staff read it in the fee's last error.
+FAILED_STATES = {
+    "DECLINED": gettext_lazy("rechazado"),
+    "VOIDED": gettext_lazy("anulado"),
+    "ERROR": gettext_lazy("error del medio de pago"),
+    "EXPIRED": gettext_lazy("vencido"),
+}
 
 
 class FeeNotFound(NotFound):
@@ -268,7 +280,9 @@ def on_failed(*, ref: str, payment_reference: str, status: str) -> str:
             or fee.payment_reference != payment_reference
         ):
             return "ignored"
-        why = _("Wompi no aprobó el cobro (%(status)s).") % {"status": status}
+        why = _("Wompi no aprobó el cobro (%(status)s).") % {
+            "status": FAILED_STATES.get(status, status)
+        }
         if fee.attempts <= len(RETRY_DELAYS):
             fee.status, fee.last_error = Status.DUE, why[:255]
             fee.next_try_at = timezone.now() + RETRY_DELAYS[fee.attempts - 1]
@@ -304,7 +318,7 @@ def waive(*, actor: Any, fee_public_id: Any, reason: str) -> AppointmentFee:
                 _("Hay un cobro en curso para este cargo; espera su resultado."),
                 code="fee_being_charged",
             )
-        if fee.status not in (Status.DUE, Status.UNPAID):
+        if fee.status not in WAIVABLE:
             raise Conflict(
                 _("Solo se condona un cargo sin cobrar; uno cobrado se reembolsa."),
                 code="fee_not_waivable",
@@ -327,7 +341,7 @@ def refund(*, actor: Any, fee_public_id: Any, reason: str) -> AppointmentFee:
     reason = _reason(reason)
     with transaction.atomic():
         fee = _get_locked(fee_public_id)
-        if fee.status != Status.CHARGED:
+        if fee.status not in REFUNDABLE:
             raise Conflict(_("Solo se reembolsa un cargo cobrado."), code="fee_not_refundable")
         payments.request_refund(
             purpose=PURPOSE_FEE,
@@ -399,6 +413,16 @@ def fee_out(fee: AppointmentFee) -> dict[str, Any]:
         "refunded_at": fee.refunded_at,
         "refund_reason": fee.refund_reason,
     }
+
+
+def staff_actions(status: str) -> list[str]:
+    """What staff may do now to a fee in ``status``: ``waive``, ``refund`` or nothing (a
+    charge in flight, or already settled either way)."""
+    if status in WAIVABLE:
+        return ["waive"]
+    if status in REFUNDABLE:
+        return ["refund"]
+    return []
 
 
 def fees_of(appointment: Appointment) -> list[dict[str, Any]]:

@@ -443,6 +443,8 @@ FIELD_DOCS.update(
         "path.fee_id": "The fee's id (UUID).",
     }
 )
+# The desk's fee (desk_api.DeskFeeOut) is FeeOut plus what staff may do to it now.
+FIELD_DOCS.update({f"Desk{k}": v for k, v in list(FIELD_DOCS.items()) if k.startswith("FeeOut.")})
 
 # The waitlist (docs/booking.md "Waitlist").
 FIELD_DOCS.update(

@@ -241,7 +241,7 @@ def test_a_declined_fee_is_retried_on_schedule_then_listed_for_staff(
     appt_id = _booked(api_as, client_with_card(DECLINED_CARD))
     clock.move_to(at(MONDAY, 11))
     fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
-    assert (fee.status, fee.attempts) == (Status.DUE, 1) and "DECLINED" in fee.last_error
+    assert (fee.status, fee.attempts) == (Status.DUE, 1) and "(rechazado)" in fee.last_error
     assert fee.next_try_at == at(MONDAY, 11) + fees.RETRY_DELAYS[0]
     with django_capture_on_commit_callbacks(execute=True):
         assert fees.run_due()["charged"] == 0  # not due yet

@@ -5,6 +5,7 @@
   "use strict";
   const cfg = JSON.parse(document.getElementById("desk-config").textContent);
   const api = cfg.api; // "/api/booking/desk/"
+  const T = cfg.text; // staff-facing strings, translated by Django (admin_views.desk_text)
   const $ = (sel, root) => (root || document).querySelector(sel);
   const alertBox = $("#desk-alert");
   let current = null; // the appointment open in the dialog
@@ -15,6 +16,11 @@
   function hm(d) { return pad(d.getHours()) + ":" + pad(d.getMinutes()); }
   // Times are Bogotá wall-clock (UTC-5 all year: no daylight saving).
   function bogota(day, time) { return day + "T" + time + ":00-05:00"; }
+  // "sáb, 5 dic, 16:00" in Bogotá, for a moment the API sends with its offset.
+  function when(iso) {
+    return new Date(iso).toLocaleString("es-CO", { timeZone: "America/Bogota", weekday: "short", day: "numeric",
+      month: "short", hour: "2-digit", minute: "2-digit", hour12: false });
+  }
   function pesos(cents) { return "$ " + Math.floor(cents / 100).toLocaleString("es-CO"); }
 
   function showAlert(msg, kind) {
@@ -35,12 +41,25 @@
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
     if (!res.ok) {
-      const err = new Error((data && data.error && data.error.message) || "No se pudo completar la acción.");
+      const error = (data && data.error) || {};
+      const err = new Error(error.message || T.failed);
+      err.details = error.details || []; // a 422 says which field is wrong (describe())
       err.status = res.status;
       err.data = data;
       throw err;
     }
     return data;
+  }
+
+  // An error for the receptionist: the API's Spanish message, and for a 422 each wrong
+  // field by its label in ``form`` ("Teléfono: El formato no es válido.").
+  function describe(err, form) {
+    const parts = (err.details || []).filter((d) => d.message).map(function (d) {
+      const input = form && d.field ? form.querySelector('[name="' + d.field + '"]') : null;
+      const label = input && input.closest("label") ? input.closest("label").firstChild.textContent.trim() : "";
+      return (label ? label + ": " : "") + d.message;
+    });
+    return [err.message].concat(parts).join(" ");
   }
 
   // --- calendar ----------------------------------------------------------------------------
@@ -70,7 +89,11 @@
       const p = info.event.extendedProps || {};
       if (info.event.display === "background") { return info.event.title || ""; }
       const room = p.room ? " · " + p.room : "";
-      const due = p.due_cents > 0 ? '<span class="desk-due">Pendiente ' + p.due + "</span>" : '<span class="desk-paid">Pagada</span>';
+      // A no-show or a cancellation owes nothing more: "Pagada" would read as paid in full.
+      const settled = ["NO_SHOW", "CANCELLED", "EXPIRED"].indexOf(p.status) >= 0;
+      const due = p.due_cents > 0 ? '<span class="desk-due">Pendiente ' + p.due + "</span>"
+        : !settled ? '<span class="desk-paid">Pagada</span>'
+        : p.paid_cents > 0 ? '<span class="desk-paid">Pagó ' + p.paid + "</span>" : "Sin pago";
       return { html: processingBands(info.event, p.phases) + '<div class="desk-ev"><b>' + info.timeText + "</b> " + esc(info.event.title) +
         '<div class="desk-ev-sub">' + esc(p.status_label || "") + esc(room) + " · " + due + "</div></div>" };
     },
@@ -251,7 +274,9 @@
   });
   $("#book-slot-list").addEventListener("click", (e) => {
     const b = e.target.closest(".desk-slot");
-    if (b) { bookForm.time.value = b.dataset.t; }
+    if (!b) { return; }
+    bookForm.time.value = b.dataset.t;
+    $("#book-slot-list").querySelectorAll(".desk-slot").forEach((x) => x.classList.toggle("selected", x === b));
   });
   $("#book-submit").addEventListener("click", async () => {
     formError(bookForm, "");
@@ -273,7 +298,7 @@
       dlgBook.close();
       showAlert("Cita reservada" + (out.new_client ? "; le enviamos la invitación al cliente." : "."), "ok");
       load();
-    } catch (err) { formError(bookForm, err.message); }
+    } catch (err) { formError(bookForm, describe(err, bookForm)); }
   });
 
   // --- one appointment -------------------------------------------------------------------------
@@ -295,6 +320,29 @@
     $("#appt-actions").innerHTML = state.actions
       .map((a) => '<button type="button" class="button desk-act" data-act="' + a + '">' + LABELS[a] + "</button>").join(" ");
     ["#appt-pay", "#appt-move", "#appt-cancel", "#appt-notes"].forEach((s) => { $(s).hidden = true; });
+    renderFees(state.fees);
+  }
+
+  // --- fees (no-show / late cancellation): waive one not charged yet, refund a charged one.
+  // The server lists, per fee, what this user may do now (reception and admin only).
+  let feeAction = null; // { id, act } while the reason is asked for
+  function renderFees(list) {
+    const box = $("#appt-fees");
+    $("#appt-fee-form").hidden = true;
+    feeAction = null;
+    box.hidden = !list || list.length === 0;
+    $("#appt-fee-rows").innerHTML = (list || []).map(function (f) {
+      const why = f.waive_reason || f.refund_reason;
+      const open = f.status === "DUE" || f.status === "UNPAID";
+      const notes = why ? [T.fee_reason.replace("{reason}", why)] : open ? [f.last_error] : [];
+      if (f.status === "DUE" && f.next_try_at) { notes.push(T.fee_next_try.replace("{when}", when(f.next_try_at))); }
+      const note = notes.filter(Boolean).join(" · ");
+      const buttons = (f.actions || []).map((a) => '<button type="button" class="button desk-fee-act" data-fee="' +
+        esc(f.id) + '" data-act="' + esc(a) + '" data-amount="' + esc(f.amount) + '">' + esc(T[a]) + "</button>").join(" ");
+      return '<tr data-fee="' + esc(f.id) + '"><th>' + esc(f.kind_label) + '</th><td class="desk-fee-amount">' + esc(f.amount) +
+        '</td><td><span class="desk-fee-state sz-fee-' + esc(f.status.toLowerCase()) + '">' + esc(f.status_label) + "</span>" +
+        (note ? '<div class="desk-fee-note">' + esc(note) + "</div>" : "") + '</td><td class="desk-fee-buttons">' + buttons + "</td></tr>";
+    }).join("");
   }
   function message(msg, ok) {
     const err = $(".desk-error", form), good = $(".desk-ok", form);
@@ -312,6 +360,12 @@
     form.move_day.value = ymd(event.start);
     form.move_time.value = hm(event.start);
     dlg.showModal();
+    // The feed carries no fees: the appointment's own state does. Only the fees are drawn
+    // from it, so a panel opened meanwhile (move, cancel…) stays open.
+    const id = event.id;
+    call("GET", "appointments/" + id + "/").then((s) => {
+      if (current && current.id === id) { current.state.fees = s.fees; renderFees(s.fees); }
+    }, (err) => { if (current && current.id === id) { message(err.message, false); } });
   }
   async function act(path, body, okMsg) {
     try {
@@ -319,7 +373,7 @@
       await refresh();
       message(okMsg, true);
       load();
-    } catch (err) { message(err.message, false); }
+    } catch (err) { message(describe(err, form), false); }
   }
   async function refresh() {
     try { fill(await call("GET", "appointments/" + current.id + "/")); } catch (err) { message(err.message, false); }
@@ -335,6 +389,8 @@
     const b = e.target.closest(".desk-act");
     if (!b) { return; }
     const a = b.dataset.act;
+    // One action's panel at a time (a move form under an open cancellation confused).
+    ["#appt-pay", "#appt-move", "#appt-cancel", "#appt-notes"].forEach((sel) => { $(sel).hidden = true; });
     if (a === "check_in") { act("check-in/", null, "Llegada registrada."); }
     if (a === "complete") { act("complete/", null, "Cita completada."); }
     if (a === "no_show") {
@@ -368,6 +424,40 @@
   });
   $("#notes-submit").addEventListener("click", () => {
     act("notes/", { staff_notes: form.staff_notes.value }, "Notas guardadas.");
+  });
+
+  $("#appt-fee-rows").addEventListener("click", (e) => {
+    const b = e.target.closest(".desk-fee-act");
+    if (!b) { return; }
+    feeAction = { id: b.dataset.fee, act: b.dataset.act };
+    $("#fee-form-title").textContent = T[feeAction.act + "_title"].replace("{amount}", b.dataset.amount);
+    $("#fee-submit").textContent = T[feeAction.act + "_confirm"];
+    $("#fee-submit").className = "button " + (feeAction.act === "refund" ? "desk-danger" : "default");
+    form.fee_reason.value = "";
+    message("");
+    $("#appt-fee-form").hidden = false;
+    form.fee_reason.focus();
+  });
+  $("#fee-cancel").addEventListener("click", () => { $("#appt-fee-form").hidden = true; feeAction = null; });
+  $("#fee-submit").addEventListener("click", async () => {
+    if (!feeAction) { return; }
+    const reason = form.fee_reason.value.trim();
+    if (!reason) { message(T.reason_required, false); form.fee_reason.focus(); return; }
+    const button = $("#fee-submit");
+    const done = feeAction.act === "waive" ? T.waived : T.refunded;
+    button.disabled = true; // one click, one request
+    try {
+      await call("POST", "fees/" + feeAction.id + "/" + feeAction.act + "/", { reason: reason });
+      await refresh();
+      message(done, true);
+    } catch (err) {
+      await refresh(); // the fee may have moved on meanwhile (charged, waived by another desk)
+      message(describe(err, form), false);
+    } finally { button.disabled = false; }
+  });
+  // Enter in a text field would submit the dialog's form, which closes the dialog.
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target.tagName === "INPUT") { e.preventDefault(); }
   });
 
   if (cfg.open) {
