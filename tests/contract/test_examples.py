@@ -10,7 +10,7 @@ import pytest
 from modules.vouchers import codes
 
 # Bodies whose example carries a gift-card tender (docs/payments.md "Tenders").
-GIFT_CARD_EXAMPLES = ["TenderIn", "PayAgainIn"]
+GIFT_CARD_EXAMPLES = ["TenderIn", "PayAgainIn", "OrderPayAgainIn"]
 
 
 @pytest.fixture(scope="module")
@@ -33,4 +33,12 @@ def _gift_card_codes(node: Any) -> list[str]:
 def test_gift_card_examples_are_well_formed_codes(components: dict[str, Any], name: str) -> None:
     found = _gift_card_codes(components[name]["examples"])
     assert found, f"{name} has no gift-card example"
+    assert [c for c in found if codes.normalise(c) is None] == []
+
+
+def test_every_gift_card_code_in_the_contract_is_well_formed(components: dict[str, Any]) -> None:
+    # Tender examples anywhere, and the balance look-up's code (no "kind" beside it).
+    found = _gift_card_codes([schema.get("examples") for schema in components.values()])
+    found += [example["code"] for example in components["GiftCardBalanceIn"]["examples"]]
+    assert len(found) >= len(GIFT_CARD_EXAMPLES) + 1
     assert [c for c in found if codes.normalise(c) is None] == []

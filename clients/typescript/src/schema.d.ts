@@ -3537,7 +3537,7 @@ export interface components {
         /**
          * GiftCardBalanceIn
          * @example {
-         *       "code": "7Q2K-M9XH-3TBD-PW4C"
+         *       "code": "7Q2K-M9XH-3TBD-PW4J"
          *     }
          */
         GiftCardBalanceIn: {
@@ -4106,7 +4106,7 @@ export interface components {
          * @example {
          *       "tenders": [
          *         {
-         *           "code": "SZGC-7Q2K",
+         *           "code": "7Q2K-M9XH-3TBD-PW4J",
          *           "kind": "gift_card"
          *         }
          *       ]
@@ -8371,7 +8371,7 @@ export interface operations {
                  * @example {
                  *       "tenders": [
                  *         {
-                 *           "code": "SZGC-7Q2K",
+                 *           "code": "7Q2K-M9XH-3TBD-PW4J",
                  *           "kind": "gift_card"
                  *         }
                  *       ]
@@ -9274,7 +9274,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "code": "7Q2K-M9XH-3TBD-PW4C"
+                 *       "code": "7Q2K-M9XH-3TBD-PW4J"
                  *     }
                  */
                 "application/json": components["schemas"]["GiftCardBalanceIn"];

@@ -170,7 +170,7 @@ class PickupCheckoutIn(PaysWithTenders):
 
 
 class OrderPayAgainIn(PaysWithTenders):
-    model_config = body_example({"tenders": [{"kind": "gift_card", "code": "SZGC-7Q2K"}]})
+    model_config = body_example({"tenders": [{"kind": "gift_card", "code": "7Q2K-M9XH-3TBD-PW4J"}]})
 
 
 class DeliveryCheckoutIn(PaysWithTenders):

@@ -2,7 +2,7 @@
 
 A code is 15 random symbols of Crockford's base-32 alphabet (75 bits: no I, L, O or U, so
 nothing reads as another symbol) plus one Luhn mod 32 check symbol, shown in groups of four
-(``7Q2K-M9XH-3TBD-PW4C``). The check symbol rejects a mistyped code (any single wrong symbol,
+(``7Q2K-M9XH-3TBD-PW4J``). The check symbol rejects a mistyped code (any single wrong symbol,
 most swapped neighbours) before the database is asked, so typos do not count as guesses.
 
 The database keeps the SHA-256 of the normalised code (an unkeyed digest: 75 random bits
@@ -58,7 +58,7 @@ def digest(code: str) -> str:
 
 
 def display(code: str) -> str:
-    """``7Q2KM9XH3TBDPW4C`` -> ``7Q2K-M9XH-3TBD-PW4C``."""
+    """``7Q2KM9XH3TBDPW4J`` -> ``7Q2K-M9XH-3TBD-PW4J``."""
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 

@@ -75,7 +75,7 @@ class GiftCardPurchaseOut(Schema):
 
 
 class GiftCardBalanceIn(InputSchema):
-    model_config = body_example({"code": "7Q2K-M9XH-3TBD-PW4C"})
+    model_config = body_example({"code": "7Q2K-M9XH-3TBD-PW4J"})
 
     code: str = Field(..., min_length=1, max_length=40)
 
