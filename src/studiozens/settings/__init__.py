@@ -149,7 +149,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "platform_core.csp_header.CSPMiddleware",  # django-csp, the policy text built once
     "platform_core.middleware.ApiErrorShapeMiddleware",
 ]
 
