@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
@@ -114,11 +116,29 @@ class ApiPathSpellingMiddleware:
 
 
 def _resolves(path: str, urlconf: str | None) -> bool:
+    # Keyed by the URLconf module's name too (a test may switch ROOT_URLCONF).
+    return _resolves_in(path, urlconf or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolves_in(path: str, urlconf: str) -> bool:
+    """Whether a path resolves, remembered per process: every /api/ request asks before
+    Django resolves it again (the liveness probe, catalogs and lists are the same few
+    paths; the URLconf does not change while a process runs). Bounded, so paths with ids
+    or a scan of random paths only cycle the oldest answers out."""
     try:
         resolve(path, urlconf)
     except Resolver404:
         return False
     return True
+
+
+def _forget_resolutions(*, setting: str, **kwargs: object) -> None:
+    if setting == "ROOT_URLCONF":
+        _resolves_in.cache_clear()
+
+
+setting_changed.connect(_forget_resolutions, dispatch_uid="platform_core.path_spelling")
 
 
 class ApiErrorShapeMiddleware:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import cached_property
 from ninja import NinjaAPI, Schema
 from ninja.openapi.schema import OpenAPISchema
 from ninja_jwt.authentication import JWTAuth
@@ -59,6 +60,15 @@ class StudioZensAPI(NinjaAPI):
         or too generic (a view name such as ``book`` or ``detail``)."""
         head, *rest = operation.view_func.__name__.strip("_").split("_")
         return head + "".join(part.title() for part in rest)
+
+    def create_temporal_response(self, request: HttpRequest) -> HttpResponse:
+        # Ninja's builds HttpResponse("", content_type=f"..."): a str body is encoded with
+        # the charset read from the settings, on every request; bytes are taken as they are.
+        return HttpResponse(b"", content_type=self._content_type)
+
+    @cached_property
+    def _content_type(self) -> str:
+        return self.get_content_type()
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
