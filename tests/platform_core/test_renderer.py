@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import pytest
