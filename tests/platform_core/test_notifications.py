@@ -88,6 +88,46 @@ def test_same_idempotency_key_never_sends_twice(django_capture_on_commit_callbac
     assert rows[0].idempotency_key == "otp-abc"
 
 
+def test_a_message_is_one_insert_and_a_duplicate_key_leaves_the_transaction_usable(
+    django_capture_on_commit_callbacks,
+):
+    """Issue 21: the row goes in with INSERT ... ON CONFLICT DO NOTHING (no savepoint, no
+    look-up per explicit channel); a key already used on the channel returns that row
+    without an error, and the caller's transaction carries on."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        [first] = notify(
+            to=Recipient(phone=PHONE),
+            template="otp",
+            context={"code": "1"},
+            channels=("whatsapp",),
+            idempotency_key="otp-once",
+            transactional=True,
+        )
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in sql if "SAVEPOINT" in s.upper()]
+    assert len(sql) == 1 and sql[0].startswith("INSERT")
+    assert first.pk is not None and len(callbacks) == 1
+    with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=True) as again:
+            [same] = notify(
+                to=Recipient(phone=PHONE),
+                template="otp",
+                context={"code": "2"},
+                channels=("whatsapp",),
+                idempotency_key="otp-once",
+                transactional=True,
+            )
+        assert Notification.objects.count() == 1  # the transaction is still usable
+    assert same.pk == first.pk and again == []
+    assert len(sent_messages()) == 1
+
+
 def test_opt_out_respected_but_transactional_exempt(django_capture_on_commit_callbacks, user):
     set_opt_out(user_id=user.pk, channel="whatsapp")
     recipient = Recipient.from_user(user)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, router, transaction
 from django.db.models import Q
 from django.template import Context
 from django.template.loader import select_template
@@ -183,18 +183,16 @@ def notify(
     from platform_core.models import Notification, NotificationStatus
 
     rows: list[Notification] = []
-    looked_up = False  # the key was already looked up on every channel
     if channels is None:
+        # channel__in: lets the (channel, idempotency_key) unique index serve the lookup.
+        # The pks only (one column, no ordering to compile): most keys are new, and the
+        # rows are loaded only when the key was used.
         if idempotency_key:
-            looked_up = True
-            # channel__in: lets the (channel, idempotency_key) unique index serve the lookup.
-            rows = list(
-                Notification.objects.filter(
-                    channel__in=CHANNELS, idempotency_key=idempotency_key
-                ).order_by("id")
+            used = Notification.objects.filter(
+                channel__in=CHANNELS, idempotency_key=idempotency_key
             )
-            if rows:
-                return rows
+            if used.order_by().values_list("pk", flat=True)[:1]:
+                return list(used.order_by("id"))
         chosen = preferred_channel(to)
         if chosen is None:
             logger.info("notification %s: recipient has no address, nothing sent", template)
@@ -207,13 +205,6 @@ def notify(
         if not address:
             logger.info("notification %s: no %s address, channel skipped", template, channel)
             continue
-        if idempotency_key and not looked_up:
-            existing = Notification.objects.filter(
-                channel=channel, idempotency_key=idempotency_key
-            ).first()
-            if existing is not None:
-                rows.append(existing)
-                continue
         subject, body = render(template, channel, context, to.language)
         opted_out = not transactional and is_opted_out(
             channel=channel,
@@ -233,21 +224,50 @@ def notify(
             idempotency_key=idempotency_key,
             status=NotificationStatus.SKIPPED if opted_out else NotificationStatus.PENDING,
         )
-        try:
-            with transaction.atomic():  # savepoint: a duplicate key must not break the caller
-                row.save(force_insert=True)
-        except IntegrityError:
+        if not _insert_unless_duplicate(row):
+            # The key was used on this channel (by an earlier call, or a concurrent
+            # transaction that committed first): that row, and nothing sent again.
             existing = Notification.objects.filter(
                 channel=channel, idempotency_key=idempotency_key
             ).first()
             if existing is None:
-                raise
+                raise IntegrityError(f"notification {template} on {channel} was not written")
             rows.append(existing)
             continue
         rows.append(row)
         if not opted_out:
             _enqueue_on_commit(row.pk)
     return rows
+
+
+def _insert_unless_duplicate(row: Any) -> bool:
+    """INSERT the row unless its (channel, idempotency key) is taken: ``INSERT ... ON
+    CONFLICT DO NOTHING RETURNING id`` (PostgreSQL; SQLite >= 3.35: ``INSERT OR IGNORE``).
+    One statement instead of a SAVEPOINT, the INSERT and its RELEASE, and a duplicate does
+    not abort the caller's transaction. A concurrent transaction holding the same key
+    makes the INSERT wait for it, as the unique index always did. False: nothing was
+    written (the caller loads the row that holds the key). ``save()`` cannot say "do
+    nothing on conflict"; the manager's ``_insert`` (what ``save`` and ``bulk_create``
+    use) can, and sets the pk from RETURNING."""
+    from django.db.models.constants import OnConflict
+
+    model = type(row)
+    using = router.db_for_write(model, instance=row)
+    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+    returned = model._base_manager._insert(
+        [row],
+        fields=fields,
+        returning_fields=[model._meta.pk],
+        using=using,
+        on_conflict=OnConflict.IGNORE,
+    )
+    pk = returned[0][0] if returned and returned[0] else None
+    if pk is None:
+        return False
+    row.pk = pk
+    row._state.adding = False
+    row._state.db = using
+    return True
 
 
 DELIVER_NOTIFICATION = "platform_core.deliver_notification"  # platform_core.tasks
