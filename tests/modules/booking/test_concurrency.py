@@ -118,6 +118,8 @@ def test_constraint_violation_maps_to_slot_taken(clock: Any) -> None:
     first = staff_book(at(TUESDAY, 10), therapist=spa.ana)
     twin = Appointment.objects.get(pk=first.pk)
     twin.pk, twin.public_id = None, uuid.uuid4()
-    with pytest.raises(SlotTaken):
+    # Inside the caller's block (save_guarded has no savepoint of its own): SlotTaken
+    # leaving it rolls the attempt back and the transaction stays usable.
+    with pytest.raises(SlotTaken), transaction.atomic():
         services.save_guarded(twin)
     assert Appointment.objects.count() == 1

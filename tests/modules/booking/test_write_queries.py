@@ -64,6 +64,9 @@ def test_booking_with_a_deposit_writes_its_row_once(
     assert not _selects(queries, "booking_guaranteeconsent")
     assert availability_bumps.count("booking:availability:version") == 1
     assert "booking:schedule:version" not in availability_bumps  # only appointments changed
+    # The exclusion constraint's 409 needs no savepoint of its own (save_guarded): the one
+    # pair left is the booking's own block, a savepoint only inside the test's transaction.
+    assert len(_sql(queries, "SAVEPOINT")) == 2
     assert len(queries) <= 20
 
 
@@ -116,6 +119,11 @@ def test_cancel_loads_and_locks_the_appointment_once(
     # lookup for the client's own appointment.
     assert len(_selects(queries, "booking_appointment")) == 1
     assert '"identity_user"' not in _selects(queries, "booking_appointment")[0]
+    # A lookup by a unique key: no ORDER BY to compile (get(), not first()).
+    assert "ORDER BY" not in _selects(queries, "booking_appointment")[0]
+    # The message: no SAVEPOINT of its own, no look-up per channel, one INSERT.
+    assert len(_sql(queries, 'INTO "platform_core_notification"')) == 1
+    assert len(_selects(queries, "platform_core_notification")) == 1  # the key's look-up
     assert len(_selects(queries, "identity_user")) <= 1  # the JWT's user only
     assert not _selects(queries, "booking_guaranteeconsent")
     assert not _sql(queries, "auth_group")
