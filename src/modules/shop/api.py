@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from modules.shop import cart as carts
 from modules.shop import checkout as checkouts
-from modules.shop import orders, ports, selectors
+from modules.shop import orders, ports, selectors, shapes
 from modules.shop.models import OrderStatus
 from modules.shop.schemas import (
     CartAddIn,
@@ -211,7 +211,7 @@ def checkout(request: HttpRequest, payload: CheckoutIn) -> Any:
 def _checkout_out(result: checkouts.CheckoutResult, order: Any) -> dict[str, Any]:
     payment = result.payment
     return {
-        "order": order,
+        "order": shapes.order_out(order),
         "payment": {
             "reference": payment.reference,
             "amount_in_cents": payment.amount_in_cents,
@@ -232,13 +232,23 @@ def _checkout_out(result: checkouts.CheckoutResult, order: Any) -> dict[str, Any
     response=list[OrderOut],
     summary="My orders (staff: all=true for all)",
 )
-@paginate(Pagination)
-def list_orders(request: HttpRequest, status: OrderStatus | None = None, all: bool = False) -> Any:
+@paginate(Pagination, pass_parameter="window")
+def list_orders(
+    request: HttpRequest, status: OrderStatus | None = None, all: bool = False, **kwargs: Any
+) -> Any:
     """The signed-in user's orders, newest first (staff: all=true for every client's)."""
     everyone = all and ports.is_shop_staff(request.auth)
     if all and not everyone:
         raise PermissionDenied()
-    return selectors.orders_for(request.auth, status=status or "", everyone=everyone)
+    # The page asked for (``window``: the paginator's input): read with its count at once.
+    window = kwargs["window"]
+    return selectors.order_page(
+        request.auth,
+        status=status or "",
+        everyone=everyone,
+        page=window.page,
+        page_size=window.page_size,
+    )
 
 
 @router.get(
@@ -246,7 +256,9 @@ def list_orders(request: HttpRequest, status: OrderStatus | None = None, all: bo
 )
 def get_order(request: HttpRequest, order_id: UUID) -> Any:
     """One order (the client's own; staff: any)."""
-    return selectors.order_for(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
+    return shapes.order_out(
+        selectors.order_for(request.auth, order_id, staff=ports.is_shop_staff(request.auth))
+    )
 
 
 @router.post(
@@ -258,7 +270,7 @@ def get_order(request: HttpRequest, order_id: UUID) -> Any:
 def cancel_order(request: HttpRequest, order_id: UUID) -> Any:
     """Cancel an unpaid order; its reserved stock is released."""
     # The order as the cancellation left it, under its lock (lines attached): no re-read.
-    return orders.cancel_by_client(request.auth, order_id)
+    return shapes.order_out(orders.cancel_by_client(request.auth, order_id))
 
 
 @router.post(
@@ -299,4 +311,4 @@ def change_order_status(request: HttpRequest, order_id: UUID, payload: StatusCha
     if not ports.is_shop_staff(request.auth):
         raise PermissionDenied()
     orders.change_status(order_id, payload.status, actor=request.auth, note=payload.note)
-    return selectors.order_for(request.auth, order_id, staff=True)
+    return shapes.order_out(selectors.order_for(request.auth, order_id, staff=True))

@@ -333,11 +333,16 @@ class Order(models.Model):
     @property
     def code(self) -> str:
         """Short human reference for messages and the counter."""
-        return str(self.public_id)[:8].upper()
+        return order_code(self.public_id)
 
     @property
     def refund_requested(self) -> bool:
         return self.refund_requested_at is not None
+
+
+def order_code(public_id: uuid.UUID) -> str:
+    """An order's short human reference (``Order.code``) from its public id."""
+    return str(public_id)[:8].upper()
 
 
 class OrderLine(models.Model):

@@ -213,6 +213,8 @@ class AddressOut(Schema):
 
 
 class OrderOut(Schema):
+    """Given as a dict built by ``shapes.order_out`` / ``shapes.order_row_out``."""
+
     id: UUID = Field(..., alias="public_id")
     code: str
     status: OrderStatus
@@ -229,14 +231,6 @@ class OrderOut(Schema):
     paid_at: datetime | None
     refund_requested: bool
     checkout_url: str
-
-    @staticmethod
-    def resolve_address(obj: Any) -> Any:
-        return obj if obj.fulfilment == "delivery" else None
-
-    @staticmethod
-    def resolve_lines(obj: Any) -> list[Any]:
-        return list(obj.lines.all())
 
 
 class OrderPaymentOut(Schema):

@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 
+from modules.shop import shapes
 from modules.shop.errors import OrderNotFound, ProductNotFound
 from modules.shop.models import (
     Cart,
@@ -25,6 +26,7 @@ from modules.shop.models import (
     Tag,
 )
 from modules.shop.versions import CATALOG
+from platform_core.pagination import Mapped
 
 
 def parse_public_id(value: Any) -> uuid.UUID | None:
@@ -176,6 +178,62 @@ def orders_for(user: Any, *, status: str = "", everyone: bool = False) -> QueryS
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
+
+
+class OrderPage(Mapped):
+    """One page of ``orders_for`` as OrderOut dicts (shapes.order_row_out) for the API's
+    paginator, which asks ``count()`` and then this very window: the page's rows and the
+    count of all come in one statement (a window count on each row), the page's lines in a
+    second. Rows are read as narrow tuples, never as model instances; a read-only list needs
+    none of their machinery."""
+
+    def __init__(self, queryset: QuerySet[Order], *, offset: int, limit: int) -> None:
+        super().__init__(queryset, shapes.order_row_out)
+        self._window = slice(offset, offset + limit)
+        self._rows: list[tuple[Any, ...]] | None = None
+        self._count: int | None = None
+
+    def _read(self) -> list[tuple[Any, ...]]:
+        if self._rows is None:
+            qs = self.queryset.annotate(total=Window(Count("*"))).values_list(
+                *shapes.ORDER_COLUMNS, "total"
+            )
+            self._rows = list(qs[self._window])
+            if self._rows:
+                self._count = self._rows[0][-1]
+            elif self._window.start == 0:
+                self._count = 0
+        return self._rows
+
+    def count(self) -> int:
+        self._read()
+        if self._count is None:  # a page past the end: no row to carry the count
+            self._count = self.queryset.count()
+        return self._count
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        if window != self._window:
+            raise ValueError(f"OrderPage reads {self._window}, not {window}")
+        rows = [dict(zip(shapes.ORDER_COLUMNS, row[:-1], strict=True)) for row in self._read()]
+        lines: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+        for order_id, *values in (
+            OrderLine.objects.filter(order_id__in=list(lines))
+            .order_by("pk")
+            .values_list("order_id", *shapes.LINE_COLUMNS)
+        ):
+            lines[order_id].append(dict(zip(shapes.LINE_COLUMNS, values, strict=True)))
+        return [self.shape(row, lines[row["id"]]) for row in rows]
+
+
+def order_page(
+    user: Any, *, status: str = "", everyone: bool = False, page: int = 1, page_size: int = 20
+) -> OrderPage:
+    """Page ``page`` (from 1) of ``orders_for``, for the API."""
+    return OrderPage(
+        orders_for(user, status=status, everyone=everyone).prefetch_related(None),
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
 
 
 def order_for(user: Any, public_id: Any, *, staff: bool = False) -> Order:
