@@ -89,10 +89,14 @@ def _notify_status(order: Order, *, extra_key: str = "") -> None:
     )
 
 
-def _set_status(order: Order, to_status: str, *, actor: Any, note: str = "") -> None:
+def _set_status(
+    order: Order, to_status: str, *, actor: Any, note: str = "", also: tuple[str, ...] = ()
+) -> None:
+    """Move ``order`` (locked by the caller) and record it; ``also``: other fields the
+    caller changed on it and not yet saved (only these columns are written)."""
     from_status = order.status
     order.status = to_status
-    order.save()
+    order.save(update_fields=["status", "updated_at", *also])
     OrderStatusChange.objects.create(
         order=order,
         from_status=from_status,
@@ -198,7 +202,13 @@ def mark_paid(
                 return order
             order.paid_at = timezone.now()
             order.payment_reference = payment_reference
-            _set_status(order, S.PAID, actor=None, note=f"Pago {payment_reference}".strip())
+            _set_status(
+                order,
+                S.PAID,
+                actor=None,
+                note=f"Pago {payment_reference}".strip(),
+                also=("paid_at", "payment_reference"),
+            )
         elif payment_reference and payment_reference == order.payment_reference:
             logger.info("shop order %s already %s; settlement ignored", order.code, order.status)
         elif order.status in (S.EXPIRED, S.CANCELLED) and not order.paid_at:

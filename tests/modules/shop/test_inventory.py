@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from modules.shop import inventory
-from modules.shop.errors import InvalidQuantity, StockWouldGoNegative
+from modules.shop.errors import InvalidQuantity, ProductNotFound, StockWouldGoNegative
 from modules.shop.models import InventoryMovement, MovementKind, Product
 from tests.factories import UserFactory
 from tests.modules.shop.factories import ProductFactory
@@ -130,3 +130,34 @@ def test_a_refusal_by_the_check_constraint_keeps_the_transaction_usable(monkeypa
         product.refresh_from_db()  # still usable
         assert product.stock == 2
     assert InventoryMovement.objects.filter(product=product).count() == 1
+
+
+def test_a_release_inside_a_transaction_needs_no_savepoint():
+    """An increment cannot break the stock constraint: no savepoint round trips (a
+    decrement keeps its own, see the test above)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    product = ProductFactory(stock=1)
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx:
+            inventory.receive_stock(product, 2, reason="llegada", actor=None)
+        sent = [q["sql"].split()[0] for q in ctx.captured_queries]
+        with CaptureQueriesContext(connection) as ctx:
+            inventory.record_counter_sale(product, 1, reason="venta", actor=None)
+        sale = [q["sql"].split()[0] for q in ctx.captured_queries]
+    assert sent == ["UPDATE", "INSERT"], sent
+    assert sale == ["SAVEPOINT", "UPDATE", "INSERT", "RELEASE"], sale
+    product.refresh_from_db()
+    assert product.stock == 2
+
+
+def test_a_refused_increment_keeps_the_transaction_usable():
+    product = ProductFactory(stock=1)
+    with transaction.atomic():
+        with pytest.raises(ProductNotFound):
+            inventory.move_stock(
+                product.pk + 1000, 1, kind=MovementKind.RELEASE, reason="x", actor=None
+            )
+        product.refresh_from_db()  # still usable
+        assert product.stock == 1

@@ -109,6 +109,9 @@ def test_cancel_statements_and_answer(api_as, user):
     # user (auth), order lock, its lines; per line: the stock UPDATE ... RETURNING and its
     # movement; order, history; the notification (outbox key, opt-outs, row).
     assert len(statements) == 8 + 2 * 2, statements
+    # The order's UPDATE writes what the cancellation changed, not every column.
+    (update,) = [sql for sql in statements if sql.startswith('UPDATE "shop_order"')]
+    assert update.split(" WHERE ")[0].count("=") == 2, update  # status, updated_at
     assert response.json()["status"] == "CANCELLED"
     assert response.json() == client.get(f"/api/shop/orders/{order['id']}").json()
     assert all(p.stock == 5 for p in Product.objects.all())
