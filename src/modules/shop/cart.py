@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from modules.shop.errors import (
@@ -26,13 +27,39 @@ def get_or_create_cart(user: Any) -> Cart:
     return cart
 
 
+def _touch(user_id: int) -> Cart | None:
+    """``updated_at = now`` on the user's cart in one UPDATE that returns it (None: no cart).
+    The UPDATE row-locks it for the caller's transaction, as SELECT ... FOR UPDATE would,
+    and records the change in the same round trip. Raw SQL only because the ORM's
+    ``update()`` cannot say RETURNING (PostgreSQL, and SQLite >= 3.35 in tests)."""
+    meta = Cart._meta
+    qn = connection.ops.quote_name
+    names = ("id", "user_id", "updated_at")
+    column = {name: qn(meta.get_field(name).column) for name in names}
+    # Only quoted identifiers from the model are formatted in; values are parameters.
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET {column['updated_at']} = %s "  # noqa: S608
+        f"WHERE {column['user_id']} = %s RETURNING {column['id']}"
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(now), user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Cart.from_db(connection.alias, list(names), [row[0], user_id, now])
+
+
 def _locked_cart(user: Any) -> Cart:
-    """The user's cart, row-locked for the caller's transaction: concurrent changes to one
-    cart (a double click, two tabs) run one after the other instead of both inserting the
-    same line."""
-    cart = Cart.objects.select_for_update().filter(user_id=user.id).first()
+    """The user's cart, row-locked for the caller's transaction and marked changed now:
+    concurrent changes to one cart (a double click, two tabs) run one after the other
+    instead of both inserting the same line."""
+    cart = _touch(user.id)
     if cart is None:  # first change: create it, then lock it like any other
-        cart = Cart.objects.select_for_update().get(pk=get_or_create_cart(user).pk)
+        get_or_create_cart(user)
+        cart = _touch(user.id)
+    if cart is None:  # pragma: no cover - created just above; deleted only with its user
+        raise Cart.DoesNotExist
     return cart
 
 
@@ -80,7 +107,6 @@ def add_to_cart(user: Any, product_public_id: Any, quantity: int = 1) -> Cart:
             item.save(update_fields=["quantity"])
         else:
             items.append(CartItem.objects.create(cart=cart, product=product, quantity=new_quantity))
-        cart.save(update_fields=["updated_at"])
     return with_items(cart, items)
 
 
@@ -96,7 +122,6 @@ def set_cart_quantity(user: Any, product_public_id: Any, quantity: int) -> Cart:
         CartItem.objects.update_or_create(
             cart=cart, product=product, defaults={"quantity": quantity}
         )
-        cart.save(update_fields=["updated_at"])
     return cart
 
 
@@ -109,7 +134,6 @@ def remove_from_cart(user: Any, product_public_id: Any) -> Cart:
         deleted, _rows = CartItem.objects.filter(cart=cart, product__public_id=product_id).delete()
         if not deleted:
             raise ProductNotFound(_("Ese producto no está en tu carrito."))
-        cart.save(update_fields=["updated_at"])
     return cart
 
 

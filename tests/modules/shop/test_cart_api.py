@@ -100,3 +100,25 @@ def test_clear_cart(api_as, user, products):
     client = api_as(user)
     client.post("/api/shop/cart/items", {"product_id": str(oil.public_id)})
     assert client.delete("/api/shop/cart").json()["items"] == []
+
+
+@pytest.mark.parametrize("change", ["add", "set", "remove"])
+def test_every_change_marks_the_cart_changed(api_as, user, products, change):
+    from datetime import timedelta
+
+    from modules.shop.models import Cart
+
+    oil, cream = products
+    client = api_as(user)
+    client.post("/api/shop/cart/items", {"product_id": str(oil.public_id)})
+    client.post("/api/shop/cart/items", {"product_id": str(cream.public_id)})
+    long_ago = Cart.objects.get(user=user).updated_at - timedelta(days=1)
+    Cart.objects.filter(user=user).update(updated_at=long_ago)
+    path = f"/api/shop/cart/items/{oil.public_id}"
+    response = {
+        "add": lambda: client.post("/api/shop/cart/items", {"product_id": str(oil.public_id)}),
+        "set": lambda: client.put(path, {"quantity": 3}),
+        "remove": lambda: client.delete(path),
+    }[change]()
+    assert response.status_code == 200, response.content
+    assert Cart.objects.get(user=user).updated_at > long_ago + timedelta(hours=23)
