@@ -212,9 +212,9 @@ class AddressOut(Schema):
     notes: str = Field(..., alias="delivery_notes")
 
 
+# Given as a dict built by shapes.order_out / shapes.order_row_out (a comment, not a docstring:
+# a docstring would become the schema's public description in the contract).
 class OrderOut(Schema):
-    """Given as a dict built by ``shapes.order_out`` / ``shapes.order_row_out``."""
-
     id: UUID = Field(..., alias="public_id")
     code: str
     status: OrderStatus
