@@ -13,12 +13,7 @@ from typing import Any
 
 from modules.shop.models import Fulfilment, Order, order_code
 
-# The order columns the answer needs (``id`` only groups the lines of a page).
-ORDER_COLUMNS = (
-    "id",
-    "public_id",
-    "status",
-    "fulfilment",
+ADDRESS_COLUMNS = (
     "recipient_name",
     "recipient_phone",
     "address_line",
@@ -26,6 +21,14 @@ ORDER_COLUMNS = (
     "neighborhood",
     "city",
     "delivery_notes",
+)
+# The order columns the answer needs (``id`` only groups the lines of a page).
+ORDER_COLUMNS = (
+    "id",
+    "public_id",
+    "status",
+    "fulfilment",
+    *ADDRESS_COLUMNS,
     "vip_pricing",
     "subtotal_cents",
     "delivery_fee_cents",
@@ -36,15 +39,6 @@ ORDER_COLUMNS = (
     "paid_at",
     "refund_requested_at",
     "checkout_url",
-)
-ADDRESS_COLUMNS = (
-    "recipient_name",
-    "recipient_phone",
-    "address_line",
-    "address_details",
-    "neighborhood",
-    "city",
-    "delivery_notes",
 )
 LINE_COLUMNS = ("sku", "name", "unit_price_cents", "quantity", "line_total_cents")
 
