@@ -25,7 +25,7 @@ from modules.booking.schemas import (
     ServiceOut,
     TherapistOut,
 )
-from modules.booking.shapes import appointment_out, booking_out
+from modules.booking.shapes import appointment_out, appointment_row_out, booking_out
 from modules.booking.versions import CATALOG
 from modules.booking.waitlist_api import router as waitlist_router
 from modules.payments import public as payments
@@ -168,32 +168,7 @@ def mine(request: HttpRequest, status: StatusFilter = "", upcoming: bool | None 
     me = request.auth
     rows = selectors.my_appointment_list(me, status=status, upcoming=upcoming)
     client = {"id": me.public_id, "name": me.get_full_name() or str(me)}  # every row is theirs
-    return Mapped(rows, lambda row: _my_appointment_out(row, client))  # shapes only the page
-
-
-def _my_appointment_out(row: dict[str, Any], client: dict[str, Any]) -> dict[str, Any]:
-    """``shapes.appointment_out`` of a ``selectors.my_appointment_list`` row."""
-    room = row["room__public_id"]
-    return {
-        "id": row["public_id"],
-        "status": row["status"],
-        "service": row["service__code"],
-        "service_name": row["service__name"],
-        "therapist": {"id": row["therapist__public_id"], "name": row["therapist__display_name"]},
-        "room": {"id": room, "name": row["room__name"]} if room is not None else None,
-        "client": client,
-        "start": row["start"],
-        "end": row["end"],
-        "price_cents": row["price_cents"],
-        "vip_price_applied": row["vip_price_applied"],
-        "currency": row["currency"],
-        "deposit_cents": row["deposit_cents"],
-        "deposit_paid_cents": row["deposit_paid_cents"],
-        "hold_expires_at": row["hold_expires_at"],
-        "notes": row["notes"],
-        "cancelled_by": row["cancelled_by"],
-        "cancelled_at": row["cancelled_at"],
-    }
+    return Mapped(rows, lambda row: appointment_row_out(row, client))  # shapes only the page
 
 
 @router.get(

@@ -36,6 +36,32 @@ def appointment_out(appt: Appointment) -> dict[str, Any]:
     }
 
 
+def appointment_row_out(row: dict[str, Any], client: dict[str, Any]) -> dict[str, Any]:
+    """``appointment_out`` of a ``selectors.my_appointment_list`` values row (read-only lists
+    build no model instances); ``client``: the one ``_ref`` the rows share."""
+    room = row["room__public_id"]
+    return {
+        "id": row["public_id"],
+        "status": row["status"],
+        "service": row["service__code"],
+        "service_name": row["service__name"],
+        "therapist": {"id": row["therapist__public_id"], "name": row["therapist__display_name"]},
+        "room": {"id": room, "name": row["room__name"]} if room is not None else None,
+        "client": client,
+        "start": row["start"],
+        "end": row["end"],
+        "price_cents": row["price_cents"],
+        "vip_price_applied": row["vip_price_applied"],
+        "currency": row["currency"],
+        "deposit_cents": row["deposit_cents"],
+        "deposit_paid_cents": row["deposit_paid_cents"],
+        "hold_expires_at": row["hold_expires_at"],
+        "notes": row["notes"],
+        "cancelled_by": row["cancelled_by"],
+        "cancelled_at": row["cancelled_at"],
+    }
+
+
 def booking_out(outcome: Any) -> dict[str, Any]:
     """A booking's answer: the appointment, the deposit's checkout (or null) and the
     card-guarantee policy the client accepted (or null)."""
