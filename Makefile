@@ -31,10 +31,10 @@ seed: migrate
 ##      (`make dev PORT=8300`: checkout links and Wompi's redirect follow the port)
 dev: seed
 	@echo "StudioZens API on http://$(HOST):$(PORT)/api/docs"
-	PORT=$(PORT) $(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT) --reload --reload-dir src
+	PORT=$(PORT) $(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT) --lifespan off --reload --reload-dir src
 
 serve: install
-	PORT=$(PORT) $(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT)
+	PORT=$(PORT) $(UV) run uvicorn studiozens.asgi:application --app-dir src --host $(HOST) --port $(PORT) --lifespan off
 
 ## test: the whole suite with the coverage gate (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 test: install
