@@ -541,7 +541,7 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL").rstrip("/")
 TWILIO_ENABLED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
 TWILIO_WEBHOOK_SHARED_KEY = env.str("TWILIO_WEBHOOK_SHARED_KEY")  # HMAC-SHA256 webhook scheme
 # Approved WhatsApp Content templates (used outside the 24-hour window), JSON:
-# {"booking/reminder": {"sid": "HX...", "variables": ["name", "time"]}} or {"key": "HX..."}.
+# {"booking_reminder": {"sid": "HX...", "variables": ["client_name", "when"]}} or {"key": "HX..."}.
 try:
     TWILIO_CONTENT_SIDS = json.loads(env.str("TWILIO_CONTENT_SIDS") or "{}")
 except ValueError as _exc:
