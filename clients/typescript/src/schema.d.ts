@@ -542,7 +542,8 @@ export interface paths {
         /**
          * No-show and late-cancellation fees (default: unpaid, for staff to decide)
          * @description Reception/admin: fees by status, newest first; without ``status`` the UNPAID ones
-         *     (declined after every retry, or no card on file) that wait for a decision.
+         *     (declined after every retry, or no card on file) that wait for a decision. Each fee
+         *     carries ``actions``, the same as the calendar's appointment panel.
          */
         get: operations["listDeskFees"];
         put?: never;
@@ -4371,8 +4372,8 @@ export interface components {
              */
             pages: number;
         };
-        /** PagedFeeOut */
-        PagedFeeOut: {
+        /** PagedDeskFeeOut */
+        PagedDeskFeeOut: {
             /**
              * Count
              * @description Number of objects across all pages.
@@ -4382,7 +4383,7 @@ export interface components {
              * Items
              * @description The objects of this page.
              */
-            items: components["schemas"]["FeeOut"][];
+            items: components["schemas"]["DeskFeeOut"][];
             /**
              * Page
              * @description Page number, from 1.
@@ -7203,7 +7204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PagedFeeOut"];
+                    "application/json": components["schemas"]["PagedDeskFeeOut"];
                 };
             };
             401: components["responses"]["NotAuthenticated"];
@@ -7238,7 +7239,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FeeOut"];
+                    "application/json": components["schemas"]["DeskFeeOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -7278,7 +7279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FeeOut"];
+                    "application/json": components["schemas"]["DeskFeeOut"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -676,10 +676,7 @@ def appointment_state(actor: Any, appt: Appointment) -> dict[str, Any]:
         **money_state,
         # A no-show / late-cancellation fee and where its charge stands, with what this
         # actor may do to it now (waive or refund at /desk/fees/{id}/…: reception and admin).
-        "fees": [
-            {**fee, "actions": fees.staff_actions(fee["status"]) if desk else []}
-            for fee in fees.fees_of(appt)
-        ],
+        "fees": fees.staff_fees_of(appt, may_act=desk),
     }
 
 

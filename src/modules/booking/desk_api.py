@@ -18,7 +18,7 @@ from ninja_jwt.authentication import JWTAuth
 from pydantic import ConfigDict
 
 from modules.booking import desk
-from modules.booking.schemas import FeeOut
+from modules.booking.schemas import DeskFeeOut
 from platform_core.idempotency import idempotent
 from platform_core.renderers import LocalTimeJSONEncoder
 from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
@@ -178,12 +178,6 @@ class DeskAppointmentOut(Schema):
     due: str
     deposit: str
     fees: list[DeskFeeOut]
-
-
-class DeskFeeOut(FeeOut):
-    actions: list[Literal["waive", "refund"]] = Field(
-        description="What the caller may do now: waive (not charged yet) or refund (charged)"
-    )
 
 
 class DeskBookOut(Schema):

@@ -425,8 +425,20 @@ def staff_actions(status: str) -> list[str]:
     return []
 
 
+def staff_fee_out(fee: AppointmentFee, *, may_act: bool = True) -> dict[str, Any]:
+    """A fee as the desk sees it: ``fee_out`` plus ``actions``, what staff may do to it now
+    (``may_act`` False for a therapist: the fee without buttons). The calendar's panel and
+    the staff fee list both answer through this one function."""
+    return {**fee_out(fee), "actions": staff_actions(fee.status) if may_act else []}
+
+
+def _fees(appointment: Appointment) -> QuerySet[AppointmentFee]:
+    return appointment.fees.select_related("appointment__client", "appointment__service")
+
+
 def fees_of(appointment: Appointment) -> list[dict[str, Any]]:
-    return [
-        fee_out(f)
-        for f in appointment.fees.select_related("appointment__client", "appointment__service")
-    ]
+    return [fee_out(f) for f in _fees(appointment)]
+
+
+def staff_fees_of(appointment: Appointment, *, may_act: bool) -> list[dict[str, Any]]:
+    return [staff_fee_out(f, may_act=may_act) for f in _fees(appointment)]

@@ -14,7 +14,7 @@ from ninja.security import django_auth
 from ninja_jwt.authentication import JWTAuth
 
 from modules.booking import desk, fees
-from modules.booking.schemas import FeeActionIn, FeeOut
+from modules.booking.schemas import DeskFeeOut, FeeActionIn
 from platform_core.pagination import Mapped, Pagination
 
 router = Router(auth=[JWTAuth(), django_auth])
@@ -23,21 +23,22 @@ FeeStatus = Literal["", "DUE", "CHARGING", "CHARGED", "UNPAID", "WAIVED", "REFUN
 
 @router.get(
     "/",
-    response=list[FeeOut],
+    response=list[DeskFeeOut],
     summary="No-show and late-cancellation fees (default: unpaid, for staff to decide)",
     operation_id="listDeskFees",
 )
 @paginate(Pagination)
 def fee_list(request: HttpRequest, status: FeeStatus = "") -> Any:
     """Reception/admin: fees by status, newest first; without ``status`` the UNPAID ones
-    (declined after every retry, or no card on file) that wait for a decision."""
+    (declined after every retry, or no card on file) that wait for a decision. Each fee
+    carries ``actions``, the same as the calendar's appointment panel."""
     desk.require_desk(request.auth)
-    return Mapped(fees.for_staff(status=status), fees.fee_out)
+    return Mapped(fees.for_staff(status=status), fees.staff_fee_out)
 
 
 @router.post(
     "/{fee_id}/waive/",
-    response=FeeOut,
+    response=DeskFeeOut,
     summary="Waive a fee not charged yet",
     operation_id="waiveDeskFee",
 )
@@ -45,12 +46,14 @@ def fee_waive(request: HttpRequest, fee_id: str, payload: FeeActionIn) -> Any:
     """Forgive a DUE or UNPAID fee (audited: who, when, reason). 409 while an attempt is
     at Wompi (``fee_being_charged``) or once charged (refund it instead)."""
     desk.require_desk(request.auth)
-    return fees.fee_out(fees.waive(actor=request.auth, fee_public_id=fee_id, reason=payload.reason))
+    return fees.staff_fee_out(
+        fees.waive(actor=request.auth, fee_public_id=fee_id, reason=payload.reason)
+    )
 
 
 @router.post(
     "/{fee_id}/refund/",
-    response=FeeOut,
+    response=DeskFeeOut,
     summary="Refund a charged fee",
     operation_id="refundDeskFee",
 )
@@ -58,6 +61,6 @@ def fee_refund(request: HttpRequest, fee_id: str, payload: FeeActionIn) -> Any:
     """Give a CHARGED fee back through payments' refund (voided at Wompi after commit, or a
     manual refund for staff); audited, the client is told. 409 unless CHARGED."""
     desk.require_desk(request.auth)
-    return fees.fee_out(
+    return fees.staff_fee_out(
         fees.refund(actor=request.auth, fee_public_id=fee_id, reason=payload.reason)
     )

@@ -204,6 +204,12 @@ class FeeOut(Schema):
     refund_reason: str
 
 
+class DeskFeeOut(FeeOut):
+    actions: list[Literal["waive", "refund"]] = Field(
+        description="What the caller may do now: waive (not charged yet) or refund (charged)"
+    )
+
+
 class AppointmentDetailOut(AppointmentOut):
     history: list[EventOut]
     guarantee: ConsentOut | None

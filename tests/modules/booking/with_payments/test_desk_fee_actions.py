@@ -88,3 +88,30 @@ def test_an_empty_reason_is_refused_in_spanish(
         error = refused.json()["error"]
         assert error["message"] == "Los datos enviados no son válidos."
         assert [(d["field"], d["message"]) for d in error["details"]] == [("reason", why)]
+
+
+def test_the_staff_fee_list_offers_the_same_actions_as_the_panel(
+    api_as: Any, spa: Any, guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    appt_id = _booked(api_as, client_with_card())
+    clock.move_to(at(MONDAY, 11))
+    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    reception = api_as(UserFactory(roles=["reception"]))
+    for status in (Status.CHARGED, Status.UNPAID, Status.CHARGING, Status.WAIVED):
+        AppointmentFee.objects.filter(pk=fee.pk).update(status=status)
+        listed = reception.get(f"{DESK}/fees/?status={status}")
+        assert listed.status_code == 200, listed.json()
+        rows = [(i["status"], i["actions"]) for i in listed.json()["items"]]
+        assert rows == _fee_actions(reception, appt_id) == [(status, fees.staff_actions(status))]
+
+
+def test_a_waived_fee_answers_with_no_action_left(
+    api_as: Any, spa: Any, guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    appt_id = _booked(api_as, client_with_card(DECLINED_CARD))
+    clock.move_to(at(MONDAY, 11))
+    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    reception = api_as(UserFactory(roles=["reception"]))
+    waived = reception.post(f"{DESK}/fees/{fee.public_id}/waive/", {"reason": "Emergencia"})
+    assert waived.status_code == 200, waived.json()
+    assert (waived.json()["status"], waived.json()["actions"]) == ("WAIVED", [])
