@@ -63,7 +63,10 @@ def process_wompi_event(
     """Verify and apply one delivery of Wompi's webhook. Never raises for bad input."""
     try:
         body = json.loads(raw_body or b"")
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
+        # A "\ud800" escape decodes to half a UTF-16 pair, text no encoder takes: neither the
+        # checksum (UTF-8) nor the database could use it, and Wompi never sends one.
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # Unicode errors are ValueErrors; Recursion: nesting
         return _reject(400, "payments.webhook_malformed", "invalid JSON", ip)
     try:
         valid = verify_event(body, settings.WOMPI_EVENT_SECRET, header_checksum)

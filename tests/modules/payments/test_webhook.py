@@ -103,6 +103,23 @@ def _missing_property(payment: Payment) -> dict[str, Any]:
     return body
 
 
+def _lone_surrogate_signed(payment: Payment) -> dict[str, Any]:
+    # JSON may escape half a UTF-16 pair ("\ud800"); Python decodes it to a str no
+    # encoder accepts. Unsigned: the checksum could not even be computed (it was a 500).
+    body = tx_event(payment)
+    body["data"]["transaction"]["status"] = "\ud800"
+    return body
+
+
+def _lone_surrogate_unsigned_field(payment: Payment) -> dict[str, Any]:
+    # The checksum covers id, status and amount only: this copy verifies, and the text
+    # could not be stored (PostgreSQL and SQLite take UTF-8).
+    body = tx_event(payment)
+    body["data"]["transaction"]["reference"] = payment.reference + "\udfff"
+    body["sent_at"] = "\ud800"
+    return body
+
+
 @pytest.mark.parametrize(
     ("build", "status", "action"),
     [
@@ -112,6 +129,8 @@ def _missing_property(payment: Payment) -> dict[str, Any]:
         (_missing_field, 400, "payments.webhook_malformed"),
         (_missing_property, 400, "payments.webhook_malformed"),
         (lambda p: "{not json", 400, "payments.webhook_malformed"),
+        (_lone_surrogate_signed, 400, "payments.webhook_malformed"),
+        (_lone_surrogate_unsigned_field, 400, "payments.webhook_malformed"),
     ],
 )
 def test_bad_events_change_nothing_and_are_audited(
