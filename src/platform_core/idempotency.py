@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -48,12 +49,17 @@ def _user_id(request: HttpRequest) -> int | None:
 
 
 def request_fingerprint(request: HttpRequest) -> str:
-    """sha256 of method, path and body (JSON canonicalised so key order does not matter)."""
+    """sha256 of method, path, query and body (JSON canonicalised so key order does not
+    matter; the query's parameters sorted). A query is part of the request (the waitlist's
+    ``?accept_policy=true``): the same key with another query is another request."""
     body = request.body or b""
     with contextlib.suppress(ValueError):
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    target = request.path
+    if request.GET:  # without a query the hash is what it always was (stored keys still match)
+        target += "?" + urlencode(sorted(request.GET.lists()), doseq=True)
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b"\n" + request.path.encode() + b"\n" + body)
+    digest.update(request.method.encode() + b"\n" + target.encode() + b"\n" + body)
     return digest.hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -70,6 +71,27 @@ def test_same_key_different_body_is_409(user):
     response = client.post("/orders", json={"item": "vela"}, user=user, headers=headers)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_same_key_with_another_query_is_409_and_parameter_order_does_not_matter(user):
+    """The query is part of the request (the waitlist's ``?accept_policy=true``)."""
+    client = _client()
+    headers = {"Idempotency-Key": "key-q"}
+
+    def post(query: dict) -> Any:  # query_params: Ninja's client keeps "?…" in request.path
+        return client.post(
+            "/orders", json={"item": "aceite"}, user=user, headers=headers, query_params=query
+        )
+
+    first = post({"b": "2", "a": ["1", "0"]})
+    assert first.status_code == 201
+    same = post({"a": ["1", "0"], "b": "2"})
+    assert same.status_code == 201 and same.json() == first.json()
+    other = post({"a": ["1", "0"], "b": "3"})
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    bare = post({})
+    assert bare.status_code == 409
 
 
 def test_keys_are_per_user_and_optional(user, other_user):
