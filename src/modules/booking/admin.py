@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
@@ -33,6 +34,7 @@ from modules.booking.models import (
 )
 from platform_core.admin import register_admin_page
 from platform_core.importing import SpanishColumnsMixin, StrictForeignKeyWidget
+from platform_core.money import format_cop
 
 register_admin_page(
     app_label="booking",
@@ -269,11 +271,17 @@ class ConsentInline(admin.StackedInline):
         return False
 
 
+@admin.display(description=_("Monto"), ordering="amount_cents")
+def fee_amount(fee: AppointmentFee) -> str:
+    """The fee as staff read money (``$ 62.000``), not the stored cents."""
+    return format_cop(fee.amount_cents)
+
+
 class FeeInline(admin.TabularInline):
     model = AppointmentFee
     extra = 0
     can_delete = False
-    fields = ("kind", "amount_cents", "status", "attempts", "payment_reference", "last_error")
+    fields = ("kind", fee_amount, "status", "attempts", "payment_reference", "last_error")
     readonly_fields = fields
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
@@ -397,7 +405,7 @@ class AppointmentFeeAdmin(admin.ModelAdmin):
         "created_at",
         "appointment",
         "kind",
-        "amount_cents",
+        fee_amount,
         "status",
         "attempts",
         "next_try_at",

@@ -13,6 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from platform_core.money import format_cop
+
 WEEKDAYS = [
     (0, "Lunes"),
     (1, "Martes"),
@@ -642,7 +644,9 @@ class AppointmentFee(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount_cents} ({self.get_status_display()})"
+        # Staff read it in the admin (inline rows, titles): money as "$ 62.000".
+        amount = format_cop(self.amount_cents)
+        return f"{self.get_kind_display()} {amount} ({self.get_status_display()})"
 
 
 class AppointmentEvent(models.Model):

@@ -115,3 +115,26 @@ def test_a_waived_fee_answers_with_no_action_left(
     waived = reception.post(f"{DESK}/fees/{fee.public_id}/waive/", {"reason": "Emergencia"})
     assert waived.status_code == 200, waived.json()
     assert (waived.json()["status"], waived.json()["actions"]) == ("WAIVED", [])
+
+
+def test_the_appointment_admin_page_shows_its_fees_in_spanish(
+    api_as: Any, spa: Any, guaranteed: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import Client
+
+    from modules.booking.models import Appointment
+
+    appt_id = _booked(api_as, client_with_card())
+    clock.move_to(at(MONDAY, 11))
+    fee = _no_show(api_as, appt_id, django_capture_on_commit_callbacks)
+    appt = Appointment.objects.get(public_id=appt_id)
+    browser = Client()
+    browser.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = browser.get(f"/admin/booking/appointment/{appt.pk}/change/").content.decode()
+    panel = page.split('id="desk-fees"', 1)[1].split("</table>", 1)[0]
+    assert "Inasistencia" in panel and "$ 100.000" in panel and "Cobrado" in panel
+    assert "CHARGED" not in panel.replace("sz-fee-charged", "") and "10000000" not in panel
+    assert "Condonar" not in panel  # read-only here: the calendar acts on fees
+    inline = page.split('id="fees-group"', 1)[1]
+    assert "$ 100.000" in inline and "10000000" not in inline
+    assert str(fee.public_id) in page
