@@ -332,6 +332,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 "config": {
                     "api": f"/api/booking/desk/appointments/{appt.public_id}/",
                     "csrf": get_token(request),
+                    "text": admin_views.desk_text(),
                 },
             }
         return super().change_view(request, object_id, form_url, extra_context)

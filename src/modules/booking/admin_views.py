@@ -21,9 +21,52 @@ from platform_core.errors import PermissionDenied
 
 
 def desk_text() -> dict[str, str]:
-    """Staff-facing strings desk.js builds at run time (Django i18n; ``{amount}`` is
-    filled in by the page)."""
+    """Staff-facing strings the desk's scripts (desk.js, desk-appointment.js) build at run
+    time, through Django i18n. ``{name}`` placeholders are filled in by the page; the
+    scripts hold no user-facing literal of their own (tests/modules/booking/test_desk_text.py)."""
     return {
+        # the calendar
+        "due": _("Pendiente {amount}"),
+        "paid_full": _("Pagada"),
+        "paid_part": _("Pagó {amount}"),
+        "no_payment": _("Sin pago"),
+        "processing": _("Reposo: terapeuta libre"),
+        "week_of": _("Semana del {date}"),
+        "closed": _("Spa cerrado"),
+        "nobody_works": _("Nadie trabaja este día"),
+        "off_shift": _("Fuera de turno"),
+        "waitlist": _("Lista de espera ({count})"),
+        "with_therapist": _("con {name}"),
+        "offer": _("oferta abierta: {start} (hasta las {until})"),
+        "date_range": _("{start} a {end}"),
+        # booking
+        "no_results": _("Sin resultados. Usa «Cliente nuevo»."),
+        "no_slots": _("No hay horarios libres ese día."),
+        "booked": _("Cita reservada."),
+        "booked_invited": _("Cita reservada; le enviamos la invitación al cliente."),
+        # one appointment
+        "check_in": _("Llegó"),
+        "complete": _("Completada"),
+        "no_show": _("No asistió"),
+        "move": _("Mover"),
+        "cancel": _("Cancelar"),
+        "pay": _("Registrar pago"),
+        "payment_link": _("Enviar enlace de pago"),
+        "notes": _("Notas"),
+        "vip_price": _("{price} (precio VIP)"),
+        "no_deposit": _("Sin anticipo"),
+        "checked_in": _("Llegada registrada."),
+        "completed": _("Cita completada."),
+        "no_show_confirm": _("¿Marcar que el cliente no asistió?"),
+        "marked_no_show": _("Marcada como no asistió."),
+        "link_sent": _("Enlace de pago por {amount} enviado por WhatsApp."),
+        "amount_required": _("Escribe el monto en pesos."),
+        "when_required": _("Elige la fecha y la hora."),
+        "paid": _("Pago registrado."),
+        "moved": _("Cita movida."),
+        "cancelled": _("Cita cancelada."),
+        "notes_saved": _("Notas guardadas."),
+        # fees
         "waive": _("Condonar"),
         "refund": _("Reembolsar"),
         "waive_title": _("Condonar el cargo de {amount} (no se le cobrará al cliente)"),

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("desk-appt-config").textContent);
+  const T = cfg.text; // staff-facing strings, translated by Django (admin_views.desk_text)
   const panel = document.getElementById("desk-panel");
   const errorBox = document.getElementById("desk-error");
   async function post(path, body) {
@@ -13,7 +14,7 @@
       body: body ? JSON.stringify(body) : undefined,
     });
     if (res.ok) { window.location.reload(); return; }
-    let msg = "No se pudo completar la acción.";
+    let msg = T.failed;
     try { msg = (await res.json()).error.message || msg; } catch (e) { /* keep the default */ }
     errorBox.textContent = msg;
     errorBox.hidden = false;
@@ -28,7 +29,7 @@
   if (pay) {
     pay.addEventListener("click", () => {
       const pesos = parseInt(document.getElementById("desk-amount").value, 10);
-      if (!(pesos > 0)) { errorBox.textContent = "Escribe el monto en pesos."; errorBox.hidden = false; return; }
+      if (!(pesos > 0)) { errorBox.textContent = T.amount_required; errorBox.hidden = false; return; }
       post("payments/", { amount_cents: pesos * 100, method: document.getElementById("desk-method").value });
     });
   }
@@ -37,7 +38,7 @@
     move.addEventListener("click", () => {
       const day = document.getElementById("desk-move-day").value;
       const time = document.getElementById("desk-move-time").value;
-      if (!day || !time) { errorBox.textContent = "Elige la fecha y la hora."; errorBox.hidden = false; return; }
+      if (!day || !time) { errorBox.textContent = T.when_required; errorBox.hidden = false; return; }
       post("move/", { start: day + "T" + time + ":00-05:00" });
     });
   }

@@ -6,6 +6,10 @@
   const cfg = JSON.parse(document.getElementById("desk-config").textContent);
   const api = cfg.api; // "/api/booking/desk/"
   const T = cfg.text; // staff-facing strings, translated by Django (admin_views.desk_text)
+  // "Pendiente {amount}" + {amount: "$ 62.000"}: fills a translated string's placeholders.
+  function fmt(text, values) {
+    return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+  }
   const $ = (sel, root) => (root || document).querySelector(sel);
   const alertBox = $("#desk-alert");
   let current = null; // the appointment open in the dialog
@@ -91,9 +95,10 @@
       const room = p.room ? " · " + p.room : "";
       // A no-show or a cancellation owes nothing more: "Pagada" would read as paid in full.
       const settled = ["NO_SHOW", "CANCELLED", "EXPIRED"].indexOf(p.status) >= 0;
-      const due = p.due_cents > 0 ? '<span class="desk-due">Pendiente ' + p.due + "</span>"
-        : !settled ? '<span class="desk-paid">Pagada</span>'
-        : p.paid_cents > 0 ? '<span class="desk-paid">Pagó ' + p.paid + "</span>" : "Sin pago";
+      const due = p.due_cents > 0 ? '<span class="desk-due">' + esc(fmt(T.due, { amount: p.due })) + "</span>"
+        : !settled ? '<span class="desk-paid">' + esc(T.paid_full) + "</span>"
+        : p.paid_cents > 0 ? '<span class="desk-paid">' + esc(fmt(T.paid_part, { amount: p.paid })) + "</span>"
+        : esc(T.no_payment);
       return { html: processingBands(info.event, p.phases) + '<div class="desk-ev"><b>' + info.timeText + "</b> " + esc(info.event.title) +
         '<div class="desk-ev-sub">' + esc(p.status_label || "") + esc(room) + " · " + due + "</div></div>" };
     },
@@ -112,7 +117,7 @@
       if (info.newResource) { body.therapist = info.newResource.id; }
       try {
         await call("POST", "appointments/" + info.event.id + "/move/", body);
-        showAlert("Cita movida.", "ok");
+        showAlert(T.moved, "ok");
         load();
       } catch (err) {
         info.revert();
@@ -131,7 +136,7 @@
     return phases.filter(function (ph) { return ph.kind === "processing"; }).map(function (ph) {
       const top = 100 * (new Date(ph.start).getTime() - t0) / span;
       const height = 100 * (new Date(ph.end).getTime() - new Date(ph.start).getTime()) / span;
-      return '<div class="desk-processing" title="Reposo: terapeuta libre" style="top:' +
+      return '<div class="desk-processing" title="' + esc(T.processing) + '" style="top:' +
         top.toFixed(2) + "%;height:" + height.toFixed(2) + '%"></div>';
     }).join("");
   }
@@ -168,15 +173,15 @@
     ec.setOption("date", feed.date);
     const d = new Date(feed.date + "T12:00:00");
     const title = week
-      ? "Semana del " + d.toLocaleDateString("es-CO", { day: "numeric", month: "long", year: "numeric" }) +
+      ? fmt(T.week_of, { date: d.toLocaleDateString("es-CO", { day: "numeric", month: "long", year: "numeric" }) }) +
         (feed.resources.length ? " · " + feed.resources[0].title : "")
       : d.toLocaleDateString("es-CO", { weekday: "long", day: "numeric", month: "long", year: "numeric" });
-    $("#desk-title").textContent = title + (feed.closed.length ? " · Spa cerrado" : "") +
-      (feed.resources.length ? "" : " · Nadie trabaja este día");
+    $("#desk-title").textContent = title + (feed.closed.length ? " · " + T.closed : "") +
+      (feed.resources.length ? "" : " · " + T.nobody_works);
     $("#desk-legend").innerHTML = feed.legend
       .filter((l) => l.status !== "CANCELLED" || $("#desk-cancelled").checked)
       .map((l) => '<span><i style="background:' + l.color + '"></i>' + esc(l.label) + "</span>").join("") +
-      '<span><i class="desk-off"></i>Fuera de turno</span>';
+      '<span><i class="desk-off"></i>' + esc(T.off_shift) + "</span>";
     renderWaitlist(feed.waitlist || []);
   }
 
@@ -185,14 +190,14 @@
     const box = $("#desk-waitlist");
     if (!box) { return; }
     box.hidden = rows.length === 0;
-    box.innerHTML = rows.length === 0 ? "" : "<h3>Lista de espera (" + rows.length + ")</h3><ol>" +
+    box.innerHTML = rows.length === 0 ? "" : "<h3>" + esc(fmt(T.waitlist, { count: rows.length })) + "</h3><ol>" +
       rows.map(function (w) {
         const window_ = w.time_from || w.time_to ? " · " + (w.time_from || "…") + "–" + (w.time_to || "…") : "";
-        const who = w.therapist ? " · con " + esc(w.therapist) : "";
-        const offer = w.offer ? ' · <b>oferta abierta: ' + esc(w.offer.start.slice(11, 16)) +
-          " (hasta las " + esc(w.offer.expires_at.slice(11, 16)) + ")</b>" : "";
+        const who = w.therapist ? " · " + esc(fmt(T.with_therapist, { name: w.therapist })) : "";
+        const offer = w.offer ? " · <b>" + esc(fmt(T.offer, { start: w.offer.start.slice(11, 16),
+          until: w.offer.expires_at.slice(11, 16) })) + "</b>" : "";
         return "<li>" + esc(w.client) + " (" + esc(w.client_phone) + ") · " + esc(w.service_name) +
-          who + window_ + " · " + esc(w.date_from) + " a " + esc(w.date_to) + offer + "</li>";
+          who + window_ + " · " + esc(fmt(T.date_range, { start: w.date_from, end: w.date_to })) + offer + "</li>";
       }).join("") + "</ol>";
   }
 
@@ -250,7 +255,7 @@
         const rows = await call("GET", "clients/?q=" + encodeURIComponent(q));
         $("#book-results").innerHTML = rows.length
           ? rows.map((r) => '<button type="button" class="desk-result" data-id="' + r.id + '">' + esc(r.name) + " · " + esc(r.phone) + "</button>").join("")
-          : "<em>Sin resultados. Usa «Cliente nuevo».</em>";
+          : "<em>" + esc(T.no_results) + "</em>";
       } catch (err) { formError(bookForm, err.message); }
     }, 250);
   });
@@ -266,10 +271,10 @@
     try {
       const res = await fetch("/api/booking/availability/?" + q.toString());
       const data = await res.json();
-      if (!res.ok) { throw new Error((data.error && data.error.message) || "Error"); }
+      if (!res.ok) { throw new Error((data.error && data.error.message) || T.failed); }
       $("#book-slot-list").innerHTML = data.slots.length
         ? data.slots.map((s) => '<button type="button" class="desk-slot" data-t="' + s.start.slice(11, 16) + '">' + s.start.slice(11, 16) + "</button>").join("")
-        : "<em>No hay horarios libres ese día.</em>";
+        : "<em>" + esc(T.no_slots) + "</em>";
     } catch (err) { formError(bookForm, err.message); }
   });
   $("#book-slot-list").addEventListener("click", (e) => {
@@ -296,7 +301,7 @@
     try {
       const out = await call("POST", "appointments/", body);
       dlgBook.close();
-      showAlert("Cita reservada" + (out.new_client ? "; le enviamos la invitación al cliente." : "."), "ok");
+      showAlert(out.new_client ? T.booked_invited : T.booked, "ok");
       load();
     } catch (err) { formError(bookForm, describe(err, bookForm)); }
   });
@@ -304,21 +309,17 @@
   // --- one appointment -------------------------------------------------------------------------
   const dlg = $("#dlg-appt");
   const form = $("#appt-form");
-  const LABELS = {
-    check_in: "Llegó", complete: "Completada", no_show: "No asistió", move: "Mover",
-    cancel: "Cancelar", pay: "Registrar pago", payment_link: "Enviar enlace de pago", notes: "Notas",
-  };
   function fill(state) {
     current.state = state;
     $("#appt-status").textContent = state.status_label;
     $("#appt-status").className = "desk-badge sz-" + state.status.toLowerCase();
-    $("#appt-price").textContent = state.price + (state.vip_price_applied ? " (precio VIP)" : "");
-    $("#appt-deposit").textContent = state.deposit_cents ? state.deposit : "Sin anticipo";
+    $("#appt-price").textContent = state.vip_price_applied ? fmt(T.vip_price, { price: state.price }) : state.price;
+    $("#appt-deposit").textContent = state.deposit_cents ? state.deposit : T.no_deposit;
     $("#appt-paid").textContent = state.paid;
     $("#appt-due").textContent = state.due;
     form.staff_notes.value = state.staff_notes || "";
     $("#appt-actions").innerHTML = state.actions
-      .map((a) => '<button type="button" class="button desk-act" data-act="' + a + '">' + LABELS[a] + "</button>").join(" ");
+      .map((a) => '<button type="button" class="button desk-act" data-act="' + esc(a) + '">' + esc(T[a] || a) + "</button>").join(" ");
     ["#appt-pay", "#appt-move", "#appt-cancel", "#appt-notes"].forEach((s) => { $(s).hidden = true; });
     renderFees(state.fees);
   }
@@ -334,8 +335,8 @@
     $("#appt-fee-rows").innerHTML = (list || []).map(function (f) {
       const why = f.waive_reason || f.refund_reason;
       const open = f.status === "DUE" || f.status === "UNPAID";
-      const notes = why ? [T.fee_reason.replace("{reason}", why)] : open ? [f.last_error] : [];
-      if (f.status === "DUE" && f.next_try_at) { notes.push(T.fee_next_try.replace("{when}", when(f.next_try_at))); }
+      const notes = why ? [fmt(T.fee_reason, { reason: why })] : open ? [f.last_error] : [];
+      if (f.status === "DUE" && f.next_try_at) { notes.push(fmt(T.fee_next_try, { when: when(f.next_try_at) })); }
       const note = notes.filter(Boolean).join(" · ");
       const buttons = (f.actions || []).map((a) => '<button type="button" class="button desk-fee-act" data-fee="' +
         esc(f.id) + '" data-act="' + esc(a) + '" data-amount="' + esc(f.amount) + '">' + esc(T[a]) + "</button>").join(" ");
@@ -391,14 +392,14 @@
     const a = b.dataset.act;
     // One action's panel at a time (a move form under an open cancellation confused).
     ["#appt-pay", "#appt-move", "#appt-cancel", "#appt-notes"].forEach((sel) => { $(sel).hidden = true; });
-    if (a === "check_in") { act("check-in/", null, "Llegada registrada."); }
-    if (a === "complete") { act("complete/", null, "Cita completada."); }
+    if (a === "check_in") { act("check-in/", null, T.checked_in); }
+    if (a === "complete") { act("complete/", null, T.completed); }
     if (a === "no_show") {
-      if (confirm("¿Marcar que el cliente no asistió?")) { act("no-show/", null, "Marcada como no asistió."); }
+      if (confirm(T.no_show_confirm)) { act("no-show/", null, T.marked_no_show); }
     }
     if (a === "payment_link") {
       call("POST", "appointments/" + current.id + "/payment-link/").then(
-        (r) => message("Enlace de pago por " + pesos(r.amount_cents) + " enviado por WhatsApp.", true),
+        (r) => message(fmt(T.link_sent, { amount: pesos(r.amount_cents) }), true),
         (err) => message(err.message, false));
     }
     if (a === "pay") {
@@ -411,26 +412,26 @@
   });
   $("#pay-submit").addEventListener("click", () => {
     const pesosValue = parseInt(form.amount.value, 10);
-    if (!(pesosValue > 0)) { message("Escribe el monto en pesos.", false); return; }
-    act("payments/", { amount_cents: pesosValue * 100, method: form.method.value }, "Pago registrado.");
+    if (!(pesosValue > 0)) { message(T.amount_required, false); return; }
+    act("payments/", { amount_cents: pesosValue * 100, method: form.method.value }, T.paid);
   });
   $("#move-submit").addEventListener("click", () => {
     const body = { start: bogota(form.move_day.value, form.move_time.value) };
     if (form.move_therapist.value) { body.therapist = form.move_therapist.value; }
-    act("move/", body, "Cita movida.");
+    act("move/", body, T.moved);
   });
   $("#cancel-submit").addEventListener("click", () => {
-    act("cancel/", { by: form.cancel_by.value, reason: form.cancel_reason.value }, "Cita cancelada.");
+    act("cancel/", { by: form.cancel_by.value, reason: form.cancel_reason.value }, T.cancelled);
   });
   $("#notes-submit").addEventListener("click", () => {
-    act("notes/", { staff_notes: form.staff_notes.value }, "Notas guardadas.");
+    act("notes/", { staff_notes: form.staff_notes.value }, T.notes_saved);
   });
 
   $("#appt-fee-rows").addEventListener("click", (e) => {
     const b = e.target.closest(".desk-fee-act");
     if (!b) { return; }
     feeAction = { id: b.dataset.fee, act: b.dataset.act };
-    $("#fee-form-title").textContent = T[feeAction.act + "_title"].replace("{amount}", b.dataset.amount);
+    $("#fee-form-title").textContent = fmt(T[feeAction.act + "_title"], { amount: b.dataset.amount });
     $("#fee-submit").textContent = T[feeAction.act + "_confirm"];
     $("#fee-submit").className = "button " + (feeAction.act === "refund" ? "desk-danger" : "default");
     form.fee_reason.value = "";
