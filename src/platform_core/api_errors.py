@@ -79,6 +79,32 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return JsonResponse(error_body(code, message, details), status=status)
 
 
+# The answers for statuses Django itself produces under /api/, outside the API's views (the
+# error-shape middleware, Django's handler400/403/404/500 in platform_core.error_views).
+GENERIC_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "No pudimos leer la solicitud: revisa su formato."),
+    403: ("permission_denied", "No tienes permiso para hacer esto."),
+    404: ("not_found", "No encontramos lo que buscas."),
+    405: ("method_not_allowed", "Método no permitido para este recurso."),
+    413: ("payload_too_large", "La solicitud es demasiado grande."),
+}
+
+
+def generic_error(status: int) -> JsonResponse:
+    code, message = GENERIC_ERRORS[status]
+    return error_response(status, code, message)
+
+
+def internal_error() -> JsonResponse:
+    """A 500: a bug, never bad input. Its request_id is what the client quotes to support."""
+    return error_response(
+        500,
+        "internal_error",
+        "Ocurrió un error inesperado. Ya fuimos notificados.",
+        {"request_id": get_request_id()},
+    )
+
+
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     details = []
     for err in errors:
@@ -263,13 +289,7 @@ def install(api: NinjaAPI) -> None:
             sentry_sdk.capture_exception(exc)
         except Exception:  # noqa: BLE001, S110 - reporting must never mask the response
             pass
-        request_id = get_request_id()
-        return error_response(
-            500,
-            "internal_error",
-            "Ocurrió un error inesperado. Ya fuimos notificados.",
-            {"request_id": request_id},
-        )
+        return internal_error()
 
 
 # --- The error responses in the OpenAPI schema --------------------------------------------------

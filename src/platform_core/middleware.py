@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from platform_core.api_errors import (
-    error_response,
+    GENERIC_ERRORS,
+    generic_error,
     max_body_bytes,
     payload_too_large,
     unreadable_body,
@@ -142,15 +143,9 @@ setting_changed.connect(_forget_resolutions, dispatch_uid="platform_core.path_sp
 
 
 class ApiErrorShapeMiddleware:
-    """Django answers unknown paths (404), wrong methods (405) and requests it cannot read
-    (400, 413) with HTML or plain text; under /api/ clients get the error shape instead."""
-
-    _MESSAGES = {
-        400: ("bad_request", "No pudimos leer la solicitud: revisa su formato."),
-        404: ("not_found", "No encontramos lo que buscas."),
-        405: ("method_not_allowed", "Método no permitido para este recurso."),
-        413: ("payload_too_large", "La solicitud es demasiado grande."),
-    }
+    """Django answers unknown paths (404), wrong methods (405), refusals (403) and requests it
+    cannot read (400, 413) with HTML or plain text; under /api/ clients get the error shape
+    instead. Errors raised before this middleware runs: platform_core.error_views."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -159,11 +154,10 @@ class ApiErrorShapeMiddleware:
         response = self.get_response(request)
         if (
             request.path.startswith("/api/")
-            and response.status_code in self._MESSAGES
+            and response.status_code in GENERIC_ERRORS
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            code, message = self._MESSAGES[response.status_code]
-            shaped = error_response(response.status_code, code, message)
+            shaped = generic_error(response.status_code)
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]
             return shaped

@@ -22,3 +22,9 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Errors raised outside the API's views (a middleware): the one error shape under /api/.
+handler400 = "platform_core.error_views.bad_request"
+handler403 = "platform_core.error_views.permission_denied"
+handler404 = "platform_core.error_views.page_not_found"
+handler500 = "platform_core.error_views.server_error"

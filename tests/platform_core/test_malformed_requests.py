@@ -168,3 +168,45 @@ def test_chunked_bodies_over_the_limit_are_413_when_read(rf, settings) -> None:
     with pytest.raises(RequestDataTooBig):
         request.body  # noqa: B018 - reading is the point
     assert payload_too_large().status_code == 413
+
+
+@pytest.mark.parametrize("host", ("evil.example.com", "a b", "[::1", "x" * 300 + ".com"))
+def test_an_unknown_host_is_400_in_the_error_shape_under_api(client, settings, host) -> None:
+    """Django refuses a Host outside ALLOWED_HOSTS (DisallowedHost) from a middleware, before
+    any view: without handler400 an /api/ client got Django's HTML page (scanners send it)."""
+    settings.DEBUG = False
+    response = client.get("/api/shop/products/", HTTP_HOST=host)
+    _shape(response, 400, "bad_request")
+    assert response["X-Request-ID"]
+    # Outside /api/ Django's own answer stays (the admin is a browser page).
+    assert client.get("/admin/", HTTP_HOST=host).status_code == 400
+    assert not client.get("/admin/", HTTP_HOST=host)["Content-Type"].startswith("application/json")
+
+
+def test_an_error_raised_by_a_middleware_is_in_the_error_shape_under_api(
+    client, settings, monkeypatch
+) -> None:
+    """Exceptions outside the API's views (a middleware's Http404, PermissionDenied or a bug)
+    go to Django's handler404/403/500: under /api/ they answer in the one shape too; a 500
+    carries its request_id."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from platform_core.middleware import ApiPathSpellingMiddleware
+
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    for raised, status, code in (
+        (Http404(), 404, "not_found"),
+        (PermissionDenied(), 403, "permission_denied"),
+        (RuntimeError("boom"), 500, "internal_error"),
+    ):
+
+        def fail(self: Any, request: Any, raised: Exception = raised) -> Any:
+            raise raised
+
+        monkeypatch.setattr(ApiPathSpellingMiddleware, "__call__", fail)
+        response = client.get("/api/shop/products/")
+        error = _shape(response, status, code)
+        if status == 500:
+            assert error["details"] == {"request_id": response["X-Request-ID"]}
