@@ -11,7 +11,9 @@ Pydantic accepts ``0001-01-01``, ``9999-12-31``, integers of any size and (from 
   is covered too. Out of range → 422 ``validation_error`` naming the field, in the one shape.
 
 Range: dates and datetimes from 1900-01-01 to 2100-12-31 (whatever the time zone); integers
-within ±(2^53 − 1), the integers a JavaScript client represents exactly; floats finite.
+within ±(2^53 − 1), the integers a JavaScript client represents exactly; floats finite; text
+without U+0000 (PostgreSQL cannot store or compare it: a NUL in ``?q=`` or a path was a
+DataError, a 422 that named no field; SQLite stored it).
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def out_of_range(value: Any) -> str | None:
         return None if INT_MIN <= value <= INT_MAX else "int_out_of_range"
     if isinstance(value, float):
         return None if math.isfinite(value) else "float_not_finite"
+    if isinstance(value, str):
+        return "string_contains_nul" if "\x00" in value else None
     return None
 
 
@@ -110,6 +114,7 @@ _CONTEXT = {
     "date_out_of_range": {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()},
     "int_out_of_range": {"min": INT_MIN, "max": INT_MAX},
     "float_not_finite": {},
+    "string_contains_nul": {},
 }
 
 

@@ -63,6 +63,7 @@ def _messages() -> dict[str, str]:
         "date_out_of_range": _("La fecha debe estar entre {min} y {max}."),
         "int_out_of_range": _("Debe estar entre {min} y {max}."),
         "float_not_finite": _("Debe ser un número finito."),
+        "string_contains_nul": _("El texto no puede contener el carácter nulo (U+0000)."),
     }
 
 
