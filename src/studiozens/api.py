@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from ninja import NinjaAPI, Schema
 from ninja.openapi.schema import OpenAPISchema
-from ninja_jwt.authentication import JWTAuth
 
 from platform_core import api_errors, input_bounds
+from platform_core.authentication import JWTAuth
 from platform_core.plugins import ModulePlugin, get_plugins, resolve
 from platform_core.renderers import ORJSONRenderer
 from platform_core.schemas import FIELD_DOCS, document_fields, document_request_examples

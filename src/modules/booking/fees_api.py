@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import paginate
 from ninja.security import django_auth
-from ninja_jwt.authentication import JWTAuth
 
 from modules.booking import desk, fees
 from modules.booking.schemas import DeskFeeOut, FeeActionIn
+from platform_core.authentication import JWTAuth
 from platform_core.pagination import Mapped, Pagination
 
 router = Router(auth=[JWTAuth(), django_auth])
