@@ -53,6 +53,7 @@ EXPECTED_INTENTS = (
 @dataclass
 class Turn:
     say: str
+    media: int = 0  # attachments (a voice note arrives as one, with an empty body)
     intent: str = ""
     proposal: dict[str, Any] | None = None
     no_proposal: bool = False
@@ -105,21 +106,26 @@ class CaseResult:
 
 
 def load(directory: Path) -> list[Case]:
+    """The cases of ``directory``: one per file, or a file's ``cases:`` list (a message set
+    written together, such as ``whatsapp/bogota.yaml``)."""
     cases = []
     for path in sorted(directory.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        turns = [Turn(**turn) for turn in data["turns"]]
-        cases.append(
-            Case(
-                name=data.get("name", path.stem),
-                path=path,
-                clock=str(data.get("clock", DEFAULT_CLOCK)),
-                client=data.get("client", "camila"),
-                setup=data.get("setup") or {},
-                turns=turns,
-                tags=list(data.get("tags") or []),
+        items = data.get("cases", [data])
+        defaults = {k: v for k, v in data.items() if k != "cases"} if "cases" in data else {}
+        for item in items:
+            item = {**defaults, **item}
+            cases.append(
+                Case(
+                    name=item.get("name", path.stem),
+                    path=path,
+                    clock=str(item.get("clock", DEFAULT_CLOCK)),
+                    client=item.get("client", "camila"),
+                    setup=item.get("setup") or {},
+                    turns=[Turn(**turn) for turn in item["turns"]],
+                    tags=list(item.get("tags") or []),
+                )
             )
-        )
     return cases
 
 
@@ -258,6 +264,15 @@ def run_case(case: Case, *, engine: str = FALLBACK, model: str = "") -> CaseResu
     return CaseResult(case, results)
 
 
+def _media_fields(count: int) -> dict[str, str]:
+    """Twilio's fields for ``count`` attachments (voice notes: audio/ogg)."""
+    fields = {"NumMedia": str(count)}
+    for n in range(count):
+        fields[f"MediaContentType{n}"] = "audio/ogg"
+        fields[f"MediaUrl{n}"] = f"https://api.twilio.com/fake/Media/ME{n}"
+    return fields
+
+
 def _play(
     case: Case, index: int, turn: Turn, phone: str, ids: list[str], engine: str
 ) -> TurnResult:
@@ -268,14 +283,19 @@ def _play(
     last_turn = ModelTurn.objects.order_by("-id").values_list("id", flat=True).first() or 0
     done = Proposal.objects.filter(status=Proposal.Status.EXECUTED)
     executed_before = set(done.values_list("id", flat=True))
-    sid = f"SMeval{abs(hash((case.path.name, index))):x}"[:34]
+    sid = f"SMeval{abs(hash((case.path.name, case.name, index))):x}"[:34]
     started = time.perf_counter()
     with (
         toolbox.observe(lambda name, args: calls.append((name, args))),
         _recording_gemini(agent_replies),
     ):
         message = inbound.receive_inbound(
-            {"MessageSid": sid, "From": f"whatsapp:{phone}", "Body": turn.say, "NumMedia": "0"}
+            {
+                "MessageSid": sid,
+                "From": f"whatsapp:{phone}",
+                "Body": turn.say,
+                **_media_fields(turn.media),
+            }
         )
         if message is not None:
             processing.process_message(str(message.public_id))
@@ -323,11 +343,15 @@ def report(results: list[CaseResult], *, verbose: bool = False) -> str:
     for result in results:
         by_intent[result.case.intent or "-"].append(result.ok)
         if not result.ok or verbose:
-            lines.append(f"{'OK  ' if result.ok else 'FAIL'} {result.case.path.name}")
+            label = result.case.path.name
+            if result.case.name != result.case.path.stem:
+                label += f" :: {result.case.name}"
+            lines.append(f"{'OK  ' if result.ok else 'FAIL'} {label}")
             for turn in result.turns:
                 for problem in turn.problems:
                     lines.append(f"     > {turn.say!r}: {problem}")
-                if turn.problems and verbose:
+                if verbose:
+                    lines.append(f"     > {turn.say!r} [{turn.intent or '-'}]")
                     lines.extend(f"       | {r[:300]!r}" for r in turn.replies)
     passed = sum(r.ok for r in results)
     lines.append("")
@@ -342,6 +366,9 @@ def report(results: list[CaseResult], *, verbose: bool = False) -> str:
             f"p95 {p95 * 1000:.0f} ms"
         )
     lines.append(f"Gemini requests: {requests}, tokens: {tokens}")
+    turns = [t for r in results for t in r.turns]
+    right = sum(not t.problems for t in turns)
+    lines.append(f"replies right: {right}/{len(turns)}")
     lines.append(f"fully correct: {passed}/{len(results)} = {score(results):.1f} %")
     return "\n".join(lines)
 

@@ -49,7 +49,8 @@ class Command(BaseCommand):
             directory = directory / "heldout"
         cases = evaluation.load(directory)
         if options["case"]:
-            cases = [c for c in cases if c.path.stem in set(options["case"])]
+            wanted = set(options["case"])
+            cases = [c for c in cases if c.path.stem in wanted or c.name in wanted]
         if not cases:
             raise CommandError(f"No hay casos en {directory}.")
         label = "fallback" if engine == evaluation.FALLBACK else f"Gemini {model}"
