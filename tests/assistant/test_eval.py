@@ -35,6 +35,44 @@ def test_fallback_scores_at_least_90_percent(demo_spa: None) -> None:
     assert evaluation.score(results) >= 90, evaluation.report(results)
 
 
+def test_the_whatsapp_set_is_fully_correct(demo_spa: None) -> None:
+    """Free Spanish as typed in Bogotá (eval/whatsapp/): every message the fallback once got
+    wrong was fixed, so every one must stay right."""
+    cases = evaluation.load(EVAL / "whatsapp")
+    assert len(cases) >= 40
+    results = evaluation.run(cases)
+    assert evaluation.score(results) == 100, evaluation.report(results)
+
+
+def test_a_gift_card_balance_by_whatsapp(demo_spa: None) -> None:
+    """The code in the message is looked up (and only masked in the reply)."""
+    from modules.identity import public as identity
+    from modules.vouchers import gift_cards
+
+    staff = identity.get_user_by_phone("+573000000001")
+    issued = gift_cards.issue(
+        actor=staff, amount_cents=12_000_000, recipient=gift_cards.Recipient(name="Ana")
+    )
+    case = evaluation.Case(
+        name="saldo",
+        path=EVAL / "whatsapp" / "saldo.yaml",
+        clock=evaluation.DEFAULT_CLOCK,
+        client="unknown",
+        setup={},
+        turns=[
+            evaluation.Turn(say="tengo un bono de regalo, cuanto saldo le queda?"),
+            evaluation.Turn(
+                say=issued.code.lower(),
+                intent="gift_card",
+                facts=["$ 120.000", f"····{issued.code[-4:]}"],
+                absent=[issued.code],
+            ),
+        ],
+    )
+    [result] = evaluation.run([case])
+    assert result.ok, evaluation.report([result], verbose=True)
+
+
 def test_a_model_run_counts_requests_and_tokens(demo_spa: None, settings: Any) -> None:
     """The model path (manage.py assistant_eval --model) through the real SDK, with
     Gemini's wire format served by a mock transport."""

@@ -46,6 +46,14 @@ A, T, N, M = dates.AFTERNOON, dates.EVENING, dates.EVENING, dates.MORNING
         ("el próximo lunes", date(2026, 12, 14), None, None),
         ("quiero 2 masajes", None, None, None),
         ("15 de diciembre", date(2026, 12, 15), None, None),
+        # WhatsApp in Bogotá (tests/assistant/eval/whatsapp/bogota.yaml).
+        ("x la mañana el viernes", date(2026, 12, 11), M, None),
+        ("pa la tarde", None, A, None),
+        ("pal 24", date(2026, 12, 24), None, None),
+        ("el 24 en la tarde", date(2026, 12, 24), A, None),
+        ("pasado mañana a mediodia", date(2026, 12, 9), A, time(12)),
+        ("mñn en la noche", date(2026, 12, 8), N, None),
+        ("hoy a las 8 de la noche", date(2026, 12, 7), N, time(20)),
     ],
 )
 def test_spanish_dates(text: str, day: date | None, part: str | None, at: time | None) -> None:
@@ -84,6 +92,28 @@ THERAPISTS = [{"id": "t1", "name": "Tatiana"}, {"id": "t2", "name": "Tomás"}]
         ("masaje relajnte", nlu.PRICES, "RELAX"),
         ("masaje en pareja el 20 de diciembre", nlu.BOOK, "PAREJA"),
         ("asdfgh", nlu.UNKNOWN, None),
+        # WhatsApp in Bogotá, misread before the sixth sitting (eval/whatsapp/bogota.yaml).
+        ("listo muchas gracias, nos vemos el sabado", nlu.THANKS, None),
+        ("okk", nlu.THANKS, None),
+        ("vale", nlu.THANKS, None),
+        ("Hi! how much is a massage?", nlu.PRICES, None),
+        ("Hello, do you speak English?", nlu.UNKNOWN, None),
+        ("a q horas es mi cita??", nlu.MY_APPOINTMENTS, None),
+        ("se me cruzo algo, me la pueden correr pal viernes a las 4?", nlu.RESCHEDULE, None),
+        ("quiero comprar una tarjeta de regalo pa mi mama", nlu.GIFT_CARD, None),
+        ("cuanto saldo tiene mi bono 7Q2K-M9XH-3TBD-PW4J", nlu.GIFT_CARD, None),
+        ("me pasas con una persona de verdad xfa", nlu.HUMAN, None),
+        ("necesito que me atienda alguien de verdad", nlu.HUMAN, None),
+        ("este bot no sirve pa nada, quiero poner una queja", nlu.HUMAN, None),
+        ("hp bot inutil", nlu.HUMAN, None),
+        ("GANA $500.000 DESDE CASA escribe a bit.ly/plata-facil", nlu.UNKNOWN, None),
+        ("q tal, el domingo abren pa un facial?", nlu.BOOK, "FACIAL"),
+        (
+            "mire le cuento que fui la semana pasada, quisiera un masaje relajante el sabado "
+            "porque es el cumpleaños de mi esposo",
+            nlu.BOOK,
+            "RELAX",
+        ),
     ],
 )
 def test_intents_and_services(text: str, intent: str, service: str | None) -> None:
@@ -99,3 +129,19 @@ def test_a_category_offers_its_services_and_a_therapist_is_recognised() -> None:
     assert understood.intent == nlu.BOOK and understood.service is None
     assert {s["code"] for s in understood.candidates} == {"RELAX", "PIEDRAS", "PAREJA"}
     assert understood.therapist is not None and understood.therapist.code == "t1"
+
+
+def test_a_note_in_parentheses_names_no_service() -> None:
+    """ "(30 min de reposo)" must not match "esposo"; the category still offers both."""
+    services = [*SERVICES, {"code": "MASC", "name": "Facial con mascarilla (30 min de reposo)"}]
+    understood = nlu.understand("un masaje para mi esposo", now=MONDAY, services=services)
+    assert "MASC" not in {s["code"] for s in understood.candidates}
+
+
+def test_a_price_question_with_a_booking_is_both() -> None:
+    understood = nlu.understand(
+        "cuanto vale el facial hidratante y tienen espacio el viernes?",
+        now=MONDAY,
+        services=SERVICES,
+    )
+    assert understood.intent == nlu.BOOK and understood.asks_price

@@ -60,11 +60,12 @@ def plain(text: str) -> str:
 
 
 def _part(text: str) -> str | None:
-    if re.search(r"\b(en|por|de|a) la manana\b|\btemprano\b|\bmananita\b", text):
+    # "x la mañana", "pa la tarde": WhatsApp spellings of "por" and "para".
+    if re.search(r"\b(en|por|x|de|a|pa|para) la manana\b|\btemprano\b|\bmananita\b", text):
         return MORNING
-    if re.search(r"\b(en|por|de|a) la tarde\b|\btardecita\b|^tarde$|\bla tarde\b", text):
+    if re.search(r"\b(en|por|x|de|a|pa|para) la tarde\b|\btardecita\b|^tarde$|\bla tarde\b", text):
         return AFTERNOON
-    if re.search(r"\b(en|por|de|a) la noche\b|\bnochecita\b|^noche$", text):
+    if re.search(r"\b(en|por|x|de|a|pa|para) la noche\b|\bnochecita\b|^noche$", text):
         return EVENING
     return None
 
@@ -146,7 +147,7 @@ def _absolute(text: str, today: date) -> date | None:
         )
         if parsed is not None:
             return parsed.date()
-    match = re.search(r"\b(?:el|dia|este) (\d{1,2})\b(?! de la)(?!:)", text)
+    match = re.search(r"\b(?:el|dia|este|pal) (\d{1,2})\b(?! de la)(?!:)", text)
     if match is not None and not re.search(rf"\b{match.group(1)} ?(am|pm)\b", text):
         day = int(match.group(1))
         for months_ahead in (0, 1, 2):

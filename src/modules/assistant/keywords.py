@@ -25,12 +25,51 @@ CONFIRM_WORDS = frozenset(
         "claro que si",
         "si claro",
         "de una",
+        # What people in Bogotá type for an explicit yes ("siii dale porfa", "sisas").
+        "si dale",
+        "dale si",
+        "si si",
+        "sisas",
+        "si de una",
+        "dale pues",
+        "listo dale",
+        "dale listo",
+        "si listo",
+        "listo si",
+        "hagale",
+        "si hagale",
+        "si senorita",
+        "perfecto",
+        "si perfecto",
+        "perfecto si",
+        "si confirmado",
+        "obvio",
+        "si obvio",
+        "ok dale",
+        "ok si",
+        "si ok",
     }
 )
 
 
 DENY_WORDS = frozenset(
-    {"no", "no gracias", "no confirmo", "cancelar", "cancela", "mejor no", "no quiero", "nop"}
+    {
+        "no",
+        "no gracias",
+        "no confirmo",
+        "cancelar",
+        "cancela",
+        "mejor no",
+        "no mejor no",
+        "no no",
+        "no quiero",
+        "nop",
+        "nel",
+        "no senorita",
+        "ya no",
+        "todavia no",
+        "aun no",
+    }
 )
 
 
@@ -83,7 +122,7 @@ def answer_to_question(text: str) -> bool | None:
     """True for a yes, False for a no, None for anything else (a question, a request)."""
     if text.strip().startswith(_THUMBS_UP) and not normalize_text(text):
         return True
-    core = _POLITE_TAIL.sub("", normalize_text(text))
+    core = _answer_core(text)
     if core in YES_WORDS:
         return True
     if core in NO_WORDS:
@@ -124,8 +163,20 @@ def normalize_text(text: str) -> str:
     return " ".join(plain.split())
 
 
+def _answer_core(text: str) -> str:
+    """The yes/no part of an answer: letters typed long collapsed ("siii" → "si", "nooo" →
+    "no", "okk" → "ok") and politeness at the end dropped ("dale porfa", "sí gracias")."""
+    collapsed = re.sub(r"([a-z])\1+", r"\1", normalize_text(text))
+    return _POLITE_TAIL.sub("", collapsed)
+
+
 def is_confirmation(text: str) -> bool:
-    return normalize_text(text) in CONFIRM_WORDS
+    """An explicit yes to the pending proposal, and nothing else ("sí pero mañana" is not)."""
+    return _answer_core(text) in CONFIRM_WORDS
+
+
+def is_refusal(text: str) -> bool:
+    return _answer_core(text) in DENY_WORDS
 
 
 def wants_handoff(text: str) -> bool:

@@ -31,6 +31,7 @@ DAYS_SHOWN = 6  # days listed at once ("otro día" pages)
 SEARCH_DAYS = 14  # how far one day search looks (find_slots allows 31)
 MAIN, PICK_SERVICE, PICK_DAY, PICK_PART = "main", "pick_service", "pick_day", "pick_part"
 PICK_TIME, PICK_APPT, APPTS, VIP_OFFER = "pick_time", "pick_appt", "appts", "vip"
+GIFT, PROPOSED = "gift", "proposed"  # waiting for a gift-card code; a proposal just made
 PARTS = (dates.MORNING, dates.AFTERNOON, dates.EVENING)
 PART_NAMES = {dates.MORNING: "Mañana", dates.AFTERNOON: "Tarde", dates.EVENING: "Noche"}
 
@@ -49,6 +50,39 @@ _LATER = re.compile(r"\b(mas tarde|despues|mas horarios|otras horas|otros horari
 _EARLIER = re.compile(r"\b(mas temprano|antes)\b")
 _OTHER_DAY = re.compile(r"\b(otro dia|otros dias|mas dias|otra fecha|otro|siguiente dia)\b")
 _BACK = re.compile(r"^(0|menu|volver|inicio|atras|opciones)$")
+# What WhatsApp exports or clients type instead of an attachment ("<audio omitido>",
+# "🎤 Nota de voz (0:12)", "<Media omitted>").
+_MEDIA_PLACEHOLDER = re.compile(
+    r"^(audio|imagen|foto|video|sticker|multimedia|media|archivo|documento|gif|"
+    r"nota de voz|mensaje de voz)( (omitido|omitida|omitted|adjunto|adjunta))?( \d+)*$"
+)
+# Emoji-only messages that mean thanks or OK (👍 👌 🙏 🙌 ❤️ 😊 🥰 🤗 💚, any skin tone).
+_THANKS_EMOJI = re.compile(
+    "[\U0001f44d\U0001f44c\U0001f64f\U0001f64c\u2764\U0001f60a\U0001f970\U0001f917\U0001f49a]"
+)
+# A gift-card code as typed: 16 symbols, in groups of four or not.
+_GIFT_CODE = re.compile(r"\b([0-9A-Z]{4})[- ]?([0-9A-Z]{4})[- ]?([0-9A-Z]{4})[- ]?([0-9A-Z]{4})\b")
+_ENGLISH_WORDS = frozenset(
+    [
+        "the",
+        "is",
+        "are",
+        "you",
+        "do",
+        "does",
+        "what",
+        "how",
+        "can",
+        "could",
+        "please",
+        "want",
+        "would",
+        "your",
+        "my",
+        "it",
+        "this",
+    ]
+)
 
 
 @dataclass
@@ -60,6 +94,28 @@ class MenuReply:
 
 
 Result = tuple[MenuReply, dict[str, Any]]
+
+
+def media_text() -> str:
+    return _(
+        "Gracias por tu archivo 🙏. Por ahora solo puedo leer mensajes de texto; "
+        "cuéntame por escrito en qué te ayudo."
+    )
+
+
+def _gift_code(text: str) -> str | None:
+    match = _GIFT_CODE.search(text.upper())
+    # Digits and letters both: a card or phone number is never looked up as a gift card.
+    if match is None or not (
+        any(c.isdigit() for c in match.group(0)) and any(c.isalpha() for c in match.group(0))
+    ):
+        return None
+    return "-".join(match.groups())
+
+
+def _looks_english(normalized: str) -> bool:
+    words = normalized.split()
+    return bool(nlu.ENGLISH.search(normalized)) or sum(w in _ENGLISH_WORDS for w in words) >= 2
 
 
 def menu_text() -> str:
@@ -109,7 +165,11 @@ class _Session:
             return None
         return run_tool(tool, self.ctx, sanitize_args(tool, args))
 
-    def propose(self, name: str, intent: str, **args: Any) -> Result:
+    def propose(
+        self, name: str, intent: str, carry: dict[str, Any] | None = None, **args: Any
+    ) -> Result:
+        """The proposal awaiting "sí". ``carry`` (the service and day of a booking) is kept
+        so that "sí, pero mejor a las 5" proposes that time instead."""
         tool = self.tools.get(name)
         if tool is None:
             return self.main(_unavailable(), intent=intent)
@@ -118,7 +178,8 @@ class _Session:
             summary = propose_text(tool, self.ctx, clean)
         except DomainError as exc:
             return self.main(exc.message, intent=intent)
-        return MenuReply("", action=PendingAction(tool, clean, summary), intent=intent), {}
+        state = new_state(PROPOSED, **carry) if carry else {}
+        return MenuReply("", action=PendingAction(tool, clean, summary), intent=intent), state
 
     def services(self) -> list[dict[str, Any]]:
         if self._services is None:
@@ -153,8 +214,12 @@ class _Session:
     # --- entry ---
     def handle(self) -> Result:
         plain = nlu.normalize(self.text)
+        if not plain and _THANKS_EMOJI.search(self.text):
+            return self.journey(nlu.THANKS, None)  # 👍 🙏
         if _BACK.match(plain) or not plain:
             return self.main()
+        if _MEDIA_PLACEHOLDER.match(plain):
+            return self.main(media_text(), intent=nlu.UNKNOWN, full=True)
         step = self.state.get("step", MAIN) if is_active(self.state) else MAIN
         if step != MAIN:
             handled = self.step(step, plain)
@@ -195,6 +260,10 @@ class _Session:
                 return self.journey((nlu.RESCHEDULE, nlu.CANCEL)[pick], None)
         if step == VIP_OFFER and _choice(self.text, 1) is not None:
             return self.vip_link()
+        if step == GIFT and _gift_code(self.text) is not None:
+            return self.gift_card()
+        if step == PROPOSED:
+            return self.adjust_proposal()
         if step in (PICK_DAY, PICK_PART, PICK_TIME):
             handled = self.narrowing(step, plain, choice)
             if handled is not None:
@@ -235,7 +304,7 @@ class _Session:
         if intent == nlu.PRICES:
             return self.prices(u)
         if intent == nlu.BOOK:
-            return self.book(
+            reply, state = self.book(
                 u.service.code if u.service else None,
                 u.when,
                 u.therapist.code if u.therapist else None,
@@ -243,6 +312,12 @@ class _Session:
                 intent=intent,
                 candidates=u.candidates,
             )
+            if u.asks_price and u.service is not None and reply.action is None:
+                # "¿cuánto vale el facial y tienen espacio el viernes?": both answered.
+                named = [s for s in self.services() if str(s.get("code")) == u.service.code]
+                if named:
+                    reply.text = f"{fmt.describe_service(named[0])}\n\n{reply.text}"
+            return reply, state
         if intent == nlu.MY_APPOINTMENTS:
             return self.my_appointments()
         if intent in (nlu.CANCEL, nlu.RESCHEDULE):
@@ -255,6 +330,12 @@ class _Session:
             return self.vip()
         if intent == nlu.HOURS:
             return self.hours()
+        if intent == nlu.GIFT_CARD or _gift_code(self.text) is not None:
+            return self.gift_card()
+        if _looks_english(u.text or nlu.normalize(self.text)):
+            return self.main(
+                _("Por ahora solo puedo atenderte en español 🙏."), intent=nlu.UNKNOWN, full=True
+            )
         return self.main(_("No te entendí del todo 🙏."), intent=nlu.UNKNOWN, full=True)
 
     def prices(self, u: nlu.Understanding) -> Result:
@@ -571,11 +652,39 @@ class _Session:
         args: dict[str, Any] = {"start": start}
         if therapist:
             args["therapist_id"] = therapist
+        moment = fmt.local(start)
+        carry = {**data, "day": moment.date().isoformat()} if moment else None
         if data.get("appt"):
             return self.propose(
-                "reschedule_appointment", nlu.RESCHEDULE, appointment_id=data["appt"], **args
+                "reschedule_appointment",
+                nlu.RESCHEDULE,
+                carry,
+                appointment_id=data["appt"],
+                **args,
             )
-        return self.propose("book_appointment", nlu.BOOK, service_code=data["service"], **args)
+        return self.propose(
+            "book_appointment", nlu.BOOK, carry, service_code=data["service"], **args
+        )
+
+    def adjust_proposal(self) -> Result | None:
+        """A message right after a booking proposal that only changes its day or time
+        ("sí pero mejor a las 5", "mejor el viernes"): the same service at that time. The
+        old proposal was superseded by this message; nothing runs without a new "sí"."""
+        state = self.state
+        when = dates.parse(self.text, now=self.now)
+        if when.empty or not state.get("service"):
+            return None
+        u = self.understand()
+        if u.intent not in (nlu.BOOK, nlu.UNKNOWN, nlu.RESCHEDULE):
+            return None
+        if u.service is not None and u.service.code != state["service"]:
+            return None
+        data = {k: state.get(k) for k in ("service", "therapist", "appt", "intent")}
+        data["intent"] = data["intent"] or nlu.BOOK
+        if u.therapist is not None:
+            data["therapist"] = u.therapist.code
+        day = when.day or date.fromisoformat(state["day"])
+        return self.day(day, when, data)
 
     # --- my appointments, cancel, reschedule ---
     def _appointments(self) -> tuple[list[dict[str, Any]] | None, str]:
@@ -662,6 +771,10 @@ class _Session:
                 intent=nlu.RESCHEDULE,
             )
         when = (u.when if u else None) or _when_of(self.state)
+        current = fmt.local(item.get("start"))
+        if when.day is None and (when.at or when.part) and current is not None:
+            # "cámbiame la cita pa las 3": the same day, another time.
+            when = dates.When(day=current.date(), part=when.part, at=when.at)
         lead = _("Vamos a mover tu cita de %(what)s (%(when)s). Sin costo.") % {
             "what": item.get("service", ""),
             "when": item.get("when", ""),
@@ -720,6 +833,43 @@ class _Session:
             _("Productos de la tienda:\n%(list)s") % {"list": body} + "\n" + hint,
             intent=nlu.SHOP,
         )
+
+    def gift_card(self) -> Result:
+        """A gift card's balance when the message carries its code, else how to buy one and
+        a request for the code (the next message may be just the code)."""
+        code = _gift_code(self.text)
+        if code is None:
+            return self.ask(
+                _(
+                    "🎁 Tenemos tarjetas de regalo para nuestros servicios y la tienda. Se "
+                    "compran en recepción o en nuestra página web, y le llegan a quien la "
+                    "regalas por WhatsApp o correo el día que elijas.\n\nPara consultar el "
+                    "saldo de una tarjeta de regalo, escríbeme su código (16 caracteres, p. ej. "
+                    "*7Q2K-M9XH-3TBD-PW4J*), o *0* para el menú."
+                ),
+                GIFT,
+                nlu.GIFT_CARD,
+            )
+        result = self.call("gift_card_balance", code=code)
+        if result is None:
+            return self.main(_unavailable(), intent=nlu.GIFT_CARD)
+        error = fmt.error_text(result)
+        if error is not None:
+            return self.main(
+                error or _("No encontré una tarjeta de regalo con ese código."),
+                intent=nlu.GIFT_CARD,
+            )
+        text = _("Tu tarjeta de regalo %(card)s: saldo %(balance)s (%(status)s).") % {
+            "card": result.get("tarjeta", ""),
+            "balance": result.get("saldo", ""),
+            "status": str(result.get("estado", "")).lower(),
+        }
+        expires = result.get("vence")
+        if expires:
+            text += " " + _("Vence el %(day)s.") % {
+                "day": fmt.day_label(date.fromisoformat(str(expires)))
+            }
+        return self.main(text, intent=nlu.GIFT_CARD)
 
     def vip(self) -> Result:
         info = self.call("vip_info")

@@ -21,6 +21,7 @@ from modules.assistant import dates
 GREETING, PRICES, BOOK, MY_APPOINTMENTS = "greeting", "prices", "book", "my_appointments"
 CANCEL, RESCHEDULE, ORDER_STATUS, HOURS = "cancel", "reschedule", "order_status", "hours"
 VIP, HUMAN, SHOP, THANKS, UNKNOWN = "vip", "human", "shop", "thanks", "unknown"
+GIFT_CARD = "gift_card"
 INTENTS = (
     GREETING,
     PRICES,
@@ -34,6 +35,7 @@ INTENTS = (
     HUMAN,
     SHOP,
     THANKS,
+    GIFT_CARD,
 )
 
 # WhatsApp spellings → words (after accents are removed: "mñn" is "mnn").
@@ -79,6 +81,32 @@ ABBREVIATIONS = {
     "ps": "pues",
     "xa": "para",
     "msj": "masaje",
+    "pal": "para el",
+    "pala": "para la",
+    "okk": "ok",
+    "oki": "ok",
+    "okis": "ok",
+    "okey": "ok",
+    "okay": "ok",
+    "grax": "gracias",
+    "grcs": "gracias",
+    "grs": "gracias",
+    "sisas": "si",
+    "cel": "celular",
+    # English: the client is answered in Spanish, but understood.
+    "hi": "hola",
+    "hello": "hola",
+    "massage": "masaje",
+    "massages": "masajes",
+    "price": "precio",
+    "prices": "precios",
+    "cost": "cuesta",
+    "costs": "cuesta",
+    "book": "reservar",
+    "appointment": "cita",
+    "thanks": "gracias",
+    "address": "direccion",
+    "giftcard": "gift card",
     "hr": "hora",
     "hrs": "horas",
     "dnd": "donde",
@@ -219,6 +247,28 @@ _KEEP = frozenset(
         "espacios",
         "hacer",
         "quieren",
+        # "atienda" is one letter from "tienda", "facil" from "facial", "bono" and "saldo"
+        # from other keywords: people write them meaning themselves.
+        "atienda",
+        "atiende",
+        "atiendan",
+        "atender",
+        "facil",
+        "saldo",
+        "bono",
+        "bonos",
+        "regalo",
+        "queja",
+        "quejas",
+        "reclamo",
+        "pesimo",
+        "pesima",
+        "inutil",
+        "cuento",
+        "cuenta",
+        "pasada",
+        "esposo",
+        "esposa",
     ]
 )
 _VOCAB_SET = frozenset(VOCABULARY)
@@ -285,10 +335,15 @@ def _correct(token: str) -> str:
     return _closest(token, VOCABULARY) or token
 
 
+_LINK = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|co|ly|net|org|me|link|io)(/\S*)?")
+
+
 def normalize(text: str) -> str:
     """Keyword-matching form: lower case, no accents or punctuation, abbreviations expanded,
     near-miss keywords corrected ("canselar" → "cancelar", "masage" → "masaje")."""
     plain = strip_accents(text)
+    plain = _LINK.sub(" ", plain)  # "bit.ly/plata-facil" is no request for a facial
+    plain = re.sub(r"\bhow much\b", "cuanto vale", plain)
     plain = re.sub(r"[^\w\s]", " ", plain)
     plain = re.sub(r"([a-z])\1{2,}", r"\1", plain)  # "holaaa" → "hola"
     words = []
@@ -306,6 +361,14 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             r"\b(asesor|asesora|humano|humana|agente)\b|^(una )?persona$"
             r"|\bhablar con (una |alguna |alguien|un )?(persona|alguien)?"
             r"|\b(persona real|atencion humana)\b"
+            r"|\b(pasas|pasame|pasan|pasen|comunicas|comunicame|comuniquen|comunicarme|atienda|"
+            r"atiendan)\b.*\b(persona|alguien|humano|asesor|asesora)\b"
+            r"|\b(persona|alguien) (de verdad|real)\b"
+            # A complaint or an insult is answered by a person, not by the menu again.
+            r"|\b(queja|quejas|reclamo|reclamos|pesimo|pesima|inutil|estafa|ladrones)\b"
+            r"|\bno (sirve|sirven) (para|pa) nada\b"
+            r"|\b(hp|hijueputa|hijue|malparido|malparida|gonorrea|idiota|estupido|estupida|"
+            r"mierda|imbecil)\b"
         ),
     ),
     (
@@ -314,6 +377,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             r"\b(reprogram\w*|reagend\w*|aplaz\w*|posponer|pospon\w*)\b"
             r"|\b(cambi\w*|mover|muev\w*|pasar|correr|corre)\b.*\b(cita|hora|fecha|dia|turno|reserva)\b"
             r"|\b(cita|reserva)\b.*\b(para otro dia|a otra hora|de hora|de dia|de fecha)\b"
+            # "me la pueden correr pal viernes": "la" is the appointment
+            r"|\b(me la|la|mela) (puedes |pueden |podrias |podrian |puede )?"
+            r"(cambiar|mover|pasar|correr)\b"
+            r"|\b(cambiarla|moverla|pasarla|correrla|cambiarmela|movermela|corrermela)\b"
         ),
     ),
     (
@@ -335,10 +402,18 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         MY_APPOINTMENTS,
         re.compile(
             r"\bmis (citas|reservas|turnos)\b"
-            r"|\b(cuando|a que hora|que dia) (es|era|tengo) (mi|la) (cita|reserva)\b"
+            r"|\b(cuando|a que horas?|que dia) (es|era|tengo|quedo|quedó) (mi|la) (cita|reserva)\b"
             r"|\btengo (alguna |una )?(cita|reserva)\b"
             r"|\b(ver|consultar|revisar|confirmar) (mi|mis) (cita|citas|reserva|reservas)\b"
             r"|^mi cita$"
+        ),
+    ),
+    (
+        GIFT_CARD,
+        re.compile(
+            r"\b(tarjetas?|bonos?|certificados?|vales?) (de )?regalo\b|\bgift ?cards?\b"
+            r"|\bsaldo\b.*\b(tarjeta|bono|codigo)\b|\b(tarjeta|bono)\b.*\bsaldo\b"
+            r"|\b(regalar|regalarle) (un|una) (masaje|facial|bono|tarjeta)\b"
         ),
     ),
     (VIP, re.compile(r"\b(vip|membresia|membresias|suscripcion|socio|socia|afiliacion)\b")),
@@ -369,7 +444,15 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             r"|\bcuanto (es|sale|seria|cobran)\b|\b(servicios|que hacen|que ofrecen|lista)\b"
         ),
     ),
-    (THANKS, re.compile(r"^(muchas )?(gracias|mil gracias|ok gracias|listo gracias|chao|adios)")),
+    (
+        THANKS,
+        re.compile(
+            r"^((ok|listo|bueno|vale|perfecto|super|genial|excelente|dale|de una|si|no) )*"
+            r"(muchas |mil |muchisimas )?(gracias|chao|adios|bendiciones|hasta luego)\b"
+            r"|^(ok|listo|bueno|vale|perfecto|super|genial|excelente|entendido|de una|"
+            r"ok listo|listo ok|vale gracias)$"
+        ),
+    ),
     (
         GREETING,
         re.compile(
@@ -381,7 +464,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 # Followed by nothing else worth reading ("hola", "hola buenas tardes"): only a greeting.
 _ONLY_GREETING = re.compile(
     r"^((hola|buenas|buenos|buen|dias|dia|tardes|noches|saludos|hey|que|mas|tal|como|estas|"
-    r"esta|alo|zen|por|favor|señorita|senorita|amiga|\s)+)$"
+    r"esta|estan|pues|ustedes|alo|zen|por|favor|señorita|senorita|amiga|veci|vecina|\s)+)$"
 )
 
 
@@ -402,6 +485,7 @@ class Understanding:
     candidates: list[dict[str, Any]] = field(default_factory=list)  # services to choose from
     therapist: Match | None = None
     injection: bool = False
+    asks_price: bool = False  # "cuánto vale ... y tienen espacio el viernes?": both answered
 
 
 _INJECTION = re.compile(
@@ -412,9 +496,23 @@ _INJECTION = re.compile(
 )
 
 
+# An acknowledgement with nothing else ("ok", "listo", "vale", "perfecto"): no request.
+_ACK_ONLY = re.compile(
+    r"^((ok|listo|bueno|vale|perfecto|super|genial|excelente|entendido|de una|bien|"
+    r"muy bien|okay|oka)\s*)+$"
+)
+# Asking whether someone speaks English: answered (in Spanish) that we write in Spanish.
+ENGLISH = re.compile(r"\b(english|speak|ingles)\b")
+
+
+_PRICE_WORDS = re.compile(r"\b(precio|cuesta|cuestan|vale|valen|valor|cobran|cuanto (es|sale))\b")
+
+
 def detect_intent(normalized: str) -> str:
-    if not normalized:
+    if not normalized or ENGLISH.search(normalized):
         return UNKNOWN
+    if _ACK_ONLY.match(normalized):
+        return THANKS
     if _ONLY_GREETING.match(normalized):
         return GREETING
     for intent, pattern in _RULES:
@@ -424,6 +522,8 @@ def detect_intent(normalized: str) -> str:
 
 
 def _words(name: str) -> list[str]:
+    # A note in parentheses ("(30 min de reposo)", "(tarjeta en garantía)") names no service.
+    name = re.sub(r"\([^)]*\)", " ", name)
     return [
         w
         for w in re.sub(r"[^\w\s]", " ", strip_accents(name)).split()
@@ -495,7 +595,7 @@ def understand(
     normalized = normalize(text)
     result = Understanding(intent=detect_intent(normalized), text=normalized)
     result.when = dates.parse(text, now=now)
-    if result.intent in (BOOK, PRICES, UNKNOWN, GREETING, RESCHEDULE):
+    if result.intent in (BOOK, PRICES, UNKNOWN, GREETING, RESCHEDULE, HOURS):
         service, category, candidates = match_services(normalized, services)
         result.service, result.category, result.candidates = service, category, candidates
         result.therapist = match_therapist(normalized, therapists)
@@ -504,6 +604,10 @@ def understand(
             # "un masaje relajante el sábado", "masajes?": a service named is a booking when
             # a day or time comes with it, else a price question.
             result.intent = BOOK if not result.when.empty else PRICES
+        elif result.intent == HOURS and named and result.when.day is not None:
+            # "¿el domingo abren pa un facial?": that day's times answer it (closed or not).
+            result.intent = BOOK
+        result.asks_price = result.intent == BOOK and bool(_PRICE_WORDS.search(normalized))
     if result.intent == UNKNOWN and not result.when.empty:
         result.intent = BOOK
     result.injection = bool(_INJECTION.search(normalized))

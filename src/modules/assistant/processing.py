@@ -38,12 +38,12 @@ from modules.assistant.inbound import (
     record_failure,
 )
 from modules.assistant.keywords import (
-    CONFIRM_WORDS,
-    DENY_WORDS,
     MENU_WORDS,
     SIGNUP_WORDS,
     VERIFICATION_CODE,
     answer_to_question,
+    is_confirmation,
+    is_refusal,
     normalize_text,
     wants_handoff,
 )
@@ -260,7 +260,7 @@ class _Turn:
         if not Message.objects.filter(public_id=notice_id).exists():
             reply(
                 self.conversation,
-                _media_text(),
+                menu.media_text(),
                 source=Message.Source.SYSTEM,
                 public_id=notice_id,
             )
@@ -389,7 +389,7 @@ class _Turn:
         self._set_state(Conversation.State.BOT)
         if proposal is None:
             return False
-        confirm, deny = self.words in CONFIRM_WORDS, self.words in DENY_WORDS
+        confirm, deny = is_confirmation(self.text), is_refusal(self.text)
         if proposal.expires_at <= timezone.now():
             _decide(proposal, Proposal.Status.EXPIRED)
             if confirm or deny:
@@ -403,6 +403,8 @@ class _Turn:
                 )
                 return True
             return False
+        if confirm or deny:
+            self._forget_menu_step()  # "sí pero a las 5" no longer adjusts a settled proposal
         if confirm:
             self._execute(proposal)
             return True
@@ -417,6 +419,12 @@ class _Turn:
         # Anything else is a new request: the old proposal can no longer be confirmed.
         _decide(proposal, Proposal.Status.SUPERSEDED)
         return False
+
+    def _forget_menu_step(self) -> None:
+        conv = self.conversation
+        if conv.menu_state:
+            conv.menu_state = {}
+            conv.save(update_fields=["menu_state", "updated_at"])
 
     def _execute(self, proposal: Proposal) -> None:
         conv = self.conversation
@@ -550,13 +558,6 @@ class _Turn:
 def _digest(phone: str) -> str:
     """A number's key in the limiter (never the number itself)."""
     return hashlib.sha256(phone.encode()).hexdigest()[:20]
-
-
-def _media_text() -> str:
-    return _(
-        "Gracias por tu archivo 🙏. Por ahora solo puedo leer mensajes de texto; "
-        "cuéntame por escrito en qué te ayudo."
-    )
 
 
 def _success_text(tool_name: str, result: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from modules.assistant import gemini, inbound, processing
+from modules.assistant import gemini, inbound, menu, processing
 from modules.assistant.models import Conversation, Message, ModelTurn
 from platform_core import provider_guard
 from platform_core.plugins import ToolContext
@@ -101,9 +101,7 @@ def test_a_failed_gemini_attempt_is_retried_and_answered_once(
     monkeypatch.setattr(processing, "_finish", finish_or_crash)
     fake_gemini.script(text("Perdida"), text("Aquí estoy"))
     # The task's error is logged by the eager queue; the message stays for the sweep.
-    assert whatsapp.send(user.phone_number, "mira esta foto", NumMedia="1") == [
-        processing._media_text()
-    ]
+    assert whatsapp.send(user.phone_number, "mira esta foto", NumMedia="1") == [menu.media_text()]
     message = Message.objects.get(direction=Message.Direction.INBOUND)
     assert message.processed_at is None and message.attempts == 1
     assert "worker lost" in message.failure

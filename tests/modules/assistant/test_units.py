@@ -47,14 +47,25 @@ def test_split_message_boundaries() -> None:
     assert parts == ["a" * 1000, "b" * 1000]
 
 
-@pytest.mark.parametrize("word", ["sí", "Si!", "CONFIRMO", "sí, confirmo", "dale"])
+@pytest.mark.parametrize(
+    "word",
+    ["sí", "Si!", "CONFIRMO", "sí, confirmo", "dale", "siii dale porfa", "sisas", "Sí, gracias"],
+)
 def test_confirmation_words(word: str) -> None:
     assert keywords.is_confirmation(word)
 
 
-@pytest.mark.parametrize("word", ["si pero mañana", "sí reserva para mi mamá", "tal vez"])
+@pytest.mark.parametrize(
+    "word", ["si pero mañana", "sí reserva para mi mamá", "tal vez", "si pero mejor a las 5"]
+)
 def test_not_confirmations(word: str) -> None:
     assert not keywords.is_confirmation(word)
+    assert not keywords.is_refusal(word)
+
+
+@pytest.mark.parametrize("word", ["no", "nooo mejor no", "No, gracias", "nel"])
+def test_refusals(word: str) -> None:
+    assert keywords.is_refusal(word) and not keywords.is_confirmation(word)
 
 
 def _tool(**kw: Any) -> AssistantTool:
