@@ -1,11 +1,14 @@
-"""A receptionist runs the day from the calendar, in a real browser (Chromium)."""
+"""A receptionist runs the day from the calendar, in a real browser (Chromium), on a fixed
+day: the result does not depend on the time of the run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from modules.booking.availability import local_tz
@@ -23,11 +26,6 @@ from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.postgres]
 SLOT_HEIGHT = 22  # px per 15 minutes (desk.js)
-
-
-def _quarter_after(moment: datetime, minutes: int) -> datetime:
-    moment = moment + timedelta(minutes=minutes)
-    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
 def _appointment(
@@ -54,25 +52,34 @@ def _appointment(
     )
 
 
+# The day runs on a fixed Wednesday at 10:20 in Bogotá, whatever the time of the run: the
+# server's clock is travelled there (ticking) and the browser's is set to it. The clock is
+# needed at all because the desk's rules are about "now": check-in only on the appointment's
+# day before it ends, a no-show only once the appointment has started, the red now line.
+NOW = datetime(2030, 3, 6, 10, 20, tzinfo=local_tz())
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return NOW.replace(hour=hour, minute=minute)
+
+
 @pytest.fixture
-def day_at_the_spa(db: Any) -> dict[str, Any]:
-    """Two therapists working around now (Bogotá), a few appointments today."""
-    tz = local_tz()
-    now = timezone.now().astimezone(tz)
-    # Pedro's missed appointment starts ~45 minutes before now and the walk-in ~3.5 hours
-    # after it, both on today's calendar: the first hour and the last three of the Bogotá day
-    # cannot hold the scenario (a run at 00:18 looked for Pedro on the previous day).
-    if now.hour < 1 or now.hour >= 21:
-        pytest.skip("the scenario needs an hour behind and three hours ahead in the Bogotá day")
-    first = max(0, now.hour - 2)
-    weekday = now.weekday()
-    OpeningHours.objects.create(weekday=weekday, opens=time(first), closes=time(23, 45))
+def spa_clock() -> Iterator[datetime]:
+    with time_machine.travel(NOW, tick=True):
+        yield NOW
+
+
+@pytest.fixture
+def day_at_the_spa(db: Any, spa_clock: datetime) -> dict[str, Any]:
+    """Two therapists working 08:00-20:00, a few appointments around 10:20."""
+    weekday = NOW.weekday()
+    OpeningHours.objects.create(weekday=weekday, opens=time(8), closes=time(20))
     people = {}
     for code, name in (("ana", "Ana"), ("beto", "Beto")):
         user = UserFactory(roles=["therapist"], first_name=name)
         therapist = Therapist.objects.create(user=user, code=code, display_name=name)
         WorkingHours.objects.create(
-            therapist=therapist, weekday=weekday, start=time(first), end=time(23, 45)
+            therapist=therapist, weekday=weekday, start=time(8), end=time(20)
         )
         people[code] = therapist
     massage = Service.objects.create(
@@ -84,29 +91,32 @@ def day_at_the_spa(db: Any) -> dict[str, Any]:
     for service in (massage, facial):
         service.therapists.add(*people.values())
     ana, beto = people["ana"], people["beto"]
-    t1 = _quarter_after(now, 30)  # María arrives for her massage with Ana
     maria = UserFactory(first_name="María", last_name="Gómez", roles=["client"])
-    arriving = _appointment(maria, massage, ana, t1)
-    busy = _appointment(
-        UserFactory(first_name="Lucía", last_name="Pérez"), facial, ana, t1 + timedelta(minutes=90)
-    )
-    movable = _appointment(
-        UserFactory(first_name="Carlos", last_name="Ruiz"), facial, beto, t1 + timedelta(minutes=30)
-    )
-    missed_start = _quarter_after(now, -45)
-    missed = _appointment(
-        UserFactory(first_name="Pedro", last_name="Díaz"), facial, beto, missed_start
-    )
     return {
-        "now": now,
         "ana": ana,
         "beto": beto,
-        "arriving": arriving,
-        "busy": busy,
-        "movable": movable,
-        "missed": missed,
-        "walk_in": t1 + timedelta(minutes=180),
+        # María arrives for her massage with Ana.
+        "arriving": _appointment(maria, massage, ana, at(10, 45)),
+        "busy": _appointment(
+            UserFactory(first_name="Lucía", last_name="Pérez"), facial, ana, at(12, 15)
+        ),
+        "movable": _appointment(
+            UserFactory(first_name="Carlos", last_name="Ruiz"), facial, beto, at(11, 15)
+        ),
+        # Pedro's facial started 50 minutes ago: he is not coming.
+        "missed": _appointment(
+            UserFactory(first_name="Pedro", last_name="Díaz"), facial, beto, at(9, 30)
+        ),
+        "walk_in": at(13, 45),
     }
+
+
+def _desk_page(login: Any, user: Any) -> Any:
+    """A logged-in page whose browser clock reads the scenario's time (the now line, the
+    dates the calendar computes); the page's next navigation picks it up."""
+    page = login(user)
+    page.clock.set_fixed_time(NOW)
+    return page
 
 
 def _point(page: Any, resource_index: int, moment: datetime) -> tuple[float, float]:
@@ -131,7 +141,7 @@ def _close_dialog(page: Any) -> None:
 def test_receptionist_runs_the_day(login: Any, shot: Any, day_at_the_spa: dict) -> None:
     spa = day_at_the_spa
     reception = UserFactory(roles=["reception"], first_name="Rosa", is_staff=True)
-    page = login(reception)
+    page = _desk_page(login, reception)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
 
@@ -208,6 +218,31 @@ def test_receptionist_runs_the_day(login: Any, shot: Any, day_at_the_spa: dict) 
     entry = LedgerEntry.objects.get(kind="desk_charge")
     assert entry.amount_cents == 12_000_000
     assert entry.payment.recorded_by == reception and entry.payment.method == "cash"
+    _close_dialog(page)
+
+    # 7. Carlos calls: his facial moves to 15:00 with Ana, by the form.
+    _open_event(page, "Carlos Ruiz")
+    page.click("#appt-actions [data-act=move]")
+    page.fill("#appt-form input[name=move_time]", "15:00")
+    page.select_option("#appt-form select[name=move_therapist]", label="Ana")
+    page.click("#move-submit")
+    page.wait_for_selector("#appt-form .desk-ok:has-text('Cita movida.')")
+    moved = Appointment.objects.get(pk=spa["movable"].pk)
+    assert (moved.start, moved.therapist) == (at(15), spa["ana"])
+    _close_dialog(page)
+
+    # 8. María books another facial by phone: found by a piece of her surname.
+    page.click("#desk-new")
+    page.wait_for_selector("#dlg-book[open]")
+    page.select_option("#book-form select[name=service]", "FACIAL-30")
+    page.fill("#book-form input[name=time]", "16:00")
+    page.fill("#book-search", "gómez")
+    page.click("#book-results .desk-result:has-text('María Gómez')")
+    shot(page, "12-buscar-cliente")
+    page.click("#book-submit")
+    page.wait_for_selector("#desk-alert.ok:has-text('Cita reservada.')")
+    again = Appointment.objects.filter(client=spa["arriving"].client).order_by("start")
+    assert [a.start for a in again] == [at(10, 45), at(16)]
 
 
 def test_appointment_page_therapist_view_and_the_close(
@@ -215,11 +250,12 @@ def test_appointment_page_therapist_view_and_the_close(
 ) -> None:
     spa = day_at_the_spa
     reception = UserFactory(roles=["reception"], first_name="Rosa", is_staff=True)
-    page = login(reception)
+    page = _desk_page(login, reception)
     page.on("dialog", lambda d: d.accept())
 
     # The appointment's admin page has the same desk actions.
     page.goto(page.url + f"booking/appointment/{spa['arriving'].pk}/change/")
+    assert "Masaje relajante 2030-03-06 10:45" in page.inner_text("#content h2")  # Bogotá
     page.click("#desk-panel button:has-text('Llegó')")
     page.wait_for_selector("#desk-panel .desk-badge:has-text('En el spa')")
     page.fill("#desk-amount", "120000")
@@ -233,7 +269,7 @@ def test_appointment_page_therapist_view_and_the_close(
     ana = spa["ana"].user
     ana.is_staff = True
     ana.save(update_fields=["is_staff"])
-    mine = login(ana)
+    mine = _desk_page(login, ana)
     mine.click("text=Calendario")
     mine.wait_for_selector(".ec-event >> text=María Gómez")
     assert mine.locator(".ec-body .ec-day").count() == 1
@@ -242,7 +278,7 @@ def test_appointment_page_therapist_view_and_the_close(
 
     # Only an admin sees the day's close: the transfer taken by Rosa.
     owner = UserFactory(roles=["admin"], first_name="Dueña", is_staff=True)
-    boss = login(owner)
+    boss = _desk_page(login, owner)
     boss.click("text=Cierre del día")
     boss.wait_for_selector("text=Total del día: $ 120.000")
     assert "Transferencia" in boss.inner_text("table.close-table >> nth=0")

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.timezone import localtime
 
 from platform_core.money import format_cop
 
@@ -334,7 +335,7 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.therapist} {self.start:%Y-%m-%d}"
+        return f"{self.therapist} {localtime(self.start):%Y-%m-%d}"
 
 
 class ScheduleChange(models.Model):
@@ -518,7 +519,10 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} {self.start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        # Bogotá wall-clock: the admin's titles and breadcrumbs show it to staff.
+        return (
+            f"{self.service} {localtime(self.start):%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        )
 
     @property
     def is_active(self) -> bool:
@@ -810,7 +814,10 @@ class WaitlistOffer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} {self.start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        # Bogotá wall-clock: the admin's titles and breadcrumbs show it to staff.
+        return (
+            f"{self.service} {localtime(self.start):%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        )
 
 
 class WaitlistInvitation(models.Model):
