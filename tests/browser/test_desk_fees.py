@@ -159,6 +159,14 @@ def test_reception_waives_and_refunds_fees_from_the_calendar(
     assert Refund.objects.filter(payment__reference=charged.payment_reference).exists()
     assert Notification.objects.filter(template="booking_fee_refunded").count() == 1
 
+    # The appointment's admin page lists both fees too (read-only: the calendar acts).
+    page.goto(f"{live_url}/admin/booking/appointment/{charged.appointment.pk}/change/")
+    fees_box = page.locator("#desk-panel #desk-fees")
+    assert "$ 62.000" in fees_box.inner_text() and "Reembolsado" in fees_box.inner_text()
+    assert "Motivo: Cobro en disputa" in fees_box.inner_text()
+    assert fees_box.locator("button").count() == 0
+    shot(page, "17-ficha-con-cargos")
+
 
 def test_a_therapist_sees_the_fee_without_buttons(
     login: Any, live_url: str, shot: Any, yesterdays_no_shows: dict
