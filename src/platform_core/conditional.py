@@ -23,7 +23,11 @@ The shared cache is also the Celery broker and never evicts (render.yaml), so wh
 can make it store is bounded: a body is kept only for a URL whose query parameters are all ones
 the operation declares, each once, and only when that URL is rendered a second time within
 CATALOG_BODY_SEEN_SECONDS (the first render leaves a marker of a few bytes). Random values
-(``?junk=N``, ``?min_price=N``, ``?q=…``) leave markers, never bodies.
+(``?junk=N``, ``?min_price=N``, ``?q=…``) leave markers, never bodies. A stranger who reads
+each of many declared URLs twice (``?page_size=100``, ``101``, …) would still get a body kept for
+each, so the bodies kept share a byte budget per lifetime window (CATALOG_BODY_BUDGET_BYTES; at
+most two windows' worth are alive at once) and a body over CATALOG_BODY_MAX_BYTES is never kept:
+past either, catalogs are rendered as if the cache were empty.
 
 Cache-Control lets browsers and a CDN reuse a response for CATALOG_CACHE_MAX_AGE seconds and
 serve it stale for CATALOG_CACHE_STALE_SECONDS more while revalidating, so a price change
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -106,11 +111,26 @@ def _worth_storing(request: HttpRequest, etag: str, query_names: frozenset[str])
     return not cache.add("conditional:seen:" + etag.strip('"'), 1, seen)
 
 
+def _within_budget(size: int, timeout: int) -> bool:
+    """Charge ``size`` bytes to this lifetime window's budget; False once it is spent (or the
+    cache cannot count: keeping nothing is always safe)."""
+    if size > int(settings.CATALOG_BODY_MAX_BYTES):
+        return False
+    key = f"conditional:budget:{int(time.time()) // timeout}"
+    try:
+        cache.add(key, 0, timeout * 2)
+        spent = cache.incr(key, size)  # None when Redis is down (IGNORE_EXCEPTIONS)
+    except ValueError:  # the counter expired between add and incr
+        return False
+    return spent is not None and int(spent) <= int(settings.CATALOG_BODY_BUDGET_BYTES)
+
+
 def _store(etag: str, response: HttpResponse) -> None:
     if response.streaming or response.cookies:
         return
     timeout = int(settings.CATALOG_CACHE_MAX_AGE) + int(settings.CATALOG_CACHE_STALE_SECONDS)
-    cache.set(_body_key(etag), (response.content, dict(response.headers)), timeout)
+    if _within_budget(len(response.content), max(1, timeout)):
+        cache.set(_body_key(etag), (response.content, dict(response.headers)), timeout)
 
 
 def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:

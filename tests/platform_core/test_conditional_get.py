@@ -212,3 +212,41 @@ def test_urls_with_parameters_the_operation_does_not_declare_keep_no_body(catalo
         assert response.status_code == 200
     assert len(renders) == 3
     assert cache.get("conditional:body:" + response["ETag"].strip('"')) is None
+
+
+def test_declared_urls_read_twice_cannot_fill_the_shared_cache(catalogs, settings):
+    """An attacker who reads each of many declared URLs twice (``?page_size=100``, ``101``, …)
+    got a body stored for every one (205 bodies for 400 requests on the live server): the cache
+    never evicts, it is the Celery broker. The bodies stored per lifetime window share a byte
+    budget (CATALOG_BODY_BUDGET_BYTES); past it, catalogs are rendered, not kept."""
+    import time
+
+    import time_machine
+    from django.core.cache import cache
+
+    with time_machine.travel(time.time(), tick=False):  # one budget window throughout
+        first = Client().get("/api/shop/products/?page_size=20")
+        settings.CATALOG_BODY_BUDGET_BYTES = 3 * len(first.content) + 10
+        etags = []
+        for size in range(30, 50):
+            path = f"/api/shop/products/?page_size={size}"
+            Client().get(path)
+            etags.append(Client().get(path)["ETag"].strip('"'))
+        stored = [tag for tag in etags if cache.get("conditional:body:" + tag) is not None]
+        assert 1 <= len(stored) <= 3, len(stored)
+        # Past the budget the answer is the same, only rendered.
+        again = Client().get("/api/shop/products/?page_size=49")
+        assert again.status_code == 200 and again["ETag"].strip('"') == etags[-1]
+        assert again.json()["page_size"] == 49
+
+
+def test_a_body_over_the_size_limit_is_not_kept(catalogs, settings, renders):
+    from django.core.cache import cache
+
+    settings.CATALOG_BODY_MAX_BYTES = 10
+    path = "/api/shop/products/?page_size=7"
+    Client().get(path)
+    tag = Client().get(path)["ETag"].strip('"')
+    assert cache.get("conditional:body:" + tag) is None
+    Client().get(path)
+    assert len(renders) == 3

@@ -301,6 +301,10 @@ CATALOG_CACHE_STALE_SECONDS = env.int("CATALOG_CACHE_STALE_SECONDS", 300)
 # A catalog body is kept in the shared cache once its URL is rendered a second time within this
 # long (platform_core.conditional): one-off URLs leave a marker of a few bytes, not a body.
 CATALOG_BODY_SEEN_SECONDS = env.int("CATALOG_BODY_SEEN_SECONDS", 60)
+# What those kept bodies may take in the cache, which never evicts (it is the broker): bytes per
+# lifetime window (max-age + stale; two windows alive at most) and per body. Past them, rendered.
+CATALOG_BODY_BUDGET_BYTES = env.int("CATALOG_BODY_BUDGET_BYTES", 8 * 1024 * 1024)
+CATALOG_BODY_MAX_BYTES = env.int("CATALOG_BODY_MAX_BYTES", 512 * 1024)
 # cached_db: sessions are served from the cache and survive a Redis outage.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
