@@ -94,7 +94,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     zero = "00000000-0000-0000-0000-000000000000"
     context: dict[str, Any] = {
         **admin.site.each_context(request),
-        "title": "Calendario",
+        "title": _("Calendario"),
         "today": today,
         "desk": is_desk,
         "filters": desk.filters(),

@@ -57,3 +57,22 @@ def test_every_action_the_desk_offers_has_a_label() -> None:
         ),
     )
     assert len(offered) == 8 and set(offered) <= set(desk_text())
+
+
+TEMPLATES = [
+    Path(desk.__file__).parent / "templates" / "admin" / "booking" / name
+    for name in ("calendar.html", "appointment/change_form.html")
+]
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_the_desk_templates_translate_every_word_they_show(template: Path) -> None:
+    """Text nodes and the attributes a person reads go through {% translate %} (or
+    {% blocktranslate %}); what is left outside template tags is markup and punctuation."""
+    source = template.read_text()
+    source = re.sub(r"\{% blocktranslate.*?endblocktranslate %\}", "", source, flags=re.S)
+    source = re.sub(r"\{%.*?%\}|\{\{.*?\}\}", "", source, flags=re.S)
+    source = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", source, flags=re.S)
+    read = re.findall(r'(?:title|placeholder|data-confirm|alt)="([^"]*)"', source)
+    text = re.sub(r"<[^>]*>", " ", source)
+    assert re.findall(r"[A-Za-zÁÉÍÓÚáéíóúñ¿]{2,}", text + " ".join(read)) == []
