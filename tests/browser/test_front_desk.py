@@ -235,6 +235,9 @@ def test_receptionist_runs_the_day(login: Any, shot: Any, day_at_the_spa: dict) 
     page.click("#desk-new")
     page.wait_for_selector("#dlg-book[open]")
     page.select_option("#book-form select[name=service]", "FACIAL-30")
+    page.fill("#book-form input[name=time]", "")  # no time: said in words, not "ISO 8601"
+    page.click("#book-submit")
+    assert page.inner_text("#book-form .desk-error") == "Elige la fecha y la hora."
     page.fill("#book-form input[name=time]", "16:00")
     page.fill("#book-search", "gómez")
     page.click("#book-results .desk-result:has-text('María Gómez')")

@@ -285,6 +285,8 @@
   });
   $("#book-submit").addEventListener("click", async () => {
     formError(bookForm, "");
+    // An empty date or time would reach the API as a malformed start ("ISO 8601").
+    if (!bookForm.day.value || !bookForm.time.value) { formError(bookForm, T.when_required); return; }
     const body = {
       service: bookForm.service.value,
       start: bogota(bookForm.day.value, bookForm.time.value),
@@ -416,6 +418,7 @@
     act("payments/", { amount_cents: pesosValue * 100, method: form.method.value }, T.paid);
   });
   $("#move-submit").addEventListener("click", () => {
+    if (!form.move_day.value || !form.move_time.value) { message(T.when_required, false); return; }
     const body = { start: bogota(form.move_day.value, form.move_time.value) };
     if (form.move_therapist.value) { body.therapist = form.move_therapist.value; }
     act("move/", body, T.moved);
