@@ -54,6 +54,10 @@ A, T, N, M = dates.AFTERNOON, dates.EVENING, dates.EVENING, dates.MORNING
         ("pasado mañana a mediodia", date(2026, 12, 9), A, time(12)),
         ("mñn en la noche", date(2026, 12, 8), N, None),
         ("hoy a las 8 de la noche", date(2026, 12, 7), N, time(20)),
+        # A weekday with its day of the month is a date; with another number, an hour.
+        ("pal lunes 14 a las 10", date(2026, 12, 14), M, time(10)),
+        ("el sabado 12", date(2026, 12, 12), None, None),
+        ("el sabado 11", date(2026, 12, 12), M, time(11)),
     ],
 )
 def test_spanish_dates(text: str, day: date | None, part: str | None, at: time | None) -> None:
@@ -106,6 +110,7 @@ THERAPISTS = [{"id": "t1", "name": "Tatiana"}, {"id": "t2", "name": "Tomás"}]
         ("necesito que me atienda alguien de verdad", nlu.HUMAN, None),
         ("este bot no sirve pa nada, quiero poner una queja", nlu.HUMAN, None),
         ("hp bot inutil", nlu.HUMAN, None),
+        ("me confirma mi cita del jueves?", nlu.MY_APPOINTMENTS, None),
         ("GANA $500.000 DESDE CASA escribe a bit.ly/plata-facil", nlu.UNKNOWN, None),
         ("q tal, el domingo abren pa un facial?", nlu.BOOK, "FACIAL"),
         (
@@ -136,6 +141,14 @@ def test_a_note_in_parentheses_names_no_service() -> None:
     services = [*SERVICES, {"code": "MASC", "name": "Facial con mascarilla (30 min de reposo)"}]
     understood = nlu.understand("un masaje para mi esposo", now=MONDAY, services=services)
     assert "MASC" not in {s["code"] for s in understood.candidates}
+
+
+def test_a_price_question_names_every_service_asked_for() -> None:
+    understood = nlu.understand(
+        "cuanto cuesta el masaje con piedras y el facial hidratante", now=MONDAY, services=SERVICES
+    )
+    assert understood.intent == nlu.PRICES and understood.service is None
+    assert {s["code"] for s in understood.candidates} == {"PIEDRAS", "FACIAL"}
 
 
 def test_a_price_question_with_a_booking_is_both() -> None:

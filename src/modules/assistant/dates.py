@@ -184,14 +184,41 @@ def _day(text: str, today: date) -> date | None:
     return None
 
 
+_WEEKDAY_NUMBER = re.compile(
+    r"\b(lunes|martes|miercoles|jueves|viernes|sabado|domingo) (\d{1,2})\b(?!:)(?! ?(am|pm|h)\b)"
+)
+
+
+def _weekday_date(text: str, today: date) -> tuple[date, str] | None:
+    """ "el lunes 14": a date when that day of the month falls on that weekday (within three
+    months), with the fragment read; "el sábado 11" (the 11th is a Friday) is an hour instead."""
+    match = _WEEKDAY_NUMBER.search(text)
+    if match is None:
+        return None
+    weekday, number = WEEKDAYS[match.group(1)], int(match.group(2))
+    for months_ahead in (0, 1, 2, 3):
+        year = today.year + (today.month - 1 + months_ahead) // 12
+        month = (today.month - 1 + months_ahead) % 12 + 1
+        try:
+            candidate = date(year, month, number)
+        except ValueError:
+            continue
+        if candidate >= today and candidate.weekday() == weekday:
+            return candidate, match.group(0)
+    return None
+
+
 def parse(text: str, *, now: datetime) -> When:
     """The day, part of day and time found in ``text`` (relative to ``now``, local time)."""
     clean = plain(text)
     part = _part(clean)
-    at = _time(clean, part)
+    dated = _weekday_date(clean, now.date())
+    # The day of the month read with its weekday is no hour ("el lunes 14 a las 10").
+    at = _time(clean.replace(dated[1], "", 1) if dated else clean, part)
     if at is not None and part is None:
         part = MORNING if at.hour < 12 else AFTERNOON if at.hour < 17 else EVENING
-    return When(day=_day(clean, now.date()), part=part, at=at)
+    day = dated[0] if dated else _day(clean, now.date())
+    return When(day=day, part=part, at=at)
 
 
 def part_of(moment: datetime | time) -> str:

@@ -404,7 +404,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             r"\bmis (citas|reservas|turnos)\b"
             r"|\b(cuando|a que horas?|que dia) (es|era|tengo|quedo|quedó) (mi|la) (cita|reserva)\b"
             r"|\btengo (alguna |una )?(cita|reserva)\b"
-            r"|\b(ver|consultar|revisar|confirmar) (mi|mis) (cita|citas|reserva|reservas)\b"
+            r"|\b(ver|consultar|revisar|confirmar|confirma|confirman|confirmas|recordar|recuerda|"
+            r"recuerdas|recuerdan)\b( me)? (mi|mis) (cita|citas|reserva|reservas)\b"
             r"|^mi cita$"
         ),
     ),
@@ -541,19 +542,31 @@ def _has(tokens: Sequence[str], word: str) -> bool:
     return _closest(word, content) is not None
 
 
+def _hits(tokens: Sequence[str], service: dict[str, Any]) -> tuple[int, int]:
+    """(distinctive words of the service's name in the message, all its words there)."""
+    category = str(service.get("category") or "")
+    # "faciales" → "facial", "masajes" → "masaje": the category's word names no service.
+    cat_words = {w.rstrip("s") for w in _words(category)} | {
+        w[:-2] for w in _words(category) if w.endswith("es")
+    }
+    hits = [w for w in _words(str(service.get("name", ""))) if _has(tokens, w)]
+    return len([w for w in hits if w.rstrip("s") not in cat_words]), len(hits)
+
+
+def _named(normalized: str, services: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every service with at least one of its distinctive words in the message."""
+    tokens = normalized.split()
+    return [service for service in services if _hits(tokens, service)[0]]
+
+
 def match_services(normalized: str, services: Iterable[dict[str, Any]]) -> tuple[Any, str, list]:
     """(the one service named or None, the category named or "", the services that fit)."""
     tokens = normalized.split()
     scored = []
     categories: dict[str, list[dict[str, Any]]] = {}
     for service in services:
-        words = _words(str(service.get("name", "")))
-        category = str(service.get("category") or "")
-        categories.setdefault(category, []).append(service)
-        cat_words = {w.rstrip("s") for w in _words(category)}
-        hits = [w for w in words if _has(tokens, w)]
-        distinctive = [w for w in hits if w.rstrip("s") not in cat_words]
-        scored.append((len(distinctive), len(hits), service))
+        categories.setdefault(str(service.get("category") or ""), []).append(service)
+        scored.append((*_hits(tokens, service), service))
     named_categories = [
         cat
         for cat in categories
@@ -572,6 +585,9 @@ def match_services(normalized: str, services: Iterable[dict[str, Any]]) -> tuple
         return None, "", [s[2] for s in top]
     if named_categories:
         cat = named_categories[0]
+        if len(categories[cat]) == 1:  # "el facial" when there is one facial
+            only = categories[cat][0]
+            return Match(str(only.get("code")), str(only.get("name")), 0), "", [only]
         return None, cat, categories[cat]
     return None, "", []
 
@@ -592,6 +608,7 @@ def understand(
     services: Iterable[dict[str, Any]] = (),
     therapists: Iterable[dict[str, Any]] = (),
 ) -> Understanding:
+    services = list(services)
     normalized = normalize(text)
     result = Understanding(intent=detect_intent(normalized), text=normalized)
     result.when = dates.parse(text, now=now)
@@ -607,6 +624,11 @@ def understand(
         elif result.intent == HOURS and named and result.when.day is not None:
             # "¿el domingo abren pa un facial?": that day's times answer it (closed or not).
             result.intent = BOOK
+        if result.intent == PRICES and service is not None:
+            # "¿cuánto cuestan el de piedras y el facial hidratante?": every service named.
+            every = _named(normalized, services)
+            if len(every) > 1:
+                result.service, result.candidates = None, every
         result.asks_price = result.intent == BOOK and bool(_PRICE_WORDS.search(normalized))
     if result.intent == UNKNOWN and not result.when.empty:
         result.intent = BOOK
