@@ -240,7 +240,10 @@ def test_receptionist_runs_the_day(login: Any, shot: Any, day_at_the_spa: dict) 
     assert page.inner_text("#book-form .desk-error") == "Elige la fecha y la hora."
     page.fill("#book-form input[name=time]", "16:00")
     page.fill("#book-search", "gómez")
-    page.click("#book-results .desk-result:has-text('María Gómez')")
+    result = page.locator("#book-results .desk-result", has_text="María Gómez")
+    phone = spa["arriving"].client.phone_number  # +57 3xx…: shown as the desk dials it
+    assert result.inner_text() == f"María Gómez · {phone[3:6]} {phone[6:9]} {phone[9:]}"
+    result.click()
     shot(page, "16-buscar-cliente")
     page.click("#book-submit")
     page.wait_for_selector("#desk-alert.ok:has-text('Cita reservada.')")

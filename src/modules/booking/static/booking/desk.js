@@ -25,6 +25,11 @@
     return new Date(iso).toLocaleString("es-CO", { timeZone: "America/Bogota", weekday: "short", day: "numeric",
       month: "short", hour: "2-digit", minute: "2-digit", hour12: false });
   }
+  // "+573001234567" as a receptionist dials it: "300 123 4567" (other numbers as they are).
+  function phone(e164) {
+    const m = /^\+57(\d{3})(\d{3})(\d{4})$/.exec(e164 || "");
+    return m ? m[1] + " " + m[2] + " " + m[3] : (e164 || "");
+  }
   function pesos(cents) { return "$ " + Math.floor(cents / 100).toLocaleString("es-CO"); }
 
   function showAlert(msg, kind) {
@@ -196,7 +201,7 @@
         const who = w.therapist ? " · " + esc(fmt(T.with_therapist, { name: w.therapist })) : "";
         const offer = w.offer ? " · <b>" + esc(fmt(T.offer, { start: w.offer.start.slice(11, 16),
           until: w.offer.expires_at.slice(11, 16) })) + "</b>" : "";
-        return "<li>" + esc(w.client) + " (" + esc(w.client_phone) + ") · " + esc(w.service_name) +
+        return "<li>" + esc(w.client) + " (" + esc(phone(w.client_phone)) + ") · " + esc(w.service_name) +
           who + window_ + " · " + esc(fmt(T.date_range, { start: w.date_from, end: w.date_to })) + offer + "</li>";
       }).join("") + "</ol>";
   }
@@ -241,6 +246,8 @@
     $("#book-existing").hidden = isNew;
   }
   bookForm.querySelectorAll('input[name="who"]').forEach((r) => r.addEventListener("change", toggleWho));
+  // The receptionist is fixing what the last error said: it no longer applies.
+  bookForm.addEventListener("input", () => formError(bookForm, ""));
   const newBtn = $("#desk-new");
   if (newBtn) {
     newBtn.addEventListener("click", () => openBook($("#desk-date").value || cfg.today, "10:00", ""));
@@ -254,7 +261,7 @@
       try {
         const rows = await call("GET", "clients/?q=" + encodeURIComponent(q));
         $("#book-results").innerHTML = rows.length
-          ? rows.map((r) => '<button type="button" class="desk-result" data-id="' + r.id + '">' + esc(r.name) + " · " + esc(r.phone) + "</button>").join("")
+          ? rows.map((r) => '<button type="button" class="desk-result" data-id="' + r.id + '">' + esc(r.name) + " · " + esc(phone(r.phone)) + "</button>").join("")
           : "<em>" + esc(T.no_results) + "</em>";
       } catch (err) { formError(bookForm, err.message); }
     }, 250);
@@ -357,7 +364,7 @@
     current = { id: event.id };
     message("");
     $("#appt-title").textContent = event.title;
-    $("#appt-when").textContent = hm(event.start) + "–" + hm(event.end) + " · " + p.therapist + (p.room ? " · " + p.room : "") + (p.client_phone ? " · " + p.client_phone : "");
+    $("#appt-when").textContent = hm(event.start) + "–" + hm(event.end) + " · " + p.therapist + (p.room ? " · " + p.room : "") + (p.client_phone ? " · " + phone(p.client_phone) : "");
     $("#appt-admin").href = cfg.admin_change.replace("00000000-0000-0000-0000-000000000000", event.id);
     fill({ ...p, id: event.id });
     form.move_day.value = ymd(event.start);
