@@ -58,6 +58,7 @@ A, T, N, M = dates.AFTERNOON, dates.EVENING, dates.EVENING, dates.MORNING
         ("pal lunes 14 a las 10", date(2026, 12, 14), M, time(10)),
         ("el sabado 12", date(2026, 12, 12), None, None),
         ("el sabado 11", date(2026, 12, 12), M, time(11)),
+        ("el 31 de febrero", None, None, None),
     ],
 )
 def test_spanish_dates(text: str, day: date | None, part: str | None, at: time | None) -> None:

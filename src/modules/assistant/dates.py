@@ -145,8 +145,8 @@ def _absolute(text: str, today: date) -> date | None:
                 "RELATIVE_BASE": datetime.combine(today, time(0)),
             },
         )
-        if parsed is not None:
-            return parsed.date()
+        # "31 de febrero" is no date: not read as "el 31" of this month either.
+        return parsed.date() if parsed is not None else None
     match = re.search(r"\b(?:el|dia|este|pal) (\d{1,2})\b(?! de la)(?!:)", text)
     if match is not None and not re.search(rf"\b{match.group(1)} ?(am|pm)\b", text):
         day = int(match.group(1))

@@ -385,6 +385,17 @@ class _Session:
                     **_when_data(when),
                 )
         data = {"service": service_code, "therapist": therapist, "appt": appt, "intent": intent}
+        last = self.now.date() + timedelta(days=settings.BOOKING_MAX_HORIZON_DAYS)
+        if when.day is not None and not (self.now.date() <= when.day <= last):
+            # "el 20/12/2030": say how far ahead we book instead of "no encontré horarios";
+            # "el 1 de diciembre" on the 7th (read as next year's): that it has passed.
+            passed = _this_years(when.day, self.now.date())
+            lead = (
+                _("El %(day)s ya pasó.") % {"day": fmt.day_label(passed)}
+                if passed is not None
+                else _("Por ahora agendamos hasta el %(last)s.") % {"last": fmt.day_label(last)}
+            )
+            return self.days(self.now.date(), data, dates.When(part=when.part), lead=lead)
         if when.day is None:
             start = self.now.date()
             return self.days(start, data, when, lead=lead)
@@ -953,6 +964,16 @@ def _when_of(state: dict[str, Any]) -> dates.When:
         part=state.get("w_part") or None,
         at=time.fromisoformat(state["w_at"]) if state.get("w_at") else None,
     )
+
+
+def _this_years(day: date, today: date) -> date | None:
+    """The same day this year when it has already passed (dateparser reads a past "1 de
+    diciembre" as next year's), else None."""
+    try:
+        same = day.replace(year=today.year)
+    except ValueError:  # 29 February
+        return None
+    return same if day.year == today.year + 1 and same < today else None
 
 
 def _unavailable() -> str:
