@@ -34,7 +34,7 @@ from modules.booking.models import AppointmentStatus as S
 from modules.identity import public as identity
 from modules.payments import public as payments
 from platform_core import audit
-from platform_core.errors import PermissionDenied, ValidationFailed
+from platform_core.errors import Conflict, PermissionDenied, ValidationFailed
 from platform_core.money import format_cop as money
 
 PURPOSE_DESK = "booking.desk"  # money taken at the desk for an appointment
@@ -593,8 +593,8 @@ def record_payment(
             raise InvalidTransition()
         paid = paid_for([row]).get(str(row.public_id), 0)
         due = max(0, row.price_cents - paid)
-        if amount_cents > due:
-            raise ValidationFailed(
+        if amount_cents > due:  # what is due depends on earlier payments: a state, so 409
+            raise Conflict(
                 _("El monto supera lo pendiente (%(due)s).") % {"due": money(due)},
                 code="amount_exceeds_due",
             )

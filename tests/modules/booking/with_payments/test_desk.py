@@ -197,7 +197,7 @@ def test_desk_payment_into_the_ledger_and_the_close(
     too_much = api.post(
         f"{DESK}/appointments/{appt_id}/payments/", {"amount_cents": 30_000_000, "method": "cash"}
     )
-    assert too_much.status_code == 422 and too_much.json()["error"]["code"] == "amount_exceeds_due"
+    assert too_much.status_code == 409 and too_much.json()["error"]["code"] == "amount_exceeds_due"
     bad = api.post(
         f"{DESK}/appointments/{appt_id}/payments/", {"amount_cents": 100, "method": "bitcoin"}
     )
