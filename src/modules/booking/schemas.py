@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from modules.payments.public import AppliedTenderOut, TenderIn
+from platform_core.output_schema import OutputSchema
 from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
 
 TENDERS_DOC = (
@@ -75,18 +76,18 @@ class TherapistOut(Schema):
     bio: str
 
 
-class SlotTherapist(Schema):
+class SlotTherapist(OutputSchema):
     id: str
     name: str
 
 
-class SlotOut(Schema):
+class SlotOut(OutputSchema):
     start: datetime
     end: datetime
     therapists: list[str]
 
 
-class AvailabilityOut(Schema):
+class AvailabilityOut(OutputSchema):
     service: str
     timezone: str
     granularity_minutes: int
@@ -136,12 +137,12 @@ class CancelIn(InputSchema):
     reason: str = Field("", max_length=300)
 
 
-class NamedRef(Schema):
+class NamedRef(OutputSchema):
     id: uuid.UUID
     name: str
 
 
-class EventOut(Schema):
+class EventOut(OutputSchema):
     kind: str
     from_status: str
     to_status: str
@@ -150,7 +151,7 @@ class EventOut(Schema):
     created_at: datetime
 
 
-class AppointmentOut(Schema):
+class AppointmentOut(OutputSchema):
     id: uuid.UUID
     status: str
     service: str
@@ -171,7 +172,7 @@ class AppointmentOut(Schema):
     cancelled_at: datetime | None
 
 
-class ConsentOut(Schema):
+class ConsentOut(OutputSchema):
     policy_text: str
     no_show_fee_cents: int
     late_cancel_fee_cents: int
@@ -216,7 +217,7 @@ class AppointmentDetailOut(AppointmentOut):
     fees: list[FeeOut]
 
 
-class CheckoutOut(Schema):
+class CheckoutOut(OutputSchema):
     reference: str
     amount_in_cents: int
     currency: str
@@ -232,13 +233,13 @@ class CheckoutOut(Schema):
     settled: bool = False
 
 
-class BookingOut(Schema):
+class BookingOut(OutputSchema):
     appointment: AppointmentOut
     checkout: CheckoutOut | None
     guarantee: ConsentOut | None = None
 
 
-class CancelOut(Schema):
+class CancelOut(OutputSchema):
     appointment: AppointmentOut
     refund_requested: bool
     deposit_kept_cents: int

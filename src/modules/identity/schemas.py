@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from platform_core.output_schema import OutputSchema
 from platform_core.schemas import (
     PASSWORD_DESCRIPTION,
     Email,
@@ -155,7 +156,7 @@ class EraseIn(InputSchema):
     code: str = OtpCode("")
 
 
-class ProfileOut(Schema):
+class ProfileOut(OutputSchema):
     id: uuid.UUID
     phone_number: str
     pending_phone_number: str

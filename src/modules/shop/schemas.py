@@ -11,6 +11,7 @@ from ninja import Field, Schema
 
 from modules.payments.public import AppliedTenderOut, TenderIn
 from modules.shop.models import OrderStatus
+from platform_core.output_schema import OutputSchema
 from platform_core.schemas import InputSchema, Int, Phone, body_example
 
 Availability = Literal["in_stock", "low", "out"]
@@ -114,14 +115,14 @@ class CartQuantityIn(InputSchema):
     )
 
 
-class CartLineOut(Schema):
+class CartLineOut(OutputSchema):
     product: ProductOut
     quantity: int
     unit_price_cents: int
     line_total_cents: int
 
 
-class CartOut(Schema):
+class CartOut(OutputSchema):
     items: list[CartLineOut]
     subtotal_cents: int
     currency: str
@@ -194,7 +195,7 @@ class DeliveryCheckoutIn(PaysWithTenders):
 CheckoutIn = Annotated[PickupCheckoutIn | DeliveryCheckoutIn, Field(discriminator="fulfilment")]
 
 
-class OrderLineOut(Schema):
+class OrderLineOut(OutputSchema):
     sku: str
     name: str
     unit_price_cents: int
@@ -202,7 +203,7 @@ class OrderLineOut(Schema):
     line_total_cents: int
 
 
-class AddressOut(Schema):
+class AddressOut(OutputSchema):
     recipient_name: str
     recipient_phone: str
     address_line: str
@@ -214,7 +215,7 @@ class AddressOut(Schema):
 
 # Given as a dict built by shapes.order_out / shapes.order_row_out (a comment, not a docstring:
 # a docstring would become the schema's public description in the contract).
-class OrderOut(Schema):
+class OrderOut(OutputSchema):
     id: UUID = Field(..., alias="public_id")
     code: str
     status: OrderStatus
@@ -233,7 +234,7 @@ class OrderOut(Schema):
     checkout_url: str
 
 
-class OrderPaymentOut(Schema):
+class OrderPaymentOut(OutputSchema):
     reference: str
     amount_in_cents: int
     currency: str
@@ -245,7 +246,7 @@ class OrderPaymentOut(Schema):
     settled: bool = False
 
 
-class OrderCheckoutOut(Schema):
+class OrderCheckoutOut(OutputSchema):
     order: OrderOut
     payment: OrderPaymentOut
 

@@ -314,3 +314,22 @@ def test_the_schedule_is_not_stored_from_inside_a_transaction(spa: Any) -> None:
     assert cache.get(SCHEDULE_KEY) is None
     current_schedule()
     assert cache.get(SCHEDULE_KEY) is not None
+
+
+def test_the_answer_is_byte_for_byte_the_one_through_ninjas_getter(api: Any, spa: Any) -> None:
+    """AvailabilityOut reads the selector's dicts directly (platform_core.output_schema): the
+    bytes are those of the same data read through ninja's DjangoGetter at every level."""
+    from modules.booking import selectors
+    from modules.booking.schemas import AvailabilityOut
+    from platform_core.renderers import dumps
+    from tests.platform_core.test_output_schema import as_objects
+
+    _book(spa, spa.ana, at(TUESDAY, 10))
+    response = api.get(
+        URL, {"service": "MASAJE-60", "date_from": str(MONDAY), "date_to": str(TUESDAY)}
+    )
+    assert response.status_code == 200
+    result = selectors.availability_for(service_code="MASAJE-60", date_from=MONDAY, date_to=TUESDAY)
+    assert result["slots"] and result["therapists"]
+    through_getter = AvailabilityOut.model_validate(as_objects(result)).model_dump(by_alias=True)
+    assert response.content == dumps(through_getter)
