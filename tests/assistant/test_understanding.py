@@ -59,6 +59,7 @@ A, T, N, M = dates.AFTERNOON, dates.EVENING, dates.EVENING, dates.MORNING
         ("el sabado 12", date(2026, 12, 12), None, None),
         ("el sabado 11", date(2026, 12, 12), M, time(11)),
         ("el 31 de febrero", None, None, None),
+        ("el viernes a las 4 y 30", date(2026, 12, 11), A, time(16, 30)),
     ],
 )
 def test_spanish_dates(text: str, day: date | None, part: str | None, at: time | None) -> None:
@@ -112,6 +113,8 @@ THERAPISTS = [{"id": "t1", "name": "Tatiana"}, {"id": "t2", "name": "Tomás"}]
         ("este bot no sirve pa nada, quiero poner una queja", nlu.HUMAN, None),
         ("hp bot inutil", nlu.HUMAN, None),
         ("me confirma mi cita del jueves?", nlu.MY_APPOINTMENTS, None),
+        ("quiero cancelar la membresia vip", nlu.HUMAN, None),
+        ("cancelar mi pedido", nlu.HUMAN, None),
         ("GANA $500.000 DESDE CASA escribe a bit.ly/plata-facil", nlu.UNKNOWN, None),
         ("q tal, el domingo abren pa un facial?", nlu.BOOK, "FACIAL"),
         (

@@ -87,7 +87,7 @@ def _hour(hour: int, minute: int, suffix: str, part: str | None) -> time | None:
 
 _CLOCK = re.compile(
     r"\b(?:a las |a la |las |tipo |como a las |sobre las |)"
-    r"(\d{1,2})(?::(\d{2})| y (media|cuarto))?\s*(am|pm|h|hrs|horas)?"
+    r"(\d{1,2})(?::(\d{2})| y (media|cuarto|[0-5]\d\b))?\s*(am|pm|h|hrs|horas)?"
     r"(?: de la (manana|tarde|noche))?\b"
 )
 
@@ -111,6 +111,8 @@ def _time(text: str, part: str | None) -> time | None:
             continue
         if suffix in ("h", "hrs", "horas") and not (prefix.strip() or minute_s):
             continue
+        if fraction and fraction.isdigit():  # "a las 4 y 30"
+            minute_s, fraction = fraction, None
         minute = int(minute_s) if minute_s else {"media": 30, "cuarto": 15}.get(fraction or "", 0)
         local_part = {"manana": MORNING, "tarde": AFTERNOON, "noche": EVENING}.get(
             of_the or "", part

@@ -46,6 +46,12 @@ CONFIRM_WORDS = frozenset(
         "obvio",
         "si obvio",
         "ok dale",
+        "ok perfecto",
+        "perfecto ok",
+        "listo perfecto",
+        "perfecto listo",
+        "dale perfecto",
+        "perfecto dale",
         "ok si",
         "si ok",
     }

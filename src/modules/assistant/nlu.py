@@ -367,6 +367,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             # A complaint or an insult is answered by a person, not by the menu again.
             r"|\b(queja|quejas|reclamo|reclamos|pesimo|pesima|inutil|estafa|ladrones)\b"
             r"|\bno (sirve|sirven) (para|pa) nada\b"
+            # Cancelling the membership or an order has no tool here: a person does it.
+            r"|\b(cancel\w*|anul\w*)\b.*\b(membresia|vip|suscripcion|pedido|orden|compra)\b"
             r"|\b(hp|hijueputa|hijue|malparido|malparida|gonorrea|idiota|estupido|estupida|"
             r"mierda|imbecil)\b"
         ),

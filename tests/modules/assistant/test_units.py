@@ -49,7 +49,17 @@ def test_split_message_boundaries() -> None:
 
 @pytest.mark.parametrize(
     "word",
-    ["sí", "Si!", "CONFIRMO", "sí, confirmo", "dale", "siii dale porfa", "sisas", "Sí, gracias"],
+    [
+        "sí",
+        "Si!",
+        "CONFIRMO",
+        "sí, confirmo",
+        "dale",
+        "siii dale porfa",
+        "sisas",
+        "Sí, gracias",
+        "ok perfecto",
+    ],
 )
 def test_confirmation_words(word: str) -> None:
     assert keywords.is_confirmation(word)
