@@ -588,6 +588,26 @@ class AvailabilityEngine:
                 result.slots.append((_from_epoch_minutes(s), by_start[s]))
         return result
 
+    def why_not_free(self, start: datetime) -> str:
+        """Why ``start`` offers no therapist: "closed" (a closed day, or the treatment does
+        not fit in the spa's opening hours), "off" (no loaded therapist works through the
+        whole treatment), else "taken" (bookings, buffers or rooms)."""
+        s = _epoch_minutes(start)
+        end = s + self.duration
+        day = start.astimezone(self.tz).date()
+
+        def fits(intervals: Iterable[Interval]) -> bool:
+            return any(a <= s and end <= b for a, b in intervals)
+
+        opening = [
+            (self._wall(day, a), self._wall(day, b)) for a, b in self.opening.get(day.weekday(), ())
+        ]
+        if day in self.closed or not fits(opening):
+            return "closed"
+        if not any(fits(self.work_intervals(tid, day)) for tid in self.therapists):
+            return "off"
+        return "taken"
+
     def free_rooms(self, start: datetime) -> list[int]:
         """Rooms of the service's kind free for a booking starting at ``start``."""
         s = _epoch_minutes(start)

@@ -12,6 +12,24 @@ class SlotTaken(Conflict):
     default_message = _("Ese horario ya no está disponible. Elige otro, por favor.")
 
 
+class SpaClosed(SlotTaken):
+    """No slot at that start because the spa is closed then (a SlotTaken: callers that only
+    ask "is it free?" treat both alike)."""
+
+    code = "spa_closed"
+    default_message = _("El spa está cerrado a esa hora. Elige otro horario, por favor.")
+
+
+class NobodyWorking(SlotTaken):
+    """Open, but no therapist who gives the service works for the whole treatment then."""
+
+    code = "no_therapist_working"
+    default_message = _(
+        "Ese horario está fuera del turno de los terapeutas de este servicio. "
+        "Elige otro horario, por favor."
+    )
+
+
 class NotCancellable(Conflict):
     code = "not_cancellable"
     default_message = _("Esta cita ya no se puede cancelar.")

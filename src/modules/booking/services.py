@@ -25,10 +25,12 @@ from modules.booking.availability import AvailabilityEngine, granularity, local_
 from modules.booking.errors import (
     AppointmentNotFound,
     InvalidTransition,
+    NobodyWorking,
     NotCancellable,
     OutsideBookingWindow,
     ServiceNotFound,
     SlotTaken,
+    SpaClosed,
     TherapistNotFound,
 )
 from modules.booking.messaging import notify_safely
@@ -231,7 +233,9 @@ def lock_and_place(
     )
     free = next((tids for s, tids in engine.compute().slots if s == start), [])
     if not free:
-        raise SlotTaken()
+        raise {"closed": SpaClosed, "off": NobodyWorking}.get(
+            engine.why_not_free(start), SlotTaken
+        )()
     by_pk = {t.pk: t for t in candidates}
     # Spread the work: the least busy therapist that day gets the booking.
     chosen = min(free, key=lambda pk: (len(engine.busy_therapist[pk]), pk))

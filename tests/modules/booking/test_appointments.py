@@ -467,3 +467,38 @@ def test_naive_start_is_read_as_bogota_time(spa: Any, reception: Any) -> None:
         start=datetime(2030, 3, 5, 10, 0),
     )
     assert outcome.appointment.start == at(TUESDAY, 10)
+
+
+@pytest.mark.parametrize(
+    ("day", "hour", "minute", "code"),
+    [
+        (TUESDAY, 3, 0, "spa_closed"),  # the night
+        (TUESDAY, 18, 30, "spa_closed"),  # starts open, the hour does not fit before 19:00
+        (TUESDAY + timedelta(days=5), 10, 0, "spa_closed"),  # Sunday: no opening hours
+        (TUESDAY, 13, 0, "no_therapist_working"),  # open, both therapists at lunch
+    ],
+)
+def test_a_refused_start_says_why_it_is_not_free(
+    api_as: Any, spa: Any, client_user: Any, day: Any, hour: int, minute: int, code: str
+) -> None:
+    """A receptionist booking at 03:00 read "ya no está disponible": the spa is closed then."""
+    response = _book(api_as(client_user), iso(day, hour, minute))
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert ("cerrado" if code == "spa_closed" else "turno") in error["message"]
+    assert not Appointment.objects.exists()
+
+
+def test_a_chosen_therapist_off_duty_is_not_a_taken_slot(
+    api_as: Any, spa: Any, client_user: Any
+) -> None:
+    from modules.booking.models import TimeOff
+
+    TimeOff.objects.create(
+        therapist=spa.ana, start=at(TUESDAY, 9), end=at(TUESDAY, 12), reason="cita médica"
+    )
+    ana = str(spa.ana.public_id)
+    off = _book(api_as(client_user), iso(TUESDAY, 10), therapist=ana)
+    assert off.json()["error"]["code"] == "no_therapist_working"
+    assert _book(api_as(client_user), iso(TUESDAY, 10)).status_code == 201  # Beto works
