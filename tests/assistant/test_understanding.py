@@ -115,6 +115,8 @@ THERAPISTS = [{"id": "t1", "name": "Tatiana"}, {"id": "t2", "name": "Tomás"}]
         ("me confirma mi cita del jueves?", nlu.MY_APPOINTMENTS, None),
         ("quiero cancelar la membresia vip", nlu.HUMAN, None),
         ("cancelar mi pedido", nlu.HUMAN, None),
+        ("se puede pagar con nequi?", nlu.PAYMENT, None),
+        ("cuanto tengo que pagar por el masaje relajante", nlu.PRICES, "RELAX"),
         ("GANA $500.000 DESDE CASA escribe a bit.ly/plata-facil", nlu.UNKNOWN, None),
         ("q tal, el domingo abren pa un facial?", nlu.BOOK, "FACIAL"),
         (

@@ -330,6 +330,16 @@ class _Session:
             return self.vip()
         if intent == nlu.HOURS:
             return self.hours()
+        if intent == nlu.PAYMENT:
+            return self.main(
+                _(
+                    "En línea (el enlace de pago del anticipo o de la tienda) pagas con tarjeta, "
+                    "PSE o Nequi. En el spa recibimos efectivo, datáfono o transferencia.\n"
+                    "Si tienes una cita pendiente de pago, escribe *mis citas* y te envío su "
+                    "enlace."
+                ),
+                intent=nlu.PAYMENT,
+            )
         if intent == nlu.GIFT_CARD or _gift_code(self.text) is not None:
             return self.gift_card()
         if _looks_english(u.text or nlu.normalize(self.text)):

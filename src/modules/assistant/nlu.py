@@ -21,7 +21,7 @@ from modules.assistant import dates
 GREETING, PRICES, BOOK, MY_APPOINTMENTS = "greeting", "prices", "book", "my_appointments"
 CANCEL, RESCHEDULE, ORDER_STATUS, HOURS = "cancel", "reschedule", "order_status", "hours"
 VIP, HUMAN, SHOP, THANKS, UNKNOWN = "vip", "human", "shop", "thanks", "unknown"
-GIFT_CARD = "gift_card"
+GIFT_CARD, PAYMENT = "gift_card", "payment"
 INTENTS = (
     GREETING,
     PRICES,
@@ -36,6 +36,7 @@ INTENTS = (
     SHOP,
     THANKS,
     GIFT_CARD,
+    PAYMENT,
 )
 
 # WhatsApp spellings → words (after accents are removed: "mñn" is "mnn").
@@ -427,6 +428,15 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             r"|\b(direccion|ubicacion|ubicados|ubicadas|queda|quedan|llego|llegar|mapa)\b"
             r"|\bdonde (estan|es el spa|es|los encuentro)\b"
             r"|\ba que hora (abren|cierran|atienden)\b"
+        ),
+    ),
+    (
+        PAYMENT,
+        re.compile(
+            r"\b(nequi|daviplata|pse|efectivo|datafono|transferencia|tarjeta de credito|"
+            r"tarjeta debito|tarjeta de debito|medios? de pago|formas? de pago|metodos? de pago)\b"
+            r"|\bpagar con\b|\bcomo (pago|se paga|puedo pagar|les pago)\b"
+            r"|\breciben (tarjeta|efectivo)\b"
         ),
     ),
     (SHOP, re.compile(r"\b(tienda|productos|producto|aceite|aceites|crema|cremas|comprar)\b")),
