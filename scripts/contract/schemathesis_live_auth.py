@@ -51,3 +51,7 @@ if ROLE in DEMO_ACCOUNTS:
 
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+if __name__ == "__main__":  # a hooks module, not a command: `--help` (or any run) explains it
+    print(__doc__)
