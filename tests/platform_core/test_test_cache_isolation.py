@@ -27,3 +27,19 @@ def test_the_reset_empties_own_keys_and_leaves_other_processes_keys() -> None:
         assert redis.exists("szgw-other:1:theirs")
     finally:
         redis.delete("szgw-other:1:theirs")
+
+
+def test_tests_do_not_share_keys_with_a_development_server_on_the_same_db() -> None:
+    """A `make dev` with REDIS_URL uses "sz"; a test run on that db once read the dev server's
+    cached day (and the other way round)."""
+    from django_redis import get_redis_connection
+
+    assert settings.CACHES["default"]["KEY_PREFIX"].startswith("sztest")
+    assert settings.RATELIMIT_KEY_PREFIX.startswith("sz:rl:test")
+    redis = get_redis_connection("default")
+    redis.set("sz:1:booking:dev-server", 1)
+    try:
+        clear_own_cache_keys()
+        assert redis.exists("sz:1:booking:dev-server")
+    finally:
+        redis.delete("sz:1:booking:dev-server")

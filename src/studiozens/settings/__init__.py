@@ -261,9 +261,10 @@ REDIS_SOCKET_CONNECT_TIMEOUT = env.float("REDIS_SOCKET_CONNECT_TIMEOUT", 0.5)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", 1.0)
 # After a failed connection, Redis is not tried again for this long (per process).
 REDIS_OUTAGE_BACKOFF_SECONDS = env.float("REDIS_OUTAGE_BACKOFF_SECONDS", 2.0)
-# Parallel test processes (pytest-xdist) on one Redis db keep their cache and limiter keys
-# apart: one process's version bump or lockout is not another's.
-_TEST_WORKER = env.str("PYTEST_XDIST_WORKER", "") if DJANGO_ENV == "test" else ""
+# Test processes keep their cache and limiter keys apart from a development server's on the
+# same Redis db ("sztest"), and parallel ones (pytest-xdist) from each other ("sztestgw1"):
+# one process's version bump or lockout is not another's.
+_TEST_WORKER = f"test{env.str('PYTEST_XDIST_WORKER', '')}" if DJANGO_ENV == "test" else ""
 if REDIS_URL:
     _pool_kwargs: dict[str, object] = {"max_connections": env.int("REDIS_MAX_CONNECTIONS", 50)}
     if REDIS_URL.startswith("rediss://"):
@@ -272,7 +273,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "sz") + _TEST_WORKER,  # "szgw1"
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "sz") + _TEST_WORKER,  # "sztestgw1"
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
