@@ -14,11 +14,11 @@ from typing import Any, Literal
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
-from ninja_jwt.authentication import JWTAuth
 from pydantic import ConfigDict
 
 from modules.booking import desk
 from modules.booking.schemas import DeskFeeOut
+from platform_core.authentication import JWTAuth
 from platform_core.idempotency import idempotent
 from platform_core.renderers import LocalTimeJSONEncoder
 from platform_core.schemas import AwareDateTime, InputSchema, IsoDate, Phone, body_example
