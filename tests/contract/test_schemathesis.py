@@ -33,6 +33,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis.checks import CHECKS as CHECK_REGISTRY
 from schemathesis.checks import load_all_checks
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.hypothesis.builder import (
     HypothesisTestConfig,
     HypothesisTestMode,
@@ -262,7 +263,12 @@ def _headline(failure: str) -> str:
 
 
 def _real_identifiers(case: Any, pool: dict[str, list[str]]) -> None:
-    """Half the generated path parameters become real identifiers (deterministically)."""
+    """Half the generated path parameters become real identifiers (deterministically). Not
+    in a case whose path is invalid on purpose: a real id there turns it into a valid request,
+    which the negative-data check then reports as accepted (ST201)."""
+    meta = getattr(case, "meta", None)
+    if meta is not None and meta.is_negative_at(ParameterLocation.PATH):
+        return
     for name, value in dict(case.path_parameters or {}).items():
         values = pool.get(name)
         digest = zlib.crc32(repr(value).encode())
