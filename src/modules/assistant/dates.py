@@ -151,16 +151,24 @@ def _absolute(text: str, today: date) -> date | None:
         return parsed.date() if parsed is not None else None
     match = re.search(r"\b(?:el|dia|este|pal) (\d{1,2})\b(?! de la)(?!:)", text)
     if match is not None and not re.search(rf"\b{match.group(1)} ?(am|pm)\b", text):
-        day = int(match.group(1))
-        for months_ahead in (0, 1, 2):
-            year = today.year + (today.month - 1 + months_ahead) // 12
-            month = (today.month - 1 + months_ahead) % 12 + 1
-            try:
-                candidate = date(year, month, day)
-            except ValueError:
-                continue
-            if candidate >= today:
-                return candidate
+        return _next_day_of_month(today, int(match.group(1)), months=3)
+    return None
+
+
+def _next_day_of_month(
+    today: date, day: int, *, months: int, weekday: int | None = None
+) -> date | None:
+    """The first ``day`` of a month from today on, within ``months`` months (this one
+    included), that falls on ``weekday`` when one is given; None when there is none."""
+    for months_ahead in range(months):
+        year = today.year + (today.month - 1 + months_ahead) // 12
+        month = (today.month - 1 + months_ahead) % 12 + 1
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # no 31st in this month
+            continue
+        if candidate >= today and weekday in (None, candidate.weekday()):
+            return candidate
     return None
 
 
@@ -198,16 +206,8 @@ def _weekday_date(text: str, today: date) -> tuple[date, str] | None:
     if match is None:
         return None
     weekday, number = WEEKDAYS[match.group(1)], int(match.group(2))
-    for months_ahead in (0, 1, 2, 3):
-        year = today.year + (today.month - 1 + months_ahead) // 12
-        month = (today.month - 1 + months_ahead) % 12 + 1
-        try:
-            candidate = date(year, month, number)
-        except ValueError:
-            continue
-        if candidate >= today and candidate.weekday() == weekday:
-            return candidate, match.group(0)
-    return None
+    candidate = _next_day_of_month(today, number, months=4, weekday=weekday)
+    return (candidate, match.group(0)) if candidate is not None else None
 
 
 def parse(text: str, *, now: datetime) -> When:
