@@ -107,6 +107,22 @@ def round_trip(http: Client, auth: dict[str, str], day: int) -> None:
         http.post(f"/api/shop/orders/{order.json()['order']['id']}/cancel/", **auth)
 
 
+def seeded_client() -> tuple[Client, dict[str, str], dict[str, str]]:
+    """In the throw-away database: the demo data and one client signed in. Returns the test
+    client, its Authorization header and the login body (for a password login)."""
+    call_command("seed_demo", stdout=StringIO())
+    client = get_user_model().objects.create(
+        phone_number="+573015550000", first_name="Perfil", is_active=True
+    )
+    client.set_password(PASSWORD)
+    client.save()
+    client.groups.add(Group.objects.get_or_create(name="client")[0])
+    http = Client()
+    login = {"phone_number": client.phone_number, "password": PASSWORD}
+    token = json_post(http, "/api/users/token/", login).json()["access"]
+    return http, {"HTTP_AUTHORIZATION": f"Bearer {token}"}, login
+
+
 def main() -> None:
     from pyinstrument import Profiler
 
@@ -114,18 +130,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     with inprocess.throwaway_database("profile"):
-        call_command("seed_demo", stdout=StringIO())
-        User = get_user_model()
-        client = User.objects.create(
-            phone_number="+573015550000", first_name="Perfil", is_active=True
-        )
-        client.set_password(PASSWORD)
-        client.save()
-        client.groups.add(Group.objects.get_or_create(name="client")[0])
-        http = Client()
-        login = {"phone_number": client.phone_number, "password": PASSWORD}
-        token = json_post(http, "/api/users/token/", login).json()["access"]
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        http, auth, login = seeded_client()
         round_trip(http, auth, 0)  # warm-up: imports, caches
         profiler = Profiler(interval=0.0005)
         profiler.start()

@@ -17,13 +17,9 @@ import re
 import statistics
 import sys
 import time
-from io import StringIO
 from typing import Any
 
 import profile_mix as pm  # sets Django up
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -55,17 +51,7 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     Client.generic = measured  # type: ignore[method-assign]
     with pm.inprocess.throwaway_database("routecpu"):
-        call_command("seed_demo", stdout=StringIO())
-        client = get_user_model().objects.create(
-            phone_number="+573015550000", first_name="Perfil", is_active=True
-        )
-        client.set_password(pm.PASSWORD)
-        client.save()
-        client.groups.add(Group.objects.get_or_create(name="client")[0])
-        http = Client()
-        login = {"phone_number": client.phone_number, "password": pm.PASSWORD}
-        token = pm.json_post(http, "/api/users/token/", login).json()["access"]
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        http, auth, _ = pm.seeded_client()
         for day in range(3):
             pm.round_trip(http, auth, day)
         CPU_MS.clear()

@@ -20,12 +20,10 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from io import StringIO
 from typing import Any
 
 import profile_mix  # sets Django up as the mix does
 from django.db import connection
-from django.test import Client
 
 STATS: dict[str, list[tuple[float, int]]] = defaultdict(list)
 
@@ -48,22 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.core.management import call_command
 
     with profile_mix.inprocess.throwaway_database("shoproutes"):
-        call_command("seed_demo", stdout=StringIO())
-        client = get_user_model().objects.create(
-            phone_number="+573015550000", first_name="Perfil", is_active=True
-        )
-        client.set_password(profile_mix.PASSWORD)
-        client.save()
-        client.groups.add(Group.objects.get_or_create(name="client")[0])
-        http = Client()
-        login = {"phone_number": client.phone_number, "password": profile_mix.PASSWORD}
-        token = profile_mix.json_post(http, "/api/users/token/", login).json()["access"]
-        auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        http, auth, _ = profile_mix.seeded_client()
         products = [p["id"] for p in http.get("/api/shop/products/?page_size=100").json()["items"]]
         gc.freeze()  # as the workers do (platform_core.heap)
         warm_up = 25
