@@ -225,7 +225,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthorizationError)
     def authorization_error(request: HttpRequest, exc: AuthorizationError) -> JsonResponse:
-        return error_response(403, "permission_denied", "No tienes permiso para hacer esto.")
+        return generic_error(403)
 
     @api.exception_handler(Throttled)
     def throttled(request: HttpRequest, exc: Throttled) -> JsonResponse:
@@ -265,7 +265,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> JsonResponse:
-        return error_response(404, "not_found", "No encontramos lo que buscas.")
+        return generic_error(404)
 
     @api.exception_handler(DataError)
     def data_error(request: HttpRequest, exc: DataError) -> JsonResponse:
@@ -278,7 +278,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DjangoPermissionDenied)
     def forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> JsonResponse:
-        return error_response(403, "permission_denied", "No tienes permiso para hacer esto.")
+        return generic_error(403)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> JsonResponse:
